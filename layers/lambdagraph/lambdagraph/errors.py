@@ -1,0 +1,113 @@
+"""Every error lambdagraph raises on purpose, under one root.
+
+::
+
+    LambdagraphError
+    ├── ConfigurationError          bad settings or constructor options
+    ├── InvalidInput                a request the client must fix (422)
+    ├── NotFound                    unknown, or another user's (404)
+    │   ├── ThreadNotFound
+    │   ├── RunNotFound
+    │   └── AssistantNotFound
+    ├── Conflict                    the request clashes with current state (409)
+    │   └── ThreadBusy
+    └── CheckpointConflict          another writer advanced the thread first (fencing)
+
+Each class has a stable ``code`` used in HTTP ``detail`` bodies, SSE ``error`` events and
+WebSocket ``error`` messages. Transports map these to status codes in one table each.
+"""
+
+from __future__ import annotations
+
+
+class LambdagraphError(Exception):
+    """Root of every error lambdagraph raises deliberately."""
+
+    code: str = "internal_error"
+
+    def __init__(self, message: str = "") -> None:
+        super().__init__(message or self.__class__.__doc__ or self.code)
+        self.message = message or (self.__class__.__doc__ or self.code).strip()
+
+
+class ConfigurationError(LambdagraphError):
+    """A setting or constructor option is invalid or a needed extra is missing."""
+
+    code = "configuration_error"
+
+
+class InvalidInput(LambdagraphError):
+    """The request is well-formed JSON but asks for something invalid."""
+
+    code = "invalid_input"
+
+
+class NotFound(LambdagraphError):
+    """The resource does not exist, or belongs to another user."""
+
+    code = "not_found"
+
+
+class ThreadNotFound(NotFound):
+    """No such thread for this user."""
+
+    code = "thread_not_found"
+
+    def __init__(self, thread_id: str) -> None:
+        super().__init__(f"Thread {thread_id} not found")
+        self.thread_id = thread_id
+
+
+class RunNotFound(NotFound):
+    """No such run for this user."""
+
+    code = "run_not_found"
+
+    def __init__(self, run_id: str) -> None:
+        super().__init__(f"Run {run_id} not found")
+        self.run_id = run_id
+
+
+class AssistantNotFound(NotFound):
+    """No graph or assistant by that id."""
+
+    code = "assistant_not_found"
+
+    def __init__(self, assistant_id: str) -> None:
+        super().__init__(f"Assistant {assistant_id} not found")
+        self.assistant_id = assistant_id
+
+
+class Conflict(LambdagraphError):
+    """The request conflicts with the current state of a resource."""
+
+    code = "conflict"
+
+
+class ThreadBusy(Conflict):
+    """The thread already has an active run and the multitask strategy rejects another."""
+
+    code = "thread_busy"
+
+    def __init__(self, thread_id: str) -> None:
+        super().__init__(f"Thread {thread_id} is busy with another run")
+        self.thread_id = thread_id
+
+
+class CheckpointConflict(LambdagraphError):
+    """Another writer saved a checkpoint on this thread first; this writer is fenced off.
+
+    Raised by the checkpoint saver when two invocations resume the same thread from the same
+    checkpoint at once: exactly one write of the next checkpoint wins, so history never forks.
+    """
+
+    code = "checkpoint_conflict"
+
+    def __init__(self, thread_id: str, checkpoint_ns: str, checkpoint_id: str) -> None:
+        super().__init__(
+            f"Checkpoint {checkpoint_id} of thread {thread_id} (ns {checkpoint_ns!r}) was "
+            "superseded by a concurrent writer"
+        )
+        self.thread_id = thread_id
+        self.checkpoint_ns = checkpoint_ns
+        self.checkpoint_id = checkpoint_id

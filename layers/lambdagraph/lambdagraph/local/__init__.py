@@ -1,0 +1,1 @@
+"""The local stack: embedded DynamoDB (moto), the ASGI app, emulators. Nothing imports this."""

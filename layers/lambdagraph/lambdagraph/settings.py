@@ -1,0 +1,60 @@
+"""Every environment variable lambdagraph reads, with its default, in one place.
+
+``Settings.from_env()`` is called once per cold start (entry points, the local stack); code
+below the entry points receives the values it needs as arguments.
+
+Variables:
+    LAMBDAGRAPH_CHECKPOINT_TABLE: checkpoints table name (``lambdagraph-checkpoints``).
+    LAMBDAGRAPH_APP_TABLE: app table name (``lambdagraph-app``).
+    LAMBDAGRAPH_CHECKPOINT_BUCKET: S3 bucket for checkpoint items over the size threshold
+        (unset: no offload; oversized items then fail as DynamoDB rejects them).
+    LAMBDAGRAPH_CHECKPOINT_TTL_SECONDS: checkpoint lifetime; 0 keeps them forever (``0``).
+    LAMBDAGRAPH_LOG_LEVEL: log level (``INFO``).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields
+from typing import Mapping
+
+from lambdagraph.errors import ConfigurationError
+
+
+@dataclass(frozen=True)
+class Settings:
+    """lambdagraph configuration, read from the environment once."""
+
+    checkpoint_table: str = "lambdagraph-checkpoints"
+    app_table: str = "lambdagraph-app"
+    checkpoint_bucket: str | None = None
+    checkpoint_ttl_seconds: int = 0
+    log_level: str = "INFO"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Build settings from ``LAMBDAGRAPH_*`` variables; unset ones keep their default."""
+        env = os.environ if environ is None else environ
+        values: dict[str, object] = {}
+        for field in fields(cls):
+            raw = env.get(f"LAMBDAGRAPH_{field.name.upper()}")
+            if raw is None or raw == "":
+                continue
+            values[field.name] = _convert(field.name, raw, field.type)
+        return cls(**values)  # type: ignore[arg-type]
+
+
+def _convert(name: str, raw: str, annotation: object) -> object:
+    kind = str(annotation)
+    try:
+        if kind.startswith("int"):
+            return int(raw)
+        if kind.startswith("float"):
+            return float(raw)
+        if kind.startswith("bool"):
+            if raw.lower() not in {"1", "0", "true", "false", "yes", "no"}:
+                raise ValueError(raw)
+            return raw.lower() in {"1", "true", "yes"}
+    except ValueError as exc:
+        raise ConfigurationError(f"LAMBDAGRAPH_{name.upper()}={raw!r} is not a {kind}") from exc
+    return raw
