@@ -1,0 +1,1 @@
+"""DynamoDB persistence: the checkpoint saver (``store.checkpoint``) and the app table."""
