@@ -1,0 +1,1 @@
+"""The run executor: the one place that drives a compiled graph and emits protocol events."""
