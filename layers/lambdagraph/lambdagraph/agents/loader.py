@@ -98,7 +98,9 @@ def _compile(builder: StateGraph[Any, Any, Any, Any], spec: str) -> Pregel[Any, 
     try:
         return builder.compile()
     except Exception as exc:
-        raise ConfigurationError(f"Graph spec {spec!r}: the StateGraph does not compile: {exc}") from exc
+        raise ConfigurationError(
+            f"Graph spec {spec!r}: the StateGraph does not compile: {exc}"
+        ) from exc
 
 
 def with_checkpointer(
