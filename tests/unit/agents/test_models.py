@@ -23,6 +23,11 @@ def test_unknown_model_is_a_configuration_error() -> None:
         create_chat_model(Settings(model="gpt"))
 
 
+def test_negative_delay_is_a_configuration_error() -> None:
+    with pytest.raises(ConfigurationError, match="LAMBDAGRAPH_SCRIPTED_DELAY_MS=-5"):
+        create_chat_model(Settings(scripted_delay_ms=-5))
+
+
 def test_bedrock_without_the_extra_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
     # A None entry in sys.modules makes the import fail as if langchain-aws were missing.
     monkeypatch.setitem(sys.modules, "lambdagraph.agents.bedrock", None)
