@@ -149,7 +149,7 @@ def test_registry_serves_the_demo_and_user_graphs(module: str) -> None:
         Settings(graphs=f"doubler={module}:factory,other={module}:compiled", scripted_delay_ms=0)
     )
 
-    assert registry.names() == (DEMO_GRAPH, "doubler", "other")
+    assert registry.names() == [DEMO_GRAPH, "doubler", "other"]
     assert run(registry.get("doubler")) == {"value": 42}
     demo = registry.get(DEMO_GRAPH)
     answer = demo.invoke({"messages": [("user", "count to 3")]})["messages"][-1].content
@@ -174,7 +174,7 @@ def test_unknown_assistant_is_not_found() -> None:
 def test_a_user_graph_may_replace_the_demo(module: str) -> None:
     registry = GraphRegistry.from_settings(Settings(graphs=f"agent={module}:compiled"))
 
-    assert registry.names() == (DEMO_GRAPH,)
+    assert registry.names() == [DEMO_GRAPH]
     assert run(registry.get(DEMO_GRAPH)) == {"value": 42}
 
 
