@@ -10,6 +10,12 @@ Variables:
         (unset: no offload; oversized items then fail as DynamoDB rejects them).
     LAMBDAGRAPH_CHECKPOINT_TTL_SECONDS: checkpoint lifetime; 0 keeps them forever (``0``).
     LAMBDAGRAPH_LOG_LEVEL: log level (``INFO``).
+    LAMBDAGRAPH_MODEL: chat model of the demo graph, ``scripted`` or ``bedrock`` (``scripted``).
+    LAMBDAGRAPH_BEDROCK_MODEL_ID: Bedrock model or inference profile id when the model is
+        ``bedrock`` (``us.anthropic.claude-haiku-4-5-20251001-v1:0``).
+    LAMBDAGRAPH_SCRIPTED_DELAY_MS: pause between the scripted model's chunks; 0 streams as
+        fast as possible (``20``).
+    LAMBDAGRAPH_GRAPHS: extra graphs, ``name=module.path:attr,other=pkg.mod:graph`` (empty).
 """
 
 from __future__ import annotations
@@ -30,6 +36,10 @@ class Settings:
     checkpoint_bucket: str | None = None
     checkpoint_ttl_seconds: int = 0
     log_level: str = "INFO"
+    model: str = "scripted"
+    bedrock_model_id: str = "us.anthropic.claude-haiku-4-5-20251001-v1:0"
+    scripted_delay_ms: int = 20
+    graphs: str = ""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
