@@ -5,6 +5,7 @@
     LambdagraphError
     ├── ConfigurationError          bad settings or constructor options
     ├── InvalidInput                a request the client must fix (422)
+    ├── Unauthorized                no valid credentials on the request (401)
     ├── NotFound                    unknown, or another user's (404)
     │   ├── ThreadNotFound
     │   ├── RunNotFound
@@ -40,6 +41,12 @@ class InvalidInput(LambdagraphError):
     """The request is well-formed JSON but asks for something invalid."""
 
     code = "invalid_input"
+
+
+class Unauthorized(LambdagraphError):
+    """The request carries no valid credentials."""
+
+    code = "unauthorized"
 
 
 class NotFound(LambdagraphError):

@@ -10,6 +10,10 @@ Variables:
         (unset: no offload; oversized items then fail as DynamoDB rejects them).
     LAMBDAGRAPH_CHECKPOINT_TTL_SECONDS: checkpoint lifetime; 0 keeps them forever (``0``).
     LAMBDAGRAPH_LOG_LEVEL: log level (``INFO``).
+    LAMBDAGRAPH_AUTH_MODE: how requests are authenticated: ``none`` (every request is the
+        local user), ``jwt`` or ``iam`` (``none``).
+    LAMBDAGRAPH_CANCEL_POLL_INTERVAL: seconds between the executor's reads of a run's cancel
+        flag (``0.25``).
 """
 
 from __future__ import annotations
@@ -30,6 +34,8 @@ class Settings:
     checkpoint_bucket: str | None = None
     checkpoint_ttl_seconds: int = 0
     log_level: str = "INFO"
+    auth_mode: str = "none"
+    cancel_poll_interval: float = 0.25
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
