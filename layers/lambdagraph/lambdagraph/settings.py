@@ -14,6 +14,15 @@ Variables:
         local user), ``jwt`` or ``iam`` (``none``).
     LAMBDAGRAPH_CANCEL_POLL_INTERVAL: seconds between the executor's reads of a run's cancel
         flag (``0.25``).
+    LAMBDAGRAPH_EVENT_LOG_TTL_SECONDS: how long logged run events stay joinable (``86400``).
+    LAMBDAGRAPH_EVENT_LOG_FLUSH_MS: how long events wait in the buffer before one batched
+        write to the event log (``50``).
+    LAMBDAGRAPH_WORKER_FUNCTION: name of the deployed worker function background runs and
+        continuations are invoked on (empty: the local stack's in-process invoker).
+    LAMBDAGRAPH_DEADLINE_MARGIN_MS: a worker stops at the next checkpoint once less than this
+        is left before its Lambda timeout, and continues in a new invocation (``60000``).
+    LAMBDAGRAPH_RUN_LEASE_SECONDS: a worker renews its lease on a run every third of this; a
+        run whose lease is older is treated as crashed (``30``).
 """
 
 from __future__ import annotations
@@ -36,6 +45,12 @@ class Settings:
     log_level: str = "INFO"
     auth_mode: str = "none"
     cancel_poll_interval: float = 0.25
+    # Durable runs (event log, worker, continuations).
+    event_log_ttl_seconds: int = 86_400
+    event_log_flush_ms: int = 50
+    worker_function: str = ""
+    deadline_margin_ms: int = 60_000
+    run_lease_seconds: float = 30.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

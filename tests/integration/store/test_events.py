@@ -11,7 +11,7 @@ from lambdagraph.engine.resumable import EventLogSink, SequencedSink
 from lambdagraph.engine.sinks import MemorySink
 from lambdagraph.protocol.events import Event
 from lambdagraph.store.events import EventLog, format_event_id
-from lambdagraph.store.schema import event_log_pk
+from lambdagraph.store.schema import run_events_pk
 from tests.conftest import Tables
 
 
@@ -52,8 +52,8 @@ async def test_items_carry_a_ttl(tables: Tables) -> None:
     await log.append("r", _events(0, 1))
     item = boto3.client("dynamodb").query(
         TableName=tables.app,
-        KeyConditionExpression="PK = :pk",
-        ExpressionAttributeValues={":pk": {"S": event_log_pk("r")}},
+        KeyConditionExpression="PK = :pk AND begins_with(SK, :events)",
+        ExpressionAttributeValues={":pk": {"S": run_events_pk("r")}, ":events": {"S": "EVENTS#"}},
     )["Items"][0]
     assert abs(int(item["expires_at"]["N"]) - (time.time() + 3_600)) < 60
 

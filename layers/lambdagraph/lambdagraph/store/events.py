@@ -3,7 +3,7 @@
 Events are appended in batches: one ``BatchWriteItem`` per flush, each item holding many
 events (zlib-compressed JSON), split into parts when a batch nears DynamoDB's 400 KB item
 limit. An item's sort key is the id of the *last* event it holds, so "every event after id X"
-is one ``Query`` with ``SK >= X+1`` (and the first item returned may start before X+1).
+is one ``Query`` from ``EVENTS#<X+1>`` (and the first item returned may start before X+1).
 
 Event ids are zero-padded decimal integers (``0000000042``): they strictly increase per run
 and compare the same as strings and as numbers, so any client ordering works; ``-1`` in
@@ -27,11 +27,13 @@ from lambdagraph.errors import InvalidInput
 from lambdagraph.protocol.events import Event
 from lambdagraph.protocol.sse import dumps
 from lambdagraph.store.schema import (
+    EVENT_BATCH_SK_END,
+    EVENT_BATCH_SK_PREFIX,
     EVENT_ID_WIDTH,
     TTL_ATTRIBUTE,
-    event_log_pk,
-    event_log_sk,
-    event_log_sk_after,
+    event_batch_sk,
+    event_batch_sk_after,
+    run_events_pk,
 )
 
 if TYPE_CHECKING:
@@ -138,8 +140,11 @@ class EventLog:
         response = await asyncio.to_thread(
             self.client.query,
             TableName=self.table_name,
-            KeyConditionExpression="PK = :pk",
-            ExpressionAttributeValues={":pk": {"S": event_log_pk(run_id)}},
+            KeyConditionExpression="PK = :pk AND begins_with(SK, :prefix)",
+            ExpressionAttributeValues={
+                ":pk": {"S": run_events_pk(run_id)},
+                ":prefix": {"S": EVENT_BATCH_SK_PREFIX},
+            },
             ProjectionExpression="#last",
             ExpressionAttributeNames={"#last": "last"},
             ScanIndexForward=False,
@@ -154,11 +159,11 @@ class EventLog:
         body = zlib.compress(orjson.dumps([[s, e.event, _raw(e.data)] for s, e in zip(seqs, events)]))
         parts = [body[i : i + self.max_item_bytes] for i in range(0, len(body), self.max_item_bytes)]
         expires_at = str(int(time.time()) + self.ttl_seconds)
-        pk = event_log_pk(run_id)
+        pk = run_events_pk(run_id)
         return [
             {
                 "PK": {"S": pk},
-                "SK": {"S": event_log_sk(seqs[-1], index)},
+                "SK": {"S": event_batch_sk(seqs[-1], index)},
                 "first": {"N": str(seqs[0])},
                 "last": {"N": str(seqs[-1])},
                 "part": {"N": str(index)},
@@ -190,10 +195,11 @@ class EventLog:
         items: list[dict[str, Any]] = []
         request: dict[str, Any] = {
             "TableName": self.table_name,
-            "KeyConditionExpression": "PK = :pk AND SK >= :sk",
+            "KeyConditionExpression": "PK = :pk AND SK BETWEEN :low AND :high",
             "ExpressionAttributeValues": {
-                ":pk": {"S": event_log_pk(run_id)},
-                ":sk": {"S": event_log_sk_after(after)},
+                ":pk": {"S": run_events_pk(run_id)},
+                ":low": {"S": event_batch_sk_after(after)},
+                ":high": {"S": EVENT_BATCH_SK_END},
             },
             "ConsistentRead": True,
         }
