@@ -14,6 +14,11 @@ Variables:
         local user), ``jwt`` or ``iam`` (``none``).
     LAMBDAGRAPH_CANCEL_POLL_INTERVAL: seconds between the executor's reads of a run's cancel
         flag (``0.25``).
+    LAMBDAGRAPH_HEARTBEAT_SECONDS: longest silence on an SSE stream before a ``: heartbeat``
+        comment is sent; proxies drop idle streams at 30 s (``10``).
+    LAMBDAGRAPH_MAX_BODY_BYTES: largest request body the HTTP API accepts, 413 above it; Lambda
+        caps payloads at 6 MB (``6291456``).
+    LAMBDAGRAPH_CORS_ALLOW_ORIGINS: comma-separated origins allowed by CORS (``*``).
 """
 
 from __future__ import annotations
@@ -36,6 +41,9 @@ class Settings:
     log_level: str = "INFO"
     auth_mode: str = "none"
     cancel_poll_interval: float = 0.25
+    heartbeat_seconds: float = 10.0
+    max_body_bytes: int = 6 * 1024 * 1024
+    cors_allow_origins: str = "*"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
