@@ -19,6 +19,12 @@ Variables:
     LAMBDAGRAPH_MAX_BODY_BYTES: largest request body the HTTP API accepts, 413 above it; Lambda
         caps payloads at 6 MB (``6291456``).
     LAMBDAGRAPH_CORS_ALLOW_ORIGINS: comma-separated origins allowed by CORS (``*``).
+    LAMBDAGRAPH_MODEL: chat model of the demo graph, ``scripted`` or ``bedrock`` (``scripted``).
+    LAMBDAGRAPH_BEDROCK_MODEL_ID: Bedrock model or inference profile id when the model is
+        ``bedrock`` (``us.anthropic.claude-haiku-4-5-20251001-v1:0``).
+    LAMBDAGRAPH_SCRIPTED_DELAY_MS: pause between the scripted model's chunks; 0 streams as
+        fast as possible (``20``).
+    LAMBDAGRAPH_GRAPHS: extra graphs, ``name=module.path:attr,other=pkg.mod:graph`` (empty).
 """
 
 from __future__ import annotations
@@ -44,6 +50,10 @@ class Settings:
     heartbeat_seconds: float = 10.0
     max_body_bytes: int = 6 * 1024 * 1024
     cors_allow_origins: str = "*"
+    model: str = "scripted"
+    bedrock_model_id: str = "us.anthropic.claude-haiku-4-5-20251001-v1:0"
+    scripted_delay_ms: int = 20
+    graphs: str = ""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
