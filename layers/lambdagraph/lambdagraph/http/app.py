@@ -20,8 +20,10 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import Response
 
 import lambdagraph
-from lambdagraph.auth import Authenticator
-from lambdagraph.engine.executor import GraphRegistry, RunExecutor
+from lambdagraph.agents import GraphRegistry
+from lambdagraph.auth import Authenticator, authenticator_from_settings
+from lambdagraph.engine.executor import RunExecutor
+from lambdagraph.engine.executor import GraphRegistry as Graphs
 from lambdagraph.http import assistants, runs, threads
 from lambdagraph.http.context import ApiContext
 from lambdagraph.http.errors import BodyLimitMiddleware, ServerFaultMiddleware, install_error_handlers
@@ -39,7 +41,7 @@ def create_app(
     *,
     store: AppStore,
     executor: RunExecutor,
-    graphs: GraphRegistry,
+    graphs: Graphs,
     authenticator: Authenticator,
     checkpointer: BaseCheckpointSaver[Any],
     settings: Settings,
@@ -97,3 +99,43 @@ def create_app(
 async def ok() -> Response:
     """Health check, as LangGraph Server answers it."""
     return json_response({"ok": True})
+
+
+def create_app_from_settings(
+    settings: Settings | None = None,
+    *,
+    authenticator: Authenticator | None = None,
+    checkpointer: BaseCheckpointSaver[Any] | None = None,
+) -> FastAPI:
+    """Build the app and everything under it from the environment (one cold start).
+
+    Reads every ``LAMBDAGRAPH_*`` variable through :class:`Settings`; boto3 clients find
+    their endpoints and credentials the usual way (``AWS_ENDPOINT_URL_DYNAMODB`` locally).
+
+    Args:
+        settings: the configuration; ``Settings.from_env()`` when omitted.
+        authenticator: overrides the one ``LAMBDAGRAPH_AUTH_MODE`` names (tests).
+        checkpointer: overrides the DynamoDB saver on the checkpoints table.
+    """
+    settings = settings or Settings.from_env()
+    store = AppStore.from_settings(settings)
+    graphs = GraphRegistry.from_settings(settings)
+    saver = checkpointer if checkpointer is not None else default_checkpointer(settings)
+    executor = RunExecutor(
+        store, graphs, saver, cancel_poll_interval=settings.cancel_poll_interval
+    )
+    return create_app(
+        store=store,
+        executor=executor,
+        graphs=graphs,
+        authenticator=authenticator or authenticator_from_settings(settings),
+        checkpointer=saver,
+        settings=settings,
+    )
+
+
+def default_checkpointer(settings: Settings) -> BaseCheckpointSaver[Any]:
+    """The DynamoDB saver on ``settings.checkpoint_table`` (S3 offload to its bucket)."""
+    from lambdagraph.store.checkpoint import AsyncDynamoDBSaver  # saver branch, merged later
+
+    return AsyncDynamoDBSaver(settings.checkpoint_table, bucket=settings.checkpoint_bucket)
