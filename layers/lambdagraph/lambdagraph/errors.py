@@ -12,7 +12,8 @@
     │   └── AssistantNotFound
     ├── Conflict                    the request clashes with current state (409)
     │   └── ThreadBusy
-    └── CheckpointConflict          another writer advanced the thread first (fencing)
+    ├── CheckpointConflict          another writer advanced the thread first (fencing)
+    └── Unavailable                 DynamoDB throttled or failed; retry later (503)
 
 Each class has a stable ``code`` used in HTTP ``detail`` bodies, SSE ``error`` events and
 WebSocket ``error`` messages. Transports map these to status codes in one table each.
@@ -118,3 +119,9 @@ class CheckpointConflict(LambdagraphError):
         self.thread_id = thread_id
         self.checkpoint_ns = checkpoint_ns
         self.checkpoint_id = checkpoint_id
+
+
+class Unavailable(LambdagraphError):
+    """The data store is throttling or unavailable; the request may be retried."""
+
+    code = "unavailable"
