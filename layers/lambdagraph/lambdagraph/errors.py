@@ -13,11 +13,8 @@
     ├── Conflict                    the request clashes with current state (409)
     │   └── ThreadBusy
     ├── CheckpointConflict          another writer advanced the thread first (fencing)
-<<<<<<< HEAD
     └── ScriptedModelError          the scripted model was told to fail ("trigger an error")
-=======
     └── Unavailable                 DynamoDB throttled or failed; retry later (503)
->>>>>>> engine
 
 Each class has a stable ``code`` used in HTTP ``detail`` bodies, SSE ``error`` events and
 WebSocket ``error`` messages. Transports map these to status codes in one table each.
