@@ -13,7 +13,7 @@
     ├── Conflict                    the request clashes with current state (409)
     │   └── ThreadBusy
     ├── CheckpointConflict          another writer advanced the thread first (fencing)
-    └── ScriptedModelError          the scripted model was told to fail ("trigger an error")
+    ├── ScriptedModelError          the scripted model was told to fail ("trigger an error")
     └── Unavailable                 DynamoDB throttled or failed; retry later (503)
 
 Each class has a stable ``code`` used in HTTP ``detail`` bodies, SSE ``error`` events and
