@@ -14,6 +14,17 @@ Variables:
         local user), ``jwt`` or ``iam`` (``none``).
     LAMBDAGRAPH_CANCEL_POLL_INTERVAL: seconds between the executor's reads of a run's cancel
         flag (``0.25``).
+    LAMBDAGRAPH_HEARTBEAT_SECONDS: longest silence on an SSE stream before a ``: heartbeat``
+        comment is sent; proxies drop idle streams at 30 s (``10``).
+    LAMBDAGRAPH_MAX_BODY_BYTES: largest request body the HTTP API accepts, 413 above it; Lambda
+        caps payloads at 6 MB (``6291456``).
+    LAMBDAGRAPH_CORS_ALLOW_ORIGINS: comma-separated origins allowed by CORS (``*``).
+    LAMBDAGRAPH_MODEL: chat model of the demo graph, ``scripted`` or ``bedrock`` (``scripted``).
+    LAMBDAGRAPH_BEDROCK_MODEL_ID: Bedrock model or inference profile id when the model is
+        ``bedrock`` (``us.anthropic.claude-haiku-4-5-20251001-v1:0``).
+    LAMBDAGRAPH_SCRIPTED_DELAY_MS: pause between the scripted model's chunks; 0 streams as
+        fast as possible (``20``).
+    LAMBDAGRAPH_GRAPHS: extra graphs, ``name=module.path:attr,other=pkg.mod:graph`` (empty).
     LAMBDAGRAPH_EVENT_LOG_TTL_SECONDS: how long logged run events stay joinable (``86400``).
     LAMBDAGRAPH_EVENT_LOG_FLUSH_MS: how long events wait in the buffer before one batched
         write to the event log (``50``).
@@ -45,6 +56,13 @@ class Settings:
     log_level: str = "INFO"
     auth_mode: str = "none"
     cancel_poll_interval: float = 0.25
+    heartbeat_seconds: float = 10.0
+    max_body_bytes: int = 6 * 1024 * 1024
+    cors_allow_origins: str = "*"
+    model: str = "scripted"
+    bedrock_model_id: str = "us.anthropic.claude-haiku-4-5-20251001-v1:0"
+    scripted_delay_ms: int = 20
+    graphs: str = ""
     # Durable runs (event log, worker, continuations).
     event_log_ttl_seconds: int = 86_400
     event_log_flush_ms: int = 50

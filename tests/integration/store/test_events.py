@@ -81,3 +81,17 @@ async def test_sequencing_continues_from_a_start_and_drops_a_repeated_metadata()
         ("values", format_event_id(41)),
         ("values", format_event_id(42)),
     ]
+
+
+async def test_the_end_marker_tells_a_reader_the_log_is_complete(tables: Tables) -> None:
+    log = EventLog(tables.app)
+    await log.append("r", _events(0, 3))
+    assert not (await log.read_after("r", -1)).ended
+    await log.mark_end("r", 4)  # events 3 and 4 not written yet: complete, but not readable
+    early = await log.read_after("r", 2)
+    assert early.gap and not early.ended
+    await log.append("r", _events(3, 2))
+    done = await log.read_after("r", 2)
+    assert done.ended and [int(e.id) for e in done.events] == [3, 4]
+    assert (await log.read_after("r", 4)).ended
+    assert await log.last_seq("r") == 4

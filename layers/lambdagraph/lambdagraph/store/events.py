@@ -27,9 +27,10 @@ from lambdagraph.errors import InvalidInput
 from lambdagraph.protocol.events import Event
 from lambdagraph.protocol.sse import dumps
 from lambdagraph.store.schema import (
-    EVENT_BATCH_SK_END,
-    EVENT_BATCH_SK_PREFIX,
     EVENT_ID_WIDTH,
+    EVENTS_BATCHES_END,
+    EVENTS_END_SK,
+    EVENTS_SK_PREFIX,
     TTL_ATTRIBUTE,
     event_batch_sk,
     event_batch_sk_after,
@@ -76,10 +77,17 @@ class LogRead:
         events: contiguous events after the requested id, in order.
         gap: the log holds later events that could not be returned because an earlier batch
             is missing (still being written, or lost with a crashed writer).
+        end_seq: the run's last event id once its log is complete (``None`` while it runs).
     """
 
     events: list[Event]
     gap: bool
+    end_seq: int | None = None
+
+    @property
+    def ended(self) -> bool:
+        """The log is complete and nothing past ``events`` is left to read."""
+        return self.end_seq is not None and not self.gap
 
 
 @dataclass
@@ -135,15 +143,29 @@ class EventLog:
         items = await asyncio.to_thread(self._query_after, run_id, after)
         return _decode_batches(items, after, skip_gaps=skip_gaps)
 
+    async def mark_end(self, run_id: str, last_seq: int) -> None:
+        """Record that the run's log is complete: followers stop after event ``last_seq``."""
+        await asyncio.to_thread(
+            self.client.put_item,
+            TableName=self.table_name,
+            Item={
+                "PK": {"S": run_events_pk(run_id)},
+                "SK": {"S": EVENTS_END_SK},
+                "end_seq": {"N": str(last_seq)},
+                TTL_ATTRIBUTE: {"N": str(int(time.time()) + self.ttl_seconds)},
+            },
+        )
+
     async def last_seq(self, run_id: str) -> int:
         """The sequence number of the last logged event of the run, ``-1`` if none."""
         response = await asyncio.to_thread(
             self.client.query,
             TableName=self.table_name,
-            KeyConditionExpression="PK = :pk AND begins_with(SK, :prefix)",
+            KeyConditionExpression="PK = :pk AND SK BETWEEN :low AND :high",
             ExpressionAttributeValues={
                 ":pk": {"S": run_events_pk(run_id)},
-                ":prefix": {"S": EVENT_BATCH_SK_PREFIX},
+                ":low": {"S": EVENTS_SK_PREFIX},
+                ":high": {"S": EVENTS_BATCHES_END},
             },
             ProjectionExpression="#last",
             ExpressionAttributeNames={"#last": "last"},
@@ -199,7 +221,7 @@ class EventLog:
             "ExpressionAttributeValues": {
                 ":pk": {"S": run_events_pk(run_id)},
                 ":low": {"S": event_batch_sk_after(after)},
-                ":high": {"S": EVENT_BATCH_SK_END},
+                ":high": {"S": EVENTS_END_SK},
             },
             "ConsistentRead": True,
         }
@@ -232,8 +254,12 @@ def _write_units(item: dict[str, Any]) -> int:
 
 def _decode_batches(items: list[dict[str, Any]], after: int, *, skip_gaps: bool) -> LogRead:
     batches: dict[int, list[dict[str, Any]]] = {}
+    end_seq = None
     for item in items:
-        batches.setdefault(int(item["last"]["N"]), []).append(item)
+        if "end_seq" in item:
+            end_seq = int(item["end_seq"]["N"])
+        else:
+            batches.setdefault(int(item["last"]["N"]), []).append(item)
     events: list[Event] = []
     expected = after + 1
     for last in sorted(batches):
@@ -241,10 +267,12 @@ def _decode_batches(items: list[dict[str, Any]], after: int, *, skip_gaps: bool)
         first = int(parts[0]["first"]["N"])
         complete = len(parts) == int(parts[0]["parts"]["N"])
         if not complete or (first > expected and not skip_gaps):
-            return LogRead(events, gap=True)
+            return LogRead(events, gap=True, end_seq=end_seq)
         body = zlib.decompress(b"".join(part["body"]["B"] for part in parts))
         for seq, name, data in orjson.loads(body):
             if seq >= expected:
                 events.append(Event(name, data, format_event_id(seq)))
         expected = last + 1
-    return LogRead(events, gap=False)
+    if end_seq is not None and end_seq >= expected and not skip_gaps:
+        return LogRead(events, gap=True, end_seq=end_seq)  # the last batches are still landing
+    return LogRead(events, gap=False, end_seq=end_seq)
