@@ -1,0 +1,203 @@
+"""Every app-table key format, index name and expression, in one place.
+
+The table itself is declared in ``template.yaml`` (``PK``/``SK`` plus ``GSI1``); this module
+says what goes in those attributes. Item kinds:
+
+==============  =======================  ======================  ============================
+item            PK                       SK                      GSI1PK / GSI1SK
+==============  =======================  ======================  ============================
+thread          ``THREAD#<thread_id>``   ``THREAD``              ``OWNER#<owner>`` /
+                                                                 ``THREAD#<created_at>#<id>``
+run             ``THREAD#<thread_id>``   ``RUN#<run_id>``        –
+connection      ``CONN#<connection_id>`` ``CONN``                (later: the WebSocket API)
+event batch     ``RUN#<run_id>``         ``EVENTS#<last_id>#<p>`` (the event log)
+log end         ``RUN#<run_id>``         ``EVENTS#~END``         (the event log)
+worker lease    ``RUN#<run_id>``         ``WORKER``              (durable runs)
+==============  =======================  ======================  ============================
+
+Runs live in their thread's partition, so one query reads a thread and its runs. Run ids are
+UUIDv6 (time-ordered), so ``RUN#…`` sort keys order runs by creation; ``RUN#`` sorts before
+``THREAD``, so a descending query returns the thread item first, then runs newest first.
+
+Thread ids are global (the checkpoints table is keyed by thread id alone), so a thread item
+is created with ``attribute_not_exists(PK)`` and ownership is the ``owner`` attribute,
+checked in every write's condition and on every read.
+
+Nested documents (metadata, run kwargs, values, interrupts, usage) are stored as JSON strings:
+nothing queries inside them, and JSON keeps floats and nulls exact where DynamoDB maps would
+need ``Decimal`` conversions.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Final, Mapping
+
+GSI1: Final = "GSI1"
+TTL_ATTRIBUTE: Final = "expires_at"
+
+THREAD_SK: Final = "THREAD"
+RUN_SK_PREFIX: Final = "RUN#"
+CONNECTION_SK: Final = "CONN"
+EVENTS_SK_PREFIX: Final = "EVENTS#"
+
+# Attribute names that are DynamoDB reserved words, aliased in every expression.
+NAMES: Final[dict[str, str]] = {
+    "#status": "status",
+    "#queue": "queue",
+    "#owner": "owner",
+    "#values": "values",
+}
+
+
+def thread_pk(thread_id: str) -> str:
+    """Partition of a thread and its runs."""
+    return f"THREAD#{thread_id}"
+
+
+def thread_key(thread_id: str) -> dict[str, dict[str, str]]:
+    """Primary key of a thread item."""
+    return {"PK": {"S": thread_pk(thread_id)}, "SK": {"S": THREAD_SK}}
+
+
+def run_sk(run_id: str) -> str:
+    """Sort key of a run within its thread's partition."""
+    return f"{RUN_SK_PREFIX}{run_id}"
+
+
+def run_key(thread_id: str, run_id: str) -> dict[str, dict[str, str]]:
+    """Primary key of a run item."""
+    return {"PK": {"S": thread_pk(thread_id)}, "SK": {"S": run_sk(run_id)}}
+
+
+def owner_gsi1pk(owner: str) -> str:
+    """GSI1 partition listing one user's threads."""
+    return f"OWNER#{owner}"
+
+
+def thread_gsi1sk(created_at: str, thread_id: str) -> str:
+    """GSI1 sort key: a user's threads in creation order."""
+    return f"THREAD#{created_at}#{thread_id}"
+
+
+def connection_pk(connection_id: str) -> str:
+    """Partition of a WebSocket connection item (used by the WebSocket API)."""
+    return f"CONN#{connection_id}"
+
+
+def events_pk(run_id: str) -> str:
+    """Partition of a run's event-log batches and worker lease (see the durable block below)."""
+    return f"RUN#{run_id}"
+
+
+# --- conditions -------------------------------------------------------------------------
+
+THREAD_IS_NEW: Final = "attribute_not_exists(PK)"
+"""Create a thread only if no thread (of any user) has that id."""
+
+RUN_IS_NEW: Final = "attribute_not_exists(PK)"
+
+OWNED: Final = "attribute_exists(PK) AND #owner = :owner"
+"""The item exists and belongs to the caller."""
+
+THREAD_IDLE: Final = (
+    "attribute_exists(PK) AND #owner = :owner AND attribute_not_exists(active_run_id)"
+    " AND (attribute_not_exists(#queue) OR size(#queue) = :zero)"
+)
+"""A run may start at once: the caller's thread, no active run, nobody waiting."""
+
+THREAD_ACTIVE_IS: Final = "attribute_exists(PK) AND #owner = :owner AND active_run_id = :active"
+"""The thread's active run is still the one the caller saw."""
+
+THREAD_ACTIVE_IS_ME: Final = "active_run_id = :run_id"
+THREAD_QUEUE_EMPTY: Final = "(attribute_not_exists(#queue) OR size(#queue) = :zero)"
+THREAD_QUEUE_HEAD_IS: Final = "#queue[0] = :next"
+
+RUN_IS_ACTIVE: Final = "#status IN (:pending, :running)"
+RUN_IS_PENDING: Final = "#status = :pending"
+RUN_IS_RUNNING: Final = "#status = :running"
+
+# --- updates ----------------------------------------------------------------------------
+
+START_RUN: Final = "SET active_run_id = :run_id, #status = :busy, updated_at = :now"
+ENQUEUE_RUN: Final = (
+    "SET #queue = list_append(if_not_exists(#queue, :empty), :run_ids), updated_at = :now"
+)
+REPLACE_QUEUE: Final = "SET #queue = :run_ids, updated_at = :now"
+SET_CANCEL: Final = "SET cancel = :action, updated_at = :now"
+SET_RUN_STATUS: Final = "SET #status = :status, updated_at = :now"
+FINISH_RUN: Final = "SET #status = :status, updated_at = :now, usage_json = :usage"
+START_QUEUED_RUN: Final = "SET #status = :running, updated_at = :now"
+CANCEL_PENDING_RUN: Final = "SET #status = :interrupted, cancel = :action, updated_at = :now"
+
+
+def expression_attributes(
+    *expressions: str, values: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """``ExpressionAttributeNames``/``Values`` holding only what ``expressions`` use.
+
+    DynamoDB rejects a request that defines a name or value its expressions never use, so
+    each request carries exactly the aliases its own expressions mention.
+    """
+    text = " ".join(expressions)
+    out: dict[str, Any] = {}
+    names = {alias: name for alias, name in NAMES.items() if re.search(rf"{alias}\b", text)}
+    if names:
+        out["ExpressionAttributeNames"] = names
+    used = {k: v for k, v in (values or {}).items() if re.search(rf"{k}\b", text)}
+    if used:
+        out["ExpressionAttributeValues"] = used
+    return out
+
+
+# --- durable runs: event log and worker lease (maintained with the `durable` branch) -------
+#
+# An event batch is keyed by the id of its *last* event (then a part number, for batches
+# split at the 400 KB item limit), so the batches holding events after id X are exactly those
+# from ``EVENTS#<X+1>`` on: one Query, no scan back to a batch's start. The end marker sorts
+# after every batch (``~`` sorts after digits), so the same Query tells a follower the run
+# is over; the batch-only range stops just before it.
+
+EVENT_ID_WIDTH: Final = 10
+"""Digits in an event id: zero-padded, so ids sort the same as strings and as numbers."""
+
+EVENTS_BATCHES_END: Final = f"{EVENTS_SK_PREFIX}~"
+"""Upper bound of the batch sort keys (exclusive of the end marker)."""
+
+EVENTS_END_SK: Final = f"{EVENTS_SK_PREFIX}~END"
+"""Sort key of the marker written once a run's log is complete (holds ``end_seq``)."""
+
+WORKER_SK: Final = "WORKER"
+
+
+def run_events_pk(run_id: str) -> str:
+    """Partition of a run's event batches and worker lease (apart from its write-hot thread)."""
+    return events_pk(run_id)
+
+
+def event_batch_sk(last_seq: int, part: int) -> str:
+    """Sort key of an event batch item: the id of its last event, then its part number."""
+    return f"{EVENTS_SK_PREFIX}{last_seq:0{EVENT_ID_WIDTH}d}#{part:03d}"
+
+
+def event_batch_sk_after(after: int) -> str:
+    """Lower bound (inclusive) of the sort keys of batches holding events after ``after``."""
+    return f"{EVENTS_SK_PREFIX}{after + 1:0{EVENT_ID_WIDTH}d}"
+
+
+def worker_key(run_id: str) -> dict[str, dict[str, str]]:
+    """Primary key of a run's worker lease item (attempt number, holder, lease expiry)."""
+    return {"PK": {"S": events_pk(run_id)}, "SK": {"S": WORKER_SK}}
+
+
+RESERVE_LEASE: Final = "attribute_not_exists(PK)"
+"""A run's lease item (attempt 0) is written once, when the run is handed to a worker."""
+
+CLAIM_ATTEMPT: Final = "attempt = :previous"
+"""Attempt n is claimed once, only from attempt n - 1: duplicates and retries find it taken."""
+
+LEASE_HELD: Final = "attempt = :attempt"
+"""The caller's attempt still holds the run."""
+
+LEASE_STALE: Final = "attempt = :attempt AND lease_until < :now"
+"""The attempt holding the run stopped renewing its lease: its worker is gone."""
