@@ -44,6 +44,9 @@ else:
 
 _ATTEMPTS = 8  # optimistic retries when another writer changed the thread between our steps
 _WAIT_POLL = 0.25
+# Keep the thread's values summary well inside DynamoDB's 400 KB item limit; the full state
+# is always in the checkpoints.
+_SUMMARY_LIMIT = 200_000
 
 
 class AppStore:
@@ -292,10 +295,17 @@ class AppStore:
         *,
         usage: Usage | None = None,
         thread_status: ThreadStatus = "idle",
-        values: Any = None,
-        interrupts: Mapping[str, Any] | None = None,
+        summary: tuple[Any, Mapping[str, Any]] | None = None,
     ) -> None:
         """Record a run's final status and hand its thread to the next waiting run, if any.
+
+        Args:
+            run: the run that ended.
+            status: its final status.
+            usage: its token counts.
+            thread_status: the thread's status if no run is waiting.
+            summary: the thread's latest ``(values, interrupts)``; None keeps the stored ones.
+                Values too large to keep beside the thread are stored as null.
 
         A temporary (stateless) run's thread and runs are deleted instead.
         """
@@ -313,7 +323,13 @@ class AppStore:
                 ),
             }
         }
-        summary = {":values": j(values), ":interrupts": j(dict(interrupts or {}))}
+        summary_set, summary_values = "", {}
+        if summary is not None:
+            values_attr = j(summary[0])
+            if len(values_attr["S"]) > _SUMMARY_LIMIT:
+                values_attr = j(None)
+            summary_set = ", values_json = :values, interrupts_json = :interrupts"
+            summary_values = {":values": values_attr, ":interrupts": j(dict(summary[1]))}
         for _ in range(_ATTEMPTS):
             item = await self._get(schema.thread_key(run["thread_id"]))
             if item is None or items.get_s(item, "active_run_id") != run["run_id"]:
@@ -323,11 +339,11 @@ class AppStore:
             now = s(items.now_iso())
             if queue:
                 update = (
-                    "SET active_run_id = :next, #status = :busy, updated_at = :now, "
-                    "values_json = :values, interrupts_json = :interrupts REMOVE #queue[0]"
+                    f"SET active_run_id = :next, #status = :busy, updated_at = :now{summary_set}"
+                    " REMOVE #queue[0]"
                 )
                 condition = f"{schema.THREAD_ACTIVE_IS_ME} AND {schema.THREAD_QUEUE_HEAD_IS}"
-                values = {":next": s(queue[0]), ":busy": s("busy"), ":now": now, **summary}
+                values = {":next": s(queue[0]), ":busy": s("busy"), ":now": now, **summary_values}
                 start_next = {
                     "Update": {
                         "TableName": self.table_name,
@@ -344,11 +360,10 @@ class AppStore:
                 extra = [start_next]
             else:
                 update = (
-                    "SET #status = :status, updated_at = :now, values_json = :values, "
-                    "interrupts_json = :interrupts REMOVE active_run_id"
+                    f"SET #status = :status, updated_at = :now{summary_set} REMOVE active_run_id"
                 )
                 condition = f"{schema.THREAD_ACTIVE_IS_ME} AND {schema.THREAD_QUEUE_EMPTY}"
-                values = {":status": s(thread_status), ":now": now, ":zero": n(0), **summary}
+                values = {":status": s(thread_status), ":now": now, ":zero": n(0), **summary_values}
                 extra = []
             values[":run_id"] = s(run["run_id"])
             thread_update = {
