@@ -23,7 +23,7 @@ from langgraph.types import Command, Send
 
 from lambdagraph.engine.chunks import ChunkMapper
 from lambdagraph.engine.failures import error_event, is_expected
-from lambdagraph.engine.sinks import Sink
+from lambdagraph.engine.sinks import Sink, observe_run
 from lambdagraph.engine.usage import UsageTracker
 from lambdagraph.errors import LambdagraphError, RunNotFound
 from lambdagraph.protocol.events import Event
@@ -221,6 +221,7 @@ class RunExecutor:
                 continue
             else:
                 state.cancel = fresh.get("cancel")
+                await _show_run(emitter.sinks, fresh, log)
             if state.cancel is not None:
                 graph_task.cancel()
                 return
@@ -250,6 +251,14 @@ class RunExecutor:
         except LambdagraphError:
             log.exception("Could not record the run's final status %s", status)
         log.info("Run ended: %s (thread %s)", status, thread_status)
+
+
+async def _show_run(sinks: Sequence[Sink], run: Run, log: logging.LoggerAdapter[Any]) -> None:
+    """Hand the polled run item to sinks that observe it (WebSocket subscribers)."""
+    try:
+        await observe_run(sinks, run)
+    except Exception:  # an observer's trouble must not stop the cancel poll
+        log.warning("A sink failed to observe the run item", exc_info=True)
 
 
 async def _chunks(
