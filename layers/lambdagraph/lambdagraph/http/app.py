@@ -30,6 +30,7 @@ from lambdagraph.http.errors import BodyLimitMiddleware, ServerFaultMiddleware, 
 from lambdagraph.http.responses import json_response
 from lambdagraph.settings import Settings
 from lambdagraph.store.app import AppStore
+from lambdagraph.store.checkpoint import AsyncDynamoDBSaver
 
 if TYPE_CHECKING:
     from langgraph.checkpoint.base import BaseCheckpointSaver
@@ -135,7 +136,6 @@ def create_app_from_settings(
 
 
 def default_checkpointer(settings: Settings) -> BaseCheckpointSaver[Any]:
-    """The DynamoDB saver on ``settings.checkpoint_table`` (S3 offload to its bucket)."""
-    from lambdagraph.store.checkpoint import AsyncDynamoDBSaver  # saver branch, merged later
-
-    return AsyncDynamoDBSaver(settings.checkpoint_table, bucket=settings.checkpoint_bucket)
+    """The DynamoDB saver on ``settings.checkpoint_table`` (S3 offload to its bucket, TTL)."""
+    saver: BaseCheckpointSaver[Any] = AsyncDynamoDBSaver.from_settings(settings)
+    return saver

@@ -22,6 +22,7 @@ from lambdagraph.errors import (
     LambdagraphError,
     NotFound,
     Unauthorized,
+    Unavailable,
 )
 
 logger = logging.getLogger(__name__)
@@ -35,6 +36,7 @@ STATUS_BY_ERROR: Final[tuple[tuple[type[LambdagraphError], int], ...]] = (
     (Unauthorized, 401),
     (NotFound, 404),
     (Conflict, 409),
+    (Unavailable, 503),
 )
 
 
@@ -60,24 +62,31 @@ async def handle_lambdagraph_error(request: Request, exc: Exception) -> JSONResp
                      exc_info=exc)
         return error_response(500, GENERIC_DETAIL)
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    if status == 503:
+        headers = {"Retry-After": "1"}
     return error_response(status, exc.message, headers)
 
 
 def describe_validation_errors(errors: list[dict[str, Any]] | Any) -> str:
     """One readable line from pydantic errors: ``field.path: message; ...``."""
-    parts = []
+    parts: list[str] = []
     for error in errors:
         if error.get("type") == "json_invalid":
             return "Request body is not valid JSON"
-        loc = [str(p) for p in error.get("loc", ()) if p not in ("body", "query", "path")]
-        message = str(error.get("msg", "invalid value"))
+        # Union members show up in the location as type names ("list[str]"); drop them.
+        loc = [
+            str(p)
+            for p in error.get("loc", ())
+            if p not in ("body", "query", "path") and not (isinstance(p, str) and "[" in p)
+        ]
+        message = str(error.get("msg", "invalid value")).removeprefix("Value error, ")
         if not loc and error.get("type") == "missing":
             parts.append("Request body is required")
         elif error.get("type") == "model_attributes_type" and not loc:
             parts.append("Request body must be a JSON object")
         else:
             parts.append(f"{'.'.join(loc)}: {message}" if loc else message)
-    return "; ".join(parts) or "Invalid request"
+    return "; ".join(dict.fromkeys(parts)) or "Invalid request"
 
 
 async def handle_validation_error(request: Request, exc: Exception) -> JSONResponse:

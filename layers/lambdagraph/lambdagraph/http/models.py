@@ -13,7 +13,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from lambdagraph.protocol.events import StreamMode
+from lambdagraph.protocol.events import STREAM_MODES
 from lambdagraph.store.records import MultitaskStrategy, RunKwargs, ThreadStatus
 
 _STRICT = ConfigDict(extra="ignore", strict=True)
@@ -37,7 +37,8 @@ class RunCreate(BaseModel):
     assistant_id: str = Field(min_length=1, max_length=256)
     input: Any = None
     command: CommandBody | None = None
-    stream_mode: list[StreamMode] | StreamMode = "values"
+    stream_mode: list[str] = Field(default_factory=lambda: ["values"])
+    """Stream modes, one name or a list (``messages-tuple`` yields events named ``messages``)."""
     stream_subgraphs: bool = False
     stream_resumable: bool = False
     config: dict[str, Any] | None = None
@@ -54,6 +55,18 @@ class RunCreate(BaseModel):
     feedback_keys: list[str] | None = None
     webhook: str | None = None
 
+    @field_validator("stream_mode", mode="before")
+    @classmethod
+    def _known_modes(cls, value: Any) -> list[str]:
+        modes = [value] if isinstance(value, str) else value
+        if not isinstance(modes, list) or not all(isinstance(m, str) for m in modes):
+            raise ValueError("must be a stream mode name or a list of them")
+        for mode in modes:
+            if mode not in STREAM_MODES:
+                known = ", ".join(sorted(STREAM_MODES))
+                raise ValueError(f"unknown stream mode {mode!r}; expected one of: {known}")
+        return list(dict.fromkeys(modes)) or ["values"]
+
     @model_validator(mode="after")
     def _input_or_command(self) -> RunCreate:
         if self.input is not None and self.command is not None:
@@ -63,23 +76,17 @@ class RunCreate(BaseModel):
         return self
 
     @property
-    def stream_modes(self) -> list[str]:
-        """The requested stream modes as a list, duplicates removed, ``values`` by default."""
-        modes = [self.stream_mode] if isinstance(self.stream_mode, str) else self.stream_mode
-        return list(dict.fromkeys(modes)) or ["values"]
-
-    @property
     def resumes(self) -> bool:
         """Whether the run answers an interrupt (needs a thread that has one)."""
         return self.command is not None and self.command.resume is not None
 
-    def to_kwargs(self, *, stream_modes: list[str] | None = None) -> RunKwargs:
+    def to_kwargs(self) -> RunKwargs:
         """The run's ``kwargs`` as the store and executor expect them."""
         checkpoint_id = self.checkpoint_id or (self.checkpoint or {}).get("checkpoint_id")
         kwargs: RunKwargs = {
             "input": self.input,
             "command": self.command.model_dump(exclude_none=True) if self.command else None,
-            "stream_mode": stream_modes or self.stream_modes,
+            "stream_mode": self.stream_mode,
             "stream_subgraphs": self.stream_subgraphs,
             "config": self.config,
             "context": self.context,

@@ -28,7 +28,7 @@ from lambdagraph.http.streaming import (
     wait_body,
     wait_headers,
 )
-from lambdagraph.store.records import Run, public_run
+from lambdagraph.store.records import FINAL_RUN_STATUSES, Run, public_run
 
 logger = logging.getLogger(__name__)
 
@@ -153,11 +153,9 @@ async def cancel_run(
     await context.store.cancel_run(owner, thread_id, run_id, action)
     if not wait:
         return Response(status_code=202)
-    try:
-        await context.store.wait_for_run(owner, thread_id, run_id, timeout=CANCEL_WAIT_SECONDS)
-    except TimeoutError:
-        logger.warning("run %s still active %ss after cancel", run_id, CANCEL_WAIT_SECONDS)
+    run = await context.store.wait_for_run(owner, thread_id, run_id, timeout=CANCEL_WAIT_SECONDS)
+    if run["status"] not in FINAL_RUN_STATUSES:
+        logger.warning("run %s still %s %ss after cancel", run_id, run["status"], CANCEL_WAIT_SECONDS)
     thread = await context.store.get_thread(owner, thread_id)
-    return json_response(await read_values(context, owner, thread), headers=wait_headers(
-        await context.store.get_run(owner, thread_id, run_id)
-    ))
+    values = await read_values(context, owner, thread)
+    return json_response(values, headers=wait_headers(run))
