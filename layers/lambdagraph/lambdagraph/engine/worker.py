@@ -7,7 +7,7 @@ invoker and checkpointer.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, Protocol
 
 from lambdagraph.agents import GraphRegistry
 from lambdagraph.engine.durable import DurableRuns, parse_payload
@@ -31,6 +31,10 @@ class LambdaContext(Protocol):
     def get_remaining_time_in_millis(self) -> int:
         """Milliseconds before the function's timeout."""
         ...
+
+
+WorkerHandler = Callable[[dict[str, Any], LambdaContext], Awaitable[str]]
+"""The worker as an async ``handler(event, context)``, for in-process invokers."""
 
 
 def durable_runs(
