@@ -119,3 +119,89 @@ async def test_a_run_longer_than_the_function_timeout_continues_as_one_stream(
     assert lease is not None and lease["attempt"] >= 3, lease
     state = await client.threads.get_state(thread["thread_id"])
     assert state["values"]["done"] == list(range(total))
+
+
+async def test_cancelling_a_background_run_ends_it_and_its_joins(client: LangGraphClient) -> None:
+    thread = await client.threads.create()
+    run = await client.runs.create(
+        thread["thread_id"], "agent", input=user_message("count to 100000"),
+        stream_mode="messages-tuple",
+    )
+    seen: list[Any] = []
+    async for part in client.runs.join_stream(thread["thread_id"], run["run_id"], last_event_id="-1"):
+        seen.append(part)
+        if len(_tokens(seen)) == 20:
+            await client.runs.cancel(thread["thread_id"], run["run_id"])
+    assert len(_tokens(seen)) < 100_000
+    assert (await client.runs.get(thread["thread_id"], run["run_id"]))["status"] == "interrupted"
+    assert (await client.threads.get(thread["thread_id"]))["status"] != "busy"
+
+
+async def _open_and_drop(stack: LocalStack, thread_id: str, on_disconnect: str) -> str:
+    """Start a resumable streamed run, read a few events, then hang up; returns the run id."""
+    body = {
+        "assistant_id": "agent", "input": user_message("count to 400"),
+        "stream_mode": ["messages-tuple"], "stream_resumable": True,
+        "on_disconnect": on_disconnect,
+    }
+    async with httpx.AsyncClient(base_url=stack.url, headers=auth("alice")) as http:
+        async with http.stream("POST", f"/threads/{thread_id}/runs/stream", json=body) as response:
+            assert response.status_code == 200
+            run_id = response.headers["content-location"].rsplit("/", 1)[-1]
+            frames = 0
+            async for line in response.aiter_lines():
+                frames += line.startswith("id: ")
+                if frames == 10:
+                    break
+    return run_id
+
+
+async def test_on_disconnect_cancel_stops_the_run(stack: LocalStack, client: LangGraphClient) -> None:
+    thread = await client.threads.create()
+    run_id = await _open_and_drop(stack, thread["thread_id"], "cancel")
+
+    async def interrupted() -> bool:
+        return (await client.runs.get(thread["thread_id"], run_id))["status"] == "interrupted"
+
+    await eventually(interrupted, "the run to be cancelled")
+    logged = await _collect(client.runs.join_stream(thread["thread_id"], run_id, last_event_id="-1"))
+    assert 0 < len(_tokens(logged)) < 400
+
+
+async def test_on_disconnect_continue_finishes_and_stays_joinable(
+    stack: LocalStack, client: LangGraphClient
+) -> None:
+    thread = await client.threads.create()
+    run_id = await _open_and_drop(stack, thread["thread_id"], "continue")
+    parts = await _collect(client.runs.join_stream(thread["thread_id"], run_id, last_event_id="5"))
+    assert _ids(parts)[0] == 6 and _ids(parts) == list(range(6, 6 + len(parts)))
+    assert "".join(_tokens(parts)).split()[-1] == "400"
+    assert (await client.runs.get(thread["thread_id"], run_id))["status"] == "success"
+
+
+async def test_join_query_forms_and_bad_input(stack: LocalStack, client: LangGraphClient) -> None:
+    thread = await client.threads.create()
+    run = await client.runs.create(
+        thread["thread_id"], "agent", input=user_message("count to 3"),
+        stream_mode=["messages-tuple", "values", "updates"],
+    )
+    await client.runs.join(thread["thread_id"], run["run_id"])
+    path = f"/threads/{thread['thread_id']}/runs/{run['run_id']}/stream"
+    async with httpx.AsyncClient(base_url=stack.url, headers=auth("alice")) as http:
+
+        async def events(query: str, last: str = "-1") -> set[str]:
+            response = await http.get(f"{path}{query}", headers={"Last-Event-ID": last})
+            assert response.status_code == 200, response.text
+            return {l[7:] for l in response.text.splitlines() if l.startswith("event: ")}
+
+        assert await events("?stream_mode=updates") == {"metadata", "updates"}
+        assert await events('?stream_mode=["updates","values"]') == {"metadata", "updates", "values"}
+        assert await events("?stream_mode=updates&stream_mode=messages-tuple") == {
+            "metadata", "updates", "messages"
+        }
+        bad_mode = await http.get(f"{path}?stream_mode=nope", headers={"Last-Event-ID": "-1"})
+        assert bad_mode.status_code == 422 and "nope" in bad_mode.text
+        bad_id = await http.get(path, headers={"Last-Event-ID": "1700000000000-0"})
+        assert bad_id.status_code == 422
+        other_user = await http.get(path, headers={**auth("mallory"), "Last-Event-ID": "-1"})
+        assert other_user.status_code == 404
