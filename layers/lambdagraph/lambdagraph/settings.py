@@ -34,6 +34,8 @@ Variables:
         is left before its Lambda timeout, and continues in a new invocation (``60000``).
     LAMBDAGRAPH_RUN_LEASE_SECONDS: a worker renews its lease on a run every third of this; a
         run whose lease is older is treated as crashed (``30``).
+    LAMBDAGRAPH_LOCAL_WORKER_TIMEOUT_SECONDS: the local stack's worker timeout; 0 takes the
+        ``WorkerFunction``'s ``Timeout`` from ``template.yaml`` (``0``).
 """
 
 from __future__ import annotations
@@ -69,6 +71,7 @@ class Settings:
     worker_function: str = ""
     deadline_margin_ms: int = 60_000
     run_lease_seconds: float = 30.0
+    local_worker_timeout_seconds: float = 0.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

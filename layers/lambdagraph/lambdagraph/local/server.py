@@ -23,6 +23,7 @@ from lambdagraph.auth import Authenticator
 from lambdagraph.errors import ConfigurationError
 from lambdagraph.http.app import create_app_from_settings
 from lambdagraph.local.dynamo import embedded_aws, use_fake_credentials
+from lambdagraph.local.invoker import local_worker_invoker
 from lambdagraph.local.tables import ensure_tables
 from lambdagraph.settings import Settings
 
@@ -140,7 +141,10 @@ def running_stack(
         endpoint, is_embedded = stack.enter_context(_storage(embedded, host))
         created = prepare_storage(settings)
         app = create_app_from_settings(
-            settings, authenticator=authenticator, checkpointer=checkpointer
+            settings,
+            authenticator=authenticator,
+            checkpointer=checkpointer,
+            worker_invoker=local_worker_invoker(settings),
         )
         sock = stack.enter_context(_bind(host, port))
         server = _server(app)
@@ -196,7 +200,7 @@ def serve(
     settings = settings or Settings.from_env()
     with _storage(None, host, dynamodb_port) as (endpoint, is_embedded):
         created = prepare_storage(settings)
-        app = create_app_from_settings(settings)
+        app = create_app_from_settings(settings, worker_invoker=local_worker_invoker(settings))
         sock = _bind(host, port)
         bound_host, bound_port = sock.getsockname()[:2]
         stack = LocalStack(
