@@ -20,14 +20,16 @@ from __future__ import annotations
 import logging
 from typing import Any, Callable, Sequence
 
+from lambdagraph.engine.sinks import Sink
 from lambdagraph.protocol import ws
 from lambdagraph.protocol.events import Event
+from lambdagraph.settings import Settings
 from lambdagraph.store.app import AppStore
 from lambdagraph.store.events import EventLog
 from lambdagraph.store.records import FINAL_RUN_STATUSES, Run
 from lambdagraph.store.schema import parse_subscriber_entry, subscriber_entry
 from lambdagraph.ws.connections import ConnectionStore, RunRef
-from lambdagraph.ws.sender import ConnectionSender, ManagementClient
+from lambdagraph.ws.sender import ConnectionSender, ManagementClient, management_client
 
 logger = logging.getLogger(__name__)
 
@@ -178,3 +180,41 @@ class WebSocketFanout:
 
 def _seq(event: Event) -> int:
     return int(event.id) if event.id is not None else -1
+
+
+def websocket_sinks(
+    settings: Settings,
+    *,
+    store: AppStore | None = None,
+    client: ManagementClient | None = None,
+) -> Callable[[Run], list[Sink]] | None:
+    """The worker's live-sink factory: a fan-out for each run started over the WebSocket.
+
+    Reads ``LAMBDAGRAPH_WS_ENDPOINT`` (via ``settings``); without it the worker has nowhere
+    to post and this returns ``None``.
+    """
+    if not settings.ws_endpoint:
+        return None
+    store = store or AppStore.from_settings(settings)
+    client = client or management_client(settings.ws_endpoint)
+    connections = ConnectionStore(
+        settings.app_table, client=store.client, index_ttl_seconds=settings.event_log_ttl_seconds
+    )
+    log = EventLog(settings.app_table, client=store.client)
+
+    def build(run: Run) -> list[Sink]:
+        if (run.get("metadata") or {}).get("transport") != "websocket":
+            return []
+        return [
+            WebSocketFanout(
+                run,
+                client,
+                store=store,
+                connections=connections,
+                log=log,
+                window=settings.ws_batch_window_ms / 1000,
+                batch_bytes=settings.ws_batch_bytes,
+            )
+        ]
+
+    return build
