@@ -175,7 +175,9 @@ class RunExecutor:
         status: RunStatus = "success"
         log.info("Run started")
         graph_task = asyncio.create_task(self._stream(run, mapper, usage, emitter, control))
-        watcher = asyncio.create_task(self._watch_cancel(run, graph_task, state, log))
+        watcher = asyncio.create_task(
+            self._watch_cancel(run, graph_task, state, log, emitter.sinks)
+        )
         try:
             await graph_task
         except asyncio.CancelledError:
@@ -231,8 +233,13 @@ class RunExecutor:
         graph_task: asyncio.Task[None],
         state: _RunState,
         log: logging.LoggerAdapter[Any],
+        sinks: Sequence[Sink] = (),
     ) -> None:
-        """Poll the run item; on the cancel flag (or the run gone), cancel the graph task."""
+        """Poll the run item; on the cancel flag (or the run gone), cancel the graph task.
+
+        Each fresh run item is also shown to ``sinks`` that observe it (new WebSocket
+        subscribers ride on this poll).
+        """
         while not graph_task.done():
             await asyncio.sleep(self.cancel_poll_interval)
             try:
@@ -244,7 +251,7 @@ class RunExecutor:
                 continue
             else:
                 state.cancel = fresh.get("cancel")
-                await _show_run(emitter.sinks, fresh, log)
+                await _show_run(sinks, fresh, log)
             if state.cancel is not None:
                 graph_task.cancel()
                 return

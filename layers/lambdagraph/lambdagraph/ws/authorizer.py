@@ -40,7 +40,7 @@ async def authorize(event: dict[str, Any], authenticator: Authenticator) -> dict
         Unauthorized: no token, and the authenticator needs one (API Gateway: 401).
     """
     view = APIGatewayAuthorizerRequestEvent(event)
-    token = (view.query_string_parameters or {}).get(TOKEN_PARAMETER)
+    token = (view.get("queryStringParameters") or {}).get(TOKEN_PARAMETER)
     headers = {"authorization": f"Bearer {token}"} if token else {}
     try:
         user_id = await authenticator.authenticate(headers)
