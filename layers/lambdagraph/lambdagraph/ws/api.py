@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Final, Protocol
@@ -42,6 +43,16 @@ logger = logging.getLogger(__name__)
 # LangGraph Server names a graph's assistant uuid5(NAMESPACE_GRAPH, name); accept both.
 NAMESPACE_GRAPH: Final = uuid.UUID("6ba7b821-9dad-11d1-80b4-00c04fd430c8")
 _REPLAY_POLL = 0.1
+
+
+class _RouteDeadline:
+    """A stand-in Lambda context: API Gateway gives a route at most 29 seconds."""
+
+    def __init__(self, seconds: float = 29.0) -> None:
+        self.deadline = time.monotonic() + seconds
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self.deadline - time.monotonic()) * 1000))
 
 
 class RunStarter(Protocol):
@@ -142,9 +153,8 @@ class WebSocketApi:
 
     async def handle(self, event: dict[str, Any], context: Any = None) -> dict[str, Any]:
         """Handle one WebSocket event; returns the integration response for API Gateway."""
-        if context is not None:
-            # In-progress idempotency records expire with the invocation's deadline.
-            self._idempotency.register_lambda_context(context)
+        # In-progress idempotency records expire with the invocation's deadline.
+        self._idempotency.register_lambda_context(context or _RouteDeadline())
         view = APIGatewayWebSocketEvent(event)
         authorizer = view.request_context.get("authorizer") or {}
         user_id = authorizer.get("user_id") or authorizer.get("principalId")
