@@ -22,7 +22,7 @@ from aws_lambda_powertools.utilities.idempotency import (
 )
 from botocore.exceptions import ClientError
 
-from lambdagraph.errors import AssistantNotFound
+from lambdagraph.errors import AssistantNotFound, ConfigurationError
 from lambdagraph.protocol import ws
 from lambdagraph.protocol.events import Event
 from lambdagraph.settings import Settings
@@ -269,3 +269,29 @@ class WebSocketApi:
                 logger.warning("event log of run %s incomplete; replaying what is there", run_id)
                 return (await self.log.read_after(run_id, after, skip_gaps=True)).events
             await asyncio.sleep(_REPLAY_POLL)
+
+
+def build_ws_api(settings: Settings) -> WebSocketApi:
+    """The deployed ``ws`` function's API: worker runs started through ``LambdaInvoker``.
+
+    Reads ``LAMBDAGRAPH_WORKER_FUNCTION`` (via ``settings``).
+
+    Raises:
+        ConfigurationError: no worker function is configured.
+    """
+    from lambdagraph.agents import GraphRegistry as Registry  # lazy: cold start
+    from lambdagraph.engine.executor import RunExecutor
+    from lambdagraph.engine.invoker import LambdaInvoker
+    from lambdagraph.engine.worker import durable_runs
+    from lambdagraph.store.checkpoint import AsyncDynamoDBSaver
+
+    if not settings.worker_function:
+        raise ConfigurationError("LAMBDAGRAPH_WORKER_FUNCTION is not set")
+    store = AppStore.from_settings(settings)
+    graphs = Registry.from_settings(settings)
+    # The ws function never executes a run; DurableRuns needs an executor only to exist.
+    executor = RunExecutor(store, graphs, AsyncDynamoDBSaver.from_settings(settings))
+    starter = durable_runs(
+        settings, store=store, executor=executor, invoker=LambdaInvoker(settings.worker_function)
+    )
+    return WebSocketApi.from_settings(settings, starter=starter, graphs=graphs, store=store)
