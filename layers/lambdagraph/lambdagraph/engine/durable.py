@@ -84,7 +84,7 @@ class DurableRuns:
         leases: RunLeases,
         invoker: Invoker,
         *,
-        flush_interval: float = 0.05,
+        flush_interval: float = 0.1,
         deadline_margin: float = 60.0,
         handoff_seconds: float = 300.0,
     ) -> None:
