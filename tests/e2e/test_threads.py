@@ -63,10 +63,12 @@ async def test_another_users_thread_is_not_found_everywhere(stack: LocalStack) -
         bob.threads.get_history(tid),
         bob.threads.delete(tid),
         bob.runs.list(tid),
-        bob.runs.wait(tid, "agent", input={"messages": []}),
     ):
         with pytest.raises(NotFoundError):
             await attempt
+    with pytest.raises(httpx.HTTPStatusError) as waited:  # wait() raises httpx's own error
+        await bob.runs.wait(tid, "agent", input={"messages": []})
+    assert waited.value.response.status_code == 404
     with pytest.raises(NotFoundError):
         async for _ in bob.runs.stream(tid, "agent", input={"messages": []}):
             pass
