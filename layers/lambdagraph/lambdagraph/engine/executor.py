@@ -273,6 +273,8 @@ async def _chunks(
     }
     if kwargs.get("context") is not None:
         options["context"] = kwargs["context"]
+    if kwargs.get("durability"):
+        options["durability"] = kwargs["durability"]
     if "events" not in mapper.requested:
         async for item in graph.astream(graph_input, config, **options):
             yield _split(item, subgraphs)
