@@ -158,7 +158,7 @@ class RunExecutor:
         mapper = ChunkMapper(
             kwargs.get("stream_mode") or ["values"], subgraphs=bool(kwargs.get("stream_subgraphs"))
         )
-        usage = UsageTracker()
+        usage = UsageTracker(emit="usage" in mapper.requested)
         state = _RunState()
         status: RunStatus = "success"
         log.info("Run started")
@@ -201,6 +201,10 @@ class RunExecutor:
             else:
                 events = [*usage.drain(), *mapper.map(ns, mode, chunk)]
             await emitter.send(events)
+        if mapper.saw_interrupt and not run.get("temporary"):
+            # The latest state of the thread, whatever checkpoint the run started from.
+            state = await graph.aget_state({"configurable": {"thread_id": run["thread_id"]}})
+            mapper.remember_state(state.values, state.tasks, state.next)
 
     async def _watch_cancel(
         self,
@@ -269,6 +273,8 @@ async def _chunks(
     }
     if kwargs.get("context") is not None:
         options["context"] = kwargs["context"]
+    if kwargs.get("durability"):
+        options["durability"] = kwargs["durability"]
     if "events" not in mapper.requested:
         async for item in graph.astream(graph_input, config, **options):
             yield _split(item, subgraphs)
