@@ -76,6 +76,12 @@ async def test_another_users_thread_is_not_found_everywhere(stack: LocalStack) -
     assert (await alice.threads.get(tid))["status"] == "idle"
     assert await alice.runs.list(tid) == []
 
+    await alice.runs.wait(tid, "agent", input={"messages": [{"role": "user", "content": "hi"}]})
+    [run] = await alice.runs.list(tid)
+    for attempt in (bob.runs.get(tid, run["run_id"]), bob.runs.cancel(tid, run["run_id"])):
+        with pytest.raises(NotFoundError):
+            await attempt
+
 
 async def test_requests_without_credentials_are_401(stack: LocalStack) -> None:
     anonymous = get_client(url=stack.url)
