@@ -1,4 +1,4 @@
-"""Amazon Bedrock through ``langchain-aws`` (the ``bedrock`` extra), streaming via ConverseStream."""
+"""Amazon Bedrock through ``langchain-aws`` (the ``bedrock`` extra), streaming ConverseStream."""
 
 from __future__ import annotations
 

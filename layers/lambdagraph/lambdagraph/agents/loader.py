@@ -98,7 +98,9 @@ def _compile(builder: StateGraph[Any, Any, Any, Any], spec: str) -> Pregel[Any, 
     try:
         return builder.compile()
     except Exception as exc:
-        raise ConfigurationError(f"Graph spec {spec!r}: the StateGraph does not compile: {exc}") from exc
+        raise ConfigurationError(
+            f"Graph spec {spec!r}: the StateGraph does not compile: {exc}"
+        ) from exc
 
 
 def with_checkpointer(
@@ -156,7 +158,7 @@ class GraphRegistry:
     Example:
         >>> registry = GraphRegistry.from_settings(Settings.from_env())
         >>> registry.names()
-        ('agent',)
+        ['agent']
         >>> graph = with_checkpointer(registry.get("agent"), saver)
     """
 
@@ -181,9 +183,9 @@ class GraphRegistry:
             loaders[name] = lambda spec=spec: load_graph(spec)  # type: ignore[misc]
         return cls(loaders)
 
-    def names(self) -> tuple[str, ...]:
+    def names(self) -> list[str]:
         """Every assistant id this registry serves, the demo graph first."""
-        return tuple(self._loaders)
+        return list(self._loaders)
 
     def get(self, assistant_id: str) -> Pregel[Any, Any, Any, Any]:
         """The compiled graph for ``assistant_id``, loading it on first use.

@@ -24,10 +24,15 @@ def create_chat_model(settings: Settings) -> BaseChatModel:
         A :class:`ScriptedChatModel` or a streaming ``ChatBedrockConverse``.
 
     Raises:
-        ConfigurationError: unknown model name, or ``bedrock`` without the ``bedrock`` extra.
+        ConfigurationError: unknown model name, a negative delay, or ``bedrock`` without the
+            ``bedrock`` extra.
     """
     choice = settings.model.strip().lower()
     if choice == "scripted":
+        if settings.scripted_delay_ms < 0:
+            raise ConfigurationError(
+                f"LAMBDAGRAPH_SCRIPTED_DELAY_MS={settings.scripted_delay_ms} is negative"
+            )
         return ScriptedChatModel(delay_ms=settings.scripted_delay_ms)
     if choice == "bedrock":
         try:

@@ -31,7 +31,7 @@ MAX_COUNT = 100_000
 EMAIL_SENT = "sent"
 
 _ERROR = re.compile(r"\btrigger an error\b", re.IGNORECASE)
-_EMAIL_WORD = re.compile(r"\be-?mail\b", re.IGNORECASE)
+_EMAIL_WORD = re.compile(r"\be-?mails?\b", re.IGNORECASE)
 _ADDRESS = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _ABOUT = re.compile(r"\babout\s+(.+)", re.IGNORECASE)
 _WEATHER = re.compile(r"\bweather in\s+(.+)", re.IGNORECASE)

@@ -22,7 +22,6 @@ from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.messages.ai import UsageMetadata
 from langchain_core.messages.tool import tool_call_chunk
 from langchain_core.outputs import ChatGenerationChunk, ChatResult
-
 from langchain_core.runnables import Runnable
 from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_openai_tool
@@ -53,7 +52,8 @@ class ScriptedChatModel(BaseChatModel):
     Tool rules only fire for tools bound with :meth:`bind_tools`.
 
     Args:
-        delay_ms: pause between chunks in milliseconds; ``0`` never sleeps.
+        delay_ms: pause between chunks in milliseconds; ``0`` never pauses (the async stream
+            still hands the event loop back every 64 chunks).
 
     Example:
         >>> model = ScriptedChatModel(delay_ms=0)
@@ -159,9 +159,7 @@ def _pieces(plan: ReplyPlan) -> list[_Piece]:
     pieces: list[_Piece] = [(text, None) for text in plan.texts]
     if plan.tool_call is not None:
         call = plan.tool_call
-        pieces.append(
-            ("", [tool_call_chunk(name=call.name, args="", id=call.id, index=0)])
-        )
+        pieces.append(("", [tool_call_chunk(name=call.name, args="", id=call.id, index=0)]))
         args = call.arguments_json
         for start in range(0, len(args), _ARGS_PIECE):
             piece = args[start : start + _ARGS_PIECE]

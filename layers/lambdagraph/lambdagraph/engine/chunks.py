@@ -103,6 +103,7 @@ class ChunkMapper:
     requested: Sequence[str] = DEFAULT_STREAM_MODE
     subgraphs: bool = False
     last_checkpoint: dict[str, Any] | None = None
+    saw_interrupt: bool = False
     _messages: dict[str, BaseMessageChunk | BaseMessage] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -126,6 +127,8 @@ class ChunkMapper:
         ns = tuple(namespace)
         if mode == "checkpoints" and not ns:
             self.last_checkpoint = chunk
+        if not ns and isinstance(chunk, dict) and chunk.get(INTERRUPT_KEY):
+            self.saw_interrupt = True
         if mode == "messages":
             return self._map_messages(ns, chunk)
         if mode in self._wants:
@@ -165,6 +168,18 @@ class ChunkMapper:
 
     def _name(self, mode: str, ns: tuple[str, ...]) -> str:
         return f"{mode}|{'|'.join(ns)}" if self.subgraphs and ns else mode
+
+    def remember_state(self, values: Any, tasks: Iterable[Any], next_nodes: Sequence[str]) -> None:
+        """Use a state snapshot's values and tasks instead of the last streamed checkpoint.
+
+        Streamed checkpoints precede their step's interrupts, so after an interrupt the
+        executor reads the state once and records it here.
+        """
+        self.last_checkpoint = {
+            "values": values,
+            "next": list(next_nodes),
+            "tasks": [{"id": t.id, "interrupts": t.interrupts} for t in tasks],
+        }
 
     def thread_summary(self) -> tuple[Any, dict[str, list[dict[str, Any]]], bool]:
         """``(values, interrupts by task id, has next nodes)`` of the last root checkpoint."""

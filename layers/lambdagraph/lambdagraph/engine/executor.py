@@ -170,7 +170,7 @@ class RunExecutor:
         mapper = ChunkMapper(
             kwargs.get("stream_mode") or ["values"], subgraphs=bool(kwargs.get("stream_subgraphs"))
         )
-        usage = UsageTracker()
+        usage = UsageTracker(emit="usage" in mapper.requested)
         state = _RunState()
         status: RunStatus = "success"
         log.info("Run started")
@@ -224,6 +224,10 @@ class RunExecutor:
             else:
                 events = [*usage.drain(), *mapper.map(ns, mode, chunk)]
             await emitter.send(events)
+        if mapper.saw_interrupt and not run.get("temporary"):
+            # The latest state of the thread, whatever checkpoint the run started from.
+            state = await graph.aget_state({"configurable": {"thread_id": run["thread_id"]}})
+            mapper.remember_state(state.values, state.tasks, state.next)
 
     async def _watch_cancel(
         self,
@@ -293,6 +297,8 @@ async def _chunks(
     }
     if kwargs.get("context") is not None:
         options["context"] = kwargs["context"]
+    if kwargs.get("durability"):
+        options["durability"] = kwargs["durability"]
     if control is not None:
         options["control"] = control
     if "events" not in mapper.requested:

@@ -20,6 +20,7 @@ MultitaskStrategy = Literal["reject", "interrupt", "rollback", "enqueue"]
 """What a new run gets on a busy thread (``enqueue`` is the server default)."""
 
 OnDisconnect = Literal["cancel", "continue"]
+Durability = Literal["sync", "async", "exit"]
 CancelAction = Literal["interrupt", "rollback"]
 
 FINAL_RUN_STATUSES: Final[frozenset[str]] = frozenset({"success", "error", "timeout", "interrupted"})
@@ -42,6 +43,7 @@ class RunKwargs(TypedDict, total=False):
     stream_resumable: bool
     feedback_keys: list[str] | None
     webhook: str | None
+    durability: Durability | None
 
 
 class Usage(TypedDict):

@@ -63,7 +63,11 @@ def text_reply(texts: list[str], usage: tuple[int, int]) -> list[bytes]:
 
 
 def tool_use_reply(
-    preamble: list[str], tool_use_id: str, name: str, input_pieces: list[str], usage: tuple[int, int]
+    preamble: list[str],
+    tool_use_id: str,
+    name: str,
+    input_pieces: list[str],
+    usage: tuple[int, int],
 ) -> list[bytes]:
     """Frames of a reply that says ``preamble`` then calls tool ``name``."""
     return [
@@ -75,7 +79,10 @@ def tool_use_reply(
         encode_event("contentBlockStop", {"contentBlockIndex": 0}),
         encode_event(
             "contentBlockStart",
-            {"contentBlockIndex": 1, "start": {"toolUse": {"toolUseId": tool_use_id, "name": name}}},
+            {
+                "contentBlockIndex": 1,
+                "start": {"toolUse": {"toolUseId": tool_use_id, "name": name}},
+            },
         ),
         *(
             encode_event(
@@ -94,7 +101,11 @@ def _metadata(usage: tuple[int, int]) -> bytes:
     return encode_event(
         "metadata",
         {
-            "usage": {"inputTokens": inputs, "outputTokens": outputs, "totalTokens": inputs + outputs},
+            "usage": {
+                "inputTokens": inputs,
+                "outputTokens": outputs,
+                "totalTokens": inputs + outputs,
+            },
             "metrics": {"latencyMs": 42},
         },
     )

@@ -47,7 +47,10 @@ class DynamoDBSaver(BaseDynamoDBSaver):
       ``"fork"`` checkpoint when replaying from an older ``checkpoint_id``) may add a sibling
       — they still take a free slot, so a run racing them from the same parent is fenced.
       Subgraphs are fenced per namespace the same way. A root checkpoint (no parent) is not
-      fenced. Pending writes are not fenced; the losing writer's writes may remain on the
+      fenced. Resuming an interrupt with an explicit ``checkpoint_id`` the thread has moved
+      past is refused too (LangGraph would save plain ``"loop"`` children there and fork
+      silently): replay it (``invoke(None, config)``, saved as a ``"fork"``) or
+      ``update_state`` it, then resume the new branch. Pending writes are not fenced; the losing writer's writes may remain on the
       shared parent, under LangGraph's own rules above.
     * **TTL** (off by default): every item gets ``expires_at`` = write time + ``ttl_seconds``;
       items past it are never returned, even before DynamoDB deletes them.
