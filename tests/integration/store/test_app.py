@@ -108,8 +108,8 @@ async def test_concurrent_starts_only_one_runs(store: AppStore) -> None:
         return_exceptions=True,
     )
     started = [r for r in results if isinstance(r, dict)]
-    assert len(started) == 1
-    assert all(isinstance(r, ThreadBusy) for r in results if not isinstance(r, dict))
+    assert len(started) == 1, results
+    assert all(isinstance(r, ThreadBusy) for r in results if not isinstance(r, dict)), results
 
 
 async def test_enqueue_waits_then_is_handed_the_thread(store: AppStore) -> None:
