@@ -14,6 +14,12 @@ Variables:
         local user), ``jwt`` or ``iam`` (``none``).
     LAMBDAGRAPH_CANCEL_POLL_INTERVAL: seconds between the executor's reads of a run's cancel
         flag (``0.25``).
+    LAMBDAGRAPH_MODEL: chat model of the demo graph, ``scripted`` or ``bedrock`` (``scripted``).
+    LAMBDAGRAPH_BEDROCK_MODEL_ID: Bedrock model or inference profile id when the model is
+        ``bedrock`` (``us.anthropic.claude-haiku-4-5-20251001-v1:0``).
+    LAMBDAGRAPH_SCRIPTED_DELAY_MS: pause between the scripted model's chunks; 0 streams as
+        fast as possible (``20``).
+    LAMBDAGRAPH_GRAPHS: extra graphs, ``name=module.path:attr,other=pkg.mod:graph`` (empty).
 """
 
 from __future__ import annotations
@@ -36,6 +42,10 @@ class Settings:
     log_level: str = "INFO"
     auth_mode: str = "none"
     cancel_poll_interval: float = 0.25
+    model: str = "scripted"
+    bedrock_model_id: str = "us.anthropic.claude-haiku-4-5-20251001-v1:0"
+    scripted_delay_ms: int = 20
+    graphs: str = ""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
