@@ -192,3 +192,14 @@ async def test_search_filters_and_delete(store: AppStore) -> None:
     await store.delete_thread("alice", a["thread_id"])
     with pytest.raises(ThreadNotFound):
         await store.get_thread("alice", a["thread_id"])
+
+
+async def test_finishing_a_run_of_a_deleted_thread_leaves_nothing_behind(store: AppStore) -> None:
+    tid = (await store.create_thread("alice"))["thread_id"]
+    run = await start(store, "alice", tid)
+    await store.delete_thread("alice", tid)
+    await store.finish_run(run, "success")
+    with pytest.raises(RunNotFound):
+        await store.get_run("alice", tid, run["run_id"])
+    with pytest.raises(ThreadNotFound):
+        await store.get_thread("alice", tid)
