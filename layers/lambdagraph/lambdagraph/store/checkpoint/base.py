@@ -330,6 +330,8 @@ class BaseDynamoDBSaver(MaintenancePlans, BaseCheckpointSaver[str]):
         self, config: RunnableConfig, writes: Sequence[tuple[str, Any]], task_id: str, task_path: str
     ) -> Plan[None]:
         items, uploads = self._write_items(config, writes, task_id, task_path)
+        if not items:
+            return
         if uploads:
             self._raise_errors((yield Parallel(tuple(uploads))))
         if len(items) == 1:
@@ -436,8 +438,13 @@ class BaseDynamoDBSaver(MaintenancePlans, BaseCheckpointSaver[str]):
             return
         if config is not None and ns is not None:
             # One namespace: read newest first and stop once ``limit`` checkpoints matched.
-            prefix = schema.ns_prefix(ns)
-            groups = yield from self._newest_groups(conf["thread_id"], prefix, wanted, limit)
+            thread_id = conf["thread_id"]
+            if checkpoint_id:
+                prefix, below = schema.checkpoint_sk(ns, checkpoint_id), None
+            else:
+                prefix = schema.ns_prefix(ns)
+                below = schema.checkpoint_sk(ns, before_id) if before_id else None
+            groups = yield from self._newest_groups(thread_id, prefix, wanted, limit, below)
         else:
             if config is not None:
                 request = self._thread_query(conf["thread_id"])
@@ -450,12 +457,19 @@ class BaseDynamoDBSaver(MaintenancePlans, BaseCheckpointSaver[str]):
             yield from self._emit_all((yield from self._load_tuples(groups[start : start + 25])))
 
     def _newest_groups(
-        self, thread_id: str, prefix: str, wanted: Callable[[Group], bool], limit: int | None
+        self,
+        thread_id: str,
+        prefix: str,
+        wanted: Callable[[Group], bool],
+        limit: int | None,
+        below: str | None = None,
     ) -> Plan[list[Group]]:
         """Live checkpoints under ``prefix``, newest first, until ``limit`` are wanted.
 
         Reads pages in descending key order, where each checkpoint's writes arrive just
         before the checkpoint item itself; the first page is small and later ones grow.
+        With ``below`` (a checkpoint's sort key) reading starts right under that checkpoint,
+        so ``list(before=...)`` skips newer items without reading them.
         """
         request = {
             "TableName": self.table_name,
@@ -465,6 +479,8 @@ class BaseDynamoDBSaver(MaintenancePlans, BaseCheckpointSaver[str]):
             "ConsistentRead": True,
             "Limit": schema.FIRST_PAGE_ITEMS,
         }
+        if below:
+            request["ExclusiveStartKey"] = {schema.PK: {"S": thread_id}, schema.SK: {"S": below}}
         found: list[Group] = []
         writes: dict[tuple[str, str], list[Item]] = {}
         while True:
