@@ -7,6 +7,7 @@ import asyncio
 from collections.abc import Sequence
 from typing import Any
 
+import pytest
 from langgraph.runtime import RunControl
 
 from lambdagraph.engine.durable import WORKER_LOST, DurableRuns
@@ -164,3 +165,20 @@ async def test_a_live_run_is_not_recovered(tables: Tables) -> None:
     await durable.leases.reserve(run["run_id"])
     assert await durable.leases.claim(run["run_id"], 1, "alive")
     assert (await durable.recover(run))["status"] == "running"
+
+
+class _BrokenInvoker:
+    async def invoke(self, payload: object) -> None:
+        raise ConnectionError("Lambda is unreachable")
+
+
+async def test_a_run_whose_worker_cannot_be_invoked_fails_at_once(tables: Tables) -> None:
+    from lambdagraph.errors import Unavailable
+
+    durable, _, run, _ = await _setup(tables, lambda store: StepExecutor(store, steps=1, tokens=1))
+    durable.invoker = _BrokenInvoker()
+    with pytest.raises(Unavailable):
+        await durable.start_background(run)
+    assert (await durable.store.read_run(run))["status"] == "error"
+    assert (await durable.store.get_thread(OWNER, run["thread_id"]))["status"] == "idle"
+    assert (await durable.log.read_after(run["run_id"], -1)).ended

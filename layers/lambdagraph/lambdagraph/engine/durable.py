@@ -23,7 +23,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Final, Protocol
 
 from langgraph.runtime import RunControl
@@ -31,7 +31,7 @@ from langgraph.runtime import RunControl
 from lambdagraph.engine.invoker import ContinuePayload, Invoker, RunPayload, WorkerPayload
 from lambdagraph.engine.resumable import EventLogSink, SequencedSink
 from lambdagraph.engine.sinks import Sink
-from lambdagraph.errors import InvalidInput, NotFound
+from lambdagraph.errors import ConfigurationError, InvalidInput, LambdagraphError, NotFound, Unavailable
 from lambdagraph.protocol.events import Event
 from lambdagraph.store.app import AppStore
 from lambdagraph.store.events import EventLog, format_event_id
@@ -69,11 +69,14 @@ class DurableRuns:
         executor: drives the graphs.
         log: the event log.
         leases: worker leases.
-        invoker: starts worker invocations (background runs, continuations).
+        invoker: starts worker invocations (background runs, continuations); ``None`` where
+            no worker is deployed (resumable streams still work, background runs do not).
         flush_interval: seconds events wait before one batched log write.
         deadline_margin: seconds before the Lambda deadline at which a worker drains.
         handoff_seconds: how long a handed-over run (new, or continuing) may wait for its
             worker before it counts as lost; covers async-invocation queueing and retries.
+        worker_sinks: more sinks for a run a worker executes (the WebSocket sender), given
+            the run; they receive the same numbered events as the log.
     """
 
     def __init__(
@@ -82,11 +85,12 @@ class DurableRuns:
         executor: Executor,
         log: EventLog,
         leases: RunLeases,
-        invoker: Invoker,
+        invoker: Invoker | None,
         *,
         flush_interval: float = 0.1,
         deadline_margin: float = 60.0,
         handoff_seconds: float = 300.0,
+        worker_sinks: Callable[[Run], Awaitable[Sequence[Sink]]] | None = None,
     ) -> None:
         self.store = store
         self.executor = executor
@@ -96,9 +100,14 @@ class DurableRuns:
         self.flush_interval = flush_interval
         self.deadline_margin = deadline_margin
         self.handoff_seconds = handoff_seconds
+        self.worker_sinks = worker_sinks
 
     async def start_background(self, run: Run) -> None:
-        """Hand a recorded run to a worker invocation."""
+        """Hand a recorded run to a worker invocation.
+
+        Raises:
+            Unavailable: the worker could not be invoked (the run is recorded as failed).
+        """
         await self.leases.reserve(run["run_id"], hold=self.handoff_seconds)
         payload: RunPayload = {
             "kind": "run",
@@ -106,7 +115,15 @@ class DurableRuns:
             "thread_id": run["thread_id"],
             "run_id": run["run_id"],
         }
-        await self.invoker.invoke(payload)
+        try:
+            await self._invoke(payload)
+        except Exception as exc:
+            logger.exception("could not invoke the worker for run %s", run["run_id"])
+            await self.log.mark_end(run["run_id"], -1)
+            await self.store.finish_run(run, "error", thread_status="idle")
+            if isinstance(exc, LambdagraphError):
+                raise
+            raise Unavailable("The run could not be started; try again") from exc
 
     async def execute_here(self, run: Run, sinks: Sequence[Sink]) -> RunStatus:
         """Execute a ``stream_resumable`` run in this process, logging its events.
@@ -143,7 +160,8 @@ class DurableRuns:
         if run["status"] in FINAL_RUN_STATUSES:
             return "finished"
         deadline = time.monotonic() + remaining_ms() / 1000 - self.deadline_margin
-        status = await self._execute(run, attempt, [], deadline=deadline)
+        live = await self.worker_sinks(run) if self.worker_sinks is not None else []
+        status = await self._execute(run, attempt, live, deadline=deadline)
         return "continued" if status == "running" else status
 
     async def recover(self, run: Run) -> Run:
@@ -199,9 +217,16 @@ class DurableRuns:
             "run_id": run_id,
             "attempt": attempt + 1,
         }
-        await self.invoker.invoke(payload)
+        await self._invoke(payload)
         logger.info("run %s drained before the deadline; attempt %s continues", run_id, attempt + 1)
         return status
+
+    async def _invoke(self, payload: WorkerPayload) -> None:
+        if self.invoker is None:
+            raise ConfigurationError(
+                "No worker to invoke: set LAMBDAGRAPH_WORKER_FUNCTION (or run the local stack)"
+            )
+        await self.invoker.invoke(payload)
 
     async def _keep_lease(self, run_id: str, attempt: int, control: RunControl) -> None:
         while True:

@@ -38,7 +38,7 @@ WorkerHandler = Callable[[dict[str, Any], LambdaContext], Awaitable[str]]
 
 
 def durable_runs(
-    settings: Settings, *, store: AppStore, executor: RunExecutor, invoker: Invoker
+    settings: Settings, *, store: AppStore, executor: RunExecutor, invoker: Invoker | None
 ) -> DurableRuns:
     """The durable-run machinery over existing collaborators, tuned by ``settings``."""
     return DurableRuns(

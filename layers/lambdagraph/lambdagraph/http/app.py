@@ -158,15 +158,17 @@ def durable_from_settings(
     store: AppStore,
     executor: RunExecutor,
     worker_invoker: Callable[[WorkerHandler], Invoker] | None = None,
-) -> DurableRuns | None:
+) -> DurableRuns:
     """Durable runs on the deployed worker function (``LAMBDAGRAPH_WORKER_FUNCTION``), else
-    on ``worker_invoker(handler)`` (the local stack's in-process invoker); None if neither."""
+    on ``worker_invoker(handler)`` (the local stack's in-process invoker), else without a
+    worker (resumable streams and joins only)."""
     if settings.worker_function:
         return durable_runs(
             settings, store=store, executor=executor, invoker=LambdaInvoker(settings.worker_function)
         )
     if worker_invoker is None:
-        return None
+        # No worker here: resumable streams and joins work, background runs do not.
+        return durable_runs(settings, store=store, executor=executor, invoker=None)
     box: list[DurableRuns] = []
 
     async def worker(event: dict[str, Any], context: Any) -> str:
