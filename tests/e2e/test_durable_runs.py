@@ -284,3 +284,25 @@ async def test_a_killed_worker_leaves_a_failed_run_not_a_running_one(
     # The thread is usable again: a new run starts and finishes.
     result = await client.runs.wait(thread["thread_id"], "agent", input=user_message("count to 3"))
     assert result["messages"][-1]["content"].split()[-1] == "3"
+
+
+async def test_a_joiner_that_asked_to_cancel_on_disconnect_cancels_the_run(
+    client: LangGraphClient,
+) -> None:
+    thread = await client.threads.create()
+    run = await client.runs.create(
+        thread["thread_id"], "agent", input=user_message("count to 100000"),
+        stream_mode="messages-tuple",
+    )
+    seen: list[Any] = []
+    async for part in client.runs.join_stream(
+        thread["thread_id"], run["run_id"], last_event_id="-1", cancel_on_disconnect=True
+    ):
+        seen.append(part)
+        if len(_tokens(seen)) == 10:
+            break
+
+    async def interrupted() -> bool:
+        return (await client.runs.get(thread["thread_id"], run["run_id"]))["status"] == "interrupted"
+
+    await eventually(interrupted, "the joiner's disconnect to cancel the run")

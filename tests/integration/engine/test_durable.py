@@ -4,6 +4,7 @@ past the deadline with continuous ids, and recovery of a run whose worker died."
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -148,8 +149,10 @@ async def test_a_run_whose_worker_stopped_renewing_is_recorded_as_failed(tables:
     await durable.log.append(run["run_id"], [Event("metadata", {}, "0000000000")])
     lease = await durable.leases.get(run["run_id"])
     assert lease is not None
-    while (await durable.recover(run))["status"] == "running":
-        await asyncio.sleep(0.02)  # polling until the 50 ms lease lapses
+    deadline = time.monotonic() + 10
+    while (await durable.recover(run))["status"] == "running":  # until the 50 ms lease lapses
+        assert time.monotonic() < deadline, "the lapsed lease was never noticed"
+        await asyncio.sleep(0.02)
     recovered = await durable.store.read_run(run)
     assert recovered["status"] == "error"
     read = await durable.log.read_after(run["run_id"], -1)

@@ -118,7 +118,7 @@ class DurableRuns:
         try:
             await self._invoke(payload)
         except Exception as exc:
-            logger.exception("could not invoke the worker for run %s", run["run_id"])
+            _run_log(run).exception("Could not invoke the worker")
             await self.log.mark_end(run["run_id"], -1)
             await self.store.finish_run(run, "error", thread_status="idle")
             if isinstance(exc, LambdagraphError):
@@ -151,7 +151,7 @@ class DurableRuns:
         attempt = 1 if payload["kind"] == "run" else payload["attempt"]
         run_id = payload["run_id"]
         if not await self.leases.claim(run_id, attempt, holder):
-            logger.info("attempt %s of run %s is already taken", attempt, run_id)
+            _run_log(payload).info("Attempt %s is already taken; nothing to do", attempt)
             return "duplicate"
         try:
             run = await self.store.get_run(payload["owner"], payload["thread_id"], run_id)
@@ -173,10 +173,10 @@ class DurableRuns:
             return run
         if not await self.leases.take_over_stale(run["run_id"], lease, holder="recovery"):
             return await self.store.read_run(run)
-        logger.warning(
-            "run %s lost its worker (attempt %s); recording it as failed",
-            run["run_id"],
+        _run_log(run).warning(
+            "Run lost its worker (attempt %s, lease held by %s); recording it as failed",
             lease["attempt"],
+            lease["holder"],
         )
         seq = await self.log.last_seq(run["run_id"]) + 1
         await self.log.append(run["run_id"], [Event("error", WORKER_LOST, format_event_id(seq))])
@@ -207,7 +207,7 @@ class DurableRuns:
             await self.log.mark_end(run_id, sink.next_seq - 1)
             return status
         if control.drain_reason == "lease lost":
-            logger.warning("run %s: attempt %s lost its lease; another took over", run_id, attempt)
+            _run_log(run).warning("Attempt %s lost its lease; another took the run over", attempt)
             return status
         await self.leases.renew(run_id, attempt, hold=self.handoff_seconds)
         payload: ContinuePayload = {
@@ -218,7 +218,7 @@ class DurableRuns:
             "attempt": attempt + 1,
         }
         await self._invoke(payload)
-        logger.info("run %s drained before the deadline; attempt %s continues", run_id, attempt + 1)
+        _run_log(run).info("Drained before the deadline; attempt %s continues", attempt + 1)
         return status
 
     async def _invoke(self, payload: WorkerPayload) -> None:
@@ -234,6 +234,10 @@ class DurableRuns:
             if not await self.leases.renew(run_id, attempt):
                 control.request_drain("lease lost")
                 return
+
+
+def _run_log(run: Run | WorkerPayload) -> logging.LoggerAdapter[logging.Logger]:
+    return logging.LoggerAdapter(logger, {"run_id": run["run_id"], "thread_id": run["thread_id"]})
 
 
 async def _drain_at(deadline: float, control: RunControl) -> None:
