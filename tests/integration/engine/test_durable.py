@@ -185,3 +185,24 @@ async def test_a_run_whose_worker_cannot_be_invoked_fails_at_once(tables: Tables
     assert (await durable.store.read_run(run))["status"] == "error"
     assert (await durable.store.get_thread(OWNER, run["thread_id"]))["status"] == "idle"
     assert (await durable.log.read_after(run["run_id"], -1)).ended
+
+
+async def test_a_worker_that_lost_its_lease_stops_at_the_next_step_without_continuing(
+    tables: Tables,
+) -> None:
+    durable, invoker, run, executor = await _setup(
+        tables,
+        lambda store: StepExecutor(store, steps=200, tokens=1, step_seconds=0.02),
+        lease=0.09,
+    )
+    await durable.start_background(run)
+    deadline = time.monotonic() + 10
+    while await durable.log.last_seq(run["run_id"]) < 2:  # the worker is under way
+        assert time.monotonic() < deadline, "the worker never started"
+        await asyncio.sleep(0.02)
+    # Another invocation takes attempt 2 (as recovery would after a lapse).
+    assert await durable.leases.claim(run["run_id"], 2, "someone-else")
+    await invoker.wait_idle(30)
+    assert len(invoker.invocations) == 1  # no continuation was invoked
+    assert executor.done[run["run_id"]] < 200
+    assert (await durable.store.read_run(run))["status"] == "running"

@@ -197,6 +197,10 @@ class DurableRuns:
             guards.append(asyncio.create_task(_drain_at(deadline, control)))
         try:
             status = await self.executor.execute(_attempt_of(run, attempt), [sink], control=control)
+        except asyncio.CancelledError:
+            # The executor recorded the run interrupted (server shutdown): close its log too.
+            await asyncio.shield(self.log.mark_end(run_id, sink.next_seq - 1))
+            raise
         finally:
             for guard in guards:
                 guard.cancel()
@@ -231,7 +235,13 @@ class DurableRuns:
     async def _keep_lease(self, run_id: str, attempt: int, control: RunControl) -> None:
         while True:
             await asyncio.sleep(self.leases.lease_seconds / 3)
-            if not await self.leases.renew(run_id, attempt):
+            try:
+                held = await self.leases.renew(run_id, attempt)
+            except Exception:
+                # A throttled or failed renewal is retried next tick; two more fit in a lease.
+                logger.warning("Could not renew the lease of run %s", run_id, exc_info=True)
+                continue
+            if not held:
                 control.request_drain("lease lost")
                 return
 
