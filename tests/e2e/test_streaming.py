@@ -253,3 +253,21 @@ async def test_concurrent_streams_on_separate_threads(client: LangGraphClient) -
 
     texts = ["".join(c["content"] for c, _ in _events(parts, "messages")) for parts in results]
     assert [len(text.split()) for text in texts] == [2, 3, 4]
+
+
+async def test_debug_events_and_custom_modes_stream_with_subgraphs_on(
+    client: LangGraphClient,
+) -> None:
+    thread = await client.threads.create()
+
+    parts = await _collect(
+        client.runs.stream(
+            thread["thread_id"], "agent", input=user_message("weather in Oslo"),
+            stream_mode=["debug", "events", "custom", "values"], stream_subgraphs=True,
+        )
+    )
+
+    names = {part.event.split("|")[0] for part in parts}
+    assert {"metadata", "debug", "events", "values"} <= names
+    assert "error" not in names
+    assert any(e.get("event") == "on_chat_model_stream" for e in _events(parts, "events"))

@@ -41,8 +41,10 @@ class ApiContext:
     authenticator: Authenticator
     checkpointer: BaseCheckpointSaver[Any]
     settings: Settings
-    tasks: set[asyncio.Task[Any]] = field(default_factory=set)
-    _stateful: dict[str, Pregel[Any, Any, Any, Any]] = field(default_factory=dict)
+    tasks: set[asyncio.Task[Any]] = field(default_factory=set, init=False, repr=False)
+    _stateful: dict[str, Pregel[Any, Any, Any, Any]] = field(
+        default_factory=dict, init=False, repr=False
+    )
 
     def spawn(self, coro: Coroutine[Any, Any, Any], *, name: str) -> asyncio.Task[Any]:
         """Run ``coro`` in the background, independent of the request that started it."""
