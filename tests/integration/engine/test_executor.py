@@ -289,3 +289,36 @@ async def test_a_failing_sink_does_not_stop_the_run(store: AppStore, executor: R
     good = MemorySink()
     assert await executor.execute(run, [Broken(), good]) == "success"
     assert names(good) == ["metadata", "values", "values"]
+
+
+async def test_cancelling_the_executor_task_records_the_run_interrupted(
+    store: AppStore, executor: RunExecutor, reached: list[str]
+) -> None:
+    run = await new_run(store, "stalled", stream_mode=["messages-tuple"])
+    sink = SignalSink()
+    task = asyncio.create_task(executor.execute(run, [sink]))
+    await sink.wait_for("messages")
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await asyncio.wait_for(task, DEADLINE)
+    assert sink.closed.is_set() and reached == []
+    assert (await store.get_run(USER, run["thread_id"], run["run_id"]))["status"] == "interrupted"
+    assert (await store.get_thread(USER, run["thread_id"]))["status"] == "idle"
+
+
+async def test_a_run_cancelled_while_pending_never_starts(
+    store: AppStore, executor: RunExecutor, reached: list[str]
+) -> None:
+    first = await new_run(store, "stalled", stream_mode=["messages-tuple"])
+    second = await new_run(store, "chat", thread_id=first["thread_id"])
+    sinks = SignalSink(), MemorySink()
+    active = asyncio.create_task(executor.execute(first, [sinks[0]]))
+    waiting = asyncio.create_task(executor.execute(second, [sinks[1]]))
+    await sinks[0].wait_for("messages")
+    await store.cancel_run(USER, second["thread_id"], second["run_id"])
+    assert await asyncio.wait_for(waiting, DEADLINE) == "interrupted"
+    assert names(sinks[1]) == ["metadata"] and sinks[1].closed.is_set()
+    await store.cancel_run(USER, first["thread_id"], first["run_id"])
+    assert await asyncio.wait_for(active, DEADLINE) == "interrupted"
+    assert reached == []
+    assert (await store.get_thread(USER, first["thread_id"]))["status"] == "idle"

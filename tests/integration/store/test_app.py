@@ -108,8 +108,8 @@ async def test_concurrent_starts_only_one_runs(store: AppStore) -> None:
         return_exceptions=True,
     )
     started = [r for r in results if isinstance(r, dict)]
-    assert len(started) == 1
-    assert all(isinstance(r, ThreadBusy) for r in results if not isinstance(r, dict))
+    assert len(started) == 1, results
+    assert all(isinstance(r, ThreadBusy) for r in results if not isinstance(r, dict)), results
 
 
 async def test_enqueue_waits_then_is_handed_the_thread(store: AppStore) -> None:
@@ -192,3 +192,14 @@ async def test_search_filters_and_delete(store: AppStore) -> None:
     await store.delete_thread("alice", a["thread_id"])
     with pytest.raises(ThreadNotFound):
         await store.get_thread("alice", a["thread_id"])
+
+
+async def test_finishing_a_run_of_a_deleted_thread_leaves_nothing_behind(store: AppStore) -> None:
+    tid = (await store.create_thread("alice"))["thread_id"]
+    run = await start(store, "alice", tid)
+    await store.delete_thread("alice", tid)
+    await store.finish_run(run, "success")
+    with pytest.raises(RunNotFound):
+        await store.get_run("alice", tid, run["run_id"])
+    with pytest.raises(ThreadNotFound):
+        await store.get_thread("alice", tid)

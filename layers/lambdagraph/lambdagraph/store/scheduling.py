@@ -57,6 +57,8 @@ class RunScheduler(AppTable):
                 "TableName": self.table_name,
                 "Key": schema.run_key(run["thread_id"], run["run_id"]),
                 "UpdateExpression": schema.FINISH_RUN,
+                # An update would otherwise create a stub item for a run deleted meanwhile.
+                "ConditionExpression": schema.EXISTS,
                 **schema.expression_attributes(
                     schema.FINISH_RUN,
                     values={":status": s(status), ":now": s(items.now_iso()), ":usage": j(usage)},
@@ -73,7 +75,10 @@ class RunScheduler(AppTable):
         for _ in range(ATTEMPTS):
             item = await self._get(schema.thread_key(run["thread_id"]))
             if item is None or items.get_s(item, "active_run_id") != run["run_id"]:
-                await self._transact([run_update])  # thread deleted meanwhile
+                try:  # the thread was deleted (or handed on) meanwhile: record the run alone
+                    await self._transact([run_update])
+                except ConditionFailed:
+                    pass
                 return
             queue = items.thread_queue(item)
             now = s(items.now_iso())
@@ -119,6 +124,8 @@ class RunScheduler(AppTable):
                 await self._transact([run_update, thread_update, *extra])
                 return
             except ConditionFailed as failed:
+                if failed.reasons[0].get("Code") != "None":
+                    return  # the run item is gone: nothing left to record
                 if queue and failed.reasons[2:] and failed.reasons[2].get("Code") != "None":
                     await self._drop_queue_head(run["thread_id"], queue[0])
         raise Conflict(f"Thread {run['thread_id']} changed too often; try again")

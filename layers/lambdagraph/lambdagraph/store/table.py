@@ -6,6 +6,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import random
 from typing import TYPE_CHECKING, Any, Mapping, cast
 
 import boto3
@@ -20,6 +22,9 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 else:
     DynamoDBClient = Any
+
+
+_CONFLICT_RETRIES = 3
 
 
 class ConditionFailed(Exception):
@@ -157,16 +162,24 @@ class AppTable:
         return cast(dict[str, Any], out["Attributes"])
 
     async def _transact(self, ops: list[dict[str, Any]]) -> None:
-        try:
-            with translate_errors():
-                await call(self.client.transact_write_items, TransactItems=ops)
-        except ClientError as exc:
-            if error_code(exc) != "TransactionCanceledException":
-                raise
-            reasons = exc.response.get("CancellationReasons", [])
-            if not any(r.get("Code") == "ConditionalCheckFailed" for r in reasons):
-                # Cancelled by a concurrent transaction on the same items: retryable.
-                raise Unavailable("The thread is being changed concurrently; retry") from exc
-            raise ConditionFailed(reasons) from exc
+        """One TransactWriteItems; ``ConditionFailed`` when a condition did not hold.
+
+        A transaction cancelled only because another one touched the same items at the same
+        moment (``TransactionConflict``) is retried a few times with a short jittered pause.
+        """
+        for attempt in range(_CONFLICT_RETRIES + 1):
+            try:
+                with translate_errors():
+                    await call(self.client.transact_write_items, TransactItems=ops)
+                return
+            except ClientError as exc:
+                if error_code(exc) != "TransactionCanceledException":
+                    raise
+                reasons = exc.response.get("CancellationReasons", [])
+                if any(r.get("Code") == "ConditionalCheckFailed" for r in reasons):
+                    raise ConditionFailed(reasons) from exc
+                if attempt == _CONFLICT_RETRIES:
+                    raise Unavailable("The thread is being changed concurrently; retry") from exc
+            await asyncio.sleep(random.uniform(0.01, 0.05) * (attempt + 1))
 
 
