@@ -13,7 +13,12 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from langchain_core.runnables import RunnableConfig
-from langgraph.checkpoint.base import ChannelVersions, Checkpoint, CheckpointMetadata, CheckpointTuple
+from langgraph.checkpoint.base import (
+    ChannelVersions,
+    Checkpoint,
+    CheckpointMetadata,
+    CheckpointTuple,
+)
 
 from lambdagraph.errors import CheckpointConflict
 from lambdagraph.store.checkpoint.base import BaseDynamoDBSaver
@@ -50,8 +55,8 @@ class DynamoDBSaver(BaseDynamoDBSaver):
       fenced. Resuming an interrupt with an explicit ``checkpoint_id`` the thread has moved
       past is refused too (LangGraph would save plain ``"loop"`` children there and fork
       silently): replay it (``invoke(None, config)``, saved as a ``"fork"``) or
-      ``update_state`` it, then resume the new branch. Pending writes are not fenced; the losing writer's writes may remain on the
-      shared parent, under LangGraph's own rules above.
+      ``update_state`` it, then resume the new branch. Pending writes are not fenced: the
+      loser's writes may remain on the shared parent, under LangGraph's own rules above.
     * **TTL** (off by default): every item gets ``expires_at`` = write time + ``ttl_seconds``;
       items past it are never returned, even before DynamoDB deletes them.
     * **S3 offload**: an item over ``offload_threshold_bytes`` keeps its keys and metadata in
