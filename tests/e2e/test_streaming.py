@@ -271,3 +271,18 @@ async def test_debug_events_and_custom_modes_stream_with_subgraphs_on(
     assert {"metadata", "debug", "events", "values"} <= names
     assert "error" not in names
     assert any(e.get("event") == "on_chat_model_stream" for e in _events(parts, "events"))
+
+
+async def test_history_pages_backwards_with_before(client: LangGraphClient) -> None:
+    thread = await client.threads.create()
+    await client.runs.wait(thread["thread_id"], "agent", input=user_message("count to 2"))
+    newest = (await client.threads.get_history(thread["thread_id"], limit=1))[0]
+
+    by_id = await client.threads.get_history(
+        thread["thread_id"], limit=1, before=newest["checkpoint"]["checkpoint_id"]
+    )
+    by_config = await client.threads.get_history(
+        thread["thread_id"], limit=1, before=newest["checkpoint"]
+    )
+
+    assert by_id[0]["checkpoint"] == by_config[0]["checkpoint"] == newest["parent_checkpoint"]
