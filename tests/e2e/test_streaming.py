@@ -165,7 +165,9 @@ def test_sync_client_streams_and_waits(sync_client: SyncLangGraphClient) -> None
             stream_mode=["updates"],
         )
     )
-    waited = sync_client.runs.wait(thread["thread_id"], "agent", input=user_message("calculate 6 * 7"))
+    waited = sync_client.runs.wait(
+        thread["thread_id"], "agent", input=user_message("calculate 6 * 7")
+    )
 
     nodes = [next(iter(update)) for update in _events(parts, "updates")]
     assert nodes == ["model", "tools", "model"]
