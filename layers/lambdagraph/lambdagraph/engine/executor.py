@@ -134,7 +134,11 @@ class RunExecutor:
         try:
             await emitter.send([Event("metadata", {"run_id": run["run_id"], "attempt": 1})])
             if run["status"] == "pending":
-                status = await self._wait_turn(run)
+                try:
+                    status = await self._wait_turn(run)
+                except asyncio.CancelledError:
+                    await asyncio.shield(self._abandon(run, log))
+                    raise
                 if status != "running":
                     log.info("Run ended while waiting for its turn: %s", status)
                     return status
@@ -152,6 +156,15 @@ class RunExecutor:
                 return "interrupted"
             if fresh["status"] != "pending":
                 return fresh["status"]
+
+    async def _abandon(self, run: Run, log: logging.LoggerAdapter[Any]) -> None:
+        """Nobody will execute this waiting run: cancel it, or release the thread it just got."""
+        try:
+            fresh = await self.store.cancel_run(run["owner"], run["thread_id"], run["run_id"])
+            if fresh["status"] == "running":
+                await self.store.finish_run(run, "interrupted")
+        except LambdagraphError:
+            log.exception("Could not cancel an abandoned waiting run")
 
     async def _run(self, run: Run, emitter: _Emitter, log: logging.LoggerAdapter[Any]) -> RunStatus:
         kwargs = run["kwargs"]
