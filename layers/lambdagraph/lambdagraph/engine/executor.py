@@ -132,16 +132,16 @@ class RunExecutor:
         kwargs = run["kwargs"]
         emitter = _Emitter(sinks, numbered=bool(kwargs.get("stream_resumable")), log=log)
         try:
-            await emitter.send([Event("metadata", {"run_id": run["run_id"], "attempt": 1})])
-            if run["status"] == "pending":
-                try:
+            try:
+                await emitter.send([Event("metadata", {"run_id": run["run_id"], "attempt": 1})])
+                if run["status"] == "pending":
                     status = await self._wait_turn(run)
-                except asyncio.CancelledError:
-                    await asyncio.shield(self._abandon(run, log))
-                    raise
-                if status != "running":
-                    log.info("Run ended while waiting for its turn: %s", status)
-                    return status
+                    if status != "running":
+                        log.info("Run ended while waiting for its turn: %s", status)
+                        return status
+            except asyncio.CancelledError:
+                await asyncio.shield(self._abandon(run, log))
+                raise
             return await self._run(run, emitter, log)
         finally:
             await emitter.close()
@@ -158,10 +158,10 @@ class RunExecutor:
                 return fresh["status"]
 
     async def _abandon(self, run: Run, log: logging.LoggerAdapter[Any]) -> None:
-        """Nobody will execute this waiting run: cancel it, or release the thread it just got."""
+        """Cancelled before the graph started: end the run so its thread is not left busy."""
         try:
             fresh = await self.store.cancel_run(run["owner"], run["thread_id"], run["run_id"])
-            if fresh["status"] == "running":
+            if fresh["status"] == "running":  # it had the thread (or just got it): release it
                 await self.store.finish_run(run, "interrupted")
         except LambdagraphError:
             log.exception("Could not cancel an abandoned waiting run")
