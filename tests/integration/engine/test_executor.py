@@ -171,7 +171,8 @@ async def test_interrupt_as_values_event_when_updates_not_requested(
     sink = MemorySink()
     await executor.execute(run, [sink])
     last = sink.events[-1]
-    assert last.event == "values" and last.data["__interrupt__"][0]["value"]["action"] == "send_email"
+    assert last.event == "values"
+    assert last.data["__interrupt__"][0]["value"]["action"] == "send_email"
     assert "updates" not in names(sink)
 
 

@@ -71,7 +71,7 @@ def held_writes(
 def make_saver(kind: str, tables: Tables, calls: list[str]) -> Any:
     if kind == "memory":
         return held_writes(InMemorySaver, calls)()
-    pytest.importorskip("lambdagraph.store.checkpoint", reason="the DynamoDB saver is not merged yet")
+    pytest.importorskip("lambdagraph.store.checkpoint", reason="DynamoDB saver not merged yet")
     aio = importlib.import_module("lambdagraph.store.checkpoint.aio")
     client = boto3.client("dynamodb")
     client.meta.events.register(
@@ -142,5 +142,9 @@ async def test_at_most_three_round_trips_before_the_first_token(
 # Calls that ``held_writes`` holds back: they are issued, but nothing waits for them.
 HELD_WRITES = {
     "memory": {"checkpoint:put", "checkpoint:put_writes"},
-    "dynamodb": {"checkpoint:TransactWriteItems", "checkpoint:PutItem", "checkpoint:BatchWriteItem"},
+    "dynamodb": {
+        "checkpoint:TransactWriteItems",
+        "checkpoint:PutItem",
+        "checkpoint:BatchWriteItem",
+    },
 }

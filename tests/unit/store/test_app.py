@@ -45,7 +45,13 @@ def start_request() -> dict[str, Any]:
                     },
                 }
             },
-            {"Put": {"TableName": "app", "Item": ANY, "ConditionExpression": "attribute_not_exists(PK)"}},
+            {
+                "Put": {
+                    "TableName": "app",
+                    "Item": ANY,
+                    "ConditionExpression": "attribute_not_exists(PK)",
+                }
+            },
         ]
     }
 

@@ -324,7 +324,8 @@ def run_config(run: Run, usage: UsageTracker) -> RunnableConfig:
     if kwargs.get("checkpoint_id"):
         configurable["checkpoint_id"] = kwargs["checkpoint_id"]
     config["configurable"] = configurable
-    config["metadata"] = {**(config.get("metadata") or {}), **run["metadata"], **ids, "run_attempt": 1}
+    metadata = {**(config.get("metadata") or {}), **run["metadata"], **ids, "run_attempt": 1}
+    config["metadata"] = metadata
     config["callbacks"] = [usage]
     config["run_id"] = uuid.UUID(run["run_id"])
     return cast("RunnableConfig", config)
@@ -345,6 +346,6 @@ def graph_input(kwargs: RunKwargs) -> Any:
         update = [tuple(t) for t in update]
     return Command(
         update=update,
-        goto=[g if isinstance(g, str) else Send(g["node"], g["input"]) for g in goto] if goto else (),
+        goto=[g if isinstance(g, str) else Send(g["node"], g["input"]) for g in goto or ()],
         resume=command.get("resume"),
     )
