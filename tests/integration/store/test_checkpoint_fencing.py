@@ -167,3 +167,25 @@ def test_time_travel_replays_like_in_memory(tables: Tables, name: str) -> None:
     # history silently (InMemorySaver lets it); we refuse it. Replay or update_state it.
     with pytest.raises(CheckpointConflict):
         case.build(fresh(), Counter()).invoke(Command(resume="late"), superseded)
+
+
+def test_delete_for_runs_frees_only_the_slots_it_held(saver: DynamoDBSaver) -> None:
+    def put(parent: str | None, source: str, run_id: str) -> str:
+        configurable = {"thread_id": "runs", "checkpoint_ns": ""}
+        if parent:
+            configurable["checkpoint_id"] = parent
+        checkpoint = {
+            "v": 4, "id": str(uuid.uuid4()), "ts": "2026-01-01T00:00:00+00:00",
+            "channel_values": {}, "channel_versions": {}, "versions_seen": {},
+        }  # fmt: skip
+        metadata = {"source": source, "run_id": run_id}
+        return _id(saver.put({"configurable": configurable}, checkpoint, metadata, {}))  # type: ignore[arg-type]
+
+    root = put(None, "input", "r0")
+    kept, doomed = put(root, "loop", "r1"), put(root, "fork", "r2")
+    saver.delete_for_runs(["r2"])  # a branch: root's slot still belongs to r1's checkpoint
+    with pytest.raises(CheckpointConflict):
+        put(root, "loop", "r3")
+    saver.delete_for_runs(["r1"])  # now the slot is free again: the thread can advance
+    put(root, "loop", "r4")
+    assert kept != doomed

@@ -167,6 +167,17 @@ def test_bad_options_are_configuration_errors(kwargs: dict[str, Any]) -> None:
         DynamoDBSaver("table", client=object(), **kwargs)
 
 
+def test_list_without_config_spans_threads_newest_first(saver: DynamoDBSaver) -> None:
+    for thread_id in ("one", "two"):
+        _blob_graph(saver).invoke({"blob": thread_id}, {"configurable": {"thread_id": thread_id}})
+    listed = list(saver.list(None))
+    ids = [t.config["configurable"]["checkpoint_id"] for t in listed]
+    assert ids == sorted(ids, reverse=True)
+    assert {t.config["configurable"]["thread_id"] for t in listed} == {"one", "two"}
+    assert len(listed) == 2 * len(list(saver.list({"configurable": {"thread_id": "one"}})))
+    assert len(list(saver.list(None, filter={"source": "input"}, limit=1))) == 1
+
+
 def test_prune_and_copy_keep_s3_payloads_consistent(tables: Tables) -> None:
     saver = DynamoDBSaver(tables.checkpoints, bucket=tables.bucket, offload_threshold_bytes=64)
     config = {"configurable": {"thread_id": "src"}}

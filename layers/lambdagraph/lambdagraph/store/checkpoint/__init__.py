@@ -7,6 +7,7 @@ Usage::
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -28,6 +29,7 @@ __all__ = ["AsyncDynamoDBSaver", "BaseDynamoDBSaver", "CheckpointConflict", "Dyn
 
 T = TypeVar("T")
 _POOL_SIZE = 8  # below botocore's default of 10 pooled connections per client
+_POOL_LOCK = threading.Lock()
 
 
 class DynamoDBSaver(BaseDynamoDBSaver):
@@ -173,8 +175,9 @@ class DynamoDBSaver(BaseDynamoDBSaver):
             time.sleep(step.seconds)
             return None
         if isinstance(step, Parallel):
-            if self._pool is None:
-                self._pool = ThreadPoolExecutor(_POOL_SIZE, thread_name_prefix="dynamodb-saver")
+            with _POOL_LOCK:  # LangGraph calls a saver from several threads at once
+                if self._pool is None:
+                    self._pool = ThreadPoolExecutor(_POOL_SIZE, thread_name_prefix="checkpoint")
             return list(self._pool.map(self._attempt, step.calls))
         if isinstance(step, Emit):
             raise TypeError("this plan emits values; iterate it instead")

@@ -173,26 +173,22 @@ class BaseDynamoDBSaver(CheckpointCodec, MaintenancePlans, BaseCheckpointSaver[s
     ) -> Plan[None]:
         """Write the checkpoint and claim its parent's child slot in one transaction."""
         ttl = self._expires_at()
-        values: dict[str, Any] = {":child": {"S": child}}
+        values = {
+            ":child": {"S": child},
+            ":kind": {"S": schema.KIND_FENCE},
+            ":ns": {"S": ns},
+            ":parent": {"S": parent},
+        }
+        if ttl:
+            values[":ttl"] = {"N": str(ttl)}
         fence: dict[str, Any] = {
             "TableName": self.table_name,
             "Key": {schema.PK: {"S": thread_id}, schema.SK: {"S": schema.fence_sk(ns, parent)}},
+            "UpdateExpression": schema.fence_update(fenced=fenced, ttl=bool(ttl)),
             "ExpressionAttributeValues": values,
         }
         if fenced:
-            fence["UpdateExpression"] = schema.FENCE_CLAIM if ttl else schema.FENCE_CLAIM_NO_TTL
             fence["ConditionExpression"] = schema.FENCE_CONDITION
-            if ttl:
-                values[":ttl"] = {"N": str(ttl)}
-        else:
-            fence["UpdateExpression"] = schema.FENCE_MARK
-        # The fence item carries its parent's group key, so prune and deletes find it.
-        fence["UpdateExpression"] += (
-            f", {schema.KIND} = :kind, {schema.NS} = :ns, {schema.CHECKPOINT_ID} = :parent"
-        )
-        values.update(
-            {":kind": {"S": schema.KIND_FENCE}, ":ns": {"S": ns}, ":parent": {"S": parent}}
-        )
         request = {"TransactItems": [{"Put": put}, {"Update": fence}]}
         for attempt in range(_RETRIES):
             try:
@@ -372,6 +368,11 @@ class BaseDynamoDBSaver(CheckpointCodec, MaintenancePlans, BaseCheckpointSaver[s
     def _load_tuples(self, groups: list[Group]) -> Plan[list[CheckpointTuple]]:
         keys = [key for group in groups for key in group.s3_keys()]
         blobs: dict[str, bytes] = {}
+        if keys and not self.bucket:
+            raise ConfigurationError(
+                "Checkpoint payloads are in S3 but this saver has no bucket; "
+                "set LAMBDAGRAPH_CHECKPOINT_BUCKET"
+            )
         if keys:
             calls = tuple(Call("s3", "get_object", {"Bucket": self.bucket, "Key": k}) for k in keys)
             responses = self._raise_errors((yield Parallel(calls)))

@@ -118,10 +118,13 @@ class CheckpointCodec:
                 schema.PAYLOAD: value_bytes,
                 schema.TTL_ATTRIBUTE: self._expires_at(),
             }
-            item, upload = self._offload(item, schema.PAYLOAD)
-            uploads += upload
             by_key[item[schema.SK]] = item  # a repeated special channel: the last one wins
-        return list(by_key.values()), uploads
+        items: list[Item] = []
+        for item in by_key.values():
+            item, upload = self._offload(item, schema.PAYLOAD)
+            items.append(item)
+            uploads += upload
+        return items, uploads
 
     def _load_tuple(self, group: Group, blobs: dict[str, bytes]) -> CheckpointTuple:
         item = group.checkpoint

@@ -113,14 +113,29 @@ class MaintenancePlans:
             doomed += yield from self._read_all(
                 "query", self._thread_query(item[schema.PK], keys_only=True, prefix=prefix)
             )
-            if parent := item.get(schema.PARENT_ID):
-                # Free the parent's child slot, or the thread could never advance from it.
-                doomed.append(
-                    {
-                        schema.PK: item[schema.PK],
-                        schema.SK: schema.fence_sk(item[schema.NS], parent),
-                    }
-                )
+        # Free the parent's child slot where a deleted checkpoint held it, or the thread
+        # could never advance from that parent again.
+        fences = [
+            {
+                schema.PK: {"S": item[schema.PK]},
+                schema.SK: {"S": schema.fence_sk(item[schema.NS], item[schema.PARENT_ID])},
+            }
+            for item in checkpoints
+            if item.get(schema.PARENT_ID)
+        ]
+        calls = tuple(
+            Call(
+                "dynamodb",
+                "get_item",
+                {"TableName": self.table_name, "Key": key, "ConsistentRead": True},
+            )
+            for key in fences
+        )
+        deleted = {(i[schema.PK], i[schema.CHECKPOINT_ID]) for i in checkpoints}
+        for response in self._raise_errors((yield Parallel(calls))) if calls else []:
+            fence = from_attributes(response.get("Item", {}))
+            if (fence.get(schema.PK), fence.get(schema.CHILD)) in deleted:
+                doomed.append(fence)
         yield from self._delete_items(doomed)
 
     # -- helpers --------------------------------------------------------------------------
