@@ -49,7 +49,10 @@ def ensure_peer_venv() -> Path:
     python = PEER_VENV / "bin" / "python"
     if not python.exists():
         subprocess.run([sys.executable, "-m", "venv", str(PEER_VENV)], check=True)
-    pins = [f"langgraph=={version('langgraph')}", f"langgraph-checkpoint=={version('langgraph-checkpoint')}"]
+    pins = [
+        f"langgraph=={version('langgraph')}",
+        f"langgraph-checkpoint=={version('langgraph-checkpoint')}",
+    ]
     result = subprocess.run(
         [str(python), "-m", "pip", "install", "--quiet", PEER, *pins],
         capture_output=True,

@@ -165,7 +165,9 @@ def test_sync_client_streams_and_waits(sync_client: SyncLangGraphClient) -> None
             stream_mode=["updates"],
         )
     )
-    waited = sync_client.runs.wait(thread["thread_id"], "agent", input=user_message("calculate 6 * 7"))
+    waited = sync_client.runs.wait(
+        thread["thread_id"], "agent", input=user_message("calculate 6 * 7")
+    )
 
     nodes = [next(iter(update)) for update in _events(parts, "updates")]
     assert nodes == ["model", "tools", "model"]
@@ -253,3 +255,36 @@ async def test_concurrent_streams_on_separate_threads(client: LangGraphClient) -
 
     texts = ["".join(c["content"] for c, _ in _events(parts, "messages")) for parts in results]
     assert [len(text.split()) for text in texts] == [2, 3, 4]
+
+
+async def test_debug_events_and_custom_modes_stream_with_subgraphs_on(
+    client: LangGraphClient,
+) -> None:
+    thread = await client.threads.create()
+
+    parts = await _collect(
+        client.runs.stream(
+            thread["thread_id"], "agent", input=user_message("weather in Oslo"),
+            stream_mode=["debug", "events", "custom", "values"], stream_subgraphs=True,
+        )
+    )
+
+    names = {part.event.split("|")[0] for part in parts}
+    assert {"metadata", "debug", "events", "values"} <= names
+    assert "error" not in names
+    assert any(e.get("event") == "on_chat_model_stream" for e in _events(parts, "events"))
+
+
+async def test_history_pages_backwards_with_before(client: LangGraphClient) -> None:
+    thread = await client.threads.create()
+    await client.runs.wait(thread["thread_id"], "agent", input=user_message("count to 2"))
+    newest = (await client.threads.get_history(thread["thread_id"], limit=1))[0]
+
+    by_id = await client.threads.get_history(
+        thread["thread_id"], limit=1, before=newest["checkpoint"]["checkpoint_id"]
+    )
+    by_config = await client.threads.get_history(
+        thread["thread_id"], limit=1, before=newest["checkpoint"]
+    )
+
+    assert by_id[0]["checkpoint"] == by_config[0]["checkpoint"] == newest["parent_checkpoint"]

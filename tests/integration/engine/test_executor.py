@@ -171,7 +171,8 @@ async def test_interrupt_as_values_event_when_updates_not_requested(
     sink = MemorySink()
     await executor.execute(run, [sink])
     last = sink.events[-1]
-    assert last.event == "values" and last.data["__interrupt__"][0]["value"]["action"] == "send_email"
+    assert last.event == "values"
+    assert last.data["__interrupt__"][0]["value"]["action"] == "send_email"
     assert "updates" not in names(sink)
 
 
@@ -322,3 +323,22 @@ async def test_a_run_cancelled_while_pending_never_starts(
     assert await asyncio.wait_for(active, DEADLINE) == "interrupted"
     assert reached == []
     assert (await store.get_thread(USER, first["thread_id"]))["status"] == "idle"
+
+
+async def test_cancelling_a_waiting_executor_frees_the_queue(
+    store: AppStore, executor: RunExecutor
+) -> None:
+    first = await new_run(store, "chat", stream_mode=["values"])
+    second = await new_run(store, "chat", thread_id=first["thread_id"])
+    third = await new_run(store, "chat", thread_id=first["thread_id"])
+    sink = SignalSink()
+    waiting = asyncio.create_task(executor.execute(second, [sink]))
+    await sink.wait_for("metadata")  # it is waiting for its turn now
+    waiting.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await asyncio.wait_for(waiting, DEADLINE)
+    recorded = await store.get_run(USER, second["thread_id"], second["run_id"])
+    assert recorded["status"] == "interrupted"
+    assert await executor.execute(first, [MemorySink()]) == "success"
+    # The thread went to the third run, not to the abandoned second one.
+    assert await asyncio.wait_for(executor.execute(third, [MemorySink()]), DEADLINE) == "success"

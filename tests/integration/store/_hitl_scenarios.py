@@ -135,7 +135,11 @@ def comparable(output: Any) -> Any:
     if isinstance(output, dict):
         return {k: comparable(v) for k, v in output.items()}
     if isinstance(output, list):
-        return sorted(map(comparable, output), key=repr) if output and isinstance(output[0], Interrupt) else [comparable(v) for v in output]
+        return (
+            sorted(map(comparable, output), key=repr)
+            if output and isinstance(output[0], Interrupt)
+            else [comparable(v) for v in output]
+        )
     if isinstance(output, Interrupt):
         return ("interrupt", output.value)
     return output

@@ -10,10 +10,11 @@ import pytest
 
 from lambdagraph.errors import Conflict, RunNotFound, ThreadBusy, ThreadNotFound
 from lambdagraph.store.app import AppStore
-from lambdagraph.store.records import RunKwargs, public_run, public_thread
+from lambdagraph.store.records import RunKwargs, Usage, public_run, public_thread
 from tests.conftest import Tables
 
 KWARGS: RunKwargs = {"input": {"messages": []}, "stream_mode": ["values"]}
+USAGE: Usage = {"input_tokens": 1, "output_tokens": 2, "total_tokens": 3}
 
 
 @pytest.fixture
@@ -85,12 +86,12 @@ async def test_run_starts_running_on_idle_thread_and_marks_thread_busy(store: Ap
     thread = await store.get_thread("alice", tid)
     assert thread["status"] == "busy" and thread["active_run_id"] == run["run_id"]
     await store.finish_run(
-        run, "success", usage={"input_tokens": 1, "output_tokens": 2, "total_tokens": 3}, summary=({"n": 1}, {})
+        run, "success", usage=USAGE, summary=({"n": 1}, {})
     )
     thread = await store.get_thread("alice", tid)
     assert thread["status"] == "idle" and thread["values"] == {"n": 1}
     done = await store.get_run("alice", tid, run["run_id"])
-    assert done["status"] == "success" and done["usage"] == {"input_tokens": 1, "output_tokens": 2, "total_tokens": 3}
+    assert done["status"] == "success" and done["usage"] == USAGE
     assert "usage" not in public_run(done) and "owner" not in public_run(done)
 
 

@@ -13,7 +13,6 @@ from lambdagraph.store.checkpoint import AsyncDynamoDBSaver
 from tests.conftest import Tables
 from tests.integration.store.conftest import VARIANTS, SyncFace, saver_kwargs
 
-
 # Every variant through the async face (what LangGraph's async loop and the suite call), and
 # the plain one through the sync face too: both faces run the same plans, only the driver
 # differs, so one sync run covers the sync driver.

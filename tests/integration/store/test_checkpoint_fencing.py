@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import threading
-from collections import Counter
 import uuid
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypedDict
 
@@ -16,8 +16,8 @@ from langgraph.types import Command, interrupt
 
 from lambdagraph.errors import CheckpointConflict
 from lambdagraph.store.checkpoint import DynamoDBSaver
-from tests.integration.store._hitl_scenarios import comparable, scenario
 from tests.conftest import Tables
+from tests.integration.store._hitl_scenarios import comparable, scenario
 
 DEADLINE = 30.0
 
@@ -75,8 +75,12 @@ def _put(saver: DynamoDBSaver, thread_id: str, parent: str | None, source: str) 
     if parent:
         configurable["checkpoint_id"] = parent
     checkpoint = {
-        "v": 4, "id": str(uuid.uuid4()), "ts": "2026-01-01T00:00:00+00:00",
-        "channel_values": {}, "channel_versions": {}, "versions_seen": {},
+        "v": 4,
+        "id": str(uuid.uuid4()),
+        "ts": "2026-01-01T00:00:00+00:00",
+        "channel_values": {},
+        "channel_versions": {},
+        "versions_seen": {},
     }
     return saver.put({"configurable": configurable}, checkpoint, {"source": source}, {})  # type: ignore[arg-type]
 
@@ -105,8 +109,12 @@ def test_retrying_the_winning_put_is_not_a_conflict(saver: DynamoDBSaver) -> Non
     root = _id(_put(saver, "retry", None, "input"))
     config = {"configurable": {"thread_id": "retry", "checkpoint_ns": "", "checkpoint_id": root}}
     checkpoint = {
-        "v": 4, "id": str(uuid.uuid4()), "ts": "2026-01-01T00:00:00+00:00",
-        "channel_values": {}, "channel_versions": {}, "versions_seen": {},
+        "v": 4,
+        "id": str(uuid.uuid4()),
+        "ts": "2026-01-01T00:00:00+00:00",
+        "channel_values": {},
+        "channel_versions": {},
+        "versions_seen": {},
     }
     saver.put(config, checkpoint, {"source": "loop"}, {})  # type: ignore[arg-type]
     saver.put(config, checkpoint, {"source": "loop"}, {})  # type: ignore[arg-type]
@@ -116,8 +124,12 @@ def test_fences_are_per_namespace(saver: DynamoDBSaver) -> None:
     root = _id(_put(saver, "ns", None, "input"))
     child = {"configurable": {"thread_id": "ns", "checkpoint_ns": "sub:1", "checkpoint_id": root}}
     checkpoint = {
-        "v": 4, "id": str(uuid.uuid4()), "ts": "2026-01-01T00:00:00+00:00",
-        "channel_values": {}, "channel_versions": {}, "versions_seen": {},
+        "v": 4,
+        "id": str(uuid.uuid4()),
+        "ts": "2026-01-01T00:00:00+00:00",
+        "channel_values": {},
+        "channel_versions": {},
+        "versions_seen": {},
     }
     saver.put(child, checkpoint, {"source": "loop"}, {})  # type: ignore[arg-type]
     _put(saver, "ns", root, "loop")  # the root namespace's slot is still free
@@ -155,3 +167,25 @@ def test_time_travel_replays_like_in_memory(tables: Tables, name: str) -> None:
     # history silently (InMemorySaver lets it); we refuse it. Replay or update_state it.
     with pytest.raises(CheckpointConflict):
         case.build(fresh(), Counter()).invoke(Command(resume="late"), superseded)
+
+
+def test_delete_for_runs_frees_only_the_slots_it_held(saver: DynamoDBSaver) -> None:
+    def put(parent: str | None, source: str, run_id: str) -> str:
+        configurable = {"thread_id": "runs", "checkpoint_ns": ""}
+        if parent:
+            configurable["checkpoint_id"] = parent
+        checkpoint = {
+            "v": 4, "id": str(uuid.uuid4()), "ts": "2026-01-01T00:00:00+00:00",
+            "channel_values": {}, "channel_versions": {}, "versions_seen": {},
+        }  # fmt: skip
+        metadata = {"source": source, "run_id": run_id}
+        return _id(saver.put({"configurable": configurable}, checkpoint, metadata, {}))  # type: ignore[arg-type]
+
+    root = put(None, "input", "r0")
+    kept, doomed = put(root, "loop", "r1"), put(root, "fork", "r2")
+    saver.delete_for_runs(["r2"])  # a branch: root's slot still belongs to r1's checkpoint
+    with pytest.raises(CheckpointConflict):
+        put(root, "loop", "r3")
+    saver.delete_for_runs(["r1"])  # now the slot is free again: the thread can advance
+    put(root, "loop", "r4")
+    assert kept != doomed

@@ -114,11 +114,16 @@ class Thing:
 
 
 def test_with_allowlist_is_honoured(tables: Tables) -> None:
-    strict = DynamoDBSaver(tables.checkpoints, serde=JsonPlusSerializer(allowed_msgpack_modules=None))
+    strict = DynamoDBSaver(
+        tables.checkpoints, serde=JsonPlusSerializer(allowed_msgpack_modules=None)
+    )
     config = {"configurable": {"thread_id": "allow", "checkpoint_ns": ""}}
     checkpoint = {
-        "v": 4, "id": str(uuid.uuid4()), "ts": "2026-01-01T00:00:00+00:00",
-        "channel_values": {"thing": Thing("a")}, "channel_versions": {"thing": "1"},
+        "v": 4,
+        "id": str(uuid.uuid4()),
+        "ts": "2026-01-01T00:00:00+00:00",
+        "channel_values": {"thing": Thing("a")},
+        "channel_versions": {"thing": "1"},
         "versions_seen": {},
     }
     stored = strict.put(config, checkpoint, {"source": "input"}, {"thing": "1"})  # type: ignore[arg-type]
@@ -137,20 +142,40 @@ def test_with_allowlist_is_honoured(tables: Tables) -> None:
 def test_from_settings_and_from_env(tables: Tables, monkeypatch: pytest.MonkeyPatch) -> None:
     settings = Settings(checkpoint_table=tables.checkpoints, checkpoint_bucket=tables.bucket)
     saver = DynamoDBSaver.from_settings(settings)
-    assert (saver.table_name, saver.bucket, saver.ttl_seconds) == (tables.checkpoints, tables.bucket, None)
+    assert (saver.table_name, saver.bucket, saver.ttl_seconds) == (
+        tables.checkpoints,
+        tables.bucket,
+        None,
+    )
     monkeypatch.setenv("LAMBDAGRAPH_CHECKPOINT_TABLE", tables.checkpoints)
     monkeypatch.setenv("LAMBDAGRAPH_CHECKPOINT_TTL_SECONDS", "3600")
     from_env = AsyncDynamoDBSaver.from_env()
     assert isinstance(from_env, AsyncDynamoDBSaver)
-    assert (from_env.table_name, from_env.bucket, from_env.ttl_seconds) == (tables.checkpoints, None, 3600)
+    assert (from_env.table_name, from_env.bucket, from_env.ttl_seconds) == (
+        tables.checkpoints,
+        None,
+        3600,
+    )
 
 
 @pytest.mark.parametrize(
-    "kwargs", [{"ttl_seconds": 0}, {"offload_threshold_bytes": 500_000}, {"offload_threshold_bytes": 0}]
+    "kwargs",
+    [{"ttl_seconds": 0}, {"offload_threshold_bytes": 500_000}, {"offload_threshold_bytes": 0}],
 )
 def test_bad_options_are_configuration_errors(kwargs: dict[str, Any]) -> None:
     with pytest.raises(ConfigurationError):
         DynamoDBSaver("table", client=object(), **kwargs)
+
+
+def test_list_without_config_spans_threads_newest_first(saver: DynamoDBSaver) -> None:
+    for thread_id in ("one", "two"):
+        _blob_graph(saver).invoke({"blob": thread_id}, {"configurable": {"thread_id": thread_id}})
+    listed = list(saver.list(None))
+    ids = [t.config["configurable"]["checkpoint_id"] for t in listed]
+    assert ids == sorted(ids, reverse=True)
+    assert {t.config["configurable"]["thread_id"] for t in listed} == {"one", "two"}
+    assert len(listed) == 2 * len(list(saver.list({"configurable": {"thread_id": "one"}})))
+    assert len(list(saver.list(None, filter={"source": "input"}, limit=1))) == 1
 
 
 def test_prune_and_copy_keep_s3_payloads_consistent(tables: Tables) -> None:

@@ -25,7 +25,17 @@ def test_dataclass_and_pydantic_state_survive_resume(tables: Tables, face: str) 
         "PYTHONPATH": os.pathsep.join([str(ROOT), *sys.path]),
     }
     result = subprocess.run(
-        [sys.executable, "-m", "tests.integration.store._strict_msgpack_run", tables.checkpoints, face],
-        capture_output=True, text=True, env=env, cwd=ROOT, timeout=60,
+        [
+            sys.executable,
+            "-m",
+            "tests.integration.store._strict_msgpack_run",
+            tables.checkpoints,
+            face,
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=60,
     )
     assert result.returncode == 0 and result.stdout.strip().endswith("OK"), result.stderr[-3000:]

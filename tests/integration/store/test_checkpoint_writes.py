@@ -20,8 +20,12 @@ from tests.conftest import Tables
 def _checkpoint(saver: DynamoDBSaver, thread_id: str) -> dict[str, Any]:
     config = {"configurable": {"thread_id": thread_id, "checkpoint_ns": ""}}
     checkpoint = {
-        "v": 4, "id": str(uuid.uuid4()), "ts": "2026-01-01T00:00:00+00:00",
-        "channel_values": {}, "channel_versions": {}, "versions_seen": {},
+        "v": 4,
+        "id": str(uuid.uuid4()),
+        "ts": "2026-01-01T00:00:00+00:00",
+        "channel_values": {},
+        "channel_versions": {},
+        "versions_seen": {},
     }
     return saver.put(config, checkpoint, {"source": "input", "step": -1}, {})  # type: ignore[arg-type]
 

@@ -24,7 +24,10 @@ from lambdagraph.store.checkpoint.steps import Call, Parallel
 
 def test_public_api() -> None:
     assert set(checkpoint_pkg.__all__) == {
-        "AsyncDynamoDBSaver", "BaseDynamoDBSaver", "CheckpointConflict", "DynamoDBSaver",
+        "AsyncDynamoDBSaver",
+        "BaseDynamoDBSaver",
+        "CheckpointConflict",
+        "DynamoDBSaver",
     }
     assert issubclass(AsyncDynamoDBSaver, DynamoDBSaver)
 
@@ -73,7 +76,11 @@ def _put_args(parent: str | None, source: str) -> tuple[Any, ...]:
     if parent:
         configurable["checkpoint_id"] = parent
     checkpoint = {
-        "v": 4, "id": "child", "ts": "", "channel_values": {}, "channel_versions": {},
+        "v": 4,
+        "id": "child",
+        "ts": "",
+        "channel_values": {},
+        "channel_versions": {},
         "versions_seen": {},
     }
     return {"configurable": configurable}, checkpoint, {"source": source}, {}

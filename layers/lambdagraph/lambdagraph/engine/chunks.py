@@ -117,9 +117,8 @@ class ChunkMapper:
         modes = [m for m in self.requested if m not in _EXECUTOR_MODES]
         if "messages-tuple" in self._wants and "messages" not in modes:
             modes.append("messages")
-        for needed in ("checkpoints", "updates") if self._interrupts_as_values else ("checkpoints",):
-            if needed not in modes:
-                modes.append(needed)
+        needed = ["checkpoints", "updates"] if self._interrupts_as_values else ["checkpoints"]
+        modes.extend(m for m in needed if m not in modes)
         return modes
 
     def map(self, namespace: Sequence[str], mode: str, chunk: Any) -> list[Event]:

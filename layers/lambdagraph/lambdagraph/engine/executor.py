@@ -128,9 +128,10 @@ class RunExecutor:
 
         Never raises for graph errors (they become an ``error`` event and status ``error``).
         If the task running this is cancelled, the run is recorded ``interrupted`` and the
-        cancellation propagates. When ``control`` asks the graph to drain (the Lambda
-        deadline nears), the graph stops at the next superstep boundary with its checkpoint
-        saved; the run is left ``running`` (for a continuation) and ``"running"`` returned.
+        cancellation propagates.
+        When ``control`` asks the graph to drain (the Lambda deadline nears), the graph stops
+        at the next superstep boundary with its checkpoint saved; the run is left ``running``
+        (for a continuation) and ``"running"`` is returned.
         """
         log = logging.LoggerAdapter(
             logger, {"run_id": run["run_id"], "thread_id": run["thread_id"]}
@@ -138,12 +139,16 @@ class RunExecutor:
         kwargs = run["kwargs"]
         emitter = _Emitter(sinks, numbered=bool(kwargs.get("stream_resumable")), log=log)
         try:
-            await emitter.send([Event("metadata", {"run_id": run["run_id"], "attempt": 1})])
-            if run["status"] == "pending":
-                status = await self._wait_turn(run)
-                if status != "running":
-                    log.info("Run ended while waiting for its turn: %s", status)
-                    return status
+            try:
+                await emitter.send([Event("metadata", {"run_id": run["run_id"], "attempt": 1})])
+                if run["status"] == "pending":
+                    status = await self._wait_turn(run)
+                    if status != "running":
+                        log.info("Run ended while waiting for its turn: %s", status)
+                        return status
+            except asyncio.CancelledError:
+                await asyncio.shield(self._abandon(run, log))
+                raise
             return await self._run(run, emitter, log, control)
         finally:
             await emitter.close()
@@ -158,6 +163,15 @@ class RunExecutor:
                 return "interrupted"
             if fresh["status"] != "pending":
                 return fresh["status"]
+
+    async def _abandon(self, run: Run, log: logging.LoggerAdapter[Any]) -> None:
+        """Cancelled before the graph started: end the run so its thread is not left busy."""
+        try:
+            fresh = await self.store.cancel_run(run["owner"], run["thread_id"], run["run_id"])
+            if fresh["status"] == "running":  # it had the thread (or just got it): release it
+                await self.store.finish_run(run, "interrupted")
+        except LambdagraphError:
+            log.exception("Could not cancel an abandoned waiting run")
 
     async def _run(
         self,
@@ -337,7 +351,8 @@ def run_config(run: Run, usage: UsageTracker) -> RunnableConfig:
     if kwargs.get("checkpoint_id"):
         configurable["checkpoint_id"] = kwargs["checkpoint_id"]
     config["configurable"] = configurable
-    config["metadata"] = {**(config.get("metadata") or {}), **run["metadata"], **ids, "run_attempt": 1}
+    metadata = {**(config.get("metadata") or {}), **run["metadata"], **ids, "run_attempt": 1}
+    config["metadata"] = metadata
     config["callbacks"] = [usage]
     config["run_id"] = uuid.UUID(run["run_id"])
     return cast("RunnableConfig", config)
@@ -358,6 +373,6 @@ def graph_input(kwargs: RunKwargs) -> Any:
         update = [tuple(t) for t in update]
     return Command(
         update=update,
-        goto=[g if isinstance(g, str) else Send(g["node"], g["input"]) for g in goto] if goto else (),
+        goto=[g if isinstance(g, str) else Send(g["node"], g["input"]) for g in goto or ()],
         resume=command.get("resume"),
     )

@@ -57,4 +57,5 @@ class UsageTracker(BaseCallbackHandler):
         if not self.emit:
             return
         model = (getattr(message, "response_metadata", None) or {}).get("model_name")
-        self.pending.append(Event("usage", {"call": call, "total": dict(self.total), "model": model}))
+        data = {"call": call, "total": dict(self.total), "model": model}
+        self.pending.append(Event("usage", data))

@@ -23,7 +23,9 @@ OnDisconnect = Literal["cancel", "continue"]
 Durability = Literal["sync", "async", "exit"]
 CancelAction = Literal["interrupt", "rollback"]
 
-FINAL_RUN_STATUSES: Final[frozenset[str]] = frozenset({"success", "error", "timeout", "interrupted"})
+FINAL_RUN_STATUSES: Final[frozenset[str]] = frozenset(
+    {"success", "error", "timeout", "interrupted"}
+)
 ACTIVE_RUN_STATUSES: Final[frozenset[str]] = frozenset({"pending", "running"})
 
 

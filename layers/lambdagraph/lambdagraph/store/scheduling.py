@@ -98,7 +98,11 @@ class RunScheduler(AppTable):
                         **schema.expression_attributes(
                             schema.START_QUEUED_RUN,
                             schema.RUN_IS_PENDING,
-                            values={":running": s("running"), ":pending": s("pending"), ":now": now},
+                            values={
+                                ":running": s("running"),
+                                ":pending": s("pending"),
+                                ":now": now,
+                            },
                         ),
                     }
                 }
@@ -186,7 +190,7 @@ class RunScheduler(AppTable):
             ":empty": string_list([]),
         }
         if active is None:  # idle but runs still queued (a hand-off in progress)
-            condition = "attribute_exists(PK) AND #owner = :owner AND attribute_not_exists(active_run_id)"
+            condition = f"{schema.OWNED} AND attribute_not_exists(active_run_id)"
         else:
             condition = schema.THREAD_ACTIVE_IS
             values[":active"] = s(active)

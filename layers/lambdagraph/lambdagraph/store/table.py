@@ -67,7 +67,8 @@ class AppTable:
         with translate_errors():
             out = await call(self.client.query, **request)
         found = out.get("Items", [])
-        if not found or not items.is_thread_item(found[0]) or items.get_s(found[0], "owner") != owner:
+        head = found[0] if found else {}
+        if not items.is_thread_item(head) or items.get_s(head, "owner") != owner:
             raise ThreadNotFound(thread_id)
         thread = items.thread_from_item(found[0])
         runs = [items.run_from_item(i) for i in found[1:]]
