@@ -70,10 +70,10 @@ class LocalStack:
         return "\n".join(
             [
                 f"HTTP API   {self.url}  (LangGraph Server protocol; health: {self.url}/ok)",
-                f"WebSocket  {self.ws_url}  (API Gateway emulator; @connections at {self.url}{WS_PATH})",
                 f"DynamoDB   {self.dynamodb_endpoint}  ({origin}; created: {created})",
                 f"Tables     {tables}",
                 f"Model      {model}",
+                f"WebSocket  {self.ws_url}  (API Gateway emulator; @connections at {self.url}{WS_PATH})",
                 f"Try        lambdagraph chat --url {self.url} \"weather in Paris\"",
             ]
         )
