@@ -20,10 +20,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from langchain_core.messages import AIMessageChunk
-
 from lambdagraph.protocol.events import Event
 from lambdagraph.ws.sender import ConnectionSender
+from langchain_core.messages import AIMessageChunk
 
 TOKENS = 1000
 RATE = 200.0  # tokens per second
@@ -40,7 +39,7 @@ class TimedClient:
     arrived: dict[int, float] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def post_to_connection(self, *, ConnectionId: str, Data: bytes) -> dict[str, Any]:  # noqa: N803
+    def post_to_connection(self, *, ConnectionId: str, Data: bytes) -> dict[str, Any]:
         began = time.perf_counter()
         time.sleep(self.rtt)
         now = time.perf_counter()
@@ -96,8 +95,10 @@ async def main() -> None:
         for mode, row in (("one post per token", base), ("batched, 50 ms window", batch)):
             cells = [f"{rtt * 1000:.0f} ms", mode, str(row[0]), *(f"{v:.1f} ms" for v in row[1:])]
             print("| " + " | ".join(cells) + " |")
-        print(f"posts ratio at {rtt * 1000:.0f} ms RTT: {batch[0] / base[0]:.3f} (target <= 0.1); "
-              f"added p99 {batch[2]:.1f} ms (target < 60 ms)")
+        print(
+            f"posts ratio at {rtt * 1000:.0f} ms RTT: {batch[0] / base[0]:.3f} (target <= 0.1); "
+            f"added p99 {batch[2]:.1f} ms (target < 60 ms)"
+        )
 
 
 if __name__ == "__main__":

@@ -11,8 +11,9 @@ import asyncio
 import logging
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, Final, Protocol
+from typing import TYPE_CHECKING, Any, Final, Protocol
 
 from aws_lambda_powertools.utilities.data_classes import APIGatewayWebSocketEvent
 from aws_lambda_powertools.utilities.idempotency import (
@@ -143,7 +144,9 @@ class WebSocketApi:
         return cls(
             store=store,
             connections=ConnectionStore(
-                settings.app_table, client=store.client, index_ttl_seconds=settings.event_log_ttl_seconds
+                settings.app_table,
+                client=store.client,
+                index_ttl_seconds=settings.event_log_ttl_seconds,
             ),
             starter=starter,
             log=EventLog(settings.app_table, client=store.client),
@@ -171,12 +174,16 @@ class WebSocketApi:
         client = self.client_for(request)
         try:
             await asyncio.to_thread(
-                client.post_to_connection, ConnectionId=request.connection_id, Data=ws.encode(message)
+                client.post_to_connection,
+                ConnectionId=request.connection_id,
+                Data=ws.encode(message),
             )
         except ClientError as exc:
             if error_code(exc) != "GoneException":
                 raise
-            logger.info("reply to a gone connection dropped", extra={"connection_id": request.connection_id})
+            logger.info(
+                "reply to a gone connection dropped", extra={"connection_id": request.connection_id}
+            )
 
     def client_for(self, request: Request) -> ManagementClient:
         """The management client of the request's stage (or of ``LAMBDAGRAPH_WS_ENDPOINT``)."""
@@ -201,7 +208,9 @@ class WebSocketApi:
         }
         loop = asyncio.get_running_loop()
         # Powertools idempotency is synchronous: run it in a thread, the store calls on our loop.
-        ids = await asyncio.to_thread(self._record_once, request=payload, loop=loop, outcome=outcome)
+        ids = await asyncio.to_thread(
+            self._record_once, request=payload, loop=loop, outcome=outcome
+        )
         return Accepted(ids["run_id"], ids["thread_id"], outcome.get("run"))
 
     def _record_in_loop(

@@ -18,7 +18,8 @@ status), then sends ``run.ended`` to everyone after their last events.
 from __future__ import annotations
 
 import logging
-from typing import Any, Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
 
 from lambdagraph.engine.sinks import Sink
 from lambdagraph.protocol import ws
@@ -135,7 +136,9 @@ class WebSocketFanout:
             return
         first = _seq(self.history[0]) if self.history else None
         older: list[Event] = []
-        if self.log is not None and any(first is None or after + 1 < first for _, after, _ in fresh):
+        if self.log is not None and any(
+            first is None or after + 1 < first for _, after, _ in fresh
+        ):
             older = await self._logged_before(first)
         for connection_id, after, entry in fresh:  # no await from here on: catch-up, then live
             self._entries.setdefault(connection_id, set()).add(entry)
