@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 from lambdagraph.cli import main
 from lambdagraph.local.server import LocalStack
@@ -46,6 +48,13 @@ async def test_client_cancel_and_errors(stack: LocalStack) -> None:
             if event.event == "messages":
                 await client.cancel(run.run_id)
         assert client.status(run.run_id) == "interrupted"
+
+
+@pytest.fixture(autouse=True)
+def keep_logging_config(monkeypatch: pytest.MonkeyPatch) -> None:
+    # main() configures the root logger on the captured stderr, which closes with the test
+    # while the stack's threads may still log; leave logging as pytest set it up.
+    monkeypatch.setattr(logging, "basicConfig", lambda **_: None)
 
 
 def test_chat_over_websocket_approves_the_email(
