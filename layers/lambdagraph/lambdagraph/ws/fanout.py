@@ -79,12 +79,12 @@ class WebSocketFanout:
 
     async def send(self, events: Sequence[Event]) -> None:
         """Record events and hand them to every live subscriber's sender."""
-        if self._pending:
-            pending, self._pending = self._pending, []
-            await self._add_subscribers(pending)
         self.history.extend(events)
         for sender in self.senders.values():
             sender.add(events)
+        if self._pending:  # the run's first subscribers: caught up from history (and the log)
+            pending, self._pending = self._pending, []
+            await self._add_subscribers(pending)
 
     async def observe(self, run: Run) -> None:
         """Pick up subscribers that appeared on the run item since the last look."""
