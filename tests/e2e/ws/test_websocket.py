@@ -73,7 +73,7 @@ async def test_cancel_ends_the_run_interrupted_and_the_thread_resumes(
         "run_id": accepted["run_id"],
         "status": "interrupted",
     }
-    assert time.monotonic() - sent < 1.5  # loose bound: the poll interval here is 50 ms
+    assert time.monotonic() - sent < 2.0  # "within a second", with slack for a busy machine
 
     http = get_client(url=stack.url, headers=auth("alice"))
     run = await http.runs.get(accepted["thread_id"], accepted["run_id"])
@@ -311,3 +311,10 @@ async def test_post_to_an_unknown_connection_is_gone(stack: LocalStack) -> None:
 def _gateway_connections(stack: LocalStack) -> list[str]:
     items = boto3.client("dynamodb").scan(TableName=stack.settings.app_table)["Items"]
     return [i["connection_id"]["S"] for i in items if i["SK"]["S"] == schema.CONNECTION_SK]
+
+
+async def test_a_client_message_over_128_kb_closes_with_1009(alice: Socket) -> None:
+    await alice.send({"action": "ping", "pad": "x" * (128 * 1024)})
+    with pytest.raises(websockets.ConnectionClosed) as closed:
+        await asyncio.wait_for(alice.connection.recv(), 5)
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 1009
