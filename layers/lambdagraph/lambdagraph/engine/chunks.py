@@ -154,8 +154,11 @@ class ChunkMapper:
 
     def _legacy_messages(self, message: BaseMessage, metadata: Any) -> Iterable[Event]:
         key = str(message.id)
-        if key in self._messages:
-            self._messages[key] = self._messages[key] + message  # type: ignore[operator]
+        previous = self._messages.get(key)
+        if isinstance(previous, BaseMessageChunk) and isinstance(message, BaseMessageChunk):
+            self._messages[key] = previous + message
+        elif previous is not None:
+            self._messages[key] = message
         else:
             self._messages[key] = message
             yield Event("messages/metadata", {key: {"metadata": metadata}})

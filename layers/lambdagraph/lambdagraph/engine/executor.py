@@ -292,7 +292,7 @@ async def _chunks(
         async for item in graph.astream(graph_input, config, **options):
             yield _split(item, subgraphs)
         return
-    root = str(config["run_id"])  # type: ignore[typeddict-item]
+    root = str(config["run_id"])
     async for event in graph.astream_events(graph_input, config, version="v2", **options):
         if _HIDDEN_TAG in (event.get("tags") or ()):
             continue

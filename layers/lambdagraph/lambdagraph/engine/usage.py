@@ -53,7 +53,7 @@ class UsageTracker(BaseCallbackHandler):
             "total_tokens": int(metadata.get("total_tokens", 0)),
         }
         for key in ("input_tokens", "output_tokens", "total_tokens"):
-            self.total[key] += call[key]  # type: ignore[literal-required]
+            self.total[key] += call[key]
         if not self.emit:
             return
         model = (getattr(message, "response_metadata", None) or {}).get("model_name")

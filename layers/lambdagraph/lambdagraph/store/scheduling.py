@@ -14,7 +14,7 @@ from typing import Any, Final, Mapping, cast
 
 from lambdagraph.errors import Conflict
 from lambdagraph.store import items, schema
-from lambdagraph.store.dynamo import j, n, s, string_list
+from lambdagraph.store.dynamo import get_s, j, n, s, string_list
 from lambdagraph.store.records import CancelAction, Run, RunStatus, Thread, ThreadStatus, Usage
 from lambdagraph.store.table import AppTable, ConditionFailed
 
@@ -74,7 +74,7 @@ class RunScheduler(AppTable):
             summary_values = {":values": values_attr, ":interrupts": j(dict(summary[1]))}
         for _ in range(ATTEMPTS):
             item = await self._get(schema.thread_key(run["thread_id"]))
-            if item is None or items.get_s(item, "active_run_id") != run["run_id"]:
+            if item is None or get_s(item, "active_run_id") != run["run_id"]:
                 try:  # the thread was deleted (or handed on) meanwhile: record the run alone
                     await self._transact([run_update])
                 except ConditionFailed:

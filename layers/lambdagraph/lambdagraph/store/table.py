@@ -15,7 +15,7 @@ from botocore.exceptions import ClientError
 
 from lambdagraph.errors import ThreadNotFound, Unavailable
 from lambdagraph.store import items, schema
-from lambdagraph.store.dynamo import call, error_code, s, translate_errors
+from lambdagraph.store.dynamo import call, error_code, get_s, s, translate_errors
 from lambdagraph.store.records import Run, Thread
 
 if TYPE_CHECKING:
@@ -68,7 +68,7 @@ class AppTable:
             out = await call(self.client.query, **request)
         found = out.get("Items", [])
         head = found[0] if found else {}
-        if not items.is_thread_item(head) or items.get_s(head, "owner") != owner:
+        if not items.is_thread_item(head) or get_s(head, "owner") != owner:
             raise ThreadNotFound(thread_id)
         thread = items.thread_from_item(found[0])
         runs = [items.run_from_item(i) for i in found[1:]]
