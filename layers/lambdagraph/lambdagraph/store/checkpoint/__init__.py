@@ -13,6 +13,7 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
+from botocore.exceptions import ClientError
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import (
     ChannelVersions,
@@ -155,6 +156,8 @@ class DynamoDBSaver(BaseDynamoDBSaver):
                 step = self._resume(plan, self._execute(step))
         except StopIteration as stop:
             return stop.value  # type: ignore[no-any-return]
+        except ClientError as exc:
+            raise self._translate(exc) from exc
 
     def _iterate(self, plan: Plan[None]) -> Iterator[Any]:
         try:
@@ -167,6 +170,8 @@ class DynamoDBSaver(BaseDynamoDBSaver):
                     step = self._resume(plan, self._execute(step))
         except StopIteration:
             return
+        except ClientError as exc:
+            raise self._translate(exc) from exc
         finally:
             plan.close()
 
