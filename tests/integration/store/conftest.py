@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import functools
 import os
-import threading
 from collections.abc import AsyncIterator, Iterator, Sequence
 from typing import Any
 
@@ -14,7 +12,6 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import CheckpointTuple
 from langgraph.checkpoint.serde.encrypted import EncryptedSerializer
-from moto.dynamodb.models import DynamoDBBackend
 
 from lambdagraph.store.checkpoint import AsyncDynamoDBSaver, DynamoDBSaver
 from tests.conftest import Tables
@@ -81,36 +78,6 @@ class SyncFace(DynamoDBSaver):
 
     async def adelete_for_runs(self, run_ids: Sequence[str]) -> None:
         await asyncio.to_thread(self.delete_for_runs, run_ids)
-
-
-_BACKEND_OPERATIONS = ("put_item", "update_item", "delete_item", "transact_write_items",
-                       "get_item", "query", "scan")  # fmt: skip
-
-
-@pytest.fixture(scope="session", autouse=True)
-def serializable_moto_dynamodb() -> Iterator[None]:
-    """Make the moto server's DynamoDB serializable, as DynamoDB is.
-
-    moto 5.2 applies ``TransactWriteItems`` without a lock: it checks conditions, then
-    writes, and on failure restores a deep copy of the whole table taken at the start. Two
-    concurrent transactions can therefore both pass a condition, or one can undo the other's
-    write. DynamoDB runs transactions serializably (that is what fencing relies on), so the
-    tests run moto's DynamoDB operations one at a time (the server is in this process).
-    """
-    lock = threading.RLock()
-
-    def serialized(operation: Any) -> Any:
-        @functools.wraps(operation)
-        def call(*args: Any, **kwargs: Any) -> Any:
-            with lock:
-                return operation(*args, **kwargs)
-
-        return call
-
-    with pytest.MonkeyPatch.context() as patch:
-        for name in _BACKEND_OPERATIONS:
-            patch.setattr(DynamoDBBackend, name, serialized(getattr(DynamoDBBackend, name)))
-        yield
 
 
 @pytest.fixture
