@@ -306,3 +306,21 @@ async def test_a_joiner_that_asked_to_cancel_on_disconnect_cancels_the_run(
         return (await client.runs.get(thread["thread_id"], run["run_id"]))["status"] == "interrupted"
 
     await eventually(interrupted, "the joiner's disconnect to cancel the run")
+
+
+async def test_joining_a_run_that_was_not_logged_ends_when_it_does(
+    client: LangGraphClient,
+) -> None:
+    thread = await client.threads.create()
+    parts: list[Any] = []
+    async for part in client.runs.stream(
+        thread["thread_id"], "agent", input=user_message("count to 300"), stream_mode="messages-tuple"
+    ):
+        parts.append(part)
+        if part.event == "metadata":
+            run_id = part.data["run_id"]
+            joined = await _collect(
+                client.runs.join_stream(thread["thread_id"], run_id, last_event_id="-1")
+            )
+    assert joined == []  # nothing was logged to replay; the join ended with the run
+    assert "".join(_tokens(parts)).split()[-1] == "300"

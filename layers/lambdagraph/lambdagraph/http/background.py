@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import time
 from collections.abc import AsyncIterator, Callable
 from typing import Annotated, Any, Final
 
@@ -38,8 +37,8 @@ router = APIRouter(tags=["runs"])
 POLL_SECONDS: Final = 0.1
 """How often a join reads the event log while the run is quiet."""
 
-# A final run with no end marker after this long was not logged (not resumable) or its
-# writer died between the last batch and the marker: stop following.
+# A logged run that is over but has no end marker this long after was cut short between its
+# last batch and the marker (a crash, a lost batch): stop following, skipping any gap.
 _UNLOGGED_GRACE: Final = 2.0
 _ALWAYS_SENT: Final = frozenset({"metadata", "error"})
 
@@ -180,9 +179,10 @@ async def follow_run(
 ) -> AsyncIterator[bytes]:
     """SSE frames of every logged event of ``run`` after ``after``, until its log ends.
 
-    Reads the log with consistent reads every ``poll`` seconds while nothing arrives; checks
-    the run (and its worker's lease) about twice per lease period, so a run whose worker
-    died ends with its ``error`` event instead of being followed forever.
+    Reads the log with consistent reads every ``poll`` seconds while nothing arrives. Checks
+    the run now and then: a durable run whose worker died is recovered (it ends with its
+    ``error`` event); a run that was never logged (streamed without ``stream_resumable``)
+    ends the join as soon as it is over.
     """
     finished = False
     run_id = run["run_id"]
@@ -190,11 +190,11 @@ async def follow_run(
     last_sent = loop.time()
     last_check = -float("inf")
     final_since: float | None = None
-    check_every = min(durable.leases.lease_seconds / 2, 5.0)
+    logged = False
     try:
         while True:
-            skip_gaps = final_since is not None and time.monotonic() - final_since > _UNLOGGED_GRACE
-            read = await durable.log.read_after(run_id, after, skip_gaps=skip_gaps)
+            late = final_since is not None and loop.time() - final_since > _UNLOGGED_GRACE
+            read = await durable.log.read_after(run_id, after, skip_gaps=late)
             if read.events:
                 after = int(read.events[-1].id or after)
                 frames = [encode_event(e) for e in read.events if _wanted(e, modes)]
@@ -205,17 +205,21 @@ async def follow_run(
                 finished = True
                 return
             now = loop.time()
+            # Durable runs are checked about twice per lease (a dead worker shows within
+            # one and a half leases); unlogged ones often, since only their status tells.
+            check_every = min(durable.leases.lease_seconds / 2, 5.0) if logged else 5 * poll
             if not read.events and now - last_check >= check_every:
                 last_check = now
+                logged = logged or await durable.leases.get(run_id) is not None
                 try:
                     run = await durable.recover(await durable.store.read_run(run))
                     final = run["status"] in FINAL_RUN_STATUSES
                 except NotFound:
                     final = True  # a stateless run's records go with its temporary thread
                 if final and final_since is None:
-                    final_since = time.monotonic()
-            if final_since is not None and time.monotonic() - final_since > 2 * _UNLOGGED_GRACE:
-                finished = True
+                    final_since = now
+            if final_since is not None and (not logged or late):
+                finished = True  # over, and nothing (more) will be logged
                 return
             if now - last_sent >= heartbeat:
                 yield encode_comment("heartbeat")
