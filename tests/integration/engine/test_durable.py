@@ -206,3 +206,37 @@ async def test_a_worker_that_lost_its_lease_stops_at_the_next_step_without_conti
     assert len(invoker.invocations) == 1  # no continuation was invoked
     assert executor.done[run["run_id"]] < 200
     assert (await durable.store.read_run(run))["status"] == "running"
+
+
+async def test_duplicate_invocations_of_a_real_run_stream_its_tokens_once(tables: Tables) -> None:
+    import dataclasses
+
+    from langgraph.checkpoint.memory import InMemorySaver
+
+    from lambdagraph.agents import GraphRegistry
+    from lambdagraph.engine.executor import RunExecutor
+    from lambdagraph.settings import Settings
+
+    settings = dataclasses.replace(Settings(), scripted_delay_ms=1)
+    durable, invoker, _, _ = await _setup(
+        tables,
+        lambda store: RunExecutor(
+            store, GraphRegistry.from_settings(settings), InMemorySaver(), cancel_poll_interval=0.05
+        ),
+    )
+    thread = await durable.store.create_thread(OWNER)
+    run = await durable.store.create_run(
+        OWNER, thread_id=thread["thread_id"], assistant_id="agent",
+        kwargs={"input": {"messages": [{"role": "user", "content": "count to 30"}]},
+                "stream_mode": ["messages-tuple"]},
+    )
+    await durable.start_background(run)
+    payload = {"kind": "run", "owner": OWNER, "thread_id": run["thread_id"], "run_id": run["run_id"]}
+    for _ in range(3):  # Lambda's retries and duplicate deliveries
+        await invoker.invoke(payload)  # type: ignore[arg-type]
+    await invoker.wait_idle(30)
+    read = await durable.log.read_after(run["run_id"], -1)
+    assert read.ended
+    assert [e.event for e in read.events].count("metadata") == 1
+    assert "".join(_contents(read.events)).split() == [str(n) for n in range(1, 31)]
+    assert (await durable.store.read_run(run))["status"] == "success"
