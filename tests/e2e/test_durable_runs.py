@@ -324,3 +324,31 @@ async def test_joining_a_run_that_was_not_logged_ends_when_it_does(
             )
     assert joined == []  # nothing was logged to replay; the join ended with the run
     assert "".join(_tokens(parts)).split()[-1] == "300"
+
+
+async def test_a_streamed_run_near_the_http_deadline_moves_to_a_worker_and_the_sdk_follows(
+    short_lived_stack: LocalStack, tables: Tables
+) -> None:
+    import json
+    import time
+
+    client = get_client(url=short_lived_stack.url, headers=auth("alice"))
+    thread = await client.threads.create()
+    total = 20
+    # The serving invocation ends in 1 s (as the Lambda Web Adapter reports it); the stack
+    # drains 0.6 s before that, so the worker has to take over.
+    lambda_context = {"request_id": "r-1", "deadline": int(time.time() * 1000) + 1_000}
+    parts = await _collect(
+        client.runs.stream(
+            thread["thread_id"], "steps", input={"total": total, "done": []},
+            stream_mode=["custom"], stream_resumable=True,
+            headers={"x-amzn-lambda-context": json.dumps(lambda_context)},
+        )
+    )
+    assert _ids(parts) == list(range(len(parts)))
+    assert [p.event for p in parts].count("metadata") == 1
+    assert [p.data["step"] for p in parts if p.event == "custom"] == list(range(total))
+    run_id = parts[0].data["run_id"]
+    assert (await client.runs.get(thread["thread_id"], run_id))["status"] == "success"
+    lease = await RunLeases(tables.app).get(run_id)
+    assert lease is not None and lease["attempt"] >= 2 and lease["holder"] != "http"

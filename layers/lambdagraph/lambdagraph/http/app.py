@@ -28,6 +28,7 @@ from lambdagraph.engine.invoker import Invoker, LambdaInvoker
 from lambdagraph.engine.worker import WorkerHandler, durable_runs, handle_worker_event
 from lambdagraph.http import assistants, background, runs, threads
 from lambdagraph.http.context import ApiContext
+from lambdagraph.http.deadline import LambdaDeadlineMiddleware
 from lambdagraph.http.errors import (
     BodyLimitMiddleware,
     ServerFaultMiddleware,
@@ -99,6 +100,7 @@ def create_app(
     # even a 413 or a 500 carries the CORS headers a browser needs to read it.
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes)
     app.add_middleware(ServerFaultMiddleware)
+    app.add_middleware(LambdaDeadlineMiddleware)
     origins = [o.strip() for o in settings.cors_allow_origins.split(",") if o.strip()]
     app.add_middleware(
         CORSMiddleware,
