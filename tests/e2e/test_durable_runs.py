@@ -352,3 +352,13 @@ async def test_a_streamed_run_near_the_http_deadline_moves_to_a_worker_and_the_s
     assert (await client.runs.get(thread["thread_id"], run_id))["status"] == "success"
     lease = await RunLeases(tables.app).get(run_id)
     assert lease is not None and lease["attempt"] >= 2 and lease["holder"] != "http"
+
+
+async def test_join_waits_for_a_background_run_and_answers_its_values(
+    client: LangGraphClient,
+) -> None:
+    thread = await client.threads.create()
+    run = await client.runs.create(thread["thread_id"], "agent", input=user_message("count to 200"))
+    values = await client.runs.join(thread["thread_id"], run["run_id"])
+    assert values["messages"][-1]["content"].split()[-1] == "200"
+    assert (await client.runs.get(thread["thread_id"], run["run_id"]))["status"] == "success"

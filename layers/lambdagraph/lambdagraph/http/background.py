@@ -26,7 +26,7 @@ from lambdagraph.http.runs import create_run
 from lambdagraph.http.state import read_values
 from lambdagraph.http.streaming import cancel_when_gone, stream_headers, wait_headers
 from lambdagraph.protocol.events import STREAM_MODES, Event
-from lambdagraph.protocol.sse import encode_comment, encode_event
+from lambdagraph.protocol.sse import dumps, encode_comment, encode_event
 from lambdagraph.store.events import parse_event_id
 from lambdagraph.store.records import FINAL_RUN_STATUSES, Run, public_run
 
@@ -51,8 +51,11 @@ def durable_of(context: ApiContext) -> DurableRuns:
 
 
 async def _start(context: ApiContext, owner: str, thread_id: str | None, body: RunCreate) -> Response:
+    durable = durable_of(context)
+    if durable.invoker is None:
+        raise ConfigurationError("Background runs need LAMBDAGRAPH_WORKER_FUNCTION")
     run = await create_run(context, owner, thread_id, body)
-    await durable_of(context).start_background(run)
+    await durable.start_background(run)
     headers = {"Content-Location": f"/threads/{run['thread_id']}/runs/{run['run_id']}"}
     return json_response(public_run(run), headers=headers)
 
@@ -105,21 +108,41 @@ async def join_stream(
 
 @router.get("/threads/{thread_id}/runs/{run_id}/join")
 async def join_run(context: Ctx, owner: User, thread_id: str, run_id: str) -> Response:
-    """Wait for a run (background or not) to end; answer with the thread's values."""
+    """Wait for a run (background or not) to end; answer with the thread's values.
+
+    Like ``/wait``, the body starts with newlines while the run works (JSON ignores them),
+    so proxies do not cut a long wait.
+    """
     thread_id, run_id = valid_id(thread_id, "thread ID"), valid_id(run_id, "run ID")
     durable = durable_of(context)
     run = await context.store.get_run(owner, thread_id, run_id)
+    return StreamingResponse(
+        _join_body(context, durable, owner, run),
+        media_type="application/json",
+        headers=wait_headers(run),
+    )
+
+
+async def _join_body(
+    context: ApiContext, durable: DurableRuns, owner: str, run: Run
+) -> AsyncIterator[bytes]:
+    thread_id, run_id = run["thread_id"], run["run_id"]
+    pause = min(context.settings.heartbeat_seconds, durable.leases.lease_seconds)
     while run["status"] not in FINAL_RUN_STATUSES:
-        # Wake up now and then to notice a worker that died (its lease runs out).
-        await context.store.wait_for_run(
-            owner, thread_id, run_id, timeout=durable.leases.lease_seconds
-        )
-        run = await durable.recover(await context.store.get_run(owner, thread_id, run_id))
+        # Wake up now and then to keep the connection alive and notice a dead worker.
+        try:
+            run = await context.store.wait_for_run(owner, thread_id, run_id, timeout=pause)
+            run = await durable.recover(run)
+        except NotFound:
+            break  # a stateless run's records go with its temporary thread
+        if run["status"] not in FINAL_RUN_STATUSES:
+            yield b"\n"
     try:
         thread = await context.store.get_thread(owner, thread_id)
     except NotFound:
-        return json_response({}, headers=wait_headers(run))  # a stateless run's thread is gone
-    return json_response(await read_values(context, owner, thread), headers=wait_headers(run))
+        yield dumps({})
+        return
+    yield dumps(await read_values(context, owner, thread))
 
 
 def parse_stream_modes(raw: list[str]) -> frozenset[str] | None:
