@@ -129,9 +129,9 @@ class EventLog:
         """Write events (which carry ids from :func:`format_event_id`) as one batch."""
         if not events:
             return
-        items = self._batch_items(run_id, events)
         with translate_errors():
-            await asyncio.to_thread(self._write_items, items)
+            # Encoding and compressing happen off the loop too: a values event can be large.
+            await asyncio.to_thread(self._write_batch, run_id, list(events))
         self.stats.events += len(events)
 
     async def read_after(self, run_id: str, after: int, *, skip_gaps: bool = False) -> LogRead:
@@ -206,6 +206,9 @@ class EventLog:
             }
             for index, chunk in enumerate(parts)
         ]
+
+    def _write_batch(self, run_id: str, events: list[Event]) -> None:
+        self._write_items(self._batch_items(run_id, events))
 
     def _write_items(self, items: list[dict[str, Any]]) -> None:
         for start in range(0, len(items), _BATCH_WRITE_LIMIT):
