@@ -4,7 +4,6 @@ background runs and joins, resumable streams, continuations past the deadline, c
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any, Iterator
 
 import httpx
@@ -13,7 +12,6 @@ from langgraph_sdk import get_client
 from langgraph_sdk.client import LangGraphClient
 
 from lambdagraph.local.server import LocalStack, running_stack
-from lambdagraph.settings import Settings
 from lambdagraph.store.leases import RunLeases
 from tests.conftest import Tables
 from tests.e2e.conftest import HeaderAuth, auth, eventually, stack_settings, user_message
