@@ -4,6 +4,12 @@ background runs and joins, resumable streams, continuations past the deadline, c
 
 from __future__ import annotations
 
+import asyncio
+import json
+import os
+import sys
+import time
+from pathlib import Path
 from typing import Any, Iterator
 
 import httpx
@@ -12,9 +18,12 @@ from langgraph_sdk import get_client
 from langgraph_sdk.client import LangGraphClient
 
 from lambdagraph.local.server import LocalStack, running_stack
+from lambdagraph.store.app import AppStore
+from lambdagraph.store.events import EventLog
 from lambdagraph.store.leases import RunLeases
 from tests.conftest import Tables
 from tests.e2e.conftest import HeaderAuth, auth, eventually, stack_settings, user_message
+from tests.e2e.proxy import CuttingProxy
 
 STEPS_GRAPH = "steps=tests.e2e.durable_graphs:steps_graph"
 
@@ -67,7 +76,6 @@ async def test_background_run_joined_from_the_start_and_from_a_mid_run_id(
 
 
 async def test_the_sdk_reconnects_after_a_cut_and_sees_every_event_once(stack: LocalStack) -> None:
-    from tests.e2e.proxy import CuttingProxy
 
     host, port = httpx.URL(stack.url).host, httpx.URL(stack.url).port
     async with CuttingProxy(host, port, cut_after=3_000) as proxy:
@@ -226,14 +234,6 @@ def quick_lease_stack(tables: Tables) -> Iterator[LocalStack]:
 async def test_a_killed_worker_leaves_a_failed_run_not_a_running_one(
     quick_lease_stack: LocalStack, tables: Tables
 ) -> None:
-    import asyncio
-    import json
-    import os
-    import sys
-    from pathlib import Path
-
-    from lambdagraph.store.app import AppStore
-    from lambdagraph.store.events import EventLog
 
     root = Path(__file__).resolve().parents[2]
     client = get_client(url=quick_lease_stack.url, headers=auth("alice"))
@@ -327,8 +327,6 @@ async def test_joining_a_run_that_was_not_logged_ends_when_it_does(
 async def test_a_streamed_run_near_the_http_deadline_moves_to_a_worker_and_the_sdk_follows(
     short_lived_stack: LocalStack, tables: Tables
 ) -> None:
-    import json
-    import time
 
     client = get_client(url=short_lived_stack.url, headers=auth("alice"))
     thread = await client.threads.create()

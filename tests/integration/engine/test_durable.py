@@ -4,18 +4,24 @@ past the deadline with continuous ids, and recovery of a run whose worker died."
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from collections.abc import Sequence
 from typing import Any
 
 import pytest
+from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.runtime import RunControl
 
+from lambdagraph.agents import GraphRegistry
 from lambdagraph.engine.durable import WORKER_LOST, DurableRuns
+from lambdagraph.engine.executor import RunExecutor
 from lambdagraph.engine.sinks import Sink
 from lambdagraph.engine.worker import LambdaContext, handle_worker_event
+from lambdagraph.errors import Unavailable
 from lambdagraph.local.invoker import LocalInvoker
 from lambdagraph.protocol.events import Event
+from lambdagraph.settings import Settings
 from lambdagraph.store.app import AppStore
 from lambdagraph.store.events import EventLog
 from lambdagraph.store.leases import RunLeases
@@ -176,8 +182,6 @@ class _BrokenInvoker:
 
 
 async def test_a_run_whose_worker_cannot_be_invoked_fails_at_once(tables: Tables) -> None:
-    from lambdagraph.errors import Unavailable
-
     durable, _, run, _ = await _setup(tables, lambda store: StepExecutor(store, steps=1, tokens=1))
     durable.invoker = _BrokenInvoker()
     with pytest.raises(Unavailable):
@@ -209,14 +213,6 @@ async def test_a_worker_that_lost_its_lease_stops_at_the_next_step_without_conti
 
 
 async def test_duplicate_invocations_of_a_real_run_stream_its_tokens_once(tables: Tables) -> None:
-    import dataclasses
-
-    from langgraph.checkpoint.memory import InMemorySaver
-
-    from lambdagraph.agents import GraphRegistry
-    from lambdagraph.engine.executor import RunExecutor
-    from lambdagraph.settings import Settings
-
     settings = dataclasses.replace(Settings(), scripted_delay_ms=1)
     durable, invoker, _, _ = await _setup(
         tables,
