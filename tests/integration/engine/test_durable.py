@@ -1,5 +1,6 @@
-"""Durable runs on moto with a stand-in executor: one execution per attempt, continuations
-past the deadline with continuous ids, and recovery of a run whose worker died."""
+"""Durable runs on moto (a stand-in executor, and once the real one): one execution per
+attempt, continuations past the deadline with continuous ids, fencing by the lease, and
+recovery of a run whose worker died."""
 
 from __future__ import annotations
 
