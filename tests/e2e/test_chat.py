@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
 
 from lambdagraph.cli import main
@@ -13,9 +15,9 @@ def _chat(stack: LocalStack, *args: str) -> int:
 
 
 def test_chat_approves_the_email_and_shows_the_tool_flow(
-    stack: LocalStack, capsys: pytest.CaptureFixture[str]
+    shared_stack: LocalStack, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    status = _chat(stack, "--yes", "send an email to bob@example.com")
+    status = _chat(shared_stack, "--yes", "send an email to bob@example.com")
 
     out = capsys.readouterr().out
     assert status == 0
@@ -28,12 +30,12 @@ def test_chat_approves_the_email_and_shows_the_tool_flow(
 
 
 def test_chat_rejects_with_no_and_continues_a_thread(
-    stack: LocalStack, capsys: pytest.CaptureFixture[str]
+    shared_stack: LocalStack, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert _chat(stack, "count to 3") == 0
+    assert _chat(shared_stack, "count to 3") == 0
     thread_id = capsys.readouterr().out.split()[1]
 
-    status = _chat(stack, "--no", "--thread", thread_id, "send an email to a@b.c")
+    status = _chat(shared_stack, "--no", "--thread", thread_id, "send an email to a@b.c")
 
     out = capsys.readouterr().out
     assert status == 0
@@ -43,12 +45,12 @@ def test_chat_rejects_with_no_and_continues_a_thread(
 
 
 def test_chat_streams_tokens_and_reports_errors(
-    stack: LocalStack, capsys: pytest.CaptureFixture[str]
+    shared_stack: LocalStack, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert _chat(stack, "count to 5") == 0
+    assert _chat(shared_stack, "count to 5") == 0
     counted = capsys.readouterr().out
 
-    assert _chat(stack, "trigger an error") == 1
+    assert _chat(shared_stack, "trigger an error") == 1
     failed = capsys.readouterr().out
 
     assert counted.splitlines()[1] == "1 2 3 4 5"
@@ -56,9 +58,31 @@ def test_chat_streams_tokens_and_reports_errors(
 
 
 def test_chat_says_what_failed_when_the_thread_is_unknown(
-    stack: LocalStack, capsys: pytest.CaptureFixture[str]
+    shared_stack: LocalStack, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    status = _chat(stack, "--thread", "00000000-0000-0000-0000-000000000000", "hi")
+    status = _chat(shared_stack, "--thread", "00000000-0000-0000-0000-000000000000", "hi")
 
     assert status == 1
     assert "not found" in capsys.readouterr().err
+
+
+def test_chat_asks_on_the_terminal_when_no_flag_is_given(
+    shared_stack: LocalStack, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO("y\n"))
+
+    status = _chat(shared_stack, "send an email to bob@example.com")
+
+    out = capsys.readouterr().out
+    assert status == 0
+    assert "approve? [y/N] approved" in out
+    assert out.rstrip().endswith("Email sent to bob@example.com.")
+
+
+def test_chat_treats_end_of_input_as_a_rejection(
+    shared_stack: LocalStack, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+
+    assert _chat(shared_stack, "send an email to bob@example.com") == 0
+    assert capsys.readouterr().out.rstrip().endswith("Email to bob@example.com was not sent.")

@@ -167,6 +167,16 @@ def test_bad_options_are_configuration_errors(kwargs: dict[str, Any]) -> None:
         DynamoDBSaver("table", client=object(), **kwargs)
 
 
+async def test_a_missing_table_is_a_configuration_error(tables: Tables) -> None:
+    config = {"configurable": {"thread_id": "t"}}
+    with pytest.raises(ConfigurationError, match="no-such-table"):
+        DynamoDBSaver("no-such-table").get_tuple(config)
+    with pytest.raises(ConfigurationError, match="no-such-table"):
+        await AsyncDynamoDBSaver("no-such-table").aget_tuple(config)
+    with pytest.raises(ConfigurationError, match="no-such-table"):
+        list(DynamoDBSaver("no-such-table").list(config))
+
+
 def test_list_without_config_spans_threads_newest_first(saver: DynamoDBSaver) -> None:
     for thread_id in ("one", "two"):
         _blob_graph(saver).invoke({"blob": thread_id}, {"configurable": {"thread_id": thread_id}})

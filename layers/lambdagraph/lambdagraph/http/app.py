@@ -5,8 +5,8 @@ Lambda Web Adapter and the buffered ``api`` function through Mangum.
 
 Example::
 
-    app = create_app(store=store, executor=executor, graphs=graphs,
-                     authenticator=NoAuth(), checkpointer=saver, settings=Settings())
+    app = create_app(store=store, executor=executor, graphs=registry,
+                     authenticator=NoAuth(), settings=Settings())
     uvicorn.run(app)
 """
 
@@ -51,8 +51,8 @@ def create_app(
     executor: RunExecutor,
     graphs: GraphRegistry,
     authenticator: Authenticator,
-    checkpointer: BaseCheckpointSaver[Any],
     settings: Settings,
+    checkpointer: BaseCheckpointSaver[Any] | None = None,
     durable: DurableRuns | None = None,
 ) -> FastAPI:
     """Build the HTTP API over the given collaborators.
@@ -62,8 +62,8 @@ def create_app(
         executor: runs the graphs; the same one serves every route.
         graphs: the graphs, each exposed as an assistant.
         authenticator: turns request headers into a user id.
-        checkpointer: the saver the executor uses; state and history are read through it.
         settings: heartbeat interval, body limit, CORS origins.
+        checkpointer: where state and history are read; the executor's saver by default.
         durable: background runs, resumable streams and joins (their routes need it).
 
     Returns:
@@ -74,7 +74,7 @@ def create_app(
         executor=executor,
         graphs=graphs,
         authenticator=authenticator,
-        checkpointer=checkpointer,
+        checkpointer=checkpointer if checkpointer is not None else executor.checkpointer,
         settings=settings,
         durable=durable,
     )
