@@ -28,6 +28,7 @@ from lambdagraph.engine.invoker import Invoker, LambdaInvoker
 from lambdagraph.engine.worker import WorkerHandler, durable_runs, handle_worker_event
 from lambdagraph.http import assistants, background, runs, threads
 from lambdagraph.http.context import ApiContext
+from lambdagraph.http.deadline import LambdaDeadlineMiddleware
 from lambdagraph.http.errors import (
     BodyLimitMiddleware,
     ServerFaultMiddleware,
@@ -51,8 +52,8 @@ def create_app(
     graphs: GraphRegistry,
     authenticator: Authenticator,
     settings: Settings,
-    durable: DurableRuns | None = None,
     checkpointer: BaseCheckpointSaver[Any] | None = None,
+    durable: DurableRuns | None = None,
 ) -> FastAPI:
     """Build the HTTP API over the given collaborators.
 
@@ -62,8 +63,8 @@ def create_app(
         graphs: the graphs, each exposed as an assistant.
         authenticator: turns request headers into a user id.
         settings: heartbeat interval, body limit, CORS origins.
-        durable: background runs, resumable streams and joins (their routes need it).
         checkpointer: where state and history are read; the executor's saver by default.
+        durable: background runs, resumable streams and joins (their routes need it).
 
     Returns:
         A FastAPI app; run tasks still going at shutdown are cancelled.
@@ -99,6 +100,7 @@ def create_app(
     # even a 413 or a 500 carries the CORS headers a browser needs to read it.
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes)
     app.add_middleware(ServerFaultMiddleware)
+    app.add_middleware(LambdaDeadlineMiddleware)
     origins = [o.strip() for o in settings.cors_allow_origins.split(",") if o.strip()]
     app.add_middleware(
         CORSMiddleware,
