@@ -7,7 +7,7 @@ Variables:
     LAMBDAGRAPH_CHECKPOINT_TABLE: checkpoints table name (``lambdagraph-checkpoints``).
     LAMBDAGRAPH_APP_TABLE: app table name (``lambdagraph-app``).
     LAMBDAGRAPH_CHECKPOINT_BUCKET: S3 bucket for checkpoint items over the size threshold
-        (unset: no offload; oversized items then fail as DynamoDB rejects them).
+        (unset: no offload; oversized items then raise ``ConfigurationError``).
     LAMBDAGRAPH_CHECKPOINT_TTL_SECONDS: checkpoint lifetime; 0 keeps them forever (``0``).
     LAMBDAGRAPH_LOG_LEVEL: log level (``INFO``).
     LAMBDAGRAPH_AUTH_MODE: how requests are authenticated: ``none`` (every request is the

@@ -1,0 +1,394 @@
+"""``BaseDynamoDBSaver``: everything the DynamoDB checkpoint savers do except I/O.
+
+Keys, item (de)serialisation through ``self.serde``, pending-write ordering, the S3-offload
+decision and the fencing condition live here, as *plans* (see ``steps.py``): generators
+that yield boto3 calls and parse the results. ``DynamoDBSaver`` and ``AsyncDynamoDBSaver``
+only run them.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+import boto3
+from botocore.exceptions import ClientError
+from langchain_core.runnables import RunnableConfig
+from langgraph.checkpoint.base import (
+    BaseCheckpointSaver,
+    ChannelVersions,
+    Checkpoint,
+    CheckpointMetadata,
+    CheckpointTuple,
+    get_checkpoint_id,
+)
+from langgraph.checkpoint.serde.base import SerializerProtocol
+
+from lambdagraph.errors import CheckpointConflict, ConfigurationError
+from lambdagraph.settings import Settings
+from lambdagraph.store.checkpoint import schema
+from lambdagraph.store.checkpoint.codec import CheckpointCodec
+from lambdagraph.store.checkpoint.items import (
+    Group,
+    Item,
+    from_attributes,
+    group_items,
+    newest_first,
+    to_attributes,
+    transaction_chunks,
+)
+from lambdagraph.store.checkpoint.maintenance import MaintenancePlans
+from lambdagraph.store.checkpoint.steps import (
+    Call,
+    CallResult,
+    Parallel,
+    Plan,
+    Sleep,
+    error_code,
+    resume,
+)
+
+if TYPE_CHECKING:
+    from botocore.config import Config
+
+_RETRIES = 5
+# AWS errors that mean the saver points at something that isn't there.
+_CONFIGURATION_ERRORS = {
+    "ResourceNotFoundException": "DynamoDB table {table!r} does not exist (or is not active)",
+    "NoSuchBucket": "S3 bucket {bucket!r} does not exist",
+}
+
+
+class BaseDynamoDBSaver(CheckpointCodec, MaintenancePlans, BaseCheckpointSaver[str]):
+    """Shared core of ``DynamoDBSaver`` and ``AsyncDynamoDBSaver``; see ``DynamoDBSaver``."""
+
+    schema = schema
+
+    def __init__(
+        self,
+        table_name: str,
+        *,
+        client: Any | None = None,
+        serde: SerializerProtocol | None = None,
+        bucket: str | None = None,
+        s3_client: Any | None = None,
+        ttl_seconds: int | None = None,
+        offload_threshold_bytes: int = schema.DEFAULT_OFFLOAD_THRESHOLD_BYTES,
+        clock: Callable[[], float] = time.time,
+        boto_config: Config | None = None,
+    ) -> None:
+        super().__init__(serde=serde)
+        if not table_name:
+            raise ConfigurationError("DynamoDBSaver needs a table name")
+        if ttl_seconds is not None and ttl_seconds <= 0:
+            raise ConfigurationError(f"ttl_seconds must be positive or None, got {ttl_seconds}")
+        if not 0 < offload_threshold_bytes <= schema.MAX_ITEM_BYTES - 10_000:
+            raise ConfigurationError(
+                f"offload_threshold_bytes must be in 1..{schema.MAX_ITEM_BYTES - 10_000}"
+            )
+        self.table_name = table_name
+        self.bucket = bucket
+        self.ttl_seconds = ttl_seconds
+        self.offload_threshold_bytes = offload_threshold_bytes
+        self.clock = clock
+        self.client = client if client is not None else boto3.client("dynamodb", config=boto_config)
+        self.s3_client = s3_client
+        if bucket and s3_client is None:
+            self.s3_client = boto3.client("s3", config=boto_config)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, **kwargs: Any) -> Any:
+        """A saver on ``settings.checkpoint_table`` with its bucket and TTL (0 = no TTL).
+
+        Args:
+            settings: loaded ``Settings``.
+            **kwargs: further constructor arguments (``client``, ``serde``, ...).
+        """
+        kwargs.setdefault("bucket", settings.checkpoint_bucket)
+        kwargs.setdefault("ttl_seconds", settings.checkpoint_ttl_seconds or None)
+        return cls(settings.checkpoint_table, **kwargs)
+
+    @classmethod
+    def from_env(cls, **kwargs: Any) -> Any:
+        """``from_settings(Settings.from_env())``: reads ``LAMBDAGRAPH_CHECKPOINT_TABLE``,
+        ``LAMBDAGRAPH_CHECKPOINT_BUCKET`` and ``LAMBDAGRAPH_CHECKPOINT_TTL_SECONDS``."""
+        return cls.from_settings(Settings.from_env(), **kwargs)
+
+    def get_next_version(self, current: str | None, channel: None) -> str:
+        """Zero-padded, hence string-sortable, versions as LangGraph's own savers use."""
+        if current is None:
+            current_v = 0
+        elif isinstance(current, int):
+            current_v = current
+        else:
+            current_v = int(current.split(".")[0])
+        return f"{current_v + 1:032}.{random.random():016}"
+
+    # -- blocking boto3 call, run by the drivers (directly or in a worker thread) ----------
+
+    def _invoke(self, call: Call) -> dict[str, Any]:
+        client = self.client if call.service == "dynamodb" else self.s3_client
+        response: dict[str, Any] = getattr(client, call.operation)(**call.params)
+        body = response.get("Body")
+        if body is not None and hasattr(body, "read"):
+            response["Body"] = body.read()  # the stream is I/O too: read it in the same thread
+        return response
+
+    def _attempt(self, call: Call) -> CallResult:
+        try:
+            return self._invoke(call)
+        except ClientError as exc:
+            return exc
+
+    _resume = staticmethod(resume)
+
+    def _translate(self, exc: ClientError) -> Exception | None:
+        """Our error (caused by ``exc``) for an AWS error the caller must fix, else None."""
+        message = _CONFIGURATION_ERRORS.get(error_code(exc))
+        if message is None:
+            return None
+        error = ConfigurationError(message.format(table=self.table_name, bucket=self.bucket))
+        error.__cause__ = exc
+        return error
+
+    # -- plans: put, put_writes ---------------------------------------------------------------
+
+    def _put_plan(
+        self,
+        config: RunnableConfig,
+        checkpoint: Checkpoint,
+        metadata: CheckpointMetadata,
+        new_versions: ChannelVersions,
+    ) -> Plan[RunnableConfig]:
+        conf = config["configurable"]
+        thread_id, ns = conf["thread_id"], conf.get("checkpoint_ns", "")
+        parent = conf.get("checkpoint_id")
+        item, uploads = self._checkpoint_item(config, checkpoint, metadata)
+        if uploads:
+            self._raise_errors((yield Parallel(tuple(uploads))))
+        put = {"TableName": self.table_name, "Item": to_attributes(item)}
+        if parent is None:
+            yield Call("dynamodb", "put_item", put)
+        else:
+            fenced = metadata.get("source") in schema.FENCED_SOURCES
+            yield from self._put_fenced(put, thread_id, ns, parent, checkpoint["id"], fenced)
+        return {
+            "configurable": {
+                "thread_id": thread_id,
+                "checkpoint_ns": ns,
+                "checkpoint_id": checkpoint["id"],
+            }
+        }
+
+    def _put_fenced(
+        self, put: dict[str, Any], thread_id: str, ns: str, parent: str, child: str, fenced: bool
+    ) -> Plan[None]:
+        """Write the checkpoint and claim its parent's child slot in one transaction."""
+        ttl = self._expires_at()
+        values = {
+            ":child": {"S": child},
+            ":kind": {"S": schema.KIND_FENCE},
+            ":ns": {"S": ns},
+            ":parent": {"S": parent},
+        }
+        if ttl:
+            values[":ttl"] = {"N": str(ttl)}
+        fence: dict[str, Any] = {
+            "TableName": self.table_name,
+            "Key": {schema.PK: {"S": thread_id}, schema.SK: {"S": schema.fence_sk(ns, parent)}},
+            "UpdateExpression": schema.fence_update(fenced=fenced, ttl=bool(ttl)),
+            "ExpressionAttributeValues": values,
+        }
+        if fenced:
+            fence["ConditionExpression"] = schema.FENCE_CONDITION
+        request = {"TransactItems": [{"Put": put}, {"Update": fence}]}
+        for attempt in range(_RETRIES):
+            try:
+                yield Call("dynamodb", "transact_write_items", request)
+                return
+            except ClientError as exc:
+                reasons = [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
+                if "ConditionalCheckFailed" in reasons:
+                    raise CheckpointConflict(thread_id, ns, parent) from exc
+                if "TransactionConflict" not in reasons or attempt == _RETRIES - 1:
+                    raise
+            yield Sleep(0.02 * 2**attempt)
+
+    def _put_writes_plan(
+        self,
+        config: RunnableConfig,
+        writes: Sequence[tuple[str, Any]],
+        task_id: str,
+        task_path: str,
+    ) -> Plan[None]:
+        items, uploads = self._write_items(config, writes, task_id, task_path)
+        if not items:
+            return
+        if uploads:
+            self._raise_errors((yield Parallel(tuple(uploads))))
+        if len(items) == 1:
+            yield from self._put_one_write(items[0])
+            return
+        # One transaction per chunk: a task's writes land all-or-nothing, so LangGraph never
+        # mistakes a half-saved task for a finished one.
+        pending = transaction_chunks(items)
+        for attempt in range(_RETRIES):
+            results = yield Parallel(tuple(self._transact_puts(chunk) for chunk in pending))
+            retry: list[list[Item]] = []
+            for chunk, result in zip(pending, results):
+                if not isinstance(result, ClientError):
+                    continue
+                reasons = [r.get("Code") for r in result.response.get("CancellationReasons", [])]
+                if not reasons or any(
+                    code not in ("None", "ConditionalCheckFailed", "TransactionConflict", None)
+                    for code in reasons
+                ):
+                    raise result
+                # Regular writes already stored are kept, as LangGraph's savers do.
+                left = [i for i, code in zip(chunk, reasons) if code != "ConditionalCheckFailed"]
+                if left:
+                    retry.append(left)
+            if not retry:
+                return
+            pending = retry
+            yield Sleep(0.02 * 2**attempt)
+        raise RuntimeError("pending writes kept conflicting with concurrent transactions")
+
+    def _write_put(self, item: Item) -> dict[str, Any]:
+        put: dict[str, Any] = {"TableName": self.table_name, "Item": to_attributes(item)}
+        if item[schema.IDX] >= 0:  # special writes (negative idx) replace, regular ones don't
+            put["ConditionExpression"] = schema.WRITE_ONCE_CONDITION
+        return put
+
+    def _put_one_write(self, item: Item) -> Plan[None]:
+        try:
+            yield Call("dynamodb", "put_item", self._write_put(item))
+        except ClientError as exc:
+            if error_code(exc) != "ConditionalCheckFailedException":
+                raise
+
+    def _transact_puts(self, chunk: list[Item]) -> Call:
+        return Call(
+            "dynamodb",
+            "transact_write_items",
+            {"TransactItems": [{"Put": self._write_put(item)} for item in chunk]},
+        )
+
+    # -- plans: reads ---------------------------------------------------------------------------
+
+    def _get_tuple_plan(self, config: RunnableConfig) -> Plan[CheckpointTuple | None]:
+        conf = config["configurable"]
+        thread_id, ns = conf["thread_id"], conf.get("checkpoint_ns", "")
+        checkpoint_id = get_checkpoint_id(config)
+        prefix = schema.checkpoint_sk(ns, checkpoint_id) if checkpoint_id else schema.ns_prefix(ns)
+        groups = yield from self._newest_groups(
+            thread_id, prefix, lambda g: not checkpoint_id or g.checkpoint_id == checkpoint_id, 1
+        )
+        if not groups:
+            return None
+        return (yield from self._load_tuples(groups))[0]
+
+    def _list_plan(
+        self,
+        config: RunnableConfig | None,
+        filter: dict[str, Any] | None,
+        before: RunnableConfig | None,
+        limit: int | None,
+    ) -> Plan[None]:
+        conf = config["configurable"] if config else {}
+        ns = conf.get("checkpoint_ns")
+        checkpoint_id = conf.get("checkpoint_id")
+        before_id = get_checkpoint_id(before) if before else None
+
+        def wanted(group: Group) -> bool:
+            if checkpoint_id and group.checkpoint_id != checkpoint_id:
+                return False
+            if before_id and group.checkpoint_id >= before_id:
+                return False
+            if filter:
+                metadata = self._metadata(group.checkpoint)
+                return all(metadata.get(k) == v for k, v in filter.items())
+            return True
+
+        if limit is not None and limit <= 0:
+            return
+        if config is not None and ns is not None:
+            # One namespace: read newest first and stop once ``limit`` checkpoints matched.
+            thread_id = conf["thread_id"]
+            if checkpoint_id:
+                prefix, below = schema.checkpoint_sk(ns, checkpoint_id), None
+            else:
+                prefix = schema.ns_prefix(ns)
+                below = schema.checkpoint_sk(ns, before_id) if before_id else None
+            groups = yield from self._newest_groups(thread_id, prefix, wanted, limit, below)
+        else:
+            if config is not None:
+                request = self._thread_query(conf["thread_id"])
+                items = yield from self._read_all("query", request)
+            else:
+                items = yield from self._read_all("scan", {"TableName": self.table_name})
+            groups = [g for g in newest_first(group_items(items)) if self._alive(g.checkpoint)]
+            groups = [g for g in groups if wanted(g)][:limit]
+        for start in range(0, len(groups), 25):
+            yield from self._emit_all((yield from self._load_tuples(groups[start : start + 25])))
+
+    def _newest_groups(
+        self,
+        thread_id: str,
+        prefix: str,
+        wanted: Callable[[Group], bool],
+        limit: int | None,
+        below: str | None = None,
+    ) -> Plan[list[Group]]:
+        """Live checkpoints under ``prefix``, newest first, until ``limit`` are wanted.
+
+        Reads pages in descending key order, where each checkpoint's writes arrive just
+        before the checkpoint item itself; the first page is small and later ones grow.
+        With ``below`` (a checkpoint's sort key) reading starts right under that checkpoint,
+        so ``list(before=...)`` skips newer items without reading them.
+        """
+        page = schema.FIRST_PAGE_ITEMS
+        request: dict[str, Any] = {
+            "TableName": self.table_name,
+            "KeyConditionExpression": f"{schema.PK} = :pk AND begins_with({schema.SK}, :prefix)",
+            "ExpressionAttributeValues": {":pk": {"S": thread_id}, ":prefix": {"S": prefix}},
+            "ScanIndexForward": False,
+            "ConsistentRead": True,
+            "Limit": page,
+        }
+        if below:
+            request["ExclusiveStartKey"] = {schema.PK: {"S": thread_id}, schema.SK: {"S": below}}
+        found: list[Group] = []
+        writes: dict[tuple[str, str], list[Item]] = {}
+        while True:
+            response = yield Call("dynamodb", "query", request)
+            for item in map(from_attributes, response["Items"]):
+                key = (item[schema.NS], item[schema.CHECKPOINT_ID])
+                if item[schema.KIND] == schema.KIND_WRITE:
+                    writes.setdefault(key, []).append(item)
+                elif item[schema.KIND] == schema.KIND_CHECKPOINT:
+                    group = Group(item, writes.pop(key, []))
+                    if self._alive(item) and wanted(group):
+                        found.append(group)
+                        if limit is not None and len(found) >= limit:
+                            return found
+            if "LastEvaluatedKey" not in response:
+                return found
+            page = min(2 * page, 1000)
+            request.update(ExclusiveStartKey=response["LastEvaluatedKey"], Limit=page)
+
+    def _load_tuples(self, groups: list[Group]) -> Plan[list[CheckpointTuple]]:
+        keys = [key for group in groups for key in group.s3_keys()]
+        blobs: dict[str, bytes] = {}
+        if keys and not self.bucket:
+            raise ConfigurationError(
+                "Checkpoint payloads are in S3 but this saver has no bucket; "
+                "set LAMBDAGRAPH_CHECKPOINT_BUCKET"
+            )
+        if keys:
+            calls = tuple(Call("s3", "get_object", {"Bucket": self.bucket, "Key": k}) for k in keys)
+            responses = self._raise_errors((yield Parallel(calls)))
+            blobs = {key: response["Body"] for key, response in zip(keys, responses)}
+        return [self._load_tuple(group, blobs) for group in groups]
