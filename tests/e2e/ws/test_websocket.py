@@ -318,3 +318,14 @@ async def test_a_client_message_over_128_kb_closes_with_1009(alice: Socket) -> N
     with pytest.raises(websockets.ConnectionClosed) as closed:
         await asyncio.wait_for(alice.connection.recv(), 5)
     assert closed.value.rcvd is not None and closed.value.rcvd.code == 1009
+
+
+async def test_many_runs_at_once_on_one_stack(stack: LocalStack) -> None:
+    sockets = [await connect(stack, f"user{i}") for i in range(10)]
+    for i, socket in enumerate(sockets):
+        await socket.send(run_frame("count to 5", f"many-{i}"))
+    for socket in sockets:
+        accepted = await socket.receive_type("run.accepted")
+        ended = (await socket.until_ended(accepted["run_id"]))[-1]
+        assert ended["status"] == "success"
+        await socket.connection.close()

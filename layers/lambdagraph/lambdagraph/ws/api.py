@@ -8,10 +8,12 @@ events of the same shape, so only the management endpoint differs between the tw
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, Protocol
 
@@ -124,6 +126,7 @@ class WebSocketApi:
             raise_on_no_idempotency_key=True,
             expires_after_seconds=settings.ws_idempotency_seconds,
         )
+        self._bridge = ThreadPoolExecutor(max_workers=4, thread_name_prefix="ws-idempotency")
         self._record_once = idempotent_function(
             data_keyword_argument="request", persistence_store=persistence, config=config
         )(self._record_in_loop)
@@ -208,9 +211,10 @@ class WebSocketApi:
         }
         loop = asyncio.get_running_loop()
         # Powertools idempotency is synchronous: run it in a thread, the store calls on our loop.
-        ids = await asyncio.to_thread(
-            self._record_once, request=payload, loop=loop, outcome=outcome
-        )
+        # The thread waits on coroutines that use the default pool, so it must not be one of
+        # that pool's threads (concurrent runs on the local stack would starve it).
+        record = functools.partial(self._record_once, request=payload, loop=loop, outcome=outcome)
+        ids = await loop.run_in_executor(self._bridge, record)
         return Accepted(ids["run_id"], ids["thread_id"], outcome.get("run"))
 
     def _record_in_loop(
