@@ -165,7 +165,7 @@ class DynamoDBSaver(BaseDynamoDBSaver):
         except StopIteration as stop:
             return stop.value  # type: ignore[no-any-return]
         except ClientError as exc:
-            raise self._translate(exc) from exc
+            raise self._translate(exc) or exc
 
     def _iterate(self, plan: Plan[None]) -> Iterator[Any]:
         try:
@@ -179,7 +179,7 @@ class DynamoDBSaver(BaseDynamoDBSaver):
         except StopIteration:
             return
         except ClientError as exc:
-            raise self._translate(exc) from exc
+            raise self._translate(exc) or exc
         finally:
             plan.close()
 

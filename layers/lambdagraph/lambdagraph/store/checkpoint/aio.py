@@ -104,7 +104,7 @@ class AsyncDynamoDBSaver(DynamoDBSaver):
         except StopIteration as stop:
             return stop.value  # type: ignore[no-any-return]
         except ClientError as exc:
-            raise self._translate(exc) from exc
+            raise self._translate(exc) or exc
 
     async def _aiterate(self, plan: Plan[None]) -> AsyncIterator[Any]:
         try:
@@ -118,7 +118,7 @@ class AsyncDynamoDBSaver(DynamoDBSaver):
         except StopIteration:
             return
         except ClientError as exc:
-            raise self._translate(exc) from exc
+            raise self._translate(exc) or exc
         finally:
             plan.close()
 

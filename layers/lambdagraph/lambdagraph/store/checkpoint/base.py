@@ -144,13 +144,14 @@ class BaseDynamoDBSaver(CheckpointCodec, MaintenancePlans, BaseCheckpointSaver[s
 
     _resume = staticmethod(resume)
 
-    def _translate(self, exc: ClientError) -> Exception:
-        """Our error for an AWS error the caller must fix; other errors pass unchanged."""
-        unchanged: Exception = exc
+    def _translate(self, exc: ClientError) -> Exception | None:
+        """Our error (caused by ``exc``) for an AWS error the caller must fix, else None."""
         message = _CONFIGURATION_ERRORS.get(error_code(exc))
         if message is None:
-            return unchanged
-        return ConfigurationError(message.format(table=self.table_name, bucket=self.bucket))
+            return None
+        error = ConfigurationError(message.format(table=self.table_name, bucket=self.bucket))
+        error.__cause__ = exc
+        return error
 
     # -- plans: put, put_writes ---------------------------------------------------------------
 
