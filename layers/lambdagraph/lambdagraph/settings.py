@@ -14,12 +14,28 @@ Variables:
         local user), ``jwt`` or ``iam`` (``none``).
     LAMBDAGRAPH_CANCEL_POLL_INTERVAL: seconds between the executor's reads of a run's cancel
         flag (``0.25``).
+    LAMBDAGRAPH_HEARTBEAT_SECONDS: longest silence on an SSE stream before a ``: heartbeat``
+        comment is sent; proxies drop idle streams at 30 s (``10``).
+    LAMBDAGRAPH_MAX_BODY_BYTES: largest request body the HTTP API accepts, 413 above it; Lambda
+        caps payloads at 6 MB (``6291456``).
+    LAMBDAGRAPH_CORS_ALLOW_ORIGINS: comma-separated origins allowed by CORS (``*``).
     LAMBDAGRAPH_MODEL: chat model of the demo graph, ``scripted`` or ``bedrock`` (``scripted``).
     LAMBDAGRAPH_BEDROCK_MODEL_ID: Bedrock model or inference profile id when the model is
         ``bedrock`` (``us.anthropic.claude-haiku-4-5-20251001-v1:0``).
     LAMBDAGRAPH_SCRIPTED_DELAY_MS: pause between the scripted model's chunks; 0 streams as
         fast as possible (``20``).
     LAMBDAGRAPH_GRAPHS: extra graphs, ``name=module.path:attr,other=pkg.mod:graph`` (empty).
+    LAMBDAGRAPH_EVENT_LOG_TTL_SECONDS: how long logged run events stay joinable (``86400``).
+    LAMBDAGRAPH_EVENT_LOG_FLUSH_MS: how long events wait in the buffer before one batched
+        write to the event log (``100``).
+    LAMBDAGRAPH_WORKER_FUNCTION: name of the deployed worker function background runs and
+        continuations are invoked on (empty: the local stack's in-process invoker).
+    LAMBDAGRAPH_DEADLINE_MARGIN_MS: a worker stops at the next checkpoint once less than this
+        is left before its Lambda timeout, and continues in a new invocation (``60000``).
+    LAMBDAGRAPH_RUN_LEASE_SECONDS: a worker renews its lease on a run every third of this; a
+        run whose lease is older is treated as crashed (``30``).
+    LAMBDAGRAPH_LOCAL_WORKER_TIMEOUT_SECONDS: the local stack's worker timeout; 0 takes the
+        ``WorkerFunction``'s ``Timeout`` from ``template.yaml`` (``0``).
 """
 
 from __future__ import annotations
@@ -42,10 +58,20 @@ class Settings:
     log_level: str = "INFO"
     auth_mode: str = "none"
     cancel_poll_interval: float = 0.25
+    heartbeat_seconds: float = 10.0
+    max_body_bytes: int = 6 * 1024 * 1024
+    cors_allow_origins: str = "*"
     model: str = "scripted"
     bedrock_model_id: str = "us.anthropic.claude-haiku-4-5-20251001-v1:0"
     scripted_delay_ms: int = 20
     graphs: str = ""
+    # Durable runs (event log, worker, continuations).
+    event_log_ttl_seconds: int = 86_400
+    event_log_flush_ms: int = 100
+    worker_function: str = ""
+    deadline_margin_ms: int = 60_000
+    run_lease_seconds: float = 30.0
+    local_worker_timeout_seconds: float = 0.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

@@ -19,6 +19,7 @@ import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, AsyncIterator, Protocol, Sequence, cast
 
+from langgraph.errors import GraphDrained
 from langgraph.types import Command, Send
 
 from lambdagraph.engine.chunks import ChunkMapper
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
     from langchain_core.runnables import RunnableConfig
     from langgraph.checkpoint.base import BaseCheckpointSaver
     from langgraph.pregel import Pregel
+    from langgraph.runtime import RunControl
 
 logger = logging.getLogger(__name__)
 
@@ -119,12 +121,23 @@ class RunExecutor:
         self.checkpointer = checkpointer
         self.cancel_poll_interval = cancel_poll_interval
 
-    async def execute(self, run: Run, sinks: Sequence[Sink]) -> RunStatus:
+    async def execute(
+        self,
+        run: Run,
+        sinks: Sequence[Sink],
+        *,
+        control: RunControl | None = None,
+        usage: UsageTracker | None = None,
+    ) -> RunStatus:
         """Execute ``run``, sending its events to every sink; returns the final status.
 
         Never raises for graph errors (they become an ``error`` event and status ``error``).
         If the task running this is cancelled, the run is recorded ``interrupted`` and the
         cancellation propagates.
+        When ``control`` asks the graph to drain (the Lambda deadline nears), the graph stops
+        at the next superstep boundary with its checkpoint saved; the run is left ``running``
+        (for a continuation) and ``"running"`` is returned. A caller that continues runs
+        passes its own ``usage`` tracker, carrying the counts of earlier invocations.
         """
         log = logging.LoggerAdapter(
             logger, {"run_id": run["run_id"], "thread_id": run["thread_id"]}
@@ -142,7 +155,7 @@ class RunExecutor:
             except asyncio.CancelledError:
                 await asyncio.shield(self._abandon(run, log))
                 raise
-            return await self._run(run, emitter, log)
+            return await self._run(run, emitter, log, control, usage)
         finally:
             await emitter.close()
 
@@ -166,16 +179,23 @@ class RunExecutor:
         except LambdagraphError:
             log.exception("Could not cancel an abandoned waiting run")
 
-    async def _run(self, run: Run, emitter: _Emitter, log: logging.LoggerAdapter[Any]) -> RunStatus:
+    async def _run(
+        self,
+        run: Run,
+        emitter: _Emitter,
+        log: logging.LoggerAdapter[Any],
+        control: RunControl | None = None,
+        tracker: UsageTracker | None = None,
+    ) -> RunStatus:
         kwargs = run["kwargs"]
         mapper = ChunkMapper(
             kwargs.get("stream_mode") or ["values"], subgraphs=bool(kwargs.get("stream_subgraphs"))
         )
-        usage = UsageTracker(emit="usage" in mapper.requested)
+        usage = tracker if tracker is not None else UsageTracker(emit="usage" in mapper.requested)
         state = _RunState()
         status: RunStatus = "success"
         log.info("Run started")
-        graph_task = asyncio.create_task(self._stream(run, mapper, usage, emitter))
+        graph_task = asyncio.create_task(self._stream(run, mapper, usage, emitter, control))
         watcher = asyncio.create_task(self._watch_cancel(run, graph_task, state, log))
         try:
             await graph_task
@@ -187,6 +207,9 @@ class RunExecutor:
                 raise
             status = "interrupted"
             log.info("Run cancelled (%s)", state.cancel)
+        except GraphDrained as exc:
+            status = "running"
+            log.info("Run drained at a checkpoint (%s); a continuation picks it up", exc.reason)
         except Exception as exc:
             status = "error"
             if is_expected(exc):
@@ -197,18 +220,26 @@ class RunExecutor:
         finally:
             watcher.cancel()
         await emitter.send(usage.drain())
+        if status == "running":
+            return status
         await self._finish(run, status, mapper, usage, log)
         return status
 
     async def _stream(
-        self, run: Run, mapper: ChunkMapper, usage: UsageTracker, emitter: _Emitter
+        self,
+        run: Run,
+        mapper: ChunkMapper,
+        usage: UsageTracker,
+        emitter: _Emitter,
+        control: RunControl | None = None,
     ) -> None:
         kwargs = run["kwargs"]
         graph = self.graphs.get(run["assistant_id"])
         if not run.get("temporary"):
             graph = graph.copy(update={"checkpointer": self.checkpointer})
         config = run_config(run, usage)
-        async for ns, mode, chunk in _chunks(graph, graph_input(kwargs), config, mapper, kwargs):
+        chunks = _chunks(graph, graph_input(kwargs), config, mapper, kwargs, control)
+        async for ns, mode, chunk in chunks:
             if mode == "events":
                 events = [*usage.drain(), Event("events", chunk)]
             else:
@@ -275,6 +306,7 @@ async def _chunks(
     config: RunnableConfig,
     mapper: ChunkMapper,
     kwargs: RunKwargs,
+    control: RunControl | None = None,
 ) -> AsyncIterator[tuple[tuple[str, ...], str, Any]]:
     """``(namespace, mode, chunk)`` from ``astream`` (or ``astream_events`` for ``events``)."""
     subgraphs = bool(kwargs.get("stream_subgraphs"))
@@ -288,6 +320,8 @@ async def _chunks(
         options["context"] = kwargs["context"]
     if kwargs.get("durability"):
         options["durability"] = kwargs["durability"]
+    if control is not None:
+        options["control"] = control
     if "events" not in mapper.requested:
         async for item in graph.astream(graph_input, config, **options):
             yield _split(item, subgraphs)

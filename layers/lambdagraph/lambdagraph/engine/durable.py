@@ -1,0 +1,321 @@
+"""Durable runs: executed under a lease, logged event by event, continued past a deadline.
+
+:class:`DurableRuns` wraps the executor for every run whose events must outlive the
+connection that watches it: background runs and WebSocket runs (executed by the worker),
+and ``stream_resumable`` runs (executed by the HTTP process that streams them).
+
+* **Exactly one executor per attempt.** The run's lease item is claimed attempt by attempt
+  with a conditional write, so a retried or duplicated invocation does nothing.
+* **Event log.** Events are numbered by a :class:`SequencedSink` and written in batches by an
+  :class:`EventLogSink`; ids continue across attempts; an end marker closes the log.
+* **Deadline.** Before the Lambda deadline (minus a margin) the graph is asked to drain: it
+  stops at the next superstep boundary with its checkpoint saved, the run stays ``running``
+  and a continuation (``kind: "continue"``) picks it up from that checkpoint.
+* **Crash recovery.** The holder renews its lease while it works. A ``running`` run whose
+  lease expired lost its worker: :meth:`DurableRuns.recover` records it as ``error`` (with an
+  ``error`` event in its log) and frees its thread; the thread keeps every checkpoint, so a
+  new run with no input resumes from the last completed step.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, Final, Protocol
+
+from langgraph.runtime import RunControl
+
+from lambdagraph.engine.invoker import ContinuePayload, Invoker, RunPayload, WorkerPayload
+from lambdagraph.engine.resumable import EventLogSink, SequencedSink
+from lambdagraph.engine.sinks import Sink
+from lambdagraph.engine.usage import UsageTracker
+from lambdagraph.errors import (
+    ConfigurationError,
+    InvalidInput,
+    LambdagraphError,
+    NotFound,
+    Unavailable,
+)
+from lambdagraph.protocol.events import Event
+from lambdagraph.store.app import AppStore
+from lambdagraph.store.events import EventLog, format_event_id
+from lambdagraph.store.leases import RunLeases
+from lambdagraph.store.records import FINAL_RUN_STATUSES, Run, RunStatus
+
+logger = logging.getLogger(__name__)
+
+WORKER_LOST: Final = {
+    "error": "WorkerLost",
+    "message": "The worker executing this run stopped unexpectedly. The thread keeps its last "
+    "checkpoint: start a new run without input to continue from it.",
+}
+
+# Kwargs that start a run rather than continue it: a continuation resumes from the thread's
+# latest checkpoint, so it must not feed the input again nor rewind to a checkpoint id.
+_STARTING_KWARGS: Final = ("input", "command", "checkpoint_id")
+
+
+class Executor(Protocol):
+    """What :class:`DurableRuns` needs of ``RunExecutor``."""
+
+    async def execute(
+        self,
+        run: Run,
+        sinks: Sequence[Sink],
+        *,
+        control: RunControl | None = None,
+        usage: UsageTracker | None = None,
+    ) -> RunStatus:
+        """Execute the run; ``"running"`` when it drained at a checkpoint (``control``)."""
+        ...
+
+
+class DurableRuns:
+    """Executes runs whose events are logged, under a lease, across invocations.
+
+    Args:
+        store: threads and runs.
+        executor: drives the graphs.
+        log: the event log.
+        leases: worker leases.
+        invoker: starts worker invocations (background runs, continuations); ``None`` where
+            no worker is deployed (resumable streams still work, background runs do not).
+        flush_interval: seconds events wait before one batched log write.
+        deadline_margin: seconds before the Lambda deadline at which a worker drains.
+        handoff_seconds: how long a handed-over run (new, or continuing) may wait for its
+            worker before it counts as lost; covers async-invocation queueing and retries.
+        worker_sinks: more sinks for a run a worker executes (the WebSocket sender), given
+            the run; they receive the same numbered events as the log.
+    """
+
+    def __init__(
+        self,
+        store: AppStore,
+        executor: Executor,
+        log: EventLog,
+        leases: RunLeases,
+        invoker: Invoker | None,
+        *,
+        flush_interval: float = 0.1,
+        deadline_margin: float = 60.0,
+        handoff_seconds: float = 300.0,
+        worker_sinks: Callable[[Run], Awaitable[Sequence[Sink]]] | None = None,
+    ) -> None:
+        self.store = store
+        self.executor = executor
+        self.log = log
+        self.leases = leases
+        self.invoker = invoker
+        self.flush_interval = flush_interval
+        self.deadline_margin = deadline_margin
+        self.handoff_seconds = handoff_seconds
+        self.worker_sinks = worker_sinks
+
+    async def start_background(self, run: Run) -> None:
+        """Hand a recorded run to a worker invocation.
+
+        Raises:
+            Unavailable: the worker could not be invoked (the run is recorded as failed).
+        """
+        await self.leases.reserve(run["run_id"], hold=self.handoff_seconds)
+        payload: RunPayload = {
+            "kind": "run",
+            "owner": run["owner"],
+            "thread_id": run["thread_id"],
+            "run_id": run["run_id"],
+        }
+        try:
+            await self._invoke(payload)
+        except Exception as exc:
+            _run_log(run).exception("Could not invoke the worker")
+            await self.log.mark_end(run["run_id"], -1)
+            await self.store.finish_run(run, "error", thread_status="idle")
+            if isinstance(exc, LambdagraphError):
+                raise
+            raise Unavailable("The run could not be started; try again") from exc
+
+    async def execute_here(
+        self, run: Run, sinks: Sequence[Sink], *, deadline: float | None = None
+    ) -> RunStatus:
+        """Execute a ``stream_resumable`` run in this process, logging its events.
+
+        The live ``sinks`` receive the same numbered events as the log, so the ``id:`` lines
+        a client sees are the ids it can resume from.
+
+        Args:
+            run: the recorded run.
+            sinks: the live stream(s).
+            deadline: when this process will be stopped (``time.monotonic()`` clock). With a
+                worker to hand over to, the run drains ``deadline_margin`` before it and a
+                worker continues it; the live stream then ends and the client rejoins.
+
+        Returns:
+            The final status, or ``"running"`` when a worker continues the run.
+        """
+        await self.leases.reserve(run["run_id"], hold=self.handoff_seconds)
+        if not await self.leases.claim(run["run_id"], 1, holder="http"):
+            raise InvalidInput(f"Run {run['run_id']} is already executing")
+        drain_at = None
+        if deadline is not None and self.invoker is not None:
+            drain_at = deadline - self.deadline_margin
+        return await self._execute(run, 1, sinks, deadline=drain_at)
+
+    async def handle(
+        self, payload: WorkerPayload, remaining_ms: Callable[[], int], holder: str
+    ) -> str:
+        """Worker entry: execute (or continue) the payload's run if this attempt is ours.
+
+        Args:
+            payload: a ``run`` or ``continue`` payload.
+            remaining_ms: the Lambda context's ``get_remaining_time_in_millis``.
+            holder: the invocation's request id, recorded on the lease.
+
+        Returns:
+            What happened: ``duplicate``, ``gone``, ``finished`` (already final), a final run
+            status, or ``continued`` (drained and handed to a continuation).
+        """
+        attempt = 1 if payload["kind"] == "run" else payload["attempt"]
+        run_id = payload["run_id"]
+        if not await self.leases.claim(run_id, attempt, holder):
+            _run_log(payload).info("Attempt %s is already taken; nothing to do", attempt)
+            return "duplicate"
+        try:
+            run = await self.store.get_run(payload["owner"], payload["thread_id"], run_id)
+        except NotFound:
+            return "gone"
+        if run["status"] in FINAL_RUN_STATUSES:
+            return "finished"
+        deadline = time.monotonic() + remaining_ms() / 1000 - self.deadline_margin
+        live = await self.worker_sinks(run) if self.worker_sinks is not None else []
+        status = await self._execute(run, attempt, live, deadline=deadline)
+        return "continued" if status == "running" else status
+
+    async def recover(self, run: Run) -> Run:
+        """Record a ``running`` run whose worker died as ``error``; other runs come back as is."""
+        if run["status"] != "running":
+            return run
+        lease = await self.leases.get(run["run_id"])
+        if lease is None or lease["lease_until"] >= time.time():
+            return run
+        if not await self.leases.take_over_stale(run["run_id"], lease, holder="recovery"):
+            return await self.store.read_run(run)
+        _run_log(run).warning(
+            "Run lost its worker (attempt %s, lease held by %s); recording it as failed",
+            lease["attempt"],
+            lease["holder"],
+        )
+        seq = await self.log.last_seq(run["run_id"]) + 1
+        await self.log.append(run["run_id"], [Event("error", WORKER_LOST, format_event_id(seq))])
+        await self.log.mark_end(run["run_id"], seq)
+        await self.store.finish_run(run, "error", thread_status="error")
+        return await self.store.read_run(run)
+
+    async def _execute(
+        self, run: Run, attempt: int, live: Sequence[Sink], *, deadline: float | None
+    ) -> RunStatus:
+        run_id = run["run_id"]
+        start = 0 if attempt == 1 else await self.log.last_seq(run_id) + 1
+        usage = UsageTracker(emit="usage" in (run["kwargs"].get("stream_mode") or ()))
+        if attempt > 1:
+            lease = await self.leases.get(run_id)
+            if lease is not None and lease["usage"] is not None:
+                usage.total = lease["usage"]  # earlier invocations' tokens: usage covers all
+        log_sink = EventLogSink(self.log, run_id, flush_interval=self.flush_interval)
+        sink = SequencedSink([log_sink, *live], start=start, drop_metadata=attempt > 1)
+        control = RunControl()
+        guards = [asyncio.create_task(self._keep_lease(run_id, attempt, control))]
+        if deadline is not None:
+            guards.append(asyncio.create_task(_drain_at(deadline, control)))
+        try:
+            status = await self.executor.execute(
+                _attempt_of(run, attempt), [sink], control=control, usage=usage
+            )
+        except asyncio.CancelledError:
+            # The executor recorded the run interrupted (server shutdown): close its log too.
+            await asyncio.shield(self.log.mark_end(run_id, sink.next_seq - 1))
+            raise
+        finally:
+            for guard in guards:
+                guard.cancel()
+            for guard in guards:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await guard
+        if status in FINAL_RUN_STATUSES:
+            await self.log.mark_end(run_id, sink.next_seq - 1)
+            return status
+        if control.drain_reason == "lease lost":
+            _run_log(run).warning("Attempt %s lost its lease; another took the run over", attempt)
+            return status
+        await self.leases.renew(run_id, attempt, hold=self.handoff_seconds, usage=usage.total)
+        payload: ContinuePayload = {
+            "kind": "continue",
+            "owner": run["owner"],
+            "thread_id": run["thread_id"],
+            "run_id": run_id,
+            "attempt": attempt + 1,
+        }
+        await self._invoke(payload)
+        _run_log(run).info("Drained before the deadline; attempt %s continues", attempt + 1)
+        return status
+
+    async def _invoke(self, payload: WorkerPayload) -> None:
+        if self.invoker is None:
+            raise ConfigurationError(
+                "No worker to invoke: set LAMBDAGRAPH_WORKER_FUNCTION (or run the local stack)"
+            )
+        await self.invoker.invoke(payload)
+
+    async def _keep_lease(self, run_id: str, attempt: int, control: RunControl) -> None:
+        while True:
+            await asyncio.sleep(self.leases.lease_seconds / 3)
+            try:
+                held = await self.leases.renew(run_id, attempt)
+            except Exception:
+                # A throttled or failed renewal is retried next tick; two more fit in a lease.
+                logger.warning("Could not renew the lease of run %s", run_id, exc_info=True)
+                continue
+            if not held:
+                control.request_drain("lease lost")
+                return
+
+
+def _run_log(run: Run | WorkerPayload) -> logging.LoggerAdapter[logging.Logger]:
+    return logging.LoggerAdapter(logger, {"run_id": run["run_id"], "thread_id": run["thread_id"]})
+
+
+async def _drain_at(deadline: float, control: RunControl) -> None:
+    await asyncio.sleep(max(0.0, deadline - time.monotonic()))
+    control.request_drain("deadline")
+
+
+def _attempt_of(run: Run, attempt: int) -> Run:
+    if attempt == 1:
+        return run
+    kwargs = {k: v for k, v in run["kwargs"].items() if k not in _STARTING_KWARGS}
+    continued: Run = {**run, "kwargs": kwargs}  # type: ignore[typeddict-item]
+    return continued
+
+
+def parse_payload(event: dict[str, Any]) -> WorkerPayload:
+    """Read a worker invocation's payload; ``InvalidInput`` for anything else."""
+    kind = event.get("kind")
+    fields = ("owner", "thread_id", "run_id")
+    if kind not in ("run", "continue") or not all(isinstance(event.get(f), str) for f in fields):
+        raise InvalidInput(f"Not a worker payload: kind={kind!r}")
+    if kind == "run":
+        return RunPayload(
+            kind="run", owner=event["owner"], thread_id=event["thread_id"], run_id=event["run_id"]
+        )
+    attempt = event.get("attempt")
+    if not isinstance(attempt, int) or attempt < 2:
+        raise InvalidInput(f"A continuation needs an attempt >= 2, got {attempt!r}")
+    return ContinuePayload(
+        kind="continue",
+        owner=event["owner"],
+        thread_id=event["thread_id"],
+        run_id=event["run_id"],
+        attempt=attempt,
+    )
