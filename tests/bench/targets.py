@@ -101,10 +101,10 @@ def _bench_env(**extra: str) -> dict[str, str]:
 
 @contextmanager
 def local_stack(delay_ms: int = 0) -> Iterator[Served]:
-    """Our local stack (embedded DynamoDB included) in its own process."""
+    """Our local stack as ``make dev`` runs it (embedded DynamoDB included), in its own process."""
     process = subprocess.Popen(
         [sys.executable, "-m", "tests.bench.stack_server"],
-        stdin=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         text=True,
         cwd=ROOT,
@@ -113,13 +113,15 @@ def local_stack(delay_ms: int = 0) -> Iterator[Served]:
     )
     try:
         assert process.stdout is not None
-        url = process.stdout.readline().strip()
-        if not url.startswith("http://"):
-            raise RuntimeError("the local stack did not start; see its output above")
+        banner = process.stdout.readline()  # "HTTP API   http://127.0.0.1:PORT  (...)"
+        if not banner.startswith("HTTP API"):
+            raise RuntimeError(f"the local stack did not start: {banner!r}")
+        url = banner.split()[2]
+        _wait_ok(url, process, Path(os.devnull))
         yield Served("lambdagraph", url, process.pid)
     finally:
-        if process.stdin is not None:
-            process.stdin.close()  # asks the stack to stop cleanly
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)  # what Ctrl-C does to `make dev`
         try:
             process.wait(_STOP_TIMEOUT)
         except subprocess.TimeoutExpired:
