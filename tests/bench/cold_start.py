@@ -71,7 +71,8 @@ body = json.dumps({"assistant_id": "agent", "stream_mode": ["messages-tuple"],
 
 async def first_request():
     scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
-             "method": "POST", "scheme": "http", "path": "/runs/stream", "raw_path": b"/runs/stream",
+             "method": "POST", "scheme": "http", "path": "/runs/stream",
+             "raw_path": b"/runs/stream",
              "root_path": "", "query_string": b"", "server": ("127.0.0.1", 8000),
              "client": ("127.0.0.1", 50000),
              "headers": [(b"content-type", b"application/json"),

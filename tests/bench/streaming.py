@@ -47,9 +47,6 @@ class StreamFigures:
     first_event: list[float]
     first_token: list[float]
 
-    def p(self, series: list[float], fraction: float) -> float:
-        return percentile(series, fraction)
-
 
 async def _repeat(run: Runner, text: str, count: int, budget: float) -> list[RunTiming]:
     deadline = time.monotonic() + budget
@@ -61,7 +58,9 @@ async def _repeat(run: Runner, text: str, count: int, budget: float) -> list[Run
     return timings
 
 
-async def measure_target(name: str, run: Runner, *, latency_runs: int = LATENCY_RUNS) -> StreamFigures:
+async def measure_target(
+    name: str, run: Runner, *, latency_runs: int = LATENCY_RUNS
+) -> StreamFigures:
     """Warm up, then ``latency_runs`` short answers and a few 3,000-token answers."""
     await _repeat(run, SHORT_ANSWER, WARMUP_RUNS, LATENCY_BUDGET_SECONDS)
     short = await _repeat(run, SHORT_ANSWER, latency_runs, LATENCY_BUDGET_SECONDS)
@@ -75,7 +74,9 @@ async def measure_target(name: str, run: Runner, *, latency_runs: int = LATENCY_
     )
 
 
-async def measure_server(name: str, url: str, *, latency_runs: int = LATENCY_RUNS) -> StreamFigures:
+async def measure_server(
+    name: str, url: str, *, latency_runs: int = LATENCY_RUNS
+) -> StreamFigures:
     """A server through the SDK."""
     client = get_client(url=url)
 
@@ -95,7 +96,7 @@ async def measure_inprocess(*, latency_runs: int = LATENCY_RUNS) -> StreamFigure
     return await measure_target("in-process", run, latency_runs=latency_runs)
 
 
-def _latency_text(figures: StreamFigures, series: list[float]) -> str:
+def _latency_text(series: list[float]) -> str:
     return f"{ms(percentile(series, 0.5))} / {ms(percentile(series, 0.99))}"
 
 
@@ -129,8 +130,8 @@ def rows(ours: StreamFigures, peers: list[StreamFigures], missing: dict[str, str
                 Row(
                     2,
                     f"time to {label}, p50 / p99 ({len(series)} runs)",
-                    _latency_text(ours, series),
-                    f"{peer.name}: {_latency_text(peer, theirs)} ({len(theirs)} runs)",
+                    _latency_text(series),
+                    f"{peer.name}: {_latency_text(theirs)} ({len(theirs)} runs)",
                     p50 / percentile(theirs, 0.5),
                     "p50 < 20 ms" if index == 0 else "",
                     p50 < 0.020 if index == 0 else None,

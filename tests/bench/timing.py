@@ -71,11 +71,9 @@ class _Clock:
 
 
 async def time_sdk_run(client: LangGraphClient, text: str) -> RunTiming:
-    """One run on a fresh thread, streamed with ``messages-tuple`` through the SDK.
+    """One run on a fresh thread, streamed with ``messages-tuple`` through the SDK, to its end.
 
-    The stream is read until the first ``end``/``error`` or its close; a run whose stream the
-    SDK had to rejoin is counted once (tokens after the last one seen are not double counted
-    because the SDK's rejoin is not followed).
+    The thread is created before the clock starts. An ``error`` event raises.
     """
     thread = await client.threads.create()
     clock = _Clock()
