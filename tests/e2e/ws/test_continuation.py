@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
-
 from lambdagraph.local.server import LocalStack, running_stack
 from lambdagraph.store.leases import RunLeases
+
 from tests.conftest import Tables
 from tests.e2e.conftest import stack_settings
 from tests.e2e.ws.conftest import TokenAuth, connect, events_of
@@ -30,14 +30,21 @@ async def test_subscribers_follow_a_run_across_worker_invocations(
 ) -> None:
     total = 20  # 20 steps of 0.12 s: 2.4 s of work, 2.4 times the 1 s function timeout
     starter = await connect(short_lived_stack)
-    await starter.send({
-        "action": "run", "request_id": "long", "assistant_id": "steps",
-        "input": {"total": total, "done": []}, "stream_mode": ["custom", "values"],
-    })
+    await starter.send(
+        {
+            "action": "run",
+            "request_id": "long",
+            "assistant_id": "steps",
+            "input": {"total": total, "done": []},
+            "stream_mode": ["custom", "values"],
+        }
+    )
     accepted = await starter.receive_type("run.accepted")
     first = await starter.receive_type("events")
     late = await connect(short_lived_stack)  # joins mid-run, after the first batch
-    await late.send({"action": "subscribe", "run_id": accepted["run_id"], "after": first["events"][-1]["id"]})
+    await late.send(
+        {"action": "subscribe", "run_id": accepted["run_id"], "after": first["events"][-1]["id"]}
+    )
 
     for socket, seen in ((starter, [first]), (late, [])):
         messages = seen + await socket.until_ended(accepted["run_id"])

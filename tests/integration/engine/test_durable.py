@@ -1,21 +1,29 @@
-"""Durable runs on moto with a stand-in executor: one execution per attempt, continuations
-past the deadline with continuous ids, and recovery of a run whose worker died."""
+"""Durable runs on moto (a stand-in executor, and once the real one): one execution per
+attempt, continuations past the deadline with continuous ids, fencing by the lease, and
+recovery of a run whose worker died."""
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from collections.abc import Sequence
 from typing import Any
 
 import pytest
+from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.runtime import RunControl
 
+from lambdagraph.agents import GraphRegistry
 from lambdagraph.engine.durable import WORKER_LOST, DurableRuns
+from lambdagraph.engine.executor import RunExecutor
 from lambdagraph.engine.sinks import Sink
+from lambdagraph.engine.usage import UsageTracker
 from lambdagraph.engine.worker import LambdaContext, handle_worker_event
+from lambdagraph.errors import Unavailable
 from lambdagraph.local.invoker import LocalInvoker
 from lambdagraph.protocol.events import Event
+from lambdagraph.settings import Settings
 from lambdagraph.store.app import AppStore
 from lambdagraph.store.events import EventLog
 from lambdagraph.store.leases import RunLeases
@@ -29,7 +37,9 @@ class StepExecutor:
     """Stands in for RunExecutor: ``steps`` supersteps of ``tokens`` events, each step taking
     ``step_seconds`` of work; drains between steps like LangGraph, resumes where it stopped."""
 
-    def __init__(self, store: AppStore, *, steps: int, tokens: int, step_seconds: float = 0.0) -> None:
+    def __init__(
+        self, store: AppStore, *, steps: int, tokens: int, step_seconds: float = 0.0
+    ) -> None:
         self.store = store
         self.steps = steps
         self.tokens = tokens
@@ -38,7 +48,12 @@ class StepExecutor:
         self.executions: list[dict[str, Any]] = []
 
     async def execute(
-        self, run: Run, sinks: Sequence[Sink], *, control: RunControl | None = None
+        self,
+        run: Run,
+        sinks: Sequence[Sink],
+        *,
+        control: RunControl | None = None,
+        usage: UsageTracker | None = None,
     ) -> RunStatus:
         self.executions.append(dict(run["kwargs"]))
         run_id = run["run_id"]
@@ -55,15 +70,24 @@ class StepExecutor:
                 for sink in sinks:
                     await sink.send([Event("messages", [{"content": f"s{step}t{token}"}, {}])])
             self.done[run_id] = step + 1
+            if usage is not None:  # one model call per step, one output token each
+                usage.total["output_tokens"] += 1
+                usage.total["total_tokens"] += 1
         if status == "success":
-            await self.store.finish_run(run, "success")
+            await self.store.finish_run(run, "success", usage=usage.total if usage else None)
         for sink in sinks:
             await sink.close()
         return status
 
 
-async def _setup(tables: Tables, executor_factory: Any, *, timeout: float = 900.0,
-                 margin: float = 60.0, lease: float = 30.0) -> tuple[DurableRuns, LocalInvoker, Run, Any]:
+async def _setup(
+    tables: Tables,
+    executor_factory: Any,
+    *,
+    timeout: float = 900.0,
+    margin: float = 60.0,
+    lease: float = 30.0,
+) -> tuple[DurableRuns, LocalInvoker, Run, Any]:
     store = AppStore(tables.app)
     executor = executor_factory(store)
     log = EventLog(tables.app)
@@ -74,13 +98,20 @@ async def _setup(tables: Tables, executor_factory: Any, *, timeout: float = 900.
 
     invoker = LocalInvoker(handler, timeout_seconds=timeout)
     durable = DurableRuns(
-        store, executor, log, RunLeases(tables.app, lease_seconds=lease), invoker,
-        flush_interval=0.01, deadline_margin=margin,
+        store,
+        executor,
+        log,
+        RunLeases(tables.app, lease_seconds=lease),
+        invoker,
+        flush_interval=0.01,
+        deadline_margin=margin,
     )
     durable_box.append(durable)
     thread = await store.create_thread(OWNER)
     run = await store.create_run(
-        OWNER, thread_id=thread["thread_id"], assistant_id="agent",
+        OWNER,
+        thread_id=thread["thread_id"],
+        assistant_id="agent",
         kwargs={"input": {"messages": []}, "stream_mode": ["messages-tuple"]},
     )
     return durable, invoker, run, executor
@@ -95,7 +126,9 @@ async def test_a_duplicated_invocation_runs_the_run_once(tables: Tables) -> None
         tables, lambda store: StepExecutor(store, steps=3, tokens=4)
     )
     await durable.start_background(run)
-    await invoker.invoke({"kind": "run", "owner": OWNER, "thread_id": run["thread_id"], "run_id": run["run_id"]})
+    await invoker.invoke(
+        {"kind": "run", "owner": OWNER, "thread_id": run["thread_id"], "run_id": run["run_id"]}
+    )
     await invoker.wait_idle(30)
     assert len(executor.executions) == 1
     read = await durable.log.read_after(run["run_id"], -1)
@@ -104,7 +137,9 @@ async def test_a_duplicated_invocation_runs_the_run_once(tables: Tables) -> None
     assert (await durable.store.read_run(run))["status"] == "success"
 
 
-async def test_a_run_longer_than_an_invocation_continues_with_continuous_ids(tables: Tables) -> None:
+async def test_a_run_longer_than_an_invocation_continues_with_continuous_ids(
+    tables: Tables,
+) -> None:
     # Each invocation may run 0.4 s and drains 0.3 s before that: ~2 steps of 0.05 s each,
     # so 8 steps need several invocations.
     durable, invoker, run, executor = await _setup(
@@ -123,7 +158,10 @@ async def test_a_run_longer_than_an_invocation_continues_with_continuous_ids(tab
     assert [int(e.id) for e in read.events] == list(range(len(read.events)))
     assert [e.event for e in read.events].count("metadata") == 1
     assert _contents(read.events) == [f"s{s}t{t}" for s in range(8) for t in range(3)]
-    assert (await durable.store.read_run(run))["status"] == "success"
+    finished = await durable.store.read_run(run)
+    assert finished["status"] == "success"
+    # Usage covers every invocation, not only the last one.
+    assert finished.get("usage") == {"input_tokens": 0, "output_tokens": 8, "total_tokens": 8}
 
 
 async def test_a_continuation_delivered_twice_runs_once(tables: Tables) -> None:
@@ -132,8 +170,13 @@ async def test_a_continuation_delivered_twice_runs_once(tables: Tables) -> None:
     )
     await durable.leases.reserve(run["run_id"])
     assert await durable.leases.claim(run["run_id"], 1, "first")
-    payload = {"kind": "continue", "owner": OWNER, "thread_id": run["thread_id"],
-               "run_id": run["run_id"], "attempt": 2}
+    payload = {
+        "kind": "continue",
+        "owner": OWNER,
+        "thread_id": run["thread_id"],
+        "run_id": run["run_id"],
+        "attempt": 2,
+    }
     await invoker.invoke(payload)  # type: ignore[arg-type]
     await invoker.invoke(payload)  # type: ignore[arg-type]
     await invoker.wait_idle(30)
@@ -176,8 +219,6 @@ class _BrokenInvoker:
 
 
 async def test_a_run_whose_worker_cannot_be_invoked_fails_at_once(tables: Tables) -> None:
-    from lambdagraph.errors import Unavailable
-
     durable, _, run, _ = await _setup(tables, lambda store: StepExecutor(store, steps=1, tokens=1))
     durable.invoker = _BrokenInvoker()
     with pytest.raises(Unavailable):
@@ -206,3 +247,38 @@ async def test_a_worker_that_lost_its_lease_stops_at_the_next_step_without_conti
     assert len(invoker.invocations) == 1  # no continuation was invoked
     assert executor.done[run["run_id"]] < 200
     assert (await durable.store.read_run(run))["status"] == "running"
+
+
+async def test_duplicate_invocations_of_a_real_run_stream_its_tokens_once(tables: Tables) -> None:
+    settings = dataclasses.replace(Settings(), scripted_delay_ms=1)
+    durable, invoker, _, _ = await _setup(
+        tables,
+        lambda store: RunExecutor(
+            store, GraphRegistry.from_settings(settings), InMemorySaver(), cancel_poll_interval=0.05
+        ),
+    )
+    thread = await durable.store.create_thread(OWNER)
+    run = await durable.store.create_run(
+        OWNER,
+        thread_id=thread["thread_id"],
+        assistant_id="agent",
+        kwargs={
+            "input": {"messages": [{"role": "user", "content": "count to 30"}]},
+            "stream_mode": ["messages-tuple"],
+        },
+    )
+    await durable.start_background(run)
+    payload = {
+        "kind": "run",
+        "owner": OWNER,
+        "thread_id": run["thread_id"],
+        "run_id": run["run_id"],
+    }
+    for _ in range(3):  # Lambda's retries and duplicate deliveries
+        await invoker.invoke(payload)  # type: ignore[arg-type]
+    await invoker.wait_idle(30)
+    read = await durable.log.read_after(run["run_id"], -1)
+    assert read.ended
+    assert [e.event for e in read.events].count("metadata") == 1
+    assert "".join(_contents(read.events)).split() == [str(n) for n in range(1, 31)]
+    assert (await durable.store.read_run(run))["status"] == "success"

@@ -9,6 +9,7 @@ from lambdagraph.protocol.events import Event
 from lambdagraph.store.events import LogRead
 from lambdagraph.ws.connections import RunRef
 from lambdagraph.ws.fanout import WebSocketFanout
+
 from tests.unit.ws.fakes import FakeManagementClient
 
 
@@ -57,11 +58,21 @@ def numbered(start: int, stop: int) -> list[Event]:
 
 
 def received_ids(client: FakeManagementClient, connection_id: str) -> list[int]:
-    return [int(e["id"]) for m in client.messages(connection_id) if m["type"] == "events" for e in m["events"]]
+    return [
+        int(e["id"])
+        for m in client.messages(connection_id)
+        if m["type"] == "events"
+        for e in m["events"]
+    ]
 
 
-def fanout(client: FakeManagementClient, run: dict[str, Any], final: dict[str, Any],
-           connections: FakeConnections | None = None, log: FakeLog | None = None) -> WebSocketFanout:
+def fanout(
+    client: FakeManagementClient,
+    run: dict[str, Any],
+    final: dict[str, Any],
+    connections: FakeConnections | None = None,
+    log: FakeLog | None = None,
+) -> WebSocketFanout:
     return WebSocketFanout(
         run,  # type: ignore[arg-type]
         client,
@@ -74,8 +85,9 @@ def fanout(client: FakeManagementClient, run: dict[str, Any], final: dict[str, A
 
 async def test_subscribers_get_every_event_once_and_run_ended() -> None:
     client = FakeManagementClient()
-    sink = fanout(client, run_item(subscribers=["a#-1"]),
-                  run_item("success", ["a#-1", "b#4", "c#-1"]))
+    sink = fanout(
+        client, run_item(subscribers=["a#-1"]), run_item("success", ["a#-1", "b#4", "c#-1"])
+    )
     await sink.send(numbered(0, 5))
     await sink.observe(run_item(subscribers=["a#-1", "b#2"]))  # b joins after event 2
     await sink.send(numbered(5, 8))
@@ -85,14 +97,23 @@ async def test_subscribers_get_every_event_once_and_run_ended() -> None:
     assert received_ids(client, "b") == list(range(3, 8))
     assert received_ids(client, "c") == list(range(8))
     for connection in "abc":
-        assert client.messages(connection)[-1] == {"v": 1, "type": "run.ended", "run_id": "r1", "status": "success"}
+        assert client.messages(connection)[-1] == {
+            "v": 1,
+            "type": "run.ended",
+            "run_id": "r1",
+            "status": "success",
+        }
 
 
 async def test_a_gone_subscriber_is_removed_and_the_others_go_on() -> None:
     client = FakeManagementClient(gone={"a"})
     connections = FakeConnections()
-    sink = fanout(client, run_item(subscribers=["a#-1", "b#-1"]),
-                  run_item("success", ["a#-1", "b#-1"]), connections)
+    sink = fanout(
+        client,
+        run_item(subscribers=["a#-1", "b#-1"]),
+        run_item("success", ["a#-1", "b#-1"]),
+        connections,
+    )
     await sink.send(numbered(0, 3))
     await sink.close()
     assert connections.removed == [("t1", "r1", {"a#-1"})] and connections.deleted == ["a"]
@@ -113,7 +134,9 @@ async def test_a_continuation_catches_up_from_the_log() -> None:
 async def test_a_drained_run_hands_its_subscribers_over() -> None:
     client = FakeManagementClient()
     connections = FakeConnections()
-    sink = fanout(client, run_item(subscribers=["a#-1"]), run_item("running", ["a#-1"]), connections)
+    sink = fanout(
+        client, run_item(subscribers=["a#-1"]), run_item("running", ["a#-1"]), connections
+    )
     await sink.send(numbered(0, 4))
     await sink.close()
     assert connections.subscribed == [("a", 3)]

@@ -31,7 +31,14 @@ from langgraph.runtime import RunControl
 from lambdagraph.engine.invoker import ContinuePayload, Invoker, RunPayload, WorkerPayload
 from lambdagraph.engine.resumable import EventLogSink, SequencedSink
 from lambdagraph.engine.sinks import Sink
-from lambdagraph.errors import ConfigurationError, InvalidInput, LambdagraphError, NotFound, Unavailable
+from lambdagraph.engine.usage import UsageTracker
+from lambdagraph.errors import (
+    ConfigurationError,
+    InvalidInput,
+    LambdagraphError,
+    NotFound,
+    Unavailable,
+)
 from lambdagraph.protocol.events import Event
 from lambdagraph.store.app import AppStore
 from lambdagraph.store.events import EventLog, format_event_id
@@ -55,7 +62,12 @@ class Executor(Protocol):
     """What :class:`DurableRuns` needs of ``RunExecutor``."""
 
     async def execute(
-        self, run: Run, sinks: Sequence[Sink], *, control: RunControl | None = None
+        self,
+        run: Run,
+        sinks: Sequence[Sink],
+        *,
+        control: RunControl | None = None,
+        usage: UsageTracker | None = None,
     ) -> RunStatus:
         """Execute the run; ``"running"`` when it drained at a checkpoint (``control``)."""
         ...
@@ -125,18 +137,35 @@ class DurableRuns:
                 raise
             raise Unavailable("The run could not be started; try again") from exc
 
-    async def execute_here(self, run: Run, sinks: Sequence[Sink]) -> RunStatus:
+    async def execute_here(
+        self, run: Run, sinks: Sequence[Sink], *, deadline: float | None = None
+    ) -> RunStatus:
         """Execute a ``stream_resumable`` run in this process, logging its events.
 
         The live ``sinks`` receive the same numbered events as the log, so the ``id:`` lines
         a client sees are the ids it can resume from.
+
+        Args:
+            run: the recorded run.
+            sinks: the live stream(s).
+            deadline: when this process will be stopped (``time.monotonic()`` clock). With a
+                worker to hand over to, the run drains ``deadline_margin`` before it and a
+                worker continues it; the live stream then ends and the client rejoins.
+
+        Returns:
+            The final status, or ``"running"`` when a worker continues the run.
         """
         await self.leases.reserve(run["run_id"], hold=self.handoff_seconds)
         if not await self.leases.claim(run["run_id"], 1, holder="http"):
             raise InvalidInput(f"Run {run['run_id']} is already executing")
-        return await self._execute(run, 1, sinks, deadline=None)
+        drain_at = None
+        if deadline is not None and self.invoker is not None:
+            drain_at = deadline - self.deadline_margin
+        return await self._execute(run, 1, sinks, deadline=drain_at)
 
-    async def handle(self, payload: WorkerPayload, remaining_ms: Callable[[], int], holder: str) -> str:
+    async def handle(
+        self, payload: WorkerPayload, remaining_ms: Callable[[], int], holder: str
+    ) -> str:
         """Worker entry: execute (or continue) the payload's run if this attempt is ours.
 
         Args:
@@ -189,6 +218,11 @@ class DurableRuns:
     ) -> RunStatus:
         run_id = run["run_id"]
         start = 0 if attempt == 1 else await self.log.last_seq(run_id) + 1
+        usage = UsageTracker(emit="usage" in (run["kwargs"].get("stream_mode") or ()))
+        if attempt > 1:
+            lease = await self.leases.get(run_id)
+            if lease is not None and lease["usage"] is not None:
+                usage.total = lease["usage"]  # earlier invocations' tokens: usage covers all
         log_sink = EventLogSink(self.log, run_id, flush_interval=self.flush_interval)
         sink = SequencedSink([log_sink, *live], start=start, drop_metadata=attempt > 1)
         control = RunControl()
@@ -196,7 +230,9 @@ class DurableRuns:
         if deadline is not None:
             guards.append(asyncio.create_task(_drain_at(deadline, control)))
         try:
-            status = await self.executor.execute(_attempt_of(run, attempt), [sink], control=control)
+            status = await self.executor.execute(
+                _attempt_of(run, attempt), [sink], control=control, usage=usage
+            )
         except asyncio.CancelledError:
             # The executor recorded the run interrupted (server shutdown): close its log too.
             await asyncio.shield(self.log.mark_end(run_id, sink.next_seq - 1))
@@ -213,7 +249,7 @@ class DurableRuns:
         if control.drain_reason == "lease lost":
             _run_log(run).warning("Attempt %s lost its lease; another took the run over", attempt)
             return status
-        await self.leases.renew(run_id, attempt, hold=self.handoff_seconds)
+        await self.leases.renew(run_id, attempt, hold=self.handoff_seconds, usage=usage.total)
         payload: ContinuePayload = {
             "kind": "continue",
             "owner": run["owner"],
@@ -270,7 +306,9 @@ def parse_payload(event: dict[str, Any]) -> WorkerPayload:
     if kind not in ("run", "continue") or not all(isinstance(event.get(f), str) for f in fields):
         raise InvalidInput(f"Not a worker payload: kind={kind!r}")
     if kind == "run":
-        return RunPayload(kind="run", owner=event["owner"], thread_id=event["thread_id"], run_id=event["run_id"])
+        return RunPayload(
+            kind="run", owner=event["owner"], thread_id=event["thread_id"], run_id=event["run_id"]
+        )
     attempt = event.get("attempt")
     if not isinstance(attempt, int) or attempt < 2:
         raise InvalidInput(f"A continuation needs an attempt >= 2, got {attempt!r}")

@@ -5,8 +5,8 @@ Lambda Web Adapter and the buffered ``api`` function through Mangum.
 
 Example::
 
-    app = create_app(store=store, executor=executor, graphs=graphs,
-                     authenticator=NoAuth(), checkpointer=saver, settings=Settings())
+    app = create_app(store=store, executor=executor, graphs=registry,
+                     authenticator=NoAuth(), settings=Settings())
     uvicorn.run(app)
 """
 
@@ -28,6 +28,7 @@ from lambdagraph.engine.invoker import Invoker, LambdaInvoker
 from lambdagraph.engine.worker import WorkerHandler, durable_runs, handle_worker_event
 from lambdagraph.http import assistants, background, runs, threads
 from lambdagraph.http.context import ApiContext
+from lambdagraph.http.deadline import LambdaDeadlineMiddleware
 from lambdagraph.http.errors import (
     BodyLimitMiddleware,
     ServerFaultMiddleware,
@@ -50,8 +51,8 @@ def create_app(
     executor: RunExecutor,
     graphs: GraphRegistry,
     authenticator: Authenticator,
-    checkpointer: BaseCheckpointSaver[Any],
     settings: Settings,
+    checkpointer: BaseCheckpointSaver[Any] | None = None,
     durable: DurableRuns | None = None,
 ) -> FastAPI:
     """Build the HTTP API over the given collaborators.
@@ -61,8 +62,8 @@ def create_app(
         executor: runs the graphs; the same one serves every route.
         graphs: the graphs, each exposed as an assistant.
         authenticator: turns request headers into a user id.
-        checkpointer: the saver the executor uses; state and history are read through it.
         settings: heartbeat interval, body limit, CORS origins.
+        checkpointer: where state and history are read; the executor's saver by default.
         durable: background runs, resumable streams and joins (their routes need it).
 
     Returns:
@@ -73,7 +74,7 @@ def create_app(
         executor=executor,
         graphs=graphs,
         authenticator=authenticator,
-        checkpointer=checkpointer,
+        checkpointer=checkpointer if checkpointer is not None else executor.checkpointer,
         settings=settings,
         durable=durable,
     )
@@ -99,6 +100,7 @@ def create_app(
     # even a 413 or a 500 carries the CORS headers a browser needs to read it.
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes)
     app.add_middleware(ServerFaultMiddleware)
+    app.add_middleware(LambdaDeadlineMiddleware)
     origins = [o.strip() for o in settings.cors_allow_origins.split(",") if o.strip()]
     app.add_middleware(
         CORSMiddleware,
@@ -166,9 +168,8 @@ def durable_from_settings(
     on ``worker_invoker(handler)`` (the local stack's in-process invoker), else without a
     worker (resumable streams and joins only)."""
     if settings.worker_function:
-        return durable_runs(
-            settings, store=store, executor=executor, invoker=LambdaInvoker(settings.worker_function)
-        )
+        invoker = LambdaInvoker(settings.worker_function)
+        return durable_runs(settings, store=store, executor=executor, invoker=invoker)
     if worker_invoker is None:
         # No worker here: resumable streams and joins work, background runs do not.
         return durable_runs(settings, store=store, executor=executor, invoker=None)
@@ -177,7 +178,8 @@ def durable_from_settings(
     async def worker(event: dict[str, Any], context: Any) -> str:
         return await handle_worker_event(box[0], event, context)
 
-    box.append(durable_runs(settings, store=store, executor=executor, invoker=worker_invoker(worker)))
+    local = worker_invoker(worker)
+    box.append(durable_runs(settings, store=store, executor=executor, invoker=local))
     return box[0]
 
 

@@ -13,9 +13,9 @@ from lambdagraph.ws.fanout import WebSocketFanout, websocket_sinks
 from lambdagraph.ws.sender import ConnectionSender, management_client
 
 __all__ = [
+    "CODES",
     "ActionError",
     "Batcher",
-    "CODES",
     "ConnectionSender",
     "ConnectionStore",
     "RunRef",
