@@ -3,12 +3,15 @@
 Reuses ``checkpoint_calls``: the 3-node graph of ``_hitl_graph`` (``durability="sync"``) runs
 to its interrupt with one saver and resumes on a fresh one, on the same moto server and
 table; ``langgraph-checkpoint-aws`` 1.2.6 runs in its own virtualenv. Write units come from
-``write_units`` (estimated from the items sent; moto does not bill).
+``write_units`` (estimated from the items sent; moto does not bill). The event log of a
+durable run (``event_log_writes``) is measured alongside: writes per 1,000 streamed tokens
+against one write per event.
 Run alone: ``python -m tests.bench.dynamo_costs``.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
@@ -21,12 +24,15 @@ import boto3
 from lambdagraph.local.dynamo import embedded_aws, use_fake_credentials
 from lambdagraph.local.tables import ensure_tables
 from lambdagraph.store.checkpoint import DynamoDBSaver
+from tests.bench import event_log_writes
 from tests.bench._hitl_graph import count_hitl_calls
 from tests.bench.checkpoint_calls import PEER, ensure_peer_venv
 from tests.bench.rows import Row, render
 from tests.bench.venvs import ROOT
 from tests.bench.write_units import WriteUnitCounter
 
+LOG_DELAY_MS = 20
+LOG_FLUSH_MS = 100
 _PEER_RUNNER = """
 import json, sys
 from langgraph_checkpoint_aws import DynamoDBSaver
@@ -90,6 +96,7 @@ def measure() -> list[Row]:
             why = ""
         except RuntimeError as exc:
             peer, why = None, str(exc).splitlines()[0]
+        log = asyncio.run(event_log_writes.measure(LOG_DELAY_MS, LOG_FLUSH_MS))
     rows = []
     for key, label in (("calls", "DynamoDB calls"), ("write_units", "DynamoDB write units (est.)")):
         figure = f"{label} per HITL cycle (interrupt + resume)"
@@ -99,6 +106,12 @@ def measure() -> list[Row]:
         ratio = ours[key] / peer[key]
         rows.append(Row(4, figure, str(ours[key]), f"{PEER}: {peer[key]}", ratio, "≤ 1/3",
                         ratio <= 1 / 3 + 1e-9))
+    rows.append(
+        Row(4, f"event-log writes per 1,000 tokens (resumable run, {LOG_DELAY_MS} ms/token "
+               f"model, {LOG_FLUSH_MS} ms flush)",
+            f"{log['requests']:.0f} ({log['write_units']:.0f} write units)",
+            f"one write per event: {log['events']:.0f}", log["requests"] / log["events"])
+    )
     return rows
 
 
