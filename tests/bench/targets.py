@@ -81,8 +81,9 @@ def _wait_ok(url: str, process: subprocess.Popen[Any], log: Path) -> None:
     deadline = time.monotonic() + _START_TIMEOUT
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
-            raise PeerUnavailable(f"the server exited with {process.returncode}:\n{tail}")
+            lines = log.read_text(errors="replace").splitlines() if log.exists() else []
+            last = next((line for line in reversed(lines) if line.strip()), "no output")
+            raise PeerUnavailable(f"the server exited with {process.returncode}: {last.strip()}")
         try:
             if httpx.get(f"{url}/ok", timeout=1.0).status_code == 200:
                 return

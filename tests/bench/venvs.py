@@ -63,8 +63,8 @@ def ensure_venv(directory: Path, requirements: Sequence[str]) -> Path:
     except (OSError, subprocess.SubprocessError) as exc:
         raise PeerUnavailable(f"could not create {directory.name}: {exc}") from exc
     if result.returncode != 0:
-        raise PeerUnavailable(
-            f"pip install {' '.join(requirements)} failed:\n{result.stderr.strip()[-2000:]}"
-        )
+        lines = [line for line in result.stderr.splitlines() if line.strip()]
+        errors = [line for line in lines if line.startswith("ERROR")] or lines or ["no output"]
+        raise PeerUnavailable(f"pip could not install {requirements[0]}: {errors[-1].strip()}")
     stamp.write_text(wanted)
     return python
