@@ -248,3 +248,20 @@ def serve(
         with sock:
             _server(gateway).run(sockets=[sock])
     return stack
+
+
+def serve_dynamodb(*, host: str = "127.0.0.1", port: int = 8001, settings: Settings | None = None) -> None:
+    """Run only the embedded DynamoDB (and S3), with the template's tables, until Ctrl-C.
+
+    ``lambdagraph dynamodb``: point ``lambdagraph dev`` at it with ``AWS_ENDPOINT_URL_DYNAMODB``
+    and the API server can restart without losing threads, checkpoints or event logs.
+    """
+    use_fake_credentials()
+    settings = settings or Settings.from_env()
+    with _storage(True, host, port) as (endpoint, _):
+        created = prepare_storage(settings)
+        tables = ", ".join(created) or "already there"
+        print(f"DynamoDB   {endpoint}  (embedded moto; tables: {tables})", flush=True)  # noqa: T201
+        use = f"AWS_ENDPOINT_URL_DYNAMODB={endpoint} AWS_ENDPOINT_URL_S3={endpoint} make dev"
+        print(f"Use it     {use}", flush=True)  # noqa: T201
+        threading.Event().wait()
