@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 from typing import Any, NamedTuple
 
-from lambdagraph.chat import _Printer
+from lambdagraph.chat import RunPrinter
 
 
 class Part(NamedTuple):
@@ -15,7 +15,7 @@ class Part(NamedTuple):
 
 def test_printer_writes_tokens_tool_lines_and_collects_interrupts() -> None:
     out = io.StringIO()
-    printer = _Printer(out)
+    printer = RunPrinter(out)
 
     printer.consume(
         [
@@ -41,7 +41,7 @@ def test_printer_writes_tokens_tool_lines_and_collects_interrupts() -> None:
 
 
 def test_printer_records_the_error_event() -> None:
-    printer = _Printer(io.StringIO())
+    printer = RunPrinter(io.StringIO())
 
     printer.consume([Part("error", {"error": "ValueError", "message": "bad input"})])
 

@@ -106,19 +106,20 @@ def _converse(
     """Stream one request's run, answering interrupts until the graph finishes."""
     while True:
         parts = client.runs.stream(thread_id, assistant_id, stream_mode=STREAM_MODES, **request)
-        printer = _Printer(out)
+        printer = RunPrinter(out)
         printer.consume(parts)
-        if printer.error is not None:
-            out.write(f"\nerror: {printer.error}\n")
-            return 1
-        if not printer.interrupts:
-            out.write("\n")
-            return 0
-        request = answer(printer.interrupts[0].get("value"), decide, out)
+        outcome = printer.finish(decide)
+        if isinstance(outcome, int):
+            return outcome
+        request = outcome
 
 
-class _Printer:
-    """Prints one run's stream: tokens inline, tool calls and results as lines."""
+class RunPrinter:
+    """Prints one run's stream: tokens inline, tool calls and results as lines.
+
+    Both chats (SSE here, WebSocket in :mod:`lambdagraph.ws.chat`) feed it the run's
+    events and let :meth:`finish` decide what comes next, so they print alike.
+    """
 
     def __init__(self, out: TextIO) -> None:
         self.out = out
@@ -127,6 +128,7 @@ class _Printer:
         self.at_line_start = True
 
     def consume(self, parts: Iterable[Any]) -> None:
+        """Print events (anything with ``event`` and ``data``), noting interrupts and errors."""
         for part in parts:
             if part.event == "messages":
                 self._token(part.data[0])
@@ -136,6 +138,25 @@ class _Printer:
                 data = part.data or {}
                 self.error = f"{data.get('error', 'Error')}: {data.get('message', '')}"
             self.out.flush()
+
+    def finish(self, decide: Decide, *, failure: str | None = None) -> int | dict[str, Any]:
+        """End the run's output: the exit status, or the request answering its interrupt.
+
+        Args:
+            decide: asked about the first interrupt, if the run paused at one.
+            failure: why the run failed when no ``error`` event said so (a run status).
+
+        Returns:
+            1 after an error, 0 when the run simply ended, else the resume request.
+        """
+        error = self.error or failure
+        if error is not None:
+            self.out.write(f"\nerror: {error}\n")
+            return 1
+        if not self.interrupts:
+            self.out.write("\n")
+            return 0
+        return answer(self.interrupts[0].get("value"), decide, self.out)
 
     def _token(self, chunk: dict[str, Any]) -> None:
         if chunk.get("type") not in ("AIMessageChunk", "ai"):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any, TextIO
 
-from lambdagraph.chat import STREAM_MODES, Decide, _Printer, answer
+from lambdagraph.chat import STREAM_MODES, Decide, RunPrinter
 from lambdagraph.ws.client import WebSocketClient
 
 
@@ -43,17 +43,15 @@ async def chat_over_websocket(
             if thread_id is None:
                 out.write(f"thread {run.thread_id}\n")
             thread_id = run.thread_id
-            printer = _Printer(out)
+            printer = RunPrinter(out)
             async for event in client.events(run.run_id):
                 printer.consume([event])
             status = client.status(run.run_id)
-            if printer.error is not None or status not in ("success", "interrupted", None):
-                out.write(f"\nerror: {printer.error or status}\n")
-                return 1
-            if not printer.interrupts:
-                out.write("\n")
-                return 0
-            request = answer(printer.interrupts[0].get("value"), decide, out)
+            failed = status not in ("success", "interrupted", None)
+            outcome = printer.finish(decide, failure=status if failed else None)
+            if isinstance(outcome, int):
+                return outcome
+            request = outcome
 
 
 def run_chat(url: str, message: str, **options: Any) -> int:
