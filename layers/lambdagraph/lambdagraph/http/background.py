@@ -24,7 +24,7 @@ from lambdagraph.http.models import RunCreate
 from lambdagraph.http.responses import json_response
 from lambdagraph.http.runs import create_run
 from lambdagraph.http.state import read_values
-from lambdagraph.http.streaming import cancel_when_gone, stream_headers, wait_headers
+from lambdagraph.http.streaming import cancel_when_gone, run_path, stream_headers, wait_headers
 from lambdagraph.protocol.events import STREAM_MODES, Event
 from lambdagraph.protocol.sse import dumps, encode_comment, encode_event
 from lambdagraph.store.events import parse_event_id
@@ -58,8 +58,7 @@ async def _start(
         raise ConfigurationError("Background runs need LAMBDAGRAPH_WORKER_FUNCTION")
     run = await create_run(context, owner, thread_id, body)
     await durable.start_background(run)
-    headers = {"Content-Location": f"/threads/{run['thread_id']}/runs/{run['run_id']}"}
-    return json_response(public_run(run), headers=headers)
+    return json_response(public_run(run), headers={"Content-Location": run_path(run)})
 
 
 @router.post("/threads/{thread_id}/runs")

@@ -9,6 +9,7 @@ response reads its events (:mod:`lambdagraph.http.streaming`).
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Annotated, Any, Final, Literal
 
 from fastapi import APIRouter, Query
@@ -56,13 +57,22 @@ async def create_run(
     )
 
 
-async def _stream(
+async def _launch_run(
     context: ApiContext, owner: str, thread_id: str | None, body: RunCreate
-) -> Response:
+) -> tuple[Run, QueueSink, Callable[[], None] | None]:
+    """Record and start a run whose response reads its events: the run, its sink, and
+    what to do if the client leaves early (``on_disconnect``)."""
     run = await create_run(context, owner, thread_id, body)
     sink = QueueSink()
     launch(context, run, sink)
     on_gone = cancel_when_gone(context, owner, run) if body.on_disconnect == "cancel" else None
+    return run, sink, on_gone
+
+
+async def _stream(
+    context: ApiContext, owner: str, thread_id: str | None, body: RunCreate
+) -> Response:
+    run, sink, on_gone = await _launch_run(context, owner, thread_id, body)
     return StreamingResponse(
         sse_body(sink, heartbeat=context.settings.heartbeat_seconds, on_gone=on_gone),
         media_type="text/event-stream",
@@ -73,10 +83,7 @@ async def _stream(
 async def _wait(
     context: ApiContext, owner: str, thread_id: str | None, body: RunCreate
 ) -> Response:
-    run = await create_run(context, owner, thread_id, body)
-    sink = QueueSink()
-    launch(context, run, sink)
-    on_gone = cancel_when_gone(context, owner, run) if body.on_disconnect == "cancel" else None
+    run, sink, on_gone = await _launch_run(context, owner, thread_id, body)
 
     async def current_values() -> Any:
         try:

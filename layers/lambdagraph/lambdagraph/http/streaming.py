@@ -30,9 +30,14 @@ SERVER_FAULT: Final = Event(
 )
 
 
+def run_path(run: Run) -> str:
+    """Where the run lives in the API (relative, as LangGraph Server's headers give it)."""
+    return f"/threads/{run['thread_id']}/runs/{run['run_id']}"
+
+
 def stream_headers(run: Run) -> dict[str, str]:
     """Headers of a run's SSE response: where to rejoin it and where the run lives."""
-    base = f"/threads/{run['thread_id']}/runs/{run['run_id']}"
+    base = run_path(run)
     return {
         "Location": f"{base}/stream",
         "Content-Location": base,
@@ -44,7 +49,7 @@ def stream_headers(run: Run) -> dict[str, str]:
 
 def wait_headers(run: Run) -> dict[str, str]:
     """Headers of a ``/wait`` response, as LangGraph Server sends them."""
-    base = f"/threads/{run['thread_id']}/runs/{run['run_id']}"
+    base = run_path(run)
     return {"Location": f"{base}/join", "Content-Location": base}
 
 
