@@ -98,7 +98,7 @@ def run_from_item(item: Mapping[str, Any]) -> Run:
         "owner": cast(str, get_s(item, "owner")),
         "cancel": cast(Any, get_s(item, "cancel")),
         "usage": get_j(item, "usage_json", None),
-        "temporary": bool(item.get("temporary", {}).get("BOOL", False)),
+        "temporary": is_temporary(item),
     }
     subscribers = item.get(schema.SUBSCRIBERS_ATTRIBUTE, {}).get("SS")
     if subscribers:

@@ -101,17 +101,15 @@ EXISTS: Final = "attribute_exists(PK)"
 OWNED: Final = "attribute_exists(PK) AND #owner = :owner"
 """The item exists and belongs to the caller."""
 
-THREAD_IDLE: Final = (
-    "attribute_exists(PK) AND #owner = :owner AND attribute_not_exists(active_run_id)"
-    " AND (attribute_not_exists(#queue) OR size(#queue) = :zero)"
-)
+THREAD_QUEUE_EMPTY: Final = "(attribute_not_exists(#queue) OR size(#queue) = :zero)"
+
+THREAD_IDLE: Final = f"{OWNED} AND attribute_not_exists(active_run_id) AND {THREAD_QUEUE_EMPTY}"
 """A run may start at once: the caller's thread, no active run, nobody waiting."""
 
-THREAD_ACTIVE_IS: Final = "attribute_exists(PK) AND #owner = :owner AND active_run_id = :active"
+THREAD_ACTIVE_IS: Final = f"{OWNED} AND active_run_id = :active"
 """The thread's active run is still the one the caller saw."""
 
 THREAD_ACTIVE_IS_ME: Final = "active_run_id = :run_id"
-THREAD_QUEUE_EMPTY: Final = "(attribute_not_exists(#queue) OR size(#queue) = :zero)"
 THREAD_QUEUE_HEAD_IS: Final = "#queue[0] = :next"
 
 RUN_IS_ACTIVE: Final = "#status IN (:pending, :running)"
