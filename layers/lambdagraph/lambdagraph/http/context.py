@@ -8,16 +8,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Annotated, Any, Coroutine, Final
-from uuid import UUID, uuid5
+from typing import TYPE_CHECKING, Annotated, Any
+from uuid import UUID
 
 from fastapi import Depends, Request
 
 from lambdagraph.auth import Authenticator
+from lambdagraph.engine.assistants import assistant_id, resolve_graph
 from lambdagraph.engine.durable import DurableRuns
 from lambdagraph.engine.executor import GraphRegistry, RunExecutor
-from lambdagraph.errors import AssistantNotFound, InvalidInput
+from lambdagraph.errors import InvalidInput
 from lambdagraph.settings import Settings
 from lambdagraph.store.app import AppStore
 
@@ -26,11 +28,6 @@ if TYPE_CHECKING:
     from langgraph.pregel import Pregel
 
 logger = logging.getLogger(__name__)
-
-# LangGraph Server's namespace for assistant ids derived from graph names
-# (``uuid5(NAMESPACE_GRAPH, graph_id)``), so ids match what its clients already saw.
-NAMESPACE_GRAPH: Final = UUID("6ba7b821-9dad-11d1-80b4-00c04fd430c8")
-
 
 @dataclass
 class ApiContext:
@@ -71,17 +68,11 @@ class ApiContext:
 
     def assistant_ids(self) -> dict[str, str]:
         """Graph name → the assistant id LangGraph Server would give it."""
-        return {name: str(uuid5(NAMESPACE_GRAPH, name)) for name in self.graphs.names()}
+        return {name: assistant_id(name) for name in self.graphs.names()}
 
     def resolve_graph(self, assistant_id: str) -> str:
         """The graph name for a graph name or its assistant id; ``AssistantNotFound`` else."""
-        names = self.graphs.names()
-        if assistant_id in names:
-            return assistant_id
-        for name, derived in self.assistant_ids().items():
-            if derived == assistant_id.lower():
-                return name
-        raise AssistantNotFound(assistant_id)
+        return resolve_graph(self.graphs, assistant_id)
 
     def stateful_graph(self, graph_id: str) -> Pregel[Any, Any, Any, Any]:
         """The named graph bound to the checkpointer, for reading state and history."""

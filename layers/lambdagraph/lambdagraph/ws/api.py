@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from aws_lambda_powertools.utilities.data_classes import APIGatewayWebSocketEvent
 from aws_lambda_powertools.utilities.idempotency import (
@@ -25,7 +25,8 @@ from aws_lambda_powertools.utilities.idempotency import (
 )
 from botocore.exceptions import ClientError
 
-from lambdagraph.errors import AssistantNotFound, ConfigurationError
+from lambdagraph.engine.assistants import resolve_graph
+from lambdagraph.errors import ConfigurationError
 from lambdagraph.protocol import ws
 from lambdagraph.protocol.events import Event
 from lambdagraph.settings import Settings
@@ -43,8 +44,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-# LangGraph Server names a graph's assistant uuid5(NAMESPACE_GRAPH, name); accept both.
-NAMESPACE_GRAPH: Final = uuid.UUID("6ba7b821-9dad-11d1-80b4-00c04fd430c8")
 _REPLAY_POLL = 0.1
 
 
@@ -200,7 +199,7 @@ class WebSocketApi:
 
         A repeat returns the first request's ids and ``run=None``: nothing new starts.
         """
-        graph_id = self._resolve_graph(action.assistant_id)
+        graph_id = resolve_graph(self.graphs, action.assistant_id)
         outcome: dict[str, Run] = {}
         payload = {
             "user_id": user_id,
@@ -244,15 +243,6 @@ class WebSocketApi:
         await self.connections.subscribe(ref, request["connection_id"], -1)
         outcome["run"] = run
         return {"run_id": run["run_id"], "thread_id": run["thread_id"]}
-
-    def _resolve_graph(self, assistant_id: str) -> str:
-        names = self.graphs.names()
-        if assistant_id in names:
-            return assistant_id
-        for name in names:
-            if str(uuid.uuid5(NAMESPACE_GRAPH, name)) == assistant_id.lower():
-                return name
-        raise AssistantNotFound(assistant_id)
 
     async def replay_finished(self, request: Request, ref: RunRef, after: int) -> None:
         """Send a finished run's logged events after ``after``, then ``run.ended``."""
