@@ -32,14 +32,17 @@ from lambdagraph.protocol.events import Event
 from lambdagraph.settings import Settings
 from lambdagraph.store import schema
 from lambdagraph.store.app import AppStore
+from lambdagraph.store.dynamo import error_code
 from lambdagraph.store.events import EventLog
 from lambdagraph.store.records import Run, RunKwargs
 from lambdagraph.ws.actions import RunAction
 from lambdagraph.ws.connections import ConnectionStore, RunRef
 from lambdagraph.ws.routes import ROUTES, Request, unknown_route
-from lambdagraph.ws.sender import ConnectionSender, ManagementClient, error_code, management_client
+from lambdagraph.ws.sender import ConnectionSender, ManagementClient, management_client
 
 if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
     from lambdagraph.engine.executor import GraphRegistry
 
 logger = logging.getLogger(__name__)

@@ -6,7 +6,6 @@ boto3 call runs in a worker thread so the event loop never blocks.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -16,7 +15,7 @@ import boto3
 from botocore.exceptions import ClientError
 
 from lambdagraph.store import schema
-from lambdagraph.store.dynamo import error_code, translate_errors
+from lambdagraph.store.dynamo import call, error_code, translate_errors
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -156,4 +155,4 @@ class ConnectionStore:
 
     async def _call(self, method: Any, /, **kwargs: Any) -> Any:
         with translate_errors():
-            return await asyncio.to_thread(method, **kwargs)
+            return await call(method, **kwargs)

@@ -25,6 +25,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from lambdagraph.protocol import ws
 from lambdagraph.protocol.events import Event
+from lambdagraph.store.dynamo import error_code
 from lambdagraph.ws.batching import DEFAULT_BATCH_BYTES, Batcher
 
 if TYPE_CHECKING:
@@ -55,11 +56,6 @@ def management_client(endpoint_url: str) -> ApiGatewayManagementApiClient:
             botocore appends ``/@connections/{id}``.
     """
     return boto3.client("apigatewaymanagementapi", endpoint_url=endpoint_url)
-
-
-def error_code(exc: ClientError) -> str:
-    """The botocore error code of ``exc``."""
-    return str(exc.response.get("Error", {}).get("Code", ""))
 
 
 OnGone = Callable[[str], Awaitable[None]]

@@ -46,9 +46,9 @@ from lambdagraph.store.checkpoint.steps import (
     Parallel,
     Plan,
     Sleep,
-    error_code,
     resume,
 )
+from lambdagraph.store.dynamo import error_code
 
 if TYPE_CHECKING:
     from botocore.config import Config

@@ -63,11 +63,6 @@ def resume(plan: Plan[Any], outcome: Outcome) -> Step:
     return plan.send(outcome)
 
 
-def error_code(exc: ClientError) -> str:
-    """The AWS error code of a botocore ``ClientError``."""
-    return str(exc.response.get("Error", {}).get("Code", ""))
-
-
 def raise_first_error(results: list[CallResult]) -> list[dict[str, Any]]:
     """Results of a ``Parallel`` step, raising the first error among them."""
     responses: list[dict[str, Any]] = []
