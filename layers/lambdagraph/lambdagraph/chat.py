@@ -8,15 +8,17 @@ interrupt (the demo's ``send_email``) asks for approval, then resumes the run wi
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any, Callable, Iterable, TextIO
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Final, TextIO
 
 from lambdagraph.errors import ConfigurationError
 
 if TYPE_CHECKING:
     from langgraph_sdk.client import SyncLangGraphClient
+    from langgraph_sdk.schema import StreamMode
 
 Decide = Callable[[Any], bool]
-STREAM_MODES = ["messages-tuple", "updates"]
+STREAM_MODES: Final[list[StreamMode]] = ["messages-tuple", "updates"]
 
 
 def connect(url: str, headers: dict[str, str] | None = None) -> SyncLangGraphClient:
@@ -62,7 +64,7 @@ def chat(
         The exit status: 0 when the run ended normally, 1 on an ``error`` event, 130 when
         the user stopped at the prompt.
     """
-    pending: list[dict[str, Any]] = []
+    pending: Sequence[Mapping[str, object]] = []
     if thread_id is None:
         thread_id = client.threads.create()["thread_id"]
     else:

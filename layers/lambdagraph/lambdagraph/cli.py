@@ -6,7 +6,7 @@ import argparse
 import logging
 import os
 import sys
-from typing import Sequence
+from collections.abc import Sequence
 
 from lambdagraph.errors import ConfigurationError
 
@@ -36,14 +36,15 @@ def _dynamodb(args: argparse.Namespace) -> int:
 
 
 def _chat(args: argparse.Namespace) -> int:
-    from lambdagraph.chat import ask, chat, connect
+    from lambdagraph.chat import Decide, ask, chat, connect
 
     if args.yes or args.no:
         approved = bool(args.yes)
 
-        def decide(value: object) -> bool:
+        def answer_all(value: object) -> bool:
             return approved
 
+        decide: Decide = answer_all
     else:
         decide = ask(sys.stdout)
     if args.message is None and (args.ws or args.thread is None):
@@ -61,7 +62,7 @@ def _chat(args: argparse.Namespace) -> int:
             return run_chat(
                 args.url, args.message, thread_id=args.thread, assistant_id=args.assistant, **options
             )
-        except Exception as exc:  # refused handshakes, server errors: say what failed
+        except Exception as exc:  # noqa: BLE001 - refused handshake, server error: say so
             print(f"error: {exc}", file=sys.stderr)  # noqa: T201 - CLI output
             return 1
     headers = {"Authorization": f"Bearer {args.token}"} if args.token else None
@@ -75,7 +76,7 @@ def _chat(args: argparse.Namespace) -> int:
             thread_id=args.thread,
             assistant_id=args.assistant,
         )
-    except Exception as exc:  # the SDK's HTTP errors, refused connections: say what failed
+    except Exception as exc:  # noqa: BLE001 - SDK HTTP errors, refused connections: say so
         detail = getattr(exc, "message", None) or str(exc) or type(exc).__name__
         print(f"error: {detail}", file=sys.stderr)  # noqa: T201 - CLI output
         return 1

@@ -55,7 +55,7 @@ def load_graph(spec: str) -> Pregel[Any, Any, Any, Any]:
     module_name, attr_path = spec.split(":", 1)
     try:
         target: Any = importlib.import_module(module_name)
-    except Exception as exc:  # noqa: BLE001 - any import-time failure is a configuration error
+    except Exception as exc:  # any import-time failure is a configuration error
         raise ConfigurationError(
             f"Graph spec {spec!r}: cannot import module {module_name!r}: {exc}"
         ) from exc

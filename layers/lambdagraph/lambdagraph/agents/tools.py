@@ -7,7 +7,7 @@ import logging
 import operator
 import zlib
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from langchain_core.tools import BaseTool, tool
 from langgraph.types import interrupt
@@ -67,7 +67,7 @@ def evaluate(expression: str) -> int | float:
 
 def _evaluate_node(node: ast.AST) -> int | float:
     if isinstance(node, ast.Constant) and type(node.value) in (int, float):
-        return node.value  # type: ignore[no-any-return]
+        return cast(float, node.value)
     if isinstance(node, ast.UnaryOp) and type(node.op) in _UNARY:
         return _UNARY[type(node.op)](_evaluate_node(node.operand))  # type: ignore[no-any-return]
     if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
@@ -86,7 +86,7 @@ def _evaluate_node(node: ast.AST) -> int | float:
     raise ValueError(f"unsupported element in expression: {ast.dump(node)[:40]}")
 
 
-def format_number(value: int | float) -> str:
+def format_number(value: float) -> str:
     """``4`` for 4 and 4.0, ``0.5`` for 0.5, at most 12 significant digits for floats."""
     if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
         return str(int(value))

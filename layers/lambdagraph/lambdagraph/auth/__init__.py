@@ -6,7 +6,8 @@ come later.
 
 from __future__ import annotations
 
-from typing import Final, Mapping, Protocol, runtime_checkable
+from collections.abc import Mapping
+from typing import Final, Protocol, runtime_checkable
 
 from lambdagraph.errors import ConfigurationError, Unauthorized
 from lambdagraph.settings import Settings

@@ -16,8 +16,9 @@ interrupts) and maps each ``(namespace, mode, chunk)`` to zero or more :class:`E
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final, Iterable, Mapping, Sequence
+from typing import Any, Final
 
 from langchain_core.messages import BaseMessage, BaseMessageChunk, message_chunk_to_message
 from langgraph.types import Interrupt

@@ -7,7 +7,8 @@ the WebSocket sender and the event log each implement the two methods.
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Any, Protocol, Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Protocol
 
 from lambdagraph.protocol.events import Event
 

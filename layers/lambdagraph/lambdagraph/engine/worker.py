@@ -7,7 +7,8 @@ invoker and checkpointer.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Awaitable, Callable, Protocol, Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Protocol
 
 from lambdagraph.agents import GraphRegistry
 from lambdagraph.engine.durable import DurableRuns, parse_payload

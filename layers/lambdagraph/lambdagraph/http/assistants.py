@@ -7,7 +7,7 @@ either the name or that id works wherever an ``assistant_id`` is expected.
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Body, Query
@@ -22,7 +22,7 @@ logger = logging.getLogger(__name__)
 router = APIRouter(tags=["assistants"])
 
 # Graphs are code, not records: they exist since the process loaded them.
-_LOADED_AT: Final = datetime.now(timezone.utc).isoformat()
+_LOADED_AT: Final = datetime.now(UTC).isoformat()
 
 
 def assistant(context: ApiContext, graph_id: str) -> dict[str, Any]:

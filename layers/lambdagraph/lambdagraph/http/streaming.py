@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any, AsyncIterator, Awaitable, Callable, Final
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any, Final
 
 from lambdagraph.engine.sinks import QueueSink
 from lambdagraph.errors import LambdagraphError

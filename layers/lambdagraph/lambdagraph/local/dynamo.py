@@ -6,8 +6,9 @@ import copy
 import functools
 import os
 import threading
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
-from typing import Any, Callable, Iterator
+from typing import Any
 from unittest.mock import patch
 
 from moto.dynamodb import models as moto_dynamodb

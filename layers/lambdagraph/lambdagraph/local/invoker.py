@@ -16,8 +16,9 @@ import logging
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from lambdagraph.engine.invoker import WorkerPayload
 from lambdagraph.engine.worker import WorkerHandler
@@ -130,7 +131,7 @@ class LocalInvoker:
     def _run(self, event: dict[str, Any], context: LocalContext) -> None:
         try:
             self.handler(event, context)
-        except Exception:
+        except Exception:  # noqa: BLE001 - logged with its traceback in _log_failure
             # Lambda would record a failed async invocation (and retry it); log it the same way.
             self._log_failure(context)
         self._check_overrun(context)
@@ -138,7 +139,7 @@ class LocalInvoker:
     async def _run_async(self, event: dict[str, Any], context: LocalContext) -> None:
         try:
             await self.handler(event, context)
-        except Exception:
+        except Exception:  # noqa: BLE001 - logged with its traceback in _log_failure
             self._log_failure(context)
         self._check_overrun(context)
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any, Callable, Final, Iterator, Mapping
+from typing import Any, Final
 
 import orjson
 from botocore.exceptions import BotoCoreError, ClientError
@@ -76,7 +77,7 @@ def s(value: str) -> dict[str, str]:
     return {"S": value}
 
 
-def n(value: int | float) -> dict[str, str]:
+def n(value: float) -> dict[str, str]:
     """A number attribute value."""
     return {"N": str(value)}
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any, Mapping, cast
+from typing import Any, cast
 
 from lambdagraph.store import schema
 from lambdagraph.store.dynamo import get_j, get_list, get_s, j, s

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any, Final, Literal, NotRequired, TypedDict
 
-
 RunStatus = Literal["pending", "running", "success", "error", "timeout", "interrupted"]
 """A run's lifecycle; ``pending``/``running`` are active, the rest final."""
 

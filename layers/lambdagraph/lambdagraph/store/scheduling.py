@@ -10,7 +10,8 @@ retry (a few times, then ``Conflict``).
 
 from __future__ import annotations
 
-from typing import Any, Final, Mapping, cast
+from collections.abc import Mapping
+from typing import Any, Final, cast
 
 from lambdagraph.errors import Conflict
 from lambdagraph.store import items, schema

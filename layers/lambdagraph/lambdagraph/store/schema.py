@@ -31,7 +31,8 @@ need ``Decimal`` conversions.
 from __future__ import annotations
 
 import re
-from typing import Any, Final, Mapping
+from collections.abc import Mapping
+from typing import Any, Final
 
 GSI1: Final = "GSI1"
 TTL_ATTRIBUTE: Final = "expires_at"

@@ -162,7 +162,8 @@ class WebSocketApi:
     async def handle(self, event: dict[str, Any], context: Any = None) -> dict[str, Any]:
         """Handle one WebSocket event; returns the integration response for API Gateway."""
         # In-progress idempotency records expire with the invocation's deadline.
-        self._idempotency.register_lambda_context(context or _RouteDeadline())
+        deadline = cast("LambdaContext", context or _RouteDeadline())  # duck-typed locally
+        self._idempotency.register_lambda_context(deadline)
         view = APIGatewayWebSocketEvent(event)
         authorizer = view.request_context.get("authorizer") or {}
         user_id = authorizer.get("user_id") or authorizer.get("principalId")
@@ -231,7 +232,7 @@ class WebSocketApi:
         kwargs: RunKwargs = {"input": action.input, "stream_mode": action.stream_modes()}
         for name in ("command", "config", "context"):
             if getattr(action, name) is not None:
-                kwargs[name] = getattr(action, name)  # type: ignore[literal-required]
+                kwargs[name] = getattr(action, name)
         run = await self.store.create_run(
             user_id,
             thread_id=action.thread_id or str(uuid.uuid4()),

@@ -18,7 +18,7 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, Self
 from urllib.parse import urlencode
@@ -111,7 +111,7 @@ class WebSocketClient:
         assistant_id: str = "agent",
         thread_id: str | None = None,
         command: dict[str, Any] | None = None,
-        stream_mode: list[str] | None = None,
+        stream_mode: Sequence[str] | None = None,
         config: dict[str, Any] | None = None,
         request_id: str | None = None,
     ) -> AcceptedRun:

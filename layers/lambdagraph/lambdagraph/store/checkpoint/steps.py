@@ -16,7 +16,7 @@ public method body is one line that hands a plan to a driver.
 from __future__ import annotations
 
 from collections.abc import Generator
-from typing import Any, Literal, NamedTuple, TypeVar, Union
+from typing import Any, Literal, NamedTuple, TypeAlias, TypeVar
 
 from botocore.exceptions import ClientError
 
@@ -49,11 +49,11 @@ class Emit(NamedTuple):
     value: Any
 
 
-Step = Union[Call, Parallel, Sleep, Emit]
+Step: TypeAlias = Call | Parallel | Sleep | Emit
 Plan = Generator[Step, Any, T]
-CallResult = Union[dict[str, Any], ClientError]
+CallResult: TypeAlias = dict[str, Any] | ClientError
 # What a driver got for one step: a call's result, a parallel step's results, or nothing.
-Outcome = Union[CallResult, list[CallResult], None]
+Outcome: TypeAlias = CallResult | list[CallResult] | None
 
 
 def resume(plan: Plan[Any], outcome: Outcome) -> Step:
