@@ -51,6 +51,12 @@ RUN = {"assistant_id": "agent", "input": {"messages": []}}
         ({**RUN, "multitask_strategy": "whatever"}, "multitask_strategy"),
         ({**RUN, "on_disconnect": "explode"}, "on_disconnect"),
         ({**RUN, "command": {"resume": 1, "bogus": 2}}, "command.bogus"),
+        ({"assistant_id": "agent", "command": {"goto": {"x": 1}}}, "command.goto"),
+        ({**RUN, "checkpoint": {"checkpoint_id": 5}}, "checkpoint_id must be a string"),
+        (
+            {**RUN, "config": {"configurable": {"checkpoint_ns": 5}}},
+            "configurable.checkpoint_ns must be a string",
+        ),
         ({"input": {"messages": []}}, "assistant_id: Field required"),
         ([RUN], "must be a JSON object"),
     ],
@@ -82,6 +88,18 @@ def test_missing_body_is_422(http: httpx.Client, thread_id: str) -> None:
 
     assert response.status_code == 422
     assert _detail(response) == "Request body is required"
+
+
+@pytest.mark.parametrize(
+    "body", [{"before": {"checkpoint_id": 5}}, {"checkpoint": {"checkpoint_ns": 7}}]
+)
+def test_history_with_a_malformed_checkpoint_is_422(
+    http: httpx.Client, thread_id: str, body: dict[str, Any]
+) -> None:
+    response = http.post(f"/threads/{thread_id}/history", json=body)
+
+    assert response.status_code == 422
+    assert "must be a string" in _detail(response)
 
 
 def test_resume_without_a_thread_is_422(http: httpx.Client) -> None:

@@ -17,6 +17,22 @@ from lambdagraph.protocol.events import STREAM_MODES
 from lambdagraph.store.records import MultitaskStrategy, RunKwargs, ThreadStatus
 
 _STRICT = ConfigDict(extra="ignore", strict=True)
+# Keys of a checkpoint reference that reach the saver as DynamoDB key strings: anything but a
+# string there fails deep inside it (a 500, or a failed run) instead of as a 422. The
+# thread_id of a reference is always replaced by the route's.
+_CHECKPOINT_KEYS = ("checkpoint_ns", "checkpoint_id")
+
+
+def checkpoint_ref(value: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Check a checkpoint reference (``{"checkpoint_id", "checkpoint_ns", ...}``).
+
+    Raises:
+        ValueError: one of its key fields is present but not a string.
+    """
+    for key in _CHECKPOINT_KEYS:
+        if value is not None and value.get(key) is not None and not isinstance(value[key], str):
+            raise ValueError(f"{key} must be a string")
+    return value
 
 
 class CommandBody(BaseModel):
@@ -27,6 +43,17 @@ class CommandBody(BaseModel):
     update: dict[str, Any] | list[Any] | None = None
     resume: Any = None
     goto: Any = None
+
+    @field_validator("goto")
+    @classmethod
+    def _goto_targets(cls, value: Any) -> Any:
+        for target in value if isinstance(value, list) else [] if value is None else [value]:
+            if isinstance(target, str):
+                continue
+            if isinstance(target, dict) and isinstance(target.get("node"), str) and "input" in target:
+                continue
+            raise ValueError('must be a node name, a {"node", "input"} send, or a list of them')
+        return value
 
 
 class RunCreate(BaseModel):
@@ -66,6 +93,23 @@ class RunCreate(BaseModel):
                 known = ", ".join(sorted(STREAM_MODES))
                 raise ValueError(f"unknown stream mode {mode!r}; expected one of: {known}")
         return list(dict.fromkeys(modes)) or ["values"]
+
+    @field_validator("checkpoint")
+    @classmethod
+    def _checkpoint_ref(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        return checkpoint_ref(value)
+
+    @field_validator("config")
+    @classmethod
+    def _configurable_ref(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        configurable = (value or {}).get("configurable")
+        if configurable is not None and not isinstance(configurable, dict):
+            raise ValueError("configurable must be an object")
+        try:
+            checkpoint_ref(configurable)
+        except ValueError as exc:
+            raise ValueError(f"configurable.{exc}") from None
+        return value
 
     @model_validator(mode="after")
     def _input_or_command(self) -> RunCreate:
@@ -142,6 +186,11 @@ class HistoryRequest(BaseModel):
     def _checkpoint_id_alone(cls, value: Any) -> Any:
         # The SDK accepts a bare checkpoint id for ``before`` as well as a checkpoint dict.
         return {"checkpoint_id": value} if isinstance(value, str) else value
+
+    @field_validator("before", "checkpoint")
+    @classmethod
+    def _checkpoint_refs(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        return checkpoint_ref(value)
 
 
 class AssistantSearch(BaseModel):
