@@ -68,7 +68,6 @@ class _Emitter:
         self.numbered = numbered
         self.next_id = 0
         self.log = log
-        self.sent_first_token = False
 
     async def send(self, events: Sequence[Event]) -> None:
         if not events:

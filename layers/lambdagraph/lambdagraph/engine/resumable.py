@@ -88,7 +88,6 @@ class EventLogSink:
         self._buffer_bytes = 0
         self._timer: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
-        self.flushes = 0
 
     async def send(self, events: Sequence[Event]) -> None:
         self._buffer.extend(events)
@@ -109,7 +108,6 @@ class EventLogSink:
                 return
             try:
                 await self.log.append(self.run_id, batch)
-                self.flushes += 1
             except Exception:
                 logger.exception(
                     "event log write failed", extra={"run_id": self.run_id, "events": len(batch)}

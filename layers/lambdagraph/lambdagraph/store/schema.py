@@ -125,7 +125,6 @@ ENQUEUE_RUN: Final = (
 )
 REPLACE_QUEUE: Final = "SET #queue = :run_ids, updated_at = :now"
 SET_CANCEL: Final = "SET cancel = :action, updated_at = :now"
-SET_RUN_STATUS: Final = "SET #status = :status, updated_at = :now"
 FINISH_RUN: Final = "SET #status = :status, updated_at = :now, usage_json = :usage"
 START_QUEUED_RUN: Final = "SET #status = :running, updated_at = :now"
 CANCEL_PENDING_RUN: Final = "SET #status = :interrupted, cancel = :action, updated_at = :now"

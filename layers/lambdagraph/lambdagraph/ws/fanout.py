@@ -34,9 +34,6 @@ from lambdagraph.ws.sender import ConnectionSender, ManagementClient, management
 
 logger = logging.getLogger(__name__)
 
-SenderFactory = Callable[..., ConnectionSender]
-
-
 class WebSocketFanout:
     """A :class:`~lambdagraph.engine.sinks.Sink` posting a run's events to its subscribers.
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Final
 from lambdagraph.errors import RunNotFound
 from lambdagraph.protocol import ws
 from lambdagraph.store.events import parse_event_id
+from lambdagraph.store.records import ACTIVE_RUN_STATUSES
 from lambdagraph.ws.actions import (
     Action,
     CancelAction,
@@ -112,7 +113,7 @@ async def cancel(api: WebSocketApi, request: Request, action: Action) -> None:
     ref = await _owned_run(api, request.user_id, action.run_id)
     run = await api.store.cancel_run(ref.owner, ref.thread_id, ref.run_id)
     prefix = f"{request.connection_id}#"
-    if run["status"] not in ("pending", "running"):
+    if run["status"] not in ACTIVE_RUN_STATUSES:
         await api.reply(request, ws.run_ended(ref.run_id, run["status"]))
     elif not any(entry.startswith(prefix) for entry in run.get("subscribers") or ()):
         final = await api.store.wait_for_run(
