@@ -15,32 +15,28 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol, cast
+from typing import TYPE_CHECKING, Any, Protocol
 
 from langgraph.errors import GraphDrained
-from langgraph.types import Command, Send
 
 from lambdagraph.engine.chunks import ChunkMapper
 from lambdagraph.engine.failures import error_event, is_expected
+from lambdagraph.engine.graph_call import graph_chunks, graph_input, run_config
 from lambdagraph.engine.sinks import Sink, observe_run
 from lambdagraph.engine.usage import UsageTracker
 from lambdagraph.errors import LambdagraphError, RunNotFound
 from lambdagraph.protocol.events import Event
 from lambdagraph.store.app import AppStore
-from lambdagraph.store.records import CancelAction, Run, RunKwargs, RunStatus, ThreadStatus
+from lambdagraph.store.records import CancelAction, Run, RunStatus, ThreadStatus
 
 if TYPE_CHECKING:
-    from langchain_core.runnables import RunnableConfig
     from langgraph.checkpoint.base import BaseCheckpointSaver
     from langgraph.pregel import Pregel
     from langgraph.runtime import RunControl
 
 logger = logging.getLogger(__name__)
-
-_HIDDEN_TAG = "langsmith:hidden"
 
 
 class GraphRegistry(Protocol):
@@ -240,7 +236,7 @@ class RunExecutor:
         if not run.get("temporary"):
             graph = graph.copy(update={"checkpointer": self.checkpointer})
         config = run_config(run, usage)
-        chunks = _chunks(graph, graph_input(kwargs), config, mapper, kwargs, control)
+        chunks = graph_chunks(graph, graph_input(kwargs), config, mapper, kwargs, control)
         async for ns, mode, chunk in chunks:
             if mode == "events":
                 events = [*usage.drain(), Event("events", chunk)]
@@ -314,88 +310,3 @@ async def _show_run(sinks: Sequence[Sink], run: Run, log: logging.LoggerAdapter[
         await observe_run(sinks, run)
     except Exception:  # an observer's trouble must not stop the cancel poll
         log.warning("A sink failed to observe the run item", exc_info=True)
-
-
-async def _chunks(
-    graph: Pregel[Any, Any, Any, Any],
-    graph_input: Any,
-    config: RunnableConfig,
-    mapper: ChunkMapper,
-    kwargs: RunKwargs,
-    control: RunControl | None = None,
-) -> AsyncIterator[tuple[tuple[str, ...], str, Any]]:
-    """``(namespace, mode, chunk)`` from ``astream`` (or ``astream_events`` for ``events``)."""
-    subgraphs = bool(kwargs.get("stream_subgraphs"))
-    options: dict[str, Any] = {
-        "stream_mode": mapper.graph_modes,
-        "subgraphs": subgraphs,
-        "interrupt_before": kwargs.get("interrupt_before"),
-        "interrupt_after": kwargs.get("interrupt_after"),
-    }
-    if kwargs.get("context") is not None:
-        options["context"] = kwargs["context"]
-    if kwargs.get("durability"):
-        options["durability"] = kwargs["durability"]
-    if control is not None:
-        options["control"] = control
-    if "events" not in mapper.requested:
-        async for item in graph.astream(graph_input, config, **options):
-            yield _split(item, subgraphs)
-        return
-    root = str(config["run_id"])
-    async for event in graph.astream_events(graph_input, config, version="v2", **options):
-        if _HIDDEN_TAG in (event.get("tags") or ()):
-            continue
-        if event["event"] == "on_chain_stream" and event["run_id"] == root:
-            yield _split(event["data"]["chunk"], subgraphs)
-        else:
-            yield (), "events", event
-
-
-def _split(item: Any, subgraphs: bool) -> tuple[tuple[str, ...], str, Any]:
-    if subgraphs:
-        ns, mode, chunk = item
-        return tuple(ns), mode, chunk
-    mode, chunk = item
-    return (), mode, chunk
-
-
-def run_config(run: Run, usage: UsageTracker) -> RunnableConfig:
-    """The graph config: the client's, with our thread/run ids and callbacks taking priority."""
-    kwargs = run["kwargs"]
-    config: dict[str, Any] = dict(kwargs.get("config") or {})
-    ids = {
-        "thread_id": run["thread_id"],
-        "run_id": run["run_id"],
-        "assistant_id": run["assistant_id"],
-        "graph_id": run["assistant_id"],
-    }
-    configurable = {**(config.get("configurable") or {}), **ids}
-    if kwargs.get("checkpoint_id"):
-        configurable["checkpoint_id"] = kwargs["checkpoint_id"]
-    config["configurable"] = configurable
-    metadata = {**(config.get("metadata") or {}), **run["metadata"], **ids, "run_attempt": 1}
-    config["metadata"] = metadata
-    config["callbacks"] = [usage]
-    config["run_id"] = uuid.UUID(run["run_id"])
-    return cast("RunnableConfig", config)
-
-
-def graph_input(kwargs: RunKwargs) -> Any:
-    """The graph input: a ``Command`` when the request resumes or redirects, else ``input``."""
-    command = kwargs.get("command")
-    if not command:
-        return kwargs.get("input")
-    goto = command.get("goto")
-    if goto is not None and not isinstance(goto, list):
-        goto = [goto]
-    update = command.get("update")
-    if isinstance(update, list) and all(
-        isinstance(t, (list, tuple)) and len(t) == 2 and isinstance(t[0], str) for t in update
-    ):
-        update = [tuple(t) for t in update]
-    return Command(
-        update=update,
-        goto=[g if isinstance(g, str) else Send(g["node"], g["input"]) for g in goto or ()],
-        resume=command.get("resume"),
-    )
