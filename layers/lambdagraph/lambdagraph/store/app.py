@@ -132,7 +132,7 @@ class AppStore(RunScheduler):
             "KeyConditionExpression": "GSI1PK = :pk AND begins_with(GSI1SK, :prefix)",
             "ExpressionAttributeValues": {
                 ":pk": s(schema.owner_gsi1pk(owner)),
-                ":prefix": s("THREAD#"),
+                ":prefix": s(schema.THREAD_GSI1SK_PREFIX),
             },
             "ScanIndexForward": False,
         }

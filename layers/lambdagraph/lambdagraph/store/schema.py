@@ -76,9 +76,13 @@ def owner_gsi1pk(owner: str) -> str:
     return f"OWNER#{owner}"
 
 
+THREAD_GSI1SK_PREFIX: Final = "THREAD#"
+"""What every thread's GSI1 sort key starts with (``begins_with`` when listing threads)."""
+
+
 def thread_gsi1sk(created_at: str, thread_id: str) -> str:
     """GSI1 sort key: a user's threads in creation order."""
-    return f"THREAD#{created_at}#{thread_id}"
+    return f"{THREAD_GSI1SK_PREFIX}{created_at}#{thread_id}"
 
 
 def connection_pk(connection_id: str) -> str:
