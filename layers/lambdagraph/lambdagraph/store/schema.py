@@ -153,7 +153,7 @@ def expression_attributes(
     return out
 
 
-# --- durable runs: event log and worker lease (maintained with the `durable` branch) -------
+# --- durable runs: event log and worker lease ------------------------------------------
 #
 # An event batch is keyed by the id of its *last* event (then a part number, for batches
 # split at the 400 KB item limit), so the batches holding events after id X are exactly those
@@ -206,7 +206,7 @@ LEASE_STALE: Final = "attempt = :attempt AND lease_until < :now"
 """The attempt holding the run stopped renewing its lease: its worker is gone."""
 
 
-# --- WebSocket API: connections, run index, subscribers (maintained with the `websocket` branch)
+# --- WebSocket API: connections, run index, subscribers ---------------------------------
 #
 # A connection item lives as long as API Gateway lets a connection live (2 h), plus a margin.
 # A run started over the WebSocket gets an index item in its ``RUN#`` partition, so actions

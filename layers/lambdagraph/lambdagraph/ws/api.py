@@ -270,7 +270,7 @@ class WebSocketApi:
         deadline = loop.time() + 5.0
         while True:
             read = await self.log.read_after(run_id, after)
-            if read.ended or read.end_seq is None and not read.gap and loop.time() >= deadline:
+            if read.ended or (read.end_seq is None and not read.gap and loop.time() >= deadline):
                 return read.events
             if loop.time() >= deadline:
                 logger.warning("event log of run %s incomplete; replaying what is there", run_id)
