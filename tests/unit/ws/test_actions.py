@@ -65,6 +65,19 @@ def test_cancel_and_subscribe() -> None:
             "invalid_request",
             "command",
         ),
+        (
+            '{"action": "run", "request_id": "q", "assistant_id": "a", "command": {"goto": {}}}',
+            "invalid_request",
+            "command: must be a node name",
+        ),
+        (
+            (
+                '{"action": "run", "request_id": "q", "assistant_id": "a",'
+                ' "config": {"configurable": {"checkpoint_id": 5}}}'
+            ),
+            "invalid_request",
+            "config: configurable.checkpoint_id must be a string",
+        ),
         ('{"action": "subscribe", "run_id": "r", "after": [1]}', "invalid_request", "after"),
     ],
 )

@@ -7,7 +7,7 @@ translates a recorded run into LangGraph's calling conventions and back.
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from typing import TYPE_CHECKING, Any, cast
 
 from langgraph.types import Command, Send
@@ -20,6 +20,11 @@ if TYPE_CHECKING:
     from langchain_core.runnables import RunnableConfig
     from langgraph.pregel import Pregel
     from langgraph.runtime import RunControl
+
+# Keys of a checkpoint reference that reach the saver as DynamoDB key strings: anything but a
+# string there fails deep inside it (a 500, or a failed run) instead of as bad input. The
+# thread_id of a reference is always replaced by the run's or the route's.
+_CHECKPOINT_KEYS = ("checkpoint_ns", "checkpoint_id")
 
 # LangGraph tags its internal runnables (channel writes, branch routing) with this so tracers
 # hide them; the ``events`` stream skips them too.
@@ -118,3 +123,43 @@ def graph_input(kwargs: RunKwargs) -> Any:
         goto=[g if isinstance(g, str) else Send(g["node"], g["input"]) for g in goto or ()],
         resume=command.get("resume"),
     )
+
+
+def check_checkpoint_ref(ref: Mapping[str, Any] | None) -> None:
+    """Check a checkpoint reference (``{"checkpoint_id", "checkpoint_ns", ...}``) from a client.
+
+    Raises:
+        ValueError: one of its key fields is present but not a string.
+    """
+    for key in _CHECKPOINT_KEYS:
+        if ref is not None and ref.get(key) is not None and not isinstance(ref[key], str):
+            raise ValueError(f"{key} must be a string")
+
+
+def check_config(config: Mapping[str, Any] | None) -> None:
+    """Check the parts of a client's run ``config`` that reach the saver.
+
+    Raises:
+        ValueError: ``configurable`` is not an object or holds a bad checkpoint reference.
+    """
+    configurable = (config or {}).get("configurable")
+    if configurable is not None and not isinstance(configurable, Mapping):
+        raise ValueError("configurable must be an object")
+    try:
+        check_checkpoint_ref(configurable)
+    except ValueError as exc:
+        raise ValueError(f"configurable.{exc}") from None
+
+
+def check_goto(goto: Any) -> None:
+    """Check a ``Command``'s ``goto`` as :func:`graph_input` reads it.
+
+    Raises:
+        ValueError: not a node name, a ``{"node", "input"}`` send, or a list of them.
+    """
+    for target in goto if isinstance(goto, list) else [] if goto is None else [goto]:
+        if isinstance(target, str):
+            continue
+        if isinstance(target, dict) and isinstance(target.get("node"), str) and "input" in target:
+            continue
+        raise ValueError('must be a node name, a {"node", "input"} send, or a list of them')

@@ -13,27 +13,11 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from lambdagraph.engine.graph_call import check_checkpoint_ref, check_config, check_goto
 from lambdagraph.protocol.events import STREAM_MODES
 from lambdagraph.store.records import MultitaskStrategy, RunKwargs, ThreadStatus
 
 _STRICT = ConfigDict(extra="ignore", strict=True)
-# Keys of a checkpoint reference that reach the saver as DynamoDB key strings: anything but a
-# string there fails deep inside it (a 500, or a failed run) instead of as a 422. The
-# thread_id of a reference is always replaced by the route's.
-_CHECKPOINT_KEYS = ("checkpoint_ns", "checkpoint_id")
-
-
-def checkpoint_ref(value: dict[str, Any] | None) -> dict[str, Any] | None:
-    """Check a checkpoint reference (``{"checkpoint_id", "checkpoint_ns", ...}``).
-
-    Raises:
-        ValueError: one of its key fields is present but not a string.
-    """
-    for key in _CHECKPOINT_KEYS:
-        if value is not None and value.get(key) is not None and not isinstance(value[key], str):
-            raise ValueError(f"{key} must be a string")
-    return value
-
 
 class CommandBody(BaseModel):
     """``Command`` as the SDK sends it: resume an interrupt, update state, or go to nodes."""
@@ -47,12 +31,7 @@ class CommandBody(BaseModel):
     @field_validator("goto")
     @classmethod
     def _goto_targets(cls, value: Any) -> Any:
-        for target in value if isinstance(value, list) else [] if value is None else [value]:
-            if isinstance(target, str):
-                continue
-            if isinstance(target, dict) and isinstance(target.get("node"), str) and "input" in target:
-                continue
-            raise ValueError('must be a node name, a {"node", "input"} send, or a list of them')
+        check_goto(value)
         return value
 
 
@@ -97,18 +76,13 @@ class RunCreate(BaseModel):
     @field_validator("checkpoint")
     @classmethod
     def _checkpoint_ref(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
-        return checkpoint_ref(value)
+        check_checkpoint_ref(value)
+        return value
 
     @field_validator("config")
     @classmethod
     def _configurable_ref(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
-        configurable = (value or {}).get("configurable")
-        if configurable is not None and not isinstance(configurable, dict):
-            raise ValueError("configurable must be an object")
-        try:
-            checkpoint_ref(configurable)
-        except ValueError as exc:
-            raise ValueError(f"configurable.{exc}") from None
+        check_config(value)
         return value
 
     @model_validator(mode="after")
@@ -190,7 +164,8 @@ class HistoryRequest(BaseModel):
     @field_validator("before", "checkpoint")
     @classmethod
     def _checkpoint_refs(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
-        return checkpoint_ref(value)
+        check_checkpoint_ref(value)
+        return value
 
 
 class AssistantSearch(BaseModel):

@@ -10,8 +10,9 @@ from __future__ import annotations
 from typing import Any, Literal, get_args
 
 import orjson
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from lambdagraph.engine.graph_call import check_config, check_goto
 from lambdagraph.protocol.events import StreamMode
 from lambdagraph.store.records import MultitaskStrategy
 from lambdagraph.ws.errors import ActionError
@@ -42,6 +43,19 @@ class RunAction(_Action):
     config: dict[str, Any] | None = None
     context: dict[str, Any] | None = None
     multitask_strategy: MultitaskStrategy = "enqueue"
+
+    @field_validator("command")
+    @classmethod
+    def _command_targets(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        if value is not None:
+            check_goto(value.get("goto"))
+        return value
+
+    @field_validator("config")
+    @classmethod
+    def _config_refs(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        check_config(value)
+        return value
 
     def stream_modes(self) -> list[str]:
         """The requested stream modes as a list (the default when none were asked for)."""
@@ -114,4 +128,5 @@ def parse_action(data: dict[str, Any]) -> Action:
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(part) for part in first["loc"]) or "frame"
-        raise ActionError("invalid_request", f"{name}: {where}: {first['msg']}") from None
+        message = first["msg"].removeprefix("Value error, ")
+        raise ActionError("invalid_request", f"{name}: {where}: {message}") from None
