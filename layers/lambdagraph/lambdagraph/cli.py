@@ -1,50 +1,74 @@
-"""The ``lambdagraph`` command: ``dev`` runs the local stack."""
+"""The ``lambdagraph`` command: ``dev`` runs the local stack, ``chat`` talks to a server."""
 
 from __future__ import annotations
 
 import argparse
 import logging
 import os
-import threading
+import sys
 from typing import Sequence
 
-from lambdagraph.settings import Settings
+from lambdagraph.errors import ConfigurationError
 
 
 def _dev(args: argparse.Namespace) -> int:
     # lazy: cold start — the local stack's dependencies are an extra, never on Lambda.
-    import boto3
+    from lambdagraph.local.server import serve
 
-    from lambdagraph.local.dynamo import embedded_aws, use_fake_credentials
-    from lambdagraph.local.tables import ensure_tables
-
-    use_fake_credentials()
-    settings = Settings.from_env()
-    names = {"CheckpointsTable": settings.checkpoint_table, "AppTable": settings.app_table}
-    if os.environ.get("AWS_ENDPOINT_URL_DYNAMODB"):
-        created = ensure_tables(boto3.client("dynamodb"), names)
-        print(f"DynamoDB  {os.environ['AWS_ENDPOINT_URL_DYNAMODB']} (created: {created or 'none'})")
-        threading.Event().wait()
-        return 0
-    with embedded_aws(host=args.host, port=args.dynamodb_port) as endpoint:
-        created = ensure_tables(boto3.client("dynamodb"), names)
-        print(f"DynamoDB  {endpoint} (embedded moto; tables: {', '.join(created)})", flush=True)
-        try:
-            threading.Event().wait()
-        except KeyboardInterrupt:
-            pass
+    try:
+        serve(host=args.host, port=args.port, dynamodb_port=args.dynamodb_port)
+    except KeyboardInterrupt:
+        pass
     return 0
+
+
+def _chat(args: argparse.Namespace) -> int:
+    from lambdagraph.chat import ask, chat, connect
+
+    if args.yes or args.no:
+        approved = bool(args.yes)
+
+        def decide(value: object) -> bool:
+            return approved
+
+    else:
+        decide = ask(sys.stdout)
+    headers = {"Authorization": f"Bearer {args.token}"} if args.token else None
+    client = connect(args.url, headers=headers)
+    try:
+        return chat(
+            client,
+            args.message,
+            decide=decide,
+            out=sys.stdout,
+            thread_id=args.thread,
+            assistant_id=args.assistant,
+        )
+    except Exception as exc:  # the SDK's HTTP errors, refused connections: say what failed
+        detail = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+        print(f"error: {detail}", file=sys.stderr)  # noqa: T201 - CLI output
+        return 1
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for ``lambdagraph``."""
     parser = argparse.ArgumentParser(prog="lambdagraph", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    dev = sub.add_parser("dev", help="run the local stack")
+    dev = sub.add_parser("dev", help="run the local stack (DynamoDB + HTTP API)")
     dev.add_argument("--host", default="127.0.0.1")
     dev.add_argument("--port", type=int, default=8000)
     dev.add_argument("--dynamodb-port", type=int, default=0, help="0 picks a free port")
     dev.set_defaults(func=_dev)
+    chat = sub.add_parser("chat", help="send a message to a running server and stream the reply")
+    chat.add_argument("message")
+    chat.add_argument("--url", default="http://127.0.0.1:8000")
+    chat.add_argument("--thread", default=None, help="continue this thread id")
+    chat.add_argument("--assistant", default="agent", help="graph name or assistant id")
+    chat.add_argument("--token", default=None, help="bearer token for a server with auth")
+    answer = chat.add_mutually_exclusive_group()
+    answer.add_argument("--yes", action="store_true", help="approve every interrupt")
+    answer.add_argument("--no", action="store_true", help="reject every interrupt")
+    chat.set_defaults(func=_chat)
     return parser
 
 
@@ -52,4 +76,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``lambdagraph`` console script."""
     logging.basicConfig(level=os.environ.get("LAMBDAGRAPH_LOG_LEVEL", "INFO"))
     args = build_parser().parse_args(argv)
-    return int(args.func(args))
+    try:
+        return int(args.func(args))
+    except ConfigurationError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)  # noqa: T201 - CLI output
+        return 2

@@ -5,6 +5,7 @@
     LambdagraphError
     ├── ConfigurationError          bad settings or constructor options
     ├── InvalidInput                a request the client must fix (422)
+    ├── Unauthorized                no valid credentials on the request (401)
     ├── NotFound                    unknown, or another user's (404)
     │   ├── ThreadNotFound
     │   ├── RunNotFound
@@ -12,7 +13,8 @@
     ├── Conflict                    the request clashes with current state (409)
     │   └── ThreadBusy
     ├── CheckpointConflict          another writer advanced the thread first (fencing)
-    └── ScriptedModelError          the scripted model was told to fail ("trigger an error")
+    ├── ScriptedModelError          the scripted model was told to fail ("trigger an error")
+    └── Unavailable                 DynamoDB throttled or failed; retry later (503)
 
 Each class has a stable ``code`` used in HTTP ``detail`` bodies, SSE ``error`` events and
 WebSocket ``error`` messages. Transports map these to status codes in one table each.
@@ -41,6 +43,12 @@ class InvalidInput(LambdagraphError):
     """The request is well-formed JSON but asks for something invalid."""
 
     code = "invalid_input"
+
+
+class Unauthorized(LambdagraphError):
+    """The request carries no valid credentials."""
+
+    code = "unauthorized"
 
 
 class NotFound(LambdagraphError):
@@ -118,3 +126,9 @@ class ScriptedModelError(LambdagraphError):
     """The scripted chat model failed on purpose because the user asked it to."""
 
     code = "scripted_model_error"
+
+
+class Unavailable(LambdagraphError):
+    """The data store is throttling or unavailable; the request may be retried."""
+
+    code = "unavailable"

@@ -10,6 +10,15 @@ Variables:
         (unset: no offload; oversized items then fail as DynamoDB rejects them).
     LAMBDAGRAPH_CHECKPOINT_TTL_SECONDS: checkpoint lifetime; 0 keeps them forever (``0``).
     LAMBDAGRAPH_LOG_LEVEL: log level (``INFO``).
+    LAMBDAGRAPH_AUTH_MODE: how requests are authenticated: ``none`` (every request is the
+        local user), ``jwt`` or ``iam`` (``none``).
+    LAMBDAGRAPH_CANCEL_POLL_INTERVAL: seconds between the executor's reads of a run's cancel
+        flag (``0.25``).
+    LAMBDAGRAPH_HEARTBEAT_SECONDS: longest silence on an SSE stream before a ``: heartbeat``
+        comment is sent; proxies drop idle streams at 30 s (``10``).
+    LAMBDAGRAPH_MAX_BODY_BYTES: largest request body the HTTP API accepts, 413 above it; Lambda
+        caps payloads at 6 MB (``6291456``).
+    LAMBDAGRAPH_CORS_ALLOW_ORIGINS: comma-separated origins allowed by CORS (``*``).
     LAMBDAGRAPH_MODEL: chat model of the demo graph, ``scripted`` or ``bedrock`` (``scripted``).
     LAMBDAGRAPH_BEDROCK_MODEL_ID: Bedrock model or inference profile id when the model is
         ``bedrock`` (``us.anthropic.claude-haiku-4-5-20251001-v1:0``).
@@ -36,6 +45,11 @@ class Settings:
     checkpoint_bucket: str | None = None
     checkpoint_ttl_seconds: int = 0
     log_level: str = "INFO"
+    auth_mode: str = "none"
+    cancel_poll_interval: float = 0.25
+    heartbeat_seconds: float = 10.0
+    max_body_bytes: int = 6 * 1024 * 1024
+    cors_allow_origins: str = "*"
     model: str = "scripted"
     bedrock_model_id: str = "us.anthropic.claude-haiku-4-5-20251001-v1:0"
     scripted_delay_ms: int = 20

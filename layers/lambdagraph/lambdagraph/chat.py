@@ -1,0 +1,158 @@
+"""``lambdagraph chat``: talk to a running server from the terminal with ``langgraph-sdk``.
+
+Tokens print as they arrive, tool calls and their results on their own lines, and an
+interrupt (the demo's ``send_email``) asks for approval, then resumes the run with
+``command={"resume": {"approved": ...}}``. Needs the ``local`` extra (``langgraph-sdk``).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any, Callable, Iterable, TextIO
+
+from lambdagraph.errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from langgraph_sdk.client import SyncLangGraphClient
+
+Decide = Callable[[Any], bool]
+STREAM_MODES = ["messages-tuple", "updates"]
+
+
+def connect(url: str, headers: dict[str, str] | None = None) -> SyncLangGraphClient:
+    """A synchronous SDK client for ``url``.
+
+    Raises:
+        ConfigurationError: ``langgraph-sdk`` is not installed (the ``local`` extra).
+    """
+    try:
+        from langgraph_sdk import get_sync_client  # lazy: the `local` extra, CLI only
+    except ImportError as exc:
+        raise ConfigurationError(
+            "lambdagraph chat needs langgraph-sdk: pip install 'lambdagraph[local]'"
+        ) from exc
+    return get_sync_client(url=url, headers=headers)
+
+
+def chat(
+    client: SyncLangGraphClient,
+    message: str,
+    *,
+    decide: Decide,
+    out: TextIO,
+    thread_id: str | None = None,
+    assistant_id: str = "agent",
+) -> int:
+    """Send ``message`` on a thread, print the reply as it streams, handle approvals.
+
+    Args:
+        client: an SDK client for the server.
+        message: the user's message.
+        decide: called with an interrupt's value; True approves, False rejects.
+        out: where to print.
+        thread_id: continue this thread; None creates one.
+        assistant_id: the graph to talk to.
+
+    Returns:
+        The exit status: 0 when the run ended normally, 1 on an ``error`` event.
+    """
+    if thread_id is None:
+        thread_id = client.threads.create()["thread_id"]
+    out.write(f"thread {thread_id}\n")
+    request: dict[str, Any] = {"input": {"messages": [{"role": "user", "content": message}]}}
+    while True:
+        parts = client.runs.stream(
+            thread_id, assistant_id, stream_mode=STREAM_MODES, **request
+        )
+        printer = _Printer(out)
+        printer.consume(parts)
+        if printer.error is not None:
+            out.write(f"\nerror: {printer.error}\n")
+            return 1
+        if not printer.interrupts:
+            out.write("\n")
+            return 0
+        value = printer.interrupts[0].get("value")
+        out.write(f"\napproval needed: {_describe(value)}\n")
+        approved = decide(value)
+        out.write("approved\n" if approved else "rejected\n")
+        request = {"command": {"resume": {"approved": approved}}}
+
+
+class _Printer:
+    """Prints one run's stream: tokens inline, tool calls and results as lines."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+        self.interrupts: list[dict[str, Any]] = []
+        self.error: str | None = None
+        self.at_line_start = True
+
+    def consume(self, parts: Iterable[Any]) -> None:
+        for part in parts:
+            if part.event == "messages":
+                self._token(part.data[0])
+            elif part.event == "updates":
+                self._update(part.data)
+            elif part.event == "error":
+                data = part.data or {}
+                self.error = f"{data.get('error', 'Error')}: {data.get('message', '')}"
+            self.out.flush()
+
+    def _token(self, chunk: dict[str, Any]) -> None:
+        if chunk.get("type") not in ("AIMessageChunk", "ai"):
+            return
+        text = _text(chunk.get("content"))
+        if text:
+            self.out.write(text)
+            self.at_line_start = text.endswith("\n")
+
+    def _update(self, data: dict[str, Any]) -> None:
+        for node, update in data.items():
+            if node == "__interrupt__":
+                self.interrupts.extend(update)
+                continue
+            for message in (update or {}).get("messages", []) if isinstance(update, dict) else []:
+                if message.get("type") == "ai":
+                    for call in message.get("tool_calls") or []:
+                        self._line(f"-> {call['name']}({json.dumps(call.get('args', {}))})")
+                elif message.get("type") == "tool":
+                    self._line(f"<- {message.get('name')}: {_text(message.get('content'))}")
+
+    def _line(self, text: str) -> None:
+        if not self.at_line_start:
+            self.out.write("\n")
+        self.out.write(text + "\n")
+        self.at_line_start = True
+
+
+def _text(content: Any) -> str:
+    """Text of a message's content: a string, or the text blocks of a block list."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "".join(
+            block.get("text", "") if isinstance(block, dict) else str(block) for block in content
+        )
+    return ""
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, dict) and "action" in value:
+        return f"{value['action']}({json.dumps(value.get('args', {}))})"
+    return json.dumps(value)
+
+
+def ask(prompt_out: TextIO) -> Decide:
+    """Ask on the terminal; anything but y/yes (or end of input) rejects."""
+
+    def decide(value: Any) -> bool:
+        prompt_out.write("approve? [y/N] ")
+        prompt_out.flush()
+        try:
+            answer = input()
+        except EOFError:
+            return False
+        return answer.strip().lower() in ("y", "yes")
+
+    return decide

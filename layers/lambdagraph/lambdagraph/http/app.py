@@ -1,0 +1,141 @@
+"""The one ASGI app: LangGraph Server's HTTP API over our store and executor.
+
+Locally uvicorn serves it; in the cloud the streaming function serves it through the AWS
+Lambda Web Adapter and the buffered ``api`` function through Mangum.
+
+Example::
+
+    app = create_app(store=store, executor=executor, graphs=graphs,
+                     authenticator=NoAuth(), checkpointer=saver, settings=Settings())
+    uvicorn.run(app)
+"""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, Any, AsyncIterator
+
+from fastapi import FastAPI
+from starlette.middleware.cors import CORSMiddleware
+from starlette.responses import Response
+
+import lambdagraph
+from lambdagraph.agents import GraphRegistry
+from lambdagraph.auth import Authenticator, authenticator_from_settings
+from lambdagraph.engine.executor import RunExecutor
+from lambdagraph.engine.executor import GraphRegistry as Graphs
+from lambdagraph.http import assistants, runs, threads
+from lambdagraph.http.context import ApiContext
+from lambdagraph.http.errors import BodyLimitMiddleware, ServerFaultMiddleware, install_error_handlers
+from lambdagraph.http.responses import json_response
+from lambdagraph.settings import Settings
+from lambdagraph.store.app import AppStore
+from lambdagraph.store.checkpoint import AsyncDynamoDBSaver
+
+if TYPE_CHECKING:
+    from langgraph.checkpoint.base import BaseCheckpointSaver
+
+EXPOSED_HEADERS = ["Location", "Content-Location", "X-Pagination-Total", "X-Pagination-Next"]
+
+
+def create_app(
+    *,
+    store: AppStore,
+    executor: RunExecutor,
+    graphs: Graphs,
+    authenticator: Authenticator,
+    checkpointer: BaseCheckpointSaver[Any],
+    settings: Settings,
+) -> FastAPI:
+    """Build the HTTP API over the given collaborators.
+
+    Args:
+        store: threads and runs.
+        executor: runs the graphs; the same one serves every route.
+        graphs: the graphs, each exposed as an assistant.
+        authenticator: turns request headers into a user id.
+        checkpointer: the saver the executor uses; state and history are read through it.
+        settings: heartbeat interval, body limit, CORS origins.
+
+    Returns:
+        A FastAPI app; run tasks still going at shutdown are cancelled.
+    """
+    context = ApiContext(
+        store=store,
+        executor=executor,
+        graphs=graphs,
+        authenticator=authenticator,
+        checkpointer=checkpointer,
+        settings=settings,
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        await context.aclose()
+
+    app = FastAPI(title="lambdagraph", version=lambdagraph.__version__, lifespan=lifespan)
+    app.state.context = context
+    install_error_handlers(app)
+    app.include_router(threads.router)
+    app.include_router(runs.router)
+    app.include_router(assistants.router)
+    app.add_api_route("/ok", ok, methods=["GET"], tags=["meta"])
+    # Added innermost first: the body limit sits next to the routes, CORS outermost so
+    # even a 413 or a 500 carries the CORS headers a browser needs to read it.
+    app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes)
+    app.add_middleware(ServerFaultMiddleware)
+    origins = [o.strip() for o in settings.cors_allow_origins.split(",") if o.strip()]
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=origins,
+        allow_credentials="*" not in origins,
+        allow_methods=["*"],
+        allow_headers=["*"],
+        expose_headers=EXPOSED_HEADERS,
+    )
+    return app
+
+
+async def ok() -> Response:
+    """Health check, as LangGraph Server answers it."""
+    return json_response({"ok": True})
+
+
+def create_app_from_settings(
+    settings: Settings | None = None,
+    *,
+    authenticator: Authenticator | None = None,
+    checkpointer: BaseCheckpointSaver[Any] | None = None,
+) -> FastAPI:
+    """Build the app and everything under it from the environment (one cold start).
+
+    Reads every ``LAMBDAGRAPH_*`` variable through :class:`Settings`; boto3 clients find
+    their endpoints and credentials the usual way (``AWS_ENDPOINT_URL_DYNAMODB`` locally).
+
+    Args:
+        settings: the configuration; ``Settings.from_env()`` when omitted.
+        authenticator: overrides the one ``LAMBDAGRAPH_AUTH_MODE`` names (tests).
+        checkpointer: overrides the DynamoDB saver on the checkpoints table.
+    """
+    settings = settings or Settings.from_env()
+    store = AppStore.from_settings(settings)
+    graphs = GraphRegistry.from_settings(settings)
+    saver = checkpointer if checkpointer is not None else default_checkpointer(settings)
+    executor = RunExecutor(
+        store, graphs, saver, cancel_poll_interval=settings.cancel_poll_interval
+    )
+    return create_app(
+        store=store,
+        executor=executor,
+        graphs=graphs,
+        authenticator=authenticator or authenticator_from_settings(settings),
+        checkpointer=saver,
+        settings=settings,
+    )
+
+
+def default_checkpointer(settings: Settings) -> BaseCheckpointSaver[Any]:
+    """The DynamoDB saver on ``settings.checkpoint_table`` (S3 offload to its bucket, TTL)."""
+    saver: BaseCheckpointSaver[Any] = AsyncDynamoDBSaver.from_settings(settings)
+    return saver

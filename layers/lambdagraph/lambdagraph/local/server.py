@@ -1,0 +1,212 @@
+"""The local stack in one process: DynamoDB (embedded moto or a given endpoint) and the app.
+
+``lambdagraph dev`` runs :func:`serve` in the foreground; tests use :func:`running_stack`,
+which serves on a free port from a background thread and shuts down cleanly. Nothing lives
+only in memory: a second stack on the same DynamoDB endpoint sees every thread, run and
+checkpoint of the first.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Iterator
+
+import boto3
+import uvicorn
+from botocore.exceptions import ClientError
+
+from lambdagraph.auth import Authenticator
+from lambdagraph.errors import ConfigurationError
+from lambdagraph.http.app import create_app_from_settings
+from lambdagraph.local.dynamo import embedded_aws, use_fake_credentials
+from lambdagraph.local.tables import ensure_tables
+from lambdagraph.settings import Settings
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+    from langgraph.checkpoint.base import BaseCheckpointSaver
+
+_STARTUP_TIMEOUT = 30.0
+_SHUTDOWN_TIMEOUT = 15.0
+
+
+@dataclass
+class LocalStack:
+    """What a running local stack serves.
+
+    Attributes:
+        url: base URL of the HTTP API, e.g. ``http://127.0.0.1:8000``.
+        dynamodb_endpoint: the DynamoDB endpoint the stack uses.
+        embedded: whether that endpoint is the stack's own moto server.
+        settings: the configuration the app was built from.
+        created_tables: tables this stack had to create (existing ones are reused).
+    """
+
+    url: str
+    dynamodb_endpoint: str
+    embedded: bool
+    settings: Settings
+    created_tables: list[str] = field(default_factory=list)
+
+    def describe(self) -> str:
+        """A few lines for the terminal: what is served where."""
+        origin = "embedded moto" if self.embedded else "external"
+        tables = f"{self.settings.app_table}, {self.settings.checkpoint_table}"
+        created = ", ".join(self.created_tables) or "none"
+        return "\n".join(
+            [
+                f"HTTP API   {self.url}  (LangGraph Server protocol; health: {self.url}/ok)",
+                f"DynamoDB   {self.dynamodb_endpoint}  ({origin}; tables: {tables}; created: {created})",
+                f"Model      {self.settings.model}  (scripted delay {self.settings.scripted_delay_ms} ms)",
+                f"Try        lambdagraph chat --url {self.url} \"send an email to bob@example.com\"",
+            ]
+        )
+
+
+def prepare_storage(settings: Settings) -> list[str]:
+    """Create the template's tables (and the checkpoint bucket, if set) where missing."""
+    created = ensure_tables(
+        boto3.client("dynamodb"),
+        {"CheckpointsTable": settings.checkpoint_table, "AppTable": settings.app_table},
+    )
+    if settings.checkpoint_bucket:
+        s3 = boto3.client("s3")
+        try:
+            s3.head_bucket(Bucket=settings.checkpoint_bucket)
+        except ClientError:
+            s3.create_bucket(Bucket=settings.checkpoint_bucket)
+    return created
+
+
+@contextmanager
+def _storage(embedded: bool | None, host: str, port: int = 0) -> Iterator[tuple[str, bool]]:
+    """The DynamoDB endpoint to use: the configured one, or an embedded moto server."""
+    configured = os.environ.get("AWS_ENDPOINT_URL_DYNAMODB")
+    if configured and not embedded:
+        yield configured, False
+        return
+    with embedded_aws(host=host, port=port) as endpoint:
+        yield endpoint, True
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise ConfigurationError(f"Cannot listen on {host}:{port}: {exc.strerror}") from exc
+    return sock
+
+
+def _server(app: FastAPI) -> uvicorn.Server:
+    # No uvicorn access log: the app logs what matters, and tests stay quiet.
+    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on")
+    return uvicorn.Server(config)
+
+
+@contextmanager
+def running_stack(
+    *,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    settings: Settings | None = None,
+    authenticator: Authenticator | None = None,
+    checkpointer: BaseCheckpointSaver[Any] | None = None,
+    embedded: bool | None = None,
+) -> Iterator[LocalStack]:
+    """Serve the whole stack from a background thread for the duration of the block.
+
+    Args:
+        host: interface to listen on.
+        port: port to listen on; 0 picks a free one (see ``LocalStack.url``).
+        settings: configuration; ``Settings.from_env()`` when omitted.
+        authenticator: overrides ``LAMBDAGRAPH_AUTH_MODE`` (tests inject identities).
+        checkpointer: overrides the DynamoDB saver.
+        embedded: True forces an embedded moto server even when
+            ``AWS_ENDPOINT_URL_DYNAMODB`` is set; None uses the variable when present.
+
+    Yields:
+        The running stack. On exit the server stops and the embedded moto server with it.
+    """
+    use_fake_credentials()
+    settings = settings or Settings.from_env()
+    with ExitStack() as stack:
+        endpoint, is_embedded = stack.enter_context(_storage(embedded, host))
+        created = prepare_storage(settings)
+        app = create_app_from_settings(
+            settings, authenticator=authenticator, checkpointer=checkpointer
+        )
+        sock = stack.enter_context(_bind(host, port))
+        server = _server(app)
+        thread = threading.Thread(
+            target=server.run, kwargs={"sockets": [sock]}, name="lambdagraph-http", daemon=True
+        )
+        thread.start()
+        stack.callback(_stop, server, thread)
+        _wait_started(server, thread)
+        bound_host, bound_port = sock.getsockname()[:2]
+        yield LocalStack(
+            url=f"http://{bound_host}:{bound_port}",
+            dynamodb_endpoint=endpoint,
+            embedded=is_embedded,
+            settings=settings,
+            created_tables=created,
+        )
+
+
+def _wait_started(server: uvicorn.Server, thread: threading.Thread) -> None:
+    ready = threading.Event()
+    deadline = _STARTUP_TIMEOUT
+    while not server.started:
+        if not thread.is_alive():
+            raise ConfigurationError("The HTTP server failed to start; see the log above")
+        if deadline <= 0:
+            raise ConfigurationError(f"The HTTP server did not start in {_STARTUP_TIMEOUT} s")
+        ready.wait(0.05)
+        deadline -= 0.05
+
+
+def _stop(server: uvicorn.Server, thread: threading.Thread) -> None:
+    server.should_exit = True
+    thread.join(_SHUTDOWN_TIMEOUT)
+    if thread.is_alive():
+        server.force_exit = True
+        thread.join(_SHUTDOWN_TIMEOUT)
+
+
+def serve(
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    dynamodb_port: int = 0,
+    settings: Settings | None = None,
+) -> LocalStack:
+    """Run the stack in the foreground until Ctrl-C (``lambdagraph dev``).
+
+    Uses ``AWS_ENDPOINT_URL_DYNAMODB`` when set (creating missing tables there), else an
+    embedded moto server on ``dynamodb_port`` (0: a free port).
+    """
+    use_fake_credentials()
+    settings = settings or Settings.from_env()
+    with _storage(None, host, dynamodb_port) as (endpoint, is_embedded):
+        created = prepare_storage(settings)
+        app = create_app_from_settings(settings)
+        sock = _bind(host, port)
+        bound_host, bound_port = sock.getsockname()[:2]
+        stack = LocalStack(
+            url=f"http://{bound_host}:{bound_port}",
+            dynamodb_endpoint=endpoint,
+            embedded=is_embedded,
+            settings=settings,
+            created_tables=created,
+        )
+        print(stack.describe(), flush=True)  # noqa: T201 - the terminal is the interface here
+        with sock:
+            _server(app).run(sockets=[sock])
+    return stack

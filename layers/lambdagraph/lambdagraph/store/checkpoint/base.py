@@ -1,0 +1,494 @@
+"""``BaseDynamoDBSaver``: everything the DynamoDB checkpoint savers do except I/O.
+
+Keys, item (de)serialisation through ``self.serde``, pending-write ordering, the S3-offload
+decision and the fencing condition live here, as *plans* (see ``steps.py``): generators
+that yield boto3 calls and parse the results. ``DynamoDBSaver`` and ``AsyncDynamoDBSaver``
+only run them.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+import boto3
+from botocore.exceptions import ClientError
+from langchain_core.runnables import RunnableConfig
+from langgraph.checkpoint.base import (
+    WRITES_IDX_MAP,
+    BaseCheckpointSaver,
+    ChannelVersions,
+    Checkpoint,
+    CheckpointMetadata,
+    CheckpointTuple,
+    get_checkpoint_id,
+    get_checkpoint_metadata,
+)
+from langgraph.checkpoint.serde.base import SerializerProtocol
+
+from lambdagraph.errors import CheckpointConflict, ConfigurationError
+from lambdagraph.settings import Settings
+from lambdagraph.store.checkpoint import schema
+from lambdagraph.store.checkpoint.items import (
+    Group,
+    Item,
+    from_attributes,
+    group_items,
+    item_size,
+    newest_first,
+    to_attributes,
+)
+from lambdagraph.store.checkpoint.maintenance import MaintenancePlans
+from lambdagraph.store.checkpoint.steps import (
+    Call,
+    CallResult,
+    Parallel,
+    Plan,
+    Sleep,
+    error_code,
+    resume,
+)
+
+if TYPE_CHECKING:
+    from botocore.config import Config
+
+_RETRIES = 5
+
+
+class BaseDynamoDBSaver(MaintenancePlans, BaseCheckpointSaver[str]):
+    """Shared core of ``DynamoDBSaver`` and ``AsyncDynamoDBSaver``; see ``DynamoDBSaver``."""
+
+    schema = schema
+
+    def __init__(
+        self,
+        table_name: str,
+        *,
+        client: Any | None = None,
+        serde: SerializerProtocol | None = None,
+        bucket: str | None = None,
+        s3_client: Any | None = None,
+        ttl_seconds: int | None = None,
+        offload_threshold_bytes: int = schema.DEFAULT_OFFLOAD_THRESHOLD_BYTES,
+        clock: Callable[[], float] = time.time,
+        boto_config: Config | None = None,
+    ) -> None:
+        super().__init__(serde=serde)
+        if not table_name:
+            raise ConfigurationError("DynamoDBSaver needs a table name")
+        if ttl_seconds is not None and ttl_seconds <= 0:
+            raise ConfigurationError(f"ttl_seconds must be positive or None, got {ttl_seconds}")
+        if not 0 < offload_threshold_bytes <= schema.MAX_ITEM_BYTES - 10_000:
+            raise ConfigurationError(
+                f"offload_threshold_bytes must be in 1..{schema.MAX_ITEM_BYTES - 10_000}"
+            )
+        self.table_name = table_name
+        self.bucket = bucket
+        self.ttl_seconds = ttl_seconds
+        self.offload_threshold_bytes = offload_threshold_bytes
+        self.clock = clock
+        self.client = client if client is not None else boto3.client("dynamodb", config=boto_config)
+        self.s3_client = s3_client
+        if bucket and s3_client is None:
+            self.s3_client = boto3.client("s3", config=boto_config)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, **kwargs: Any) -> Any:
+        """A saver on ``settings.checkpoint_table`` with its bucket and TTL (0 = no TTL).
+
+        Args:
+            settings: loaded ``Settings``.
+            **kwargs: further constructor arguments (``client``, ``serde``, ...).
+        """
+        kwargs.setdefault("bucket", settings.checkpoint_bucket)
+        kwargs.setdefault("ttl_seconds", settings.checkpoint_ttl_seconds or None)
+        return cls(settings.checkpoint_table, **kwargs)
+
+    @classmethod
+    def from_env(cls, **kwargs: Any) -> Any:
+        """``from_settings(Settings.from_env())``: reads ``LAMBDAGRAPH_CHECKPOINT_TABLE``,
+        ``LAMBDAGRAPH_CHECKPOINT_BUCKET`` and ``LAMBDAGRAPH_CHECKPOINT_TTL_SECONDS``."""
+        return cls.from_settings(Settings.from_env(), **kwargs)
+
+    def get_next_version(self, current: str | None, channel: None) -> str:
+        """Zero-padded, hence string-sortable, versions as LangGraph's own savers use."""
+        if current is None:
+            current_v = 0
+        elif isinstance(current, int):
+            current_v = current
+        else:
+            current_v = int(current.split(".")[0])
+        return f"{current_v + 1:032}.{random.random():016}"
+
+    # -- blocking boto3 call, run by the drivers (directly or in a worker thread) ----------
+
+    def _invoke(self, call: Call) -> dict[str, Any]:
+        client = self.client if call.service == "dynamodb" else self.s3_client
+        response: dict[str, Any] = getattr(client, call.operation)(**call.params)
+        body = response.get("Body")
+        if body is not None and hasattr(body, "read"):
+            response["Body"] = body.read()  # the stream is I/O too: read it in the same thread
+        return response
+
+    def _attempt(self, call: Call) -> CallResult:
+        try:
+            return self._invoke(call)
+        except ClientError as exc:
+            return exc
+
+    _resume = staticmethod(resume)
+
+    # -- items ------------------------------------------------------------------------------
+
+    def _expires_at(self) -> int | None:
+        return int(self.clock()) + self.ttl_seconds if self.ttl_seconds else None
+
+    def _alive(self, item: Item) -> bool:
+        expires = item.get(schema.TTL_ATTRIBUTE)
+        return expires is None or expires > self.clock()
+
+    def _offload(self, item: Item, blob: str) -> tuple[Item, list[Call]]:
+        """Move ``item[blob]`` to S3 when the item would pass the threshold."""
+        if item_size(item) <= self.offload_threshold_bytes:
+            return item, []
+        if not self.bucket:
+            raise ConfigurationError(
+                f"A checkpoint item of {item_size(item)} bytes exceeds "
+                f"{self.offload_threshold_bytes} bytes; configure a checkpoint bucket "
+                "(LAMBDAGRAPH_CHECKPOINT_BUCKET) to offload large items to S3"
+            )
+        key = f"{schema.s3_prefix(item[schema.PK])}{uuid.uuid4().hex}"
+        body = item.pop(blob)
+        item[schema.S3_KEY] = key
+        return item, [Call("s3", "put_object", {"Bucket": self.bucket, "Key": key, "Body": body})]
+
+    def _checkpoint_item(
+        self, config: RunnableConfig, checkpoint: Checkpoint, metadata: CheckpointMetadata
+    ) -> tuple[Item, list[Call]]:
+        conf = config["configurable"]
+        versions = checkpoint["channel_versions"]
+        # Values ride inline with the checkpoint (one item, one read); channels without a
+        # version are dropped, as LangGraph's savers only load versioned blobs.
+        body = {
+            **checkpoint,
+            "channel_values": {
+                k: v for k, v in checkpoint["channel_values"].items() if k in versions
+            },
+        }
+        payload_type, payload = self.serde.dumps_typed(body)
+        full_metadata = get_checkpoint_metadata(config, metadata)
+        metadata_type, metadata_bytes = self.serde.dumps_typed(full_metadata)
+        run_id = full_metadata.get("run_id")
+        ns = conf.get("checkpoint_ns", "")
+        item: Item = {
+            schema.PK: conf["thread_id"],
+            schema.SK: schema.checkpoint_sk(ns, checkpoint["id"]),
+            schema.KIND: schema.KIND_CHECKPOINT,
+            schema.NS: ns,
+            schema.CHECKPOINT_ID: checkpoint["id"],
+            schema.PARENT_ID: conf.get("checkpoint_id"),
+            schema.RUN_ID: run_id if isinstance(run_id, str) else None,
+            schema.PAYLOAD_TYPE: payload_type,
+            schema.PAYLOAD: payload,
+            schema.METADATA_TYPE: metadata_type,
+            schema.METADATA: metadata_bytes,
+            schema.TTL_ATTRIBUTE: self._expires_at(),
+        }
+        return self._offload(item, schema.PAYLOAD)
+
+    def _write_items(
+        self, config: RunnableConfig, writes: Sequence[tuple[str, Any]], task_id: str, task_path: str
+    ) -> tuple[list[Item], list[Call]]:
+        conf = config["configurable"]
+        ns = conf.get("checkpoint_ns", "")
+        by_key: dict[str, Item] = {}
+        uploads: list[Call] = []
+        for position, (channel, value) in enumerate(writes):
+            idx = WRITES_IDX_MAP.get(channel, position)
+            value_type, value_bytes = self.serde.dumps_typed(value)
+            item: Item = {
+                schema.PK: conf["thread_id"],
+                schema.SK: schema.write_sk(ns, conf["checkpoint_id"], task_id, idx),
+                schema.KIND: schema.KIND_WRITE,
+                schema.NS: ns,
+                schema.CHECKPOINT_ID: conf["checkpoint_id"],
+                schema.TASK_ID: task_id,
+                schema.TASK_PATH: task_path,
+                schema.IDX: idx,
+                schema.CHANNEL: channel,
+                schema.PAYLOAD_TYPE: value_type,
+                schema.PAYLOAD: value_bytes,
+                schema.TTL_ATTRIBUTE: self._expires_at(),
+            }
+            item, upload = self._offload(item, schema.PAYLOAD)
+            uploads += upload
+            by_key[item[schema.SK]] = item  # a repeated special channel: the last one wins
+        return list(by_key.values()), uploads
+
+    def _load_tuple(self, group: Group, blobs: dict[str, bytes]) -> CheckpointTuple:
+        item = group.checkpoint
+
+        def payload(source: Item) -> Any:
+            data = source.get(schema.PAYLOAD)
+            if data is None:
+                data = blobs[source[schema.S3_KEY]]
+            return self.serde.loads_typed((source[schema.PAYLOAD_TYPE], data))
+
+        conf = {
+            "thread_id": group.thread_id,
+            "checkpoint_ns": group.checkpoint_ns,
+            "checkpoint_id": group.checkpoint_id,
+        }
+        parent = item.get(schema.PARENT_ID)
+        return CheckpointTuple(
+            config={"configurable": conf},
+            checkpoint=payload(item),
+            metadata=self._metadata(item),
+            parent_config=(
+                {"configurable": {**conf, "checkpoint_id": parent}} if parent else None
+            ),
+            pending_writes=[
+                (w[schema.TASK_ID], w[schema.CHANNEL], payload(w))
+                for w in group.sorted_writes()
+                if self._alive(w)
+            ],
+        )
+
+    def _metadata(self, item: Item) -> CheckpointMetadata:
+        loaded: CheckpointMetadata = self.serde.loads_typed(
+            (item[schema.METADATA_TYPE], item[schema.METADATA])
+        )
+        return loaded
+
+    # -- plans: put, put_writes ---------------------------------------------------------------
+
+    def _put_plan(
+        self,
+        config: RunnableConfig,
+        checkpoint: Checkpoint,
+        metadata: CheckpointMetadata,
+        new_versions: ChannelVersions,
+    ) -> Plan[RunnableConfig]:
+        conf = config["configurable"]
+        thread_id, ns = conf["thread_id"], conf.get("checkpoint_ns", "")
+        parent = conf.get("checkpoint_id")
+        item, uploads = self._checkpoint_item(config, checkpoint, metadata)
+        if uploads:
+            self._raise_errors((yield Parallel(tuple(uploads))))
+        put = {"TableName": self.table_name, "Item": to_attributes(item)}
+        if parent is None:
+            yield Call("dynamodb", "put_item", put)
+        else:
+            fenced = metadata.get("source") in schema.FENCED_SOURCES
+            yield from self._put_fenced(put, thread_id, ns, parent, checkpoint["id"], fenced)
+        return {
+            "configurable": {
+                "thread_id": thread_id,
+                "checkpoint_ns": ns,
+                "checkpoint_id": checkpoint["id"],
+            }
+        }
+
+    def _put_fenced(
+        self, put: dict[str, Any], thread_id: str, ns: str, parent: str, child: str, fenced: bool
+    ) -> Plan[None]:
+        """Write the checkpoint and claim its parent's child slot in one transaction."""
+        ttl = self._expires_at()
+        values: dict[str, Any] = {":child": {"S": child}}
+        fence: dict[str, Any] = {
+            "TableName": self.table_name,
+            "Key": {schema.PK: {"S": thread_id}, schema.SK: {"S": schema.fence_sk(ns, parent)}},
+            "ExpressionAttributeValues": values,
+        }
+        if fenced:
+            fence["UpdateExpression"] = schema.FENCE_CLAIM if ttl else schema.FENCE_CLAIM_NO_TTL
+            fence["ConditionExpression"] = schema.FENCE_CONDITION
+            if ttl:
+                values[":ttl"] = {"N": str(ttl)}
+        else:
+            fence["UpdateExpression"] = schema.FENCE_MARK
+        # The fence item carries its parent's group key, so prune and deletes find it.
+        fence["UpdateExpression"] += f", {schema.KIND} = :kind, {schema.NS} = :ns, {schema.CHECKPOINT_ID} = :parent"
+        values.update({":kind": {"S": schema.KIND_FENCE}, ":ns": {"S": ns}, ":parent": {"S": parent}})
+        request = {"TransactItems": [{"Put": put}, {"Update": fence}]}
+        for attempt in range(_RETRIES):
+            try:
+                yield Call("dynamodb", "transact_write_items", request)
+                return
+            except ClientError as exc:
+                reasons = [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
+                if "ConditionalCheckFailed" in reasons:
+                    raise CheckpointConflict(thread_id, ns, parent) from exc
+                if "TransactionConflict" not in reasons or attempt == _RETRIES - 1:
+                    raise
+            yield Sleep(0.02 * 2**attempt)
+
+    def _put_writes_plan(
+        self, config: RunnableConfig, writes: Sequence[tuple[str, Any]], task_id: str, task_path: str
+    ) -> Plan[None]:
+        items, uploads = self._write_items(config, writes, task_id, task_path)
+        if uploads:
+            self._raise_errors((yield Parallel(tuple(uploads))))
+        if len(items) == 1:
+            yield from self._put_one_write(items[0])
+            return
+        # One transaction per chunk: a task's writes land all-or-nothing, so LangGraph never
+        # mistakes a half-saved task for a finished one.
+        pending = self._transaction_chunks(items)
+        for attempt in range(_RETRIES):
+            results = yield Parallel(tuple(self._transact_puts(chunk) for chunk in pending))
+            retry: list[list[Item]] = []
+            for chunk, result in zip(pending, results):
+                if not isinstance(result, ClientError):
+                    continue
+                reasons = [r.get("Code") for r in result.response.get("CancellationReasons", [])]
+                if not reasons or any(
+                    code not in ("None", "ConditionalCheckFailed", "TransactionConflict", None)
+                    for code in reasons
+                ):
+                    raise result
+                # Regular writes already stored are kept, as LangGraph's savers do.
+                left = [i for i, code in zip(chunk, reasons) if code != "ConditionalCheckFailed"]
+                if left:
+                    retry.append(left)
+            if not retry:
+                return
+            pending = retry
+            yield Sleep(0.02 * 2**attempt)
+        raise RuntimeError("pending writes kept conflicting with concurrent transactions")
+
+    def _write_put(self, item: Item) -> dict[str, Any]:
+        put: dict[str, Any] = {"TableName": self.table_name, "Item": to_attributes(item)}
+        if item[schema.IDX] >= 0:  # special writes (negative idx) replace, regular ones don't
+            put["ConditionExpression"] = schema.WRITE_ONCE_CONDITION
+        return put
+
+    def _put_one_write(self, item: Item) -> Plan[None]:
+        try:
+            yield Call("dynamodb", "put_item", self._write_put(item))
+        except ClientError as exc:
+            if error_code(exc) != "ConditionalCheckFailedException":
+                raise
+
+    def _transact_puts(self, chunk: list[Item]) -> Call:
+        return Call(
+            "dynamodb",
+            "transact_write_items",
+            {"TransactItems": [{"Put": self._write_put(item)} for item in chunk]},
+        )
+
+    @staticmethod
+    def _transaction_chunks(items: list[Item]) -> list[list[Item]]:
+        chunks: list[list[Item]] = [[]]
+        size = 0
+        for item in items:
+            this = item_size(item)
+            full = len(chunks[-1]) >= schema.MAX_TRANSACT_ITEMS
+            if chunks[-1] and (full or size + this > schema.MAX_TRANSACT_BYTES):
+                chunks.append([])
+                size = 0
+            chunks[-1].append(item)
+            size += this
+        return chunks
+
+    # -- plans: reads ---------------------------------------------------------------------------
+
+    def _get_tuple_plan(self, config: RunnableConfig) -> Plan[CheckpointTuple | None]:
+        conf = config["configurable"]
+        thread_id, ns = conf["thread_id"], conf.get("checkpoint_ns", "")
+        checkpoint_id = get_checkpoint_id(config)
+        prefix = (
+            schema.checkpoint_sk(ns, checkpoint_id) if checkpoint_id else schema.ns_prefix(ns)
+        )
+        groups = yield from self._newest_groups(
+            thread_id, prefix, lambda g: not checkpoint_id or g.checkpoint_id == checkpoint_id, 1
+        )
+        if not groups:
+            return None
+        return (yield from self._load_tuples(groups))[0]
+
+    def _list_plan(
+        self,
+        config: RunnableConfig | None,
+        filter: dict[str, Any] | None,
+        before: RunnableConfig | None,
+        limit: int | None,
+    ) -> Plan[None]:
+        conf = config["configurable"] if config else {}
+        ns = conf.get("checkpoint_ns")
+        checkpoint_id = conf.get("checkpoint_id")
+        before_id = get_checkpoint_id(before) if before else None
+
+        def wanted(group: Group) -> bool:
+            if checkpoint_id and group.checkpoint_id != checkpoint_id:
+                return False
+            if before_id and group.checkpoint_id >= before_id:
+                return False
+            if filter:
+                metadata = self._metadata(group.checkpoint)
+                return all(metadata.get(k) == v for k, v in filter.items())  # type: ignore[misc]
+            return True
+
+        if limit is not None and limit <= 0:
+            return
+        if config is not None and ns is not None:
+            # One namespace: read newest first and stop once ``limit`` checkpoints matched.
+            prefix = schema.ns_prefix(ns)
+            groups = yield from self._newest_groups(conf["thread_id"], prefix, wanted, limit)
+        else:
+            if config is not None:
+                request = self._thread_query(conf["thread_id"])
+                items = yield from self._read_all("query", request)
+            else:
+                items = yield from self._read_all("scan", {"TableName": self.table_name})
+            groups = [g for g in newest_first(group_items(items)) if self._alive(g.checkpoint)]
+            groups = [g for g in groups if wanted(g)][:limit]
+        for start in range(0, len(groups), 25):
+            yield from self._emit_all((yield from self._load_tuples(groups[start : start + 25])))
+
+    def _newest_groups(
+        self, thread_id: str, prefix: str, wanted: Callable[[Group], bool], limit: int | None
+    ) -> Plan[list[Group]]:
+        """Live checkpoints under ``prefix``, newest first, until ``limit`` are wanted.
+
+        Reads pages in descending key order, where each checkpoint's writes arrive just
+        before the checkpoint item itself; the first page is small and later ones grow.
+        """
+        request = {
+            "TableName": self.table_name,
+            "KeyConditionExpression": f"{schema.PK} = :pk AND begins_with({schema.SK}, :prefix)",
+            "ExpressionAttributeValues": {":pk": {"S": thread_id}, ":prefix": {"S": prefix}},
+            "ScanIndexForward": False,
+            "ConsistentRead": True,
+            "Limit": schema.FIRST_PAGE_ITEMS,
+        }
+        found: list[Group] = []
+        writes: dict[tuple[str, str], list[Item]] = {}
+        while True:
+            response = yield Call("dynamodb", "query", request)
+            for item in map(from_attributes, response["Items"]):
+                key = (item[schema.NS], item[schema.CHECKPOINT_ID])
+                if item[schema.KIND] == schema.KIND_WRITE:
+                    writes.setdefault(key, []).append(item)
+                elif item[schema.KIND] == schema.KIND_CHECKPOINT:
+                    group = Group(item, writes.pop(key, []))
+                    if self._alive(item) and wanted(group):
+                        found.append(group)
+                        if limit is not None and len(found) >= limit:
+                            return found
+            if "LastEvaluatedKey" not in response:
+                return found
+            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+            request["Limit"] = min(2 * request["Limit"], 1000)
+
+    def _load_tuples(self, groups: list[Group]) -> Plan[list[CheckpointTuple]]:
+        keys = [key for group in groups for key in group.s3_keys()]
+        blobs: dict[str, bytes] = {}
+        if keys:
+            calls = tuple(Call("s3", "get_object", {"Bucket": self.bucket, "Key": k}) for k in keys)
+            responses = self._raise_errors((yield Parallel(calls)))
+            blobs = {key: response["Body"] for key, response in zip(keys, responses)}
+        return [self._load_tuple(group, blobs) for group in groups]

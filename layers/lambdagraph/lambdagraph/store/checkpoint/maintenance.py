@@ -1,0 +1,190 @@
+"""Plans that touch whole threads: delete, copy, prune, delete by run; and their helpers.
+
+A mixin of ``BaseDynamoDBSaver``; like the rest of the base it does no I/O itself.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from lambdagraph.store.checkpoint import schema
+from lambdagraph.store.checkpoint.items import Item, from_attributes, key_of, to_attributes
+from lambdagraph.store.checkpoint.steps import (
+    Call,
+    CallResult,
+    Emit,
+    Parallel,
+    Plan,
+    Sleep,
+    raise_first_error,
+)
+
+_RETRIES = 8
+_KEY_ATTRIBUTES = (
+    schema.PK, schema.SK, schema.KIND, schema.NS, schema.CHECKPOINT_ID, schema.PARENT_ID,
+    schema.S3_KEY,
+)
+
+
+class MaintenancePlans:
+    """Thread-wide plans shared by both savers."""
+
+    table_name: str
+    bucket: str | None
+
+    # -- public plans ---------------------------------------------------------------------
+
+    def _delete_thread_plan(self, thread_id: str) -> Plan[None]:
+        items = yield from self._read_all("query", self._thread_query(thread_id, keys_only=True))
+        yield from self._delete_items(items)
+        if self.bucket:  # by prefix: also catches payloads whose items TTL already removed
+            keys: list[str] = []
+            request = {"Bucket": self.bucket, "Prefix": schema.s3_prefix(thread_id)}
+            while True:
+                response = yield Call("s3", "list_objects_v2", request)
+                keys += [obj["Key"] for obj in response.get("Contents", [])]
+                if not response.get("IsTruncated"):
+                    break
+                request["ContinuationToken"] = response["NextContinuationToken"]
+            yield from self._delete_s3(keys)
+
+    def _copy_thread_plan(self, source_thread_id: str, target_thread_id: str) -> Plan[None]:
+        items = yield from self._read_all("query", self._thread_query(source_thread_id))
+        copies: list[Call] = []
+        for item in items:
+            item[schema.PK] = target_thread_id
+            if schema.S3_KEY in item:
+                new_key = f"{schema.s3_prefix(target_thread_id)}{uuid.uuid4().hex}"
+                source = {"Bucket": self.bucket, "Key": item[schema.S3_KEY]}
+                copies.append(
+                    Call("s3", "copy_object", {"Bucket": self.bucket, "Key": new_key, "CopySource": source})
+                )
+                item[schema.S3_KEY] = new_key
+        if copies:
+            self._raise_errors((yield Parallel(tuple(copies))))
+        yield from self._batch_write([{"PutRequest": {"Item": to_attributes(i)}} for i in items])
+
+    def _prune_plan(self, thread_ids: Sequence[str], strategy: str) -> Plan[None]:
+        if strategy not in ("keep_latest", "delete"):
+            raise ValueError(f"Unknown prune strategy {strategy!r}: use 'keep_latest' or 'delete'")
+        for thread_id in thread_ids:
+            if strategy == "delete":
+                yield from self._delete_thread_plan(thread_id)
+                continue
+            items = yield from self._read_all("query", self._thread_query(thread_id, keys_only=True))
+            latest: dict[str, str] = {}
+            for item in items:
+                if item[schema.KIND] == schema.KIND_CHECKPOINT:
+                    ns, cid = item[schema.NS], item[schema.CHECKPOINT_ID]
+                    latest[ns] = max(latest.get(ns, cid), cid)
+            doomed = [i for i in items if latest.get(i[schema.NS]) != i[schema.CHECKPOINT_ID]]
+            yield from self._delete_items(doomed)
+
+    def _delete_for_runs_plan(self, run_ids: Sequence[str]) -> Plan[None]:
+        checkpoints: list[Item] = []
+        for start in range(0, len(run_ids), 100):  # an IN list takes at most 100 operands
+            chunk = list(run_ids)[start : start + 100]
+            names = {f"#a{i}": a for i, a in enumerate(_KEY_ATTRIBUTES)} | {"#run": schema.RUN_ID}
+            values = {f":r{i}": {"S": run_id} for i, run_id in enumerate(chunk)}
+            request = {
+                "TableName": self.table_name,
+                "FilterExpression": f"#run IN ({', '.join(values)})",
+                "ProjectionExpression": ", ".join(n for n in names if n != "#run"),
+                "ExpressionAttributeNames": names,
+                "ExpressionAttributeValues": values,
+            }
+            checkpoints += yield from self._read_all("scan", request)
+        doomed: list[Item] = []
+        for item in checkpoints:
+            request = self._thread_query(item[schema.PK], keys_only=True)
+            request["KeyConditionExpression"] += f" AND begins_with({schema.SK}, :prefix)"
+            prefix = schema.checkpoint_sk(item[schema.NS], item[schema.CHECKPOINT_ID])
+            request["ExpressionAttributeValues"][":prefix"] = {"S": prefix}
+            doomed += yield from self._read_all("query", request)
+            if parent := item.get(schema.PARENT_ID):
+                # Free the parent's child slot, or the thread could never advance from it.
+                doomed.append({schema.PK: item[schema.PK], schema.SK: schema.fence_sk(item[schema.NS], parent)})
+        yield from self._delete_items(doomed)
+
+    # -- helpers --------------------------------------------------------------------------
+
+    def _thread_query(self, thread_id: str, *, keys_only: bool = False) -> dict[str, Any]:
+        request: dict[str, Any] = {
+            "TableName": self.table_name,
+            "KeyConditionExpression": f"{schema.PK} = :pk",
+            "ExpressionAttributeValues": {":pk": {"S": thread_id}},
+            "ConsistentRead": True,
+        }
+        if keys_only:
+            names = {f"#a{i}": a for i, a in enumerate(_KEY_ATTRIBUTES)}
+            request["ProjectionExpression"] = ", ".join(names)
+            request["ExpressionAttributeNames"] = names
+        return request
+
+    def _read_all(self, operation: str, request: dict[str, Any]) -> Plan[list[Item]]:
+        items: list[Item] = []
+        if operation == "scan":
+            request = {**request, "ConsistentRead": True}
+        while True:
+            response = yield Call("dynamodb", operation, request)
+            items += map(from_attributes, response["Items"])
+            if "LastEvaluatedKey" not in response:
+                return items
+            request = {**request, "ExclusiveStartKey": response["LastEvaluatedKey"]}
+
+    def _delete_items(self, items: list[Item]) -> Plan[None]:
+        # BatchWriteItem rejects a batch naming one key twice.
+        unique = {(i[schema.PK], i[schema.SK]): i for i in items}.values()
+        yield from self._batch_write([{"DeleteRequest": {"Key": key_of(i)}} for i in unique])
+        yield from self._delete_s3([i[schema.S3_KEY] for i in items if schema.S3_KEY in i])
+
+    def _batch_write(self, requests: list[dict[str, Any]]) -> Plan[None]:
+        """BatchWriteItem in chunks of 25, all chunks at once, retrying unprocessed items."""
+        for attempt in range(_RETRIES):
+            if not requests:
+                return
+            chunks = [
+                requests[i : i + schema.MAX_BATCH_WRITE_ITEMS]
+                for i in range(0, len(requests), schema.MAX_BATCH_WRITE_ITEMS)
+            ]
+            calls = tuple(
+                Call("dynamodb", "batch_write_item", {"RequestItems": {self.table_name: chunk}})
+                for chunk in chunks
+            )
+            responses = self._raise_errors((yield Parallel(calls)))
+            requests = [
+                request
+                for response in responses
+                for request in response.get("UnprocessedItems", {}).get(self.table_name, [])
+            ]
+            if requests:
+                yield Sleep(0.05 * 2**attempt)
+        if requests:
+            raise RuntimeError(f"DynamoDB left {len(requests)} batch writes unprocessed")
+
+    def _delete_s3(self, keys: list[str]) -> Plan[None]:
+        if not keys or not self.bucket:
+            return
+        calls = tuple(
+            Call(
+                "s3",
+                "delete_objects",
+                {
+                    "Bucket": self.bucket,
+                    "Delete": {"Objects": [{"Key": k} for k in keys[i : i + schema.MAX_S3_DELETE_KEYS]]},
+                },
+            )
+            for i in range(0, len(keys), schema.MAX_S3_DELETE_KEYS)
+        )
+        self._raise_errors((yield Parallel(calls)))
+
+    @staticmethod
+    def _emit_all(values: list[Any]) -> Plan[None]:
+        for value in values:
+            yield Emit(value)
+
+    @staticmethod
+    def _raise_errors(results: list[CallResult]) -> list[dict[str, Any]]:
+        return raise_first_error(results)

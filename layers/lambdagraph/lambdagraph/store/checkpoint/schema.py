@@ -1,0 +1,94 @@
+"""Every key format, attribute name and expression of the checkpoints table, in one place.
+
+One partition per thread (``PK`` = thread id). Inside it, each checkpoint's items share the
+sort-key prefix ``<ns>#<checkpoint_id>``, so one ``Query`` returns a checkpoint and its pending
+writes together::
+
+    <ns>#<checkpoint_id>                         checkpoint: values, metadata, parent
+    <ns>#<checkpoint_id>#f                       fence: which child claimed this checkpoint
+    <ns>#<checkpoint_id>#w#<task_id>#<idx>       one pending write
+
+``<ns>`` is the checkpoint namespace percent-encoded so it never contains ``#``; the root
+namespace is the empty string, so its keys start with ``#``. In descending key order a
+checkpoint's writes come right before the checkpoint item itself, which is what lets
+``get_tuple`` stop reading at the first checkpoint item it meets.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+PK = "PK"
+SK = "SK"
+TTL_ATTRIBUTE = "expires_at"
+
+KIND = "kind"
+KIND_CHECKPOINT = "checkpoint"
+KIND_WRITE = "write"
+KIND_FENCE = "fence"
+
+NS = "ns"
+CHECKPOINT_ID = "checkpoint_id"
+PARENT_ID = "parent_checkpoint_id"
+RUN_ID = "run_id"
+PAYLOAD = "payload"
+PAYLOAD_TYPE = "payload_type"
+METADATA = "metadata"
+METADATA_TYPE = "metadata_type"
+S3_KEY = "s3_key"
+TASK_ID = "task_id"
+TASK_PATH = "task_path"
+IDX = "idx"
+CHANNEL = "channel"
+CHILD = "child"
+
+# DynamoDB limits (docs: ServiceQuotas / API reference).
+MAX_ITEM_BYTES = 400 * 1024
+DEFAULT_OFFLOAD_THRESHOLD_BYTES = 350 * 1024
+MAX_TRANSACT_ITEMS = 100
+MAX_TRANSACT_BYTES = 4 * 1024 * 1024
+MAX_BATCH_WRITE_ITEMS = 25
+MAX_S3_DELETE_KEYS = 1000
+# First page size when reading a thread newest-first; doubles per page. A checkpoint's own
+# writes come first, so this bounds how far past the wanted checkpoint one page reads.
+FIRST_PAGE_ITEMS = 32
+
+# Fenced writers (the graph advancing a thread) must be the first child of their parent;
+# explicit branches ("update", "fork": update_state, time travel) may add siblings.
+FENCED_SOURCES = frozenset({"input", "loop"})
+
+FENCE_CLAIM = f"SET {CHILD} = :child, {TTL_ATTRIBUTE} = :ttl"
+FENCE_CLAIM_NO_TTL = f"SET {CHILD} = :child"
+FENCE_CONDITION = f"attribute_not_exists({CHILD}) OR {CHILD} = :child"
+FENCE_MARK = f"SET {CHILD} = if_not_exists({CHILD}, :child)"
+WRITE_ONCE_CONDITION = f"attribute_not_exists({SK})"
+
+
+def ns_key(checkpoint_ns: str) -> str:
+    """The namespace as it appears in sort keys: percent-encoded, never containing ``#``."""
+    return quote(checkpoint_ns, safe=":|")
+
+
+def ns_prefix(checkpoint_ns: str) -> str:
+    """Sort-key prefix shared by every item of one namespace."""
+    return f"{ns_key(checkpoint_ns)}#"
+
+
+def checkpoint_sk(checkpoint_ns: str, checkpoint_id: str) -> str:
+    """Sort key of a checkpoint item; also the prefix of its writes and fence."""
+    return f"{ns_key(checkpoint_ns)}#{checkpoint_id}"
+
+
+def fence_sk(checkpoint_ns: str, parent_id: str) -> str:
+    """Sort key of the fence item recording which child claimed ``parent_id``."""
+    return f"{checkpoint_sk(checkpoint_ns, parent_id)}#f"
+
+
+def write_sk(checkpoint_ns: str, checkpoint_id: str, task_id: str, idx: int) -> str:
+    """Sort key of one pending write; ``(task_id, idx)`` is its identity, as in LangGraph."""
+    return f"{checkpoint_sk(checkpoint_ns, checkpoint_id)}#w#{task_id}#{idx}"
+
+
+def s3_prefix(thread_id: str) -> str:
+    """S3 key prefix of every offloaded payload of a thread."""
+    return f"{quote(thread_id, safe='')}/"

@@ -1,0 +1,108 @@
+"""App-table items ⇄ records: the attribute layout of thread and run items."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, Mapping, cast
+
+from lambdagraph.store import schema
+from lambdagraph.store.dynamo import get_j, get_list, get_s, j, s
+from lambdagraph.store.records import Run, RunStatus, Thread, ThreadStatus
+
+Item = dict[str, Any]
+
+
+def now_iso() -> str:
+    """The current time as LangGraph Server writes it (ISO 8601, UTC offset)."""
+    return datetime.now(UTC).isoformat()
+
+
+def thread_item(thread: Thread, *, temporary: bool = False) -> Item:
+    """The item for a new thread."""
+    item: Item = {
+        **schema.thread_key(thread["thread_id"]),
+        "GSI1PK": s(schema.owner_gsi1pk(thread["owner"])),
+        "GSI1SK": s(schema.thread_gsi1sk(thread["created_at"], thread["thread_id"])),
+        "thread_id": s(thread["thread_id"]),
+        "owner": s(thread["owner"]),
+        "created_at": s(thread["created_at"]),
+        "updated_at": s(thread["updated_at"]),
+        "status": s(thread["status"]),
+        "metadata_json": j(thread["metadata"]),
+    }
+    if thread.get("active_run_id"):
+        item["active_run_id"] = s(cast(str, thread["active_run_id"]))
+    if temporary:
+        item["temporary"] = {"BOOL": True}
+    return item
+
+
+def thread_from_item(item: Mapping[str, Any]) -> Thread:
+    """The thread record an item holds."""
+    thread: Thread = {
+        "thread_id": cast(str, get_s(item, "thread_id")),
+        "created_at": cast(str, get_s(item, "created_at")),
+        "updated_at": cast(str, get_s(item, "updated_at")),
+        "metadata": get_j(item, "metadata_json", {}),
+        "status": cast(ThreadStatus, get_s(item, "status", "idle")),
+        "values": get_j(item, "values_json", None),
+        "interrupts": get_j(item, "interrupts_json", {}),
+        "owner": cast(str, get_s(item, "owner")),
+        "active_run_id": get_s(item, "active_run_id"),
+    }
+    return thread
+
+
+def thread_queue(item: Mapping[str, Any]) -> list[str]:
+    """Run ids waiting on the thread, oldest first."""
+    return get_list(item, "queue")
+
+
+def is_temporary(item: Mapping[str, Any]) -> bool:
+    """Whether the thread exists only for one stateless run."""
+    return bool(item.get("temporary", {}).get("BOOL", False))
+
+
+def run_item(run: Run) -> Item:
+    """The item for a new run."""
+    item: Item = {
+        **schema.run_key(run["thread_id"], run["run_id"]),
+        "run_id": s(run["run_id"]),
+        "thread_id": s(run["thread_id"]),
+        "assistant_id": s(run["assistant_id"]),
+        "owner": s(run["owner"]),
+        "created_at": s(run["created_at"]),
+        "updated_at": s(run["updated_at"]),
+        "status": s(run["status"]),
+        "multitask_strategy": s(run["multitask_strategy"]),
+        "metadata_json": j(run["metadata"]),
+        "kwargs_json": j(run["kwargs"]),
+    }
+    if run.get("temporary"):
+        item["temporary"] = {"BOOL": True}
+    return item
+
+
+def run_from_item(item: Mapping[str, Any]) -> Run:
+    """The run record an item holds."""
+    run: Run = {
+        "run_id": cast(str, get_s(item, "run_id")),
+        "thread_id": cast(str, get_s(item, "thread_id")),
+        "assistant_id": cast(str, get_s(item, "assistant_id")),
+        "created_at": cast(str, get_s(item, "created_at")),
+        "updated_at": cast(str, get_s(item, "updated_at")),
+        "status": cast(RunStatus, get_s(item, "status")),
+        "metadata": get_j(item, "metadata_json", {}),
+        "multitask_strategy": cast(Any, get_s(item, "multitask_strategy", "enqueue")),
+        "kwargs": get_j(item, "kwargs_json", {}),
+        "owner": cast(str, get_s(item, "owner")),
+        "cancel": cast(Any, get_s(item, "cancel")),
+        "usage": get_j(item, "usage_json", None),
+        "temporary": bool(item.get("temporary", {}).get("BOOL", False)),
+    }
+    return run
+
+
+def is_thread_item(item: Mapping[str, Any]) -> bool:
+    """Whether a partition item is the thread (not one of its runs)."""
+    return get_s(item, "SK") == schema.THREAD_SK

@@ -1,0 +1,98 @@
+"""App-table records as the routes see them: TypedDicts shaped like LangGraph Server's JSON.
+
+``Thread`` and ``Run`` carry LangGraph Server's fields (so routes return them almost as-is)
+plus our own (``owner``, ``cancel``, ``usage``, ``active_run_id``) that :func:`public_thread`
+and :func:`public_run` strip before a record leaves the server.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final, Literal, NotRequired, TypedDict
+
+
+RunStatus = Literal["pending", "running", "success", "error", "timeout", "interrupted"]
+"""A run's lifecycle; ``pending``/``running`` are active, the rest final."""
+
+ThreadStatus = Literal["idle", "busy", "interrupted", "error"]
+"""``busy`` while a run is active; ``interrupted`` when the graph stopped at an interrupt."""
+
+MultitaskStrategy = Literal["reject", "interrupt", "rollback", "enqueue"]
+"""What a new run gets on a busy thread (``enqueue`` is the server default)."""
+
+OnDisconnect = Literal["cancel", "continue"]
+CancelAction = Literal["interrupt", "rollback"]
+
+FINAL_RUN_STATUSES: Final[frozenset[str]] = frozenset({"success", "error", "timeout", "interrupted"})
+ACTIVE_RUN_STATUSES: Final[frozenset[str]] = frozenset({"pending", "running"})
+
+
+class RunKwargs(TypedDict, total=False):
+    """The run request body as the SDK sends it (validated by the HTTP layer)."""
+
+    input: Any
+    command: dict[str, Any] | None
+    stream_mode: list[str]
+    stream_subgraphs: bool
+    config: dict[str, Any] | None
+    context: dict[str, Any] | None
+    interrupt_before: list[str] | Literal["*"] | None
+    interrupt_after: list[str] | Literal["*"] | None
+    checkpoint_id: str | None
+    on_disconnect: OnDisconnect
+    stream_resumable: bool
+    feedback_keys: list[str] | None
+    webhook: str | None
+
+
+class Usage(TypedDict):
+    """Token counts summed over a run's model messages (from ``usage_metadata``)."""
+
+    input_tokens: int
+    output_tokens: int
+    total_tokens: int
+
+
+class Thread(TypedDict):
+    """A thread as LangGraph Server returns it, plus ``owner`` and ``active_run_id``."""
+
+    thread_id: str
+    created_at: str
+    updated_at: str
+    metadata: dict[str, Any]
+    status: ThreadStatus
+    values: NotRequired[Any]
+    interrupts: NotRequired[dict[str, Any]]
+    owner: str
+    active_run_id: NotRequired[str | None]
+
+
+class Run(TypedDict):
+    """A run as LangGraph Server returns it, plus ``owner``, ``cancel`` and ``usage``."""
+
+    run_id: str
+    thread_id: str
+    assistant_id: str
+    created_at: str
+    updated_at: str
+    status: RunStatus
+    metadata: dict[str, Any]
+    multitask_strategy: MultitaskStrategy
+    kwargs: RunKwargs
+    owner: str
+    cancel: NotRequired[CancelAction | None]
+    usage: NotRequired[Usage | None]
+    temporary: NotRequired[bool]
+
+
+_PRIVATE_THREAD_FIELDS: Final = frozenset({"owner", "active_run_id"})
+_PRIVATE_RUN_FIELDS: Final = frozenset({"owner", "cancel", "usage", "temporary"})
+
+
+def public_thread(thread: Thread) -> dict[str, Any]:
+    """The thread as a client sees it: our private fields removed."""
+    return {k: v for k, v in thread.items() if k not in _PRIVATE_THREAD_FIELDS}
+
+
+def public_run(run: Run) -> dict[str, Any]:
+    """The run as a client sees it: our private fields removed."""
+    return {k: v for k, v in run.items() if k not in _PRIVATE_RUN_FIELDS}

@@ -1,0 +1,90 @@
+"""The running local stack for end-to-end tests, and SDK clients with test identities.
+
+Each test gets its own stack on a free port over fresh tables (the session moto server from
+``tests/conftest.py``). Identities come from ``Authorization: Bearer <user>`` through
+:class:`HeaderAuth`, injected via ``create_app``'s ``authenticator``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import time
+from typing import Any, Awaitable, Callable, Iterator, Mapping
+
+import pytest
+from langgraph_sdk import get_client, get_sync_client
+from langgraph_sdk.client import LangGraphClient, SyncLangGraphClient
+
+from lambdagraph.errors import Unauthorized
+from lambdagraph.local.server import LocalStack, running_stack
+from lambdagraph.settings import Settings
+from tests.conftest import Tables
+
+DEADLINE = 30.0
+
+
+class HeaderAuth:
+    """Test authenticator: the user id is the bearer token itself."""
+
+    async def authenticate(self, headers: Mapping[str, str]) -> str:
+        scheme, _, token = headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            raise Unauthorized("Missing bearer token")
+        return token
+
+
+def auth(user: str) -> dict[str, str]:
+    """Headers that make a request come from ``user``."""
+    return {"Authorization": f"Bearer {user}"}
+
+
+def stack_settings(tables: Tables, **overrides: Any) -> Settings:
+    """Settings on the test's tables: a fast scripted model and a quick cancel poll."""
+    base = Settings(
+        app_table=tables.app,
+        checkpoint_table=tables.checkpoints,
+        checkpoint_bucket=tables.bucket,
+        scripted_delay_ms=1,
+        cancel_poll_interval=0.05,
+        heartbeat_seconds=10.0,
+    )
+    return dataclasses.replace(base, **overrides)
+
+
+@pytest.fixture
+def settings(tables: Tables) -> Settings:
+    return stack_settings(tables)
+
+
+@pytest.fixture
+def stack(settings: Settings) -> Iterator[LocalStack]:
+    """The local stack, serving on a free port until the test ends."""
+    with running_stack(settings=settings, authenticator=HeaderAuth()) as running:
+        yield running
+
+
+@pytest.fixture
+def client(stack: LocalStack) -> LangGraphClient:
+    """An async SDK client acting as ``alice``."""
+    return get_client(url=stack.url, headers=auth("alice"))
+
+
+@pytest.fixture
+def sync_client(stack: LocalStack) -> SyncLangGraphClient:
+    """A sync SDK client acting as ``alice``."""
+    return get_sync_client(url=stack.url, headers=auth("alice"))
+
+
+def user_message(text: str) -> dict[str, Any]:
+    """Run input with one user message."""
+    return {"messages": [{"role": "user", "content": text}]}
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], what: str) -> None:
+    """Wait until ``check()`` holds, polling, or fail after a deadline."""
+    deadline = time.monotonic() + DEADLINE
+    while not await check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.05)

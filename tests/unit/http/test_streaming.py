@@ -1,0 +1,115 @@
+"""SSE and wait bodies: frames in order, heartbeats while quiet, on_gone only for early exits."""
+
+from __future__ import annotations
+
+import asyncio
+
+import orjson
+import pytest
+
+from lambdagraph.engine.sinks import QueueSink
+from lambdagraph.http.streaming import RunResult, sse_body, wait_body
+from lambdagraph.protocol.events import Event
+
+pytestmark = pytest.mark.timeout(10)
+
+
+async def _collect(body: object) -> list[bytes]:
+    return [chunk async for chunk in body]  # type: ignore[attr-defined]
+
+
+async def test_sse_body_writes_every_event_then_ends_without_calling_on_gone() -> None:
+    sink = QueueSink()
+    gone: list[bool] = []
+    await sink.send([Event("metadata", {"run_id": "r"}), Event("values", {"x": 1})])
+    await sink.close()
+
+    chunks = await _collect(sse_body(sink, heartbeat=5, on_gone=lambda: gone.append(True)))
+
+    assert b"".join(chunks) == (
+        b'event: metadata\ndata: {"run_id":"r"}\n\nevent: values\ndata: {"x":1}\n\n'
+    )
+    assert gone == []
+    assert sink.detached
+
+
+async def test_sse_body_sends_heartbeat_comments_while_the_run_is_quiet() -> None:
+    sink = QueueSink()
+    body = sse_body(sink, heartbeat=0.01)
+
+    first = await anext(body)
+    await sink.send([Event("values", {})])
+    await sink.close()
+    rest = await _collect(body)
+
+    assert first == b": heartbeat\n\n"
+    assert rest[-1] == b"event: values\ndata: {}\n\n"
+
+
+async def test_sse_body_closed_early_detaches_and_reports_the_client_gone() -> None:
+    sink = QueueSink()
+    gone: list[bool] = []
+    await sink.send([Event("metadata", {"run_id": "r"})])
+    body = sse_body(sink, heartbeat=5, on_gone=lambda: gone.append(True))
+
+    await anext(body)
+    await body.aclose()  # what Starlette does when the client disconnects
+
+    assert gone == [True]
+    await sink.send([Event("values", {})])
+    assert sink.queue.empty()  # a detached sink drops further events
+
+
+async def test_sse_body_cancelled_while_waiting_still_runs_its_cleanup() -> None:
+    sink = QueueSink()
+    gone = asyncio.Event()
+    body = sse_body(sink, heartbeat=5, on_gone=gone.set)
+
+    task = asyncio.ensure_future(anext(body))
+    await asyncio.sleep(0)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+
+    assert gone.is_set()
+    assert sink.detached
+
+
+async def test_wait_body_returns_last_values_after_newline_keepalives() -> None:
+    sink = QueueSink()
+    body = wait_body(sink, heartbeat=0.01, fallback=_no_fallback)
+
+    assert await anext(body) == b"\n"
+    await sink.send([Event("values", {"n": 1}), Event("values", {"n": 2})])
+    await sink.close()
+    rest = await _collect(body)
+
+    assert orjson.loads(b"".join(rest)) == {"n": 2}
+
+
+async def test_wait_body_uses_the_fallback_when_the_run_sent_no_values() -> None:
+    sink = QueueSink()
+    await sink.close()
+
+    async def fallback() -> object:
+        return {"from": "state"}
+
+    chunks = await _collect(wait_body(sink, heartbeat=5, fallback=fallback))
+
+    assert orjson.loads(b"".join(chunks)) == {"from": "state"}
+
+
+def test_run_result_prefers_interrupts_and_reports_errors() -> None:
+    interrupted = RunResult()
+    interrupted.absorb(Event("values", {"messages": []}))
+    interrupted.absorb(Event("updates", {"__interrupt__": [{"value": 1, "id": "a"}]}))
+    failed = RunResult()
+    failed.absorb(Event("values", {"messages": []}))
+    failed.absorb(Event("error", {"error": "ValueError", "message": "bad"}))
+
+    assert interrupted.body() == {"__interrupt__": [{"value": 1, "id": "a"}]}
+    assert failed.body() == {"__error__": {"error": "ValueError", "message": "bad"}}
+
+
+async def _no_fallback() -> object:
+    raise AssertionError("fallback not expected")
