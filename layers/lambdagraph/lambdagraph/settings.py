@@ -25,6 +25,15 @@ Variables:
     LAMBDAGRAPH_SCRIPTED_DELAY_MS: pause between the scripted model's chunks; 0 streams as
         fast as possible (``20``).
     LAMBDAGRAPH_GRAPHS: extra graphs, ``name=module.path:attr,other=pkg.mod:graph`` (empty).
+    LAMBDAGRAPH_EVENT_LOG_TTL_SECONDS: how long logged run events stay joinable (``86400``).
+    LAMBDAGRAPH_EVENT_LOG_FLUSH_MS: how long events wait in the buffer before one batched
+        write to the event log (``50``).
+    LAMBDAGRAPH_WORKER_FUNCTION: name of the deployed worker function background runs and
+        continuations are invoked on (empty: the local stack's in-process invoker).
+    LAMBDAGRAPH_DEADLINE_MARGIN_MS: a worker stops at the next checkpoint once less than this
+        is left before its Lambda timeout, and continues in a new invocation (``60000``).
+    LAMBDAGRAPH_RUN_LEASE_SECONDS: a worker renews its lease on a run every third of this; a
+        run whose lease is older is treated as crashed (``30``).
 """
 
 from __future__ import annotations
@@ -54,6 +63,12 @@ class Settings:
     bedrock_model_id: str = "us.anthropic.claude-haiku-4-5-20251001-v1:0"
     scripted_delay_ms: int = 20
     graphs: str = ""
+    # Durable runs (event log, worker, continuations).
+    event_log_ttl_seconds: int = 86_400
+    event_log_flush_ms: int = 50
+    worker_function: str = ""
+    deadline_margin_ms: int = 60_000
+    run_lease_seconds: float = 30.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

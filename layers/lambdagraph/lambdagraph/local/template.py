@@ -65,3 +65,18 @@ def resources(kind: str, path: Path | None = None) -> dict[str, dict[str, Any]]:
 def table_definitions(path: Path | None = None) -> dict[str, dict[str, Any]]:
     """Properties of every ``AWS::DynamoDB::Table``, by logical id."""
     return {name: res["Properties"] for name, res in resources("AWS::DynamoDB::Table", path).items()}
+
+
+_SAM_DEFAULT_TIMEOUT = 3
+
+
+def function_timeout(logical_id: str, path: Path | None = None) -> int:
+    """Seconds a function may run: its ``Timeout``, else ``Globals.Function.Timeout``, else 3."""
+    document = load_template(path)
+    function = document.get("Resources", {}).get(logical_id)
+    if function is None or function.get("Type") != "AWS::Serverless::Function":
+        raise ConfigurationError(f"{logical_id} is not an AWS::Serverless::Function in the template")
+    timeout = function.get("Properties", {}).get("Timeout")
+    if timeout is None:
+        timeout = document.get("Globals", {}).get("Function", {}).get("Timeout")
+    return int(timeout) if timeout is not None else _SAM_DEFAULT_TIMEOUT

@@ -10,7 +10,9 @@ thread          ``THREAD#<thread_id>``   ``THREAD``              ``OWNER#<owner>
                                                                  ``THREAD#<created_at>#<id>``
 run             ``THREAD#<thread_id>``   ``RUN#<run_id>``        –
 connection      ``CONN#<connection_id>`` ``CONN``                (later: the WebSocket API)
-event batch     ``RUN#<run_id>``         ``EVENTS#<first_id>``   (later: the event log)
+event batch     ``RUN#<run_id>``         ``EVENTS#<last_id>#<p>`` (the event log)
+log end         ``RUN#<run_id>``         ``EVENTS#~END``         (the event log)
+worker lease    ``RUN#<run_id>``         ``WORKER``              (durable runs)
 ==============  =======================  ======================  ============================
 
 Runs live in their thread's partition, so one query reads a thread and its runs. Run ids are
@@ -84,13 +86,8 @@ def connection_pk(connection_id: str) -> str:
 
 
 def events_pk(run_id: str) -> str:
-    """Partition of a run's event-log batches (used by the event log)."""
+    """Partition of a run's event-log batches and worker lease (see the durable block below)."""
     return f"RUN#{run_id}"
-
-
-def events_sk(first_event_id: int) -> str:
-    """Sort key of an event batch; zero-padded so batches sort by their first event id."""
-    return f"{EVENTS_SK_PREFIX}{first_event_id:012d}"
 
 
 # --- conditions -------------------------------------------------------------------------
@@ -151,3 +148,56 @@ def expression_attributes(
     if used:
         out["ExpressionAttributeValues"] = used
     return out
+
+
+# --- durable runs: event log and worker lease (maintained with the `durable` branch) -------
+#
+# An event batch is keyed by the id of its *last* event (then a part number, for batches
+# split at the 400 KB item limit), so the batches holding events after id X are exactly those
+# from ``EVENTS#<X+1>`` on: one Query, no scan back to a batch's start. The end marker sorts
+# after every batch (``~`` sorts after digits), so the same Query tells a follower the run
+# is over; the batch-only range stops just before it.
+
+EVENT_ID_WIDTH: Final = 10
+"""Digits in an event id: zero-padded, so ids sort the same as strings and as numbers."""
+
+EVENTS_BATCHES_END: Final = f"{EVENTS_SK_PREFIX}~"
+"""Upper bound of the batch sort keys (exclusive of the end marker)."""
+
+EVENTS_END_SK: Final = f"{EVENTS_SK_PREFIX}~END"
+"""Sort key of the marker written once a run's log is complete (holds ``end_seq``)."""
+
+WORKER_SK: Final = "WORKER"
+
+
+def run_events_pk(run_id: str) -> str:
+    """Partition of a run's event batches and worker lease (apart from its write-hot thread)."""
+    return events_pk(run_id)
+
+
+def event_batch_sk(last_seq: int, part: int) -> str:
+    """Sort key of an event batch item: the id of its last event, then its part number."""
+    return f"{EVENTS_SK_PREFIX}{last_seq:0{EVENT_ID_WIDTH}d}#{part:03d}"
+
+
+def event_batch_sk_after(after: int) -> str:
+    """Lower bound (inclusive) of the sort keys of batches holding events after ``after``."""
+    return f"{EVENTS_SK_PREFIX}{after + 1:0{EVENT_ID_WIDTH}d}"
+
+
+def worker_key(run_id: str) -> dict[str, dict[str, str]]:
+    """Primary key of a run's worker lease item (attempt number, holder, lease expiry)."""
+    return {"PK": {"S": events_pk(run_id)}, "SK": {"S": WORKER_SK}}
+
+
+RESERVE_LEASE: Final = "attribute_not_exists(PK)"
+"""A run's lease item (attempt 0) is written once, when the run is handed to a worker."""
+
+CLAIM_ATTEMPT: Final = "attempt = :previous"
+"""Attempt n is claimed once, only from attempt n - 1: duplicates and retries find it taken."""
+
+LEASE_HELD: Final = "attempt = :attempt"
+"""The caller's attempt still holds the run."""
+
+LEASE_STALE: Final = "attempt = :attempt AND lease_until < :now"
+"""The attempt holding the run stopped renewing its lease: its worker is gone."""

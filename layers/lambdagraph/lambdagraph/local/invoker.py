@@ -1,0 +1,116 @@
+"""Run "asynchronously invoked" Lambda functions in the background, with a Lambda-like context.
+
+Each invocation gets its own thread and event loop (like its own Lambda instance), a fresh
+``aws_request_id`` and a deadline from the function's ``Timeout`` in ``template.yaml``.
+Lambda would kill an invocation at its deadline; a thread cannot be killed, so an overrun is
+logged instead (the executor stops itself before the deadline anyway).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from lambdagraph.engine.invoker import WorkerPayload
+from lambdagraph.local.template import function_timeout
+
+logger = logging.getLogger(__name__)
+
+Handler = Callable[[dict[str, Any], "LocalContext"], Any]
+
+
+@dataclass
+class LocalContext:
+    """The parts of the Lambda context object handlers use."""
+
+    function_name: str
+    timeout_seconds: float
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    memory_limit_in_mb: int = 1024
+    function_version: str = "$LATEST"
+    invoked_function_arn: str = ""
+    log_group_name: str = ""
+    log_stream_name: str = ""
+    started: float = field(default_factory=time.monotonic)
+
+    def get_remaining_time_in_millis(self) -> int:
+        """Milliseconds left before the function's timeout, as Lambda reports it."""
+        left = self.started + self.timeout_seconds - time.monotonic()
+        return max(0, int(left * 1000))
+
+
+class LocalInvoker:
+    """Runs a handler in a background thread per invocation, like ``InvocationType=Event``.
+
+    Args:
+        handler: the function's handler, ``handler(event, context)``.
+        function_name: the function's logical id in ``template.yaml``.
+        timeout_seconds: overrides the template's ``Timeout`` (tests use a few seconds).
+    """
+
+    def __init__(
+        self,
+        handler: Handler,
+        *,
+        function_name: str = "WorkerFunction",
+        timeout_seconds: float | None = None,
+    ) -> None:
+        self.handler = handler
+        self.function_name = function_name
+        self.timeout_seconds = (
+            timeout_seconds if timeout_seconds is not None else function_timeout(function_name)
+        )
+        self.invocations: list[LocalContext] = []
+        self._threads: list[threading.Thread] = []
+        self._lock = threading.Lock()
+
+    async def invoke(self, payload: WorkerPayload) -> None:
+        context = LocalContext(self.function_name, self.timeout_seconds)
+        thread = threading.Thread(
+            target=self._run,
+            args=(dict(payload), context),
+            name=f"{self.function_name}-{context.aws_request_id[:8]}",
+            daemon=True,
+        )
+        with self._lock:
+            self.invocations.append(context)
+            self._threads.append(thread)
+        thread.start()
+
+    async def wait_idle(self, timeout: float) -> None:
+        """Wait until every invocation so far (and any they started) has returned.
+
+        Raises:
+            TimeoutError: some invocation is still running after ``timeout`` seconds.
+        """
+        deadline = time.monotonic() + timeout
+        while True:
+            with self._lock:
+                alive = [t for t in self._threads if t.is_alive()]
+            if not alive:
+                return
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError(f"{len(alive)} invocation(s) of {self.function_name} still running")
+            await asyncio.to_thread(alive[0].join, min(left, 0.5))
+
+    def _run(self, event: dict[str, Any], context: LocalContext) -> None:
+        try:
+            self.handler(event, context)
+        except Exception:
+            # Lambda would record a failed async invocation (and retry it); log it the same way.
+            logger.exception(
+                "async invocation failed",
+                extra={"function": self.function_name, "request_id": context.aws_request_id},
+            )
+        if context.get_remaining_time_in_millis() == 0:
+            logger.warning(
+                "invocation ran past its %ss timeout; Lambda would have killed it",
+                self.timeout_seconds,
+                extra={"function": self.function_name, "request_id": context.aws_request_id},
+            )
