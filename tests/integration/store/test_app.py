@@ -84,7 +84,9 @@ async def test_run_starts_running_on_idle_thread_and_marks_thread_busy(store: Ap
     assert run["status"] == "running"
     thread = await store.get_thread("alice", tid)
     assert thread["status"] == "busy" and thread["active_run_id"] == run["run_id"]
-    await store.finish_run(run, "success", usage={"input_tokens": 1, "output_tokens": 2, "total_tokens": 3}, values={"n": 1})
+    await store.finish_run(
+        run, "success", usage={"input_tokens": 1, "output_tokens": 2, "total_tokens": 3}, summary=({"n": 1}, {})
+    )
     thread = await store.get_thread("alice", tid)
     assert thread["status"] == "idle" and thread["values"] == {"n": 1}
     done = await store.get_run("alice", tid, run["run_id"])

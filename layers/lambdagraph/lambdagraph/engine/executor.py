@@ -1,16 +1,43 @@
-"""The run executor: the one place that drives a compiled graph and emits protocol events."""
+"""The run executor: the one place that drives a compiled graph and emits protocol events.
+
+Per run: send ``metadata``, wait its turn if the run is ``pending``, stream the graph with the
+requested modes (``engine.chunks`` shapes the events), watch the run's cancel flag, then record
+the final status, token usage and the thread's state, and close the sinks.
+
+DynamoDB round trips before the first token, on an existing thread: the ``create_run``
+transaction (done by the caller; the run is already ``running``), then only what the
+checkpointer does when the graph starts (read the latest checkpoint, save the input one).
+The executor itself reads nothing first: ownership was checked in ``create_run``'s condition,
+and the first cancel poll happens one poll interval after the start.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Protocol, Sequence
+import asyncio
+import logging
+import uuid
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, AsyncIterator, Protocol, Sequence, cast
 
+from langgraph.types import Command, Send
+
+from lambdagraph.engine.chunks import ChunkMapper
+from lambdagraph.engine.failures import error_event, is_expected
 from lambdagraph.engine.sinks import Sink
+from lambdagraph.engine.usage import UsageTracker
+from lambdagraph.errors import LambdagraphError, RunNotFound
+from lambdagraph.protocol.events import Event
 from lambdagraph.store.app import AppStore
-from lambdagraph.store.records import Run, RunStatus
+from lambdagraph.store.records import CancelAction, Run, RunKwargs, RunStatus, ThreadStatus
 
 if TYPE_CHECKING:
+    from langchain_core.runnables import RunnableConfig
     from langgraph.checkpoint.base import BaseCheckpointSaver
     from langgraph.pregel import Pregel
+
+logger = logging.getLogger(__name__)
+
+_HIDDEN_TAG = "langsmith:hidden"
 
 
 class GraphRegistry(Protocol):
@@ -25,14 +52,58 @@ class GraphRegistry(Protocol):
         ...
 
 
+@dataclass
+class _RunState:
+    cancel: CancelAction | None = None
+
+
+class _Emitter:
+    """Hands events to every sink in order; numbers them when the run is resumable."""
+
+    def __init__(self, sinks: Sequence[Sink], *, numbered: bool, log: logging.LoggerAdapter[Any]):
+        self.sinks = list(sinks)
+        self.numbered = numbered
+        self.next_id = 0
+        self.log = log
+        self.sent_first_token = False
+
+    async def send(self, events: Sequence[Event]) -> None:
+        if not events:
+            return
+        if self.numbered:
+            events = [self._number(e) for e in events]
+        for sink in list(self.sinks):
+            try:
+                await sink.send(events)
+            except Exception:  # a gone consumer must not stop the run for the others
+                self.log.warning("Dropping a sink that failed to take events", exc_info=True)
+                self.sinks.remove(sink)
+
+    async def close(self) -> None:
+        for sink in self.sinks:
+            try:
+                await sink.close()
+            except Exception:
+                self.log.warning("A sink failed to close", exc_info=True)
+
+    def _number(self, event: Event) -> Event:
+        self.next_id += 1
+        return Event(event.event, event.data, str(self.next_id))
+
+
 class RunExecutor:
     """Runs a recorded run: streams the graph and hands protocol events to sinks.
 
     Args:
         store: the app store holding the run and its thread.
         graphs: where graphs are looked up by ``assistant_id``.
-        checkpointer: the saver for graph state.
-        cancel_poll_interval: seconds between reads of the run's cancel flag.
+        checkpointer: the saver for graph state (not used by stateless runs).
+        cancel_poll_interval: seconds between consistent reads of the run's cancel flag.
+
+    Example:
+        >>> executor = RunExecutor(store, registry, saver)
+        >>> run = await store.create_run(user, thread_id=tid, assistant_id="agent", kwargs=body)
+        >>> status = await executor.execute(run, [sink])
     """
 
     def __init__(
@@ -43,8 +114,218 @@ class RunExecutor:
         *,
         cancel_poll_interval: float = 0.25,
     ) -> None:
-        raise NotImplementedError
+        self.store = store
+        self.graphs = graphs
+        self.checkpointer = checkpointer
+        self.cancel_poll_interval = cancel_poll_interval
 
     async def execute(self, run: Run, sinks: Sequence[Sink]) -> RunStatus:
-        """Execute ``run``, sending its events to every sink; returns the final status."""
-        raise NotImplementedError
+        """Execute ``run``, sending its events to every sink; returns the final status.
+
+        Never raises for graph errors (they become an ``error`` event and status ``error``).
+        If the task running this is cancelled, the run is recorded ``interrupted`` and the
+        cancellation propagates.
+        """
+        log = logging.LoggerAdapter(
+            logger, {"run_id": run["run_id"], "thread_id": run["thread_id"]}
+        )
+        kwargs = run["kwargs"]
+        emitter = _Emitter(sinks, numbered=bool(kwargs.get("stream_resumable")), log=log)
+        try:
+            await emitter.send([Event("metadata", {"run_id": run["run_id"], "attempt": 1})])
+            if run["status"] == "pending":
+                status = await self._wait_turn(run)
+                if status != "running":
+                    log.info("Run ended while waiting for its turn: %s", status)
+                    return status
+            return await self._run(run, emitter, log)
+        finally:
+            await emitter.close()
+
+    async def _wait_turn(self, run: Run) -> RunStatus:
+        """Poll until the active run hands the thread over (or this one is cancelled)."""
+        while True:
+            await asyncio.sleep(self.cancel_poll_interval)
+            try:
+                fresh = await self.store.read_run(run)
+            except RunNotFound:
+                return "interrupted"
+            if fresh["status"] != "pending":
+                return fresh["status"]
+
+    async def _run(self, run: Run, emitter: _Emitter, log: logging.LoggerAdapter[Any]) -> RunStatus:
+        kwargs = run["kwargs"]
+        mapper = ChunkMapper(
+            kwargs.get("stream_mode") or ["values"], subgraphs=bool(kwargs.get("stream_subgraphs"))
+        )
+        usage = UsageTracker()
+        state = _RunState()
+        status: RunStatus = "success"
+        log.info("Run started")
+        graph_task = asyncio.create_task(self._stream(run, mapper, usage, emitter))
+        watcher = asyncio.create_task(self._watch_cancel(run, graph_task, state, log))
+        try:
+            await graph_task
+        except asyncio.CancelledError:
+            current = asyncio.current_task()
+            if state.cancel is None or (current is not None and current.cancelling()):
+                graph_task.cancel()
+                await asyncio.shield(self._finish(run, "interrupted", mapper, usage, log))
+                raise
+            status = "interrupted"
+            log.info("Run cancelled (%s)", state.cancel)
+        except Exception as exc:
+            status = "error"
+            if is_expected(exc):
+                log.warning("Run failed: %s: %s", type(exc).__name__, exc)
+            else:
+                log.exception("Run failed")
+            await emitter.send([*usage.drain(), error_event(exc)])
+        finally:
+            watcher.cancel()
+        await emitter.send(usage.drain())
+        await self._finish(run, status, mapper, usage, log)
+        return status
+
+    async def _stream(
+        self, run: Run, mapper: ChunkMapper, usage: UsageTracker, emitter: _Emitter
+    ) -> None:
+        kwargs = run["kwargs"]
+        graph = self.graphs.get(run["assistant_id"])
+        if not run.get("temporary"):
+            graph = graph.copy(update={"checkpointer": self.checkpointer})
+        config = run_config(run, usage)
+        async for ns, mode, chunk in _chunks(graph, graph_input(kwargs), config, mapper, kwargs):
+            if mode == "events":
+                events = [*usage.drain(), Event("events", chunk)]
+            else:
+                events = [*usage.drain(), *mapper.map(ns, mode, chunk)]
+            await emitter.send(events)
+
+    async def _watch_cancel(
+        self,
+        run: Run,
+        graph_task: asyncio.Task[None],
+        state: _RunState,
+        log: logging.LoggerAdapter[Any],
+    ) -> None:
+        """Poll the run item; on the cancel flag (or the run gone), cancel the graph task."""
+        while not graph_task.done():
+            await asyncio.sleep(self.cancel_poll_interval)
+            try:
+                fresh = await self.store.read_run(run)
+            except RunNotFound:
+                state.cancel = "interrupt"
+            except LambdagraphError:
+                log.warning("Could not read the cancel flag; will retry", exc_info=True)
+                continue
+            else:
+                state.cancel = fresh.get("cancel")
+            if state.cancel is not None:
+                graph_task.cancel()
+                return
+
+    async def _finish(
+        self,
+        run: Run,
+        status: RunStatus,
+        mapper: ChunkMapper,
+        usage: UsageTracker,
+        log: logging.LoggerAdapter[Any],
+    ) -> None:
+        values, interrupts, has_next = mapper.thread_summary()
+        thread_status: ThreadStatus = "idle"
+        if status == "error":
+            thread_status = "error"
+        elif has_next and (interrupts or status == "success"):
+            thread_status = "interrupted"
+        try:
+            await self.store.finish_run(
+                run,
+                status,
+                usage=usage.total,
+                thread_status=thread_status,
+                summary=(values, interrupts) if mapper.last_checkpoint is not None else None,
+            )
+        except LambdagraphError:
+            log.exception("Could not record the run's final status %s", status)
+        log.info("Run ended: %s (thread %s)", status, thread_status)
+
+
+async def _chunks(
+    graph: Pregel[Any, Any, Any, Any],
+    graph_input: Any,
+    config: RunnableConfig,
+    mapper: ChunkMapper,
+    kwargs: RunKwargs,
+) -> AsyncIterator[tuple[tuple[str, ...], str, Any]]:
+    """``(namespace, mode, chunk)`` from ``astream`` (or ``astream_events`` for ``events``)."""
+    subgraphs = bool(kwargs.get("stream_subgraphs"))
+    options: dict[str, Any] = {
+        "stream_mode": mapper.graph_modes,
+        "subgraphs": subgraphs,
+        "interrupt_before": kwargs.get("interrupt_before"),
+        "interrupt_after": kwargs.get("interrupt_after"),
+    }
+    if kwargs.get("context") is not None:
+        options["context"] = kwargs["context"]
+    if "events" not in mapper.requested:
+        async for item in graph.astream(graph_input, config, **options):
+            yield _split(item, subgraphs)
+        return
+    root = str(config["run_id"])  # type: ignore[typeddict-item]
+    async for event in graph.astream_events(graph_input, config, version="v2", **options):
+        if _HIDDEN_TAG in (event.get("tags") or ()):
+            continue
+        if event["event"] == "on_chain_stream" and event["run_id"] == root:
+            yield _split(event["data"]["chunk"], subgraphs)
+        else:
+            yield (), "events", event
+
+
+def _split(item: Any, subgraphs: bool) -> tuple[tuple[str, ...], str, Any]:
+    if subgraphs:
+        ns, mode, chunk = item
+        return tuple(ns), mode, chunk
+    mode, chunk = item
+    return (), mode, chunk
+
+
+def run_config(run: Run, usage: UsageTracker) -> RunnableConfig:
+    """The graph config: the client's, with our thread/run ids and callbacks taking priority."""
+    kwargs = run["kwargs"]
+    config: dict[str, Any] = dict(kwargs.get("config") or {})
+    ids = {
+        "thread_id": run["thread_id"],
+        "run_id": run["run_id"],
+        "assistant_id": run["assistant_id"],
+        "graph_id": run["assistant_id"],
+    }
+    configurable = {**(config.get("configurable") or {}), **ids}
+    if kwargs.get("checkpoint_id"):
+        configurable["checkpoint_id"] = kwargs["checkpoint_id"]
+    config["configurable"] = configurable
+    config["metadata"] = {**(config.get("metadata") or {}), **run["metadata"], **ids, "run_attempt": 1}
+    config["callbacks"] = [usage]
+    config["run_id"] = uuid.UUID(run["run_id"])
+    return cast("RunnableConfig", config)
+
+
+def graph_input(kwargs: RunKwargs) -> Any:
+    """The graph input: a ``Command`` when the request resumes or redirects, else ``input``."""
+    command = kwargs.get("command")
+    if not command:
+        return kwargs.get("input")
+    goto = command.get("goto")
+    if goto is not None and not isinstance(goto, list):
+        goto = [goto]
+    update = command.get("update")
+    if isinstance(update, list) and all(
+        isinstance(t, (list, tuple)) and len(t) == 2 and isinstance(t[0], str) for t in update
+    ):
+        update = [tuple(t) for t in update]
+    return Command(
+        update=update,
+        goto=[g if isinstance(g, str) else Send(g["node"], g["input"]) for g in goto] if goto else (),
+        resume=command.get("resume"),
+    )

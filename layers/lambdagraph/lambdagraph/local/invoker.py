@@ -1,14 +1,17 @@
 """Run "asynchronously invoked" Lambda functions in the background, with a Lambda-like context.
 
-Each invocation gets its own thread and event loop (like its own Lambda instance), a fresh
-``aws_request_id`` and a deadline from the function's ``Timeout`` in ``template.yaml``.
-Lambda would kill an invocation at its deadline; a thread cannot be killed, so an overrun is
-logged instead (the executor stops itself before the deadline anyway).
+Each invocation gets a fresh ``aws_request_id`` and a deadline from the function's
+``Timeout`` in ``template.yaml``. A synchronous handler (a real ``functions/*/app.py``) runs
+in a thread of its own; an async handler runs as a task on the caller's event loop, so the
+local stack can share its clients and graphs with the worker. Lambda would kill an
+invocation at its deadline; neither can be killed, so an overrun is logged instead (the
+worker stops itself before the deadline anyway).
 """
 
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 import threading
 import time
@@ -22,6 +25,7 @@ from lambdagraph.local.template import function_timeout
 logger = logging.getLogger(__name__)
 
 Handler = Callable[[dict[str, Any], "LocalContext"], Any]
+"""``handler(event, context)``, plain or ``async``."""
 
 
 @dataclass
@@ -67,10 +71,20 @@ class LocalInvoker:
         )
         self.invocations: list[LocalContext] = []
         self._threads: list[threading.Thread] = []
+        self._tasks: set[asyncio.Task[None]] = set()
         self._lock = threading.Lock()
 
     async def invoke(self, payload: WorkerPayload) -> None:
         context = LocalContext(self.function_name, self.timeout_seconds)
+        if inspect.iscoroutinefunction(self.handler):
+            with self._lock:
+                self.invocations.append(context)
+            task = asyncio.get_running_loop().create_task(
+                self._run_async(dict(payload), context), name=f"{self.function_name}-invoke"
+            )
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+            return
         thread = threading.Thread(
             target=self._run,
             args=(dict(payload), context),
@@ -92,22 +106,47 @@ class LocalInvoker:
         while True:
             with self._lock:
                 alive = [t for t in self._threads if t.is_alive()]
-            if not alive:
+            tasks = list(self._tasks)
+            if not alive and not tasks:
                 return
             left = deadline - time.monotonic()
             if left <= 0:
-                raise TimeoutError(f"{len(alive)} invocation(s) of {self.function_name} still running")
-            await asyncio.to_thread(alive[0].join, min(left, 0.5))
+                running = len(alive) + len(tasks)
+                raise TimeoutError(f"{running} invocation(s) of {self.function_name} still running")
+            if tasks:
+                await asyncio.wait(tasks, timeout=left)
+            else:
+                await asyncio.to_thread(alive[0].join, min(left, 0.5))
+
+    async def aclose(self) -> None:
+        """Cancel invocations still running as tasks (local stack shutdown)."""
+        for task in list(self._tasks):
+            task.cancel()
+        if self._tasks:
+            await asyncio.wait(list(self._tasks), timeout=5)
 
     def _run(self, event: dict[str, Any], context: LocalContext) -> None:
         try:
             self.handler(event, context)
         except Exception:
             # Lambda would record a failed async invocation (and retry it); log it the same way.
-            logger.exception(
-                "async invocation failed",
-                extra={"function": self.function_name, "request_id": context.aws_request_id},
-            )
+            self._log_failure(context)
+        self._check_overrun(context)
+
+    async def _run_async(self, event: dict[str, Any], context: LocalContext) -> None:
+        try:
+            await self.handler(event, context)
+        except Exception:
+            self._log_failure(context)
+        self._check_overrun(context)
+
+    def _log_failure(self, context: LocalContext) -> None:
+        logger.exception(
+            "async invocation failed",
+            extra={"function": self.function_name, "request_id": context.aws_request_id},
+        )
+
+    def _check_overrun(self, context: LocalContext) -> None:
         if context.get_remaining_time_in_millis() == 0:
             logger.warning(
                 "invocation ran past its %ss timeout; Lambda would have killed it",

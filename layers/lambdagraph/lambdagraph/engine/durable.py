@@ -1,0 +1,244 @@
+"""Durable runs: executed under a lease, logged event by event, continued past a deadline.
+
+:class:`DurableRuns` wraps the executor for every run whose events must outlive the
+connection that watches it: background runs and WebSocket runs (executed by the worker),
+and ``stream_resumable`` runs (executed by the HTTP process that streams them).
+
+* **Exactly one executor per attempt.** The run's lease item is claimed attempt by attempt
+  with a conditional write, so a retried or duplicated invocation does nothing.
+* **Event log.** Events are numbered by a :class:`SequencedSink` and written in batches by an
+  :class:`EventLogSink`; ids continue across attempts; an end marker closes the log.
+* **Deadline.** Before the Lambda deadline (minus a margin) the graph is asked to drain: it
+  stops at the next superstep boundary with its checkpoint saved, the run stays ``running``
+  and a continuation (``kind: "continue"``) picks it up from that checkpoint.
+* **Crash recovery.** The holder renews its lease while it works. A ``running`` run whose
+  lease expired lost its worker: :meth:`DurableRuns.recover` records it as ``error`` (with an
+  ``error`` event in its log) and frees its thread; the thread keeps every checkpoint, so a
+  new run with no input resumes from the last completed step.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Sequence
+from typing import Any, Final, Protocol
+
+from langgraph.runtime import RunControl
+
+from lambdagraph.engine.invoker import ContinuePayload, Invoker, RunPayload, WorkerPayload
+from lambdagraph.engine.resumable import EventLogSink, SequencedSink
+from lambdagraph.engine.sinks import Sink
+from lambdagraph.errors import InvalidInput, NotFound
+from lambdagraph.protocol.events import Event
+from lambdagraph.store.app import AppStore
+from lambdagraph.store.events import EventLog, format_event_id
+from lambdagraph.store.leases import RunLeases
+from lambdagraph.store.records import FINAL_RUN_STATUSES, Run, RunStatus
+
+logger = logging.getLogger(__name__)
+
+WORKER_LOST: Final = {
+    "error": "WorkerLost",
+    "message": "The worker executing this run stopped unexpectedly. The thread keeps its last "
+    "checkpoint: start a new run without input to continue from it.",
+}
+
+# Kwargs that start a run rather than continue it: a continuation resumes from the thread's
+# latest checkpoint, so it must not feed the input again nor rewind to a checkpoint id.
+_STARTING_KWARGS: Final = ("input", "command", "checkpoint_id")
+
+
+class Executor(Protocol):
+    """What :class:`DurableRuns` needs of ``RunExecutor``."""
+
+    async def execute(
+        self, run: Run, sinks: Sequence[Sink], *, control: RunControl | None = None
+    ) -> RunStatus:
+        """Execute the run; ``"running"`` when it drained at a checkpoint (``control``)."""
+        ...
+
+
+class DurableRuns:
+    """Executes runs whose events are logged, under a lease, across invocations.
+
+    Args:
+        store: threads and runs.
+        executor: drives the graphs.
+        log: the event log.
+        leases: worker leases.
+        invoker: starts worker invocations (background runs, continuations).
+        flush_interval: seconds events wait before one batched log write.
+        deadline_margin: seconds before the Lambda deadline at which a worker drains.
+        handoff_seconds: how long a handed-over run (new, or continuing) may wait for its
+            worker before it counts as lost; covers async-invocation queueing and retries.
+    """
+
+    def __init__(
+        self,
+        store: AppStore,
+        executor: Executor,
+        log: EventLog,
+        leases: RunLeases,
+        invoker: Invoker,
+        *,
+        flush_interval: float = 0.05,
+        deadline_margin: float = 60.0,
+        handoff_seconds: float = 300.0,
+    ) -> None:
+        self.store = store
+        self.executor = executor
+        self.log = log
+        self.leases = leases
+        self.invoker = invoker
+        self.flush_interval = flush_interval
+        self.deadline_margin = deadline_margin
+        self.handoff_seconds = handoff_seconds
+
+    async def start_background(self, run: Run) -> None:
+        """Hand a recorded run to a worker invocation."""
+        await self.leases.reserve(run["run_id"], hold=self.handoff_seconds)
+        payload: RunPayload = {
+            "kind": "run",
+            "owner": run["owner"],
+            "thread_id": run["thread_id"],
+            "run_id": run["run_id"],
+        }
+        await self.invoker.invoke(payload)
+
+    async def execute_here(self, run: Run, sinks: Sequence[Sink]) -> RunStatus:
+        """Execute a ``stream_resumable`` run in this process, logging its events.
+
+        The live ``sinks`` receive the same numbered events as the log, so the ``id:`` lines
+        a client sees are the ids it can resume from.
+        """
+        await self.leases.reserve(run["run_id"], hold=self.handoff_seconds)
+        if not await self.leases.claim(run["run_id"], 1, holder="http"):
+            raise InvalidInput(f"Run {run['run_id']} is already executing")
+        return await self._execute(run, 1, sinks, deadline=None)
+
+    async def handle(self, payload: WorkerPayload, remaining_ms: Callable[[], int], holder: str) -> str:
+        """Worker entry: execute (or continue) the payload's run if this attempt is ours.
+
+        Args:
+            payload: a ``run`` or ``continue`` payload.
+            remaining_ms: the Lambda context's ``get_remaining_time_in_millis``.
+            holder: the invocation's request id, recorded on the lease.
+
+        Returns:
+            What happened: ``duplicate``, ``gone``, ``finished`` (already final), a final run
+            status, or ``continued`` (drained and handed to a continuation).
+        """
+        attempt = 1 if payload["kind"] == "run" else payload["attempt"]
+        run_id = payload["run_id"]
+        if not await self.leases.claim(run_id, attempt, holder):
+            logger.info("attempt %s of run %s is already taken", attempt, run_id)
+            return "duplicate"
+        try:
+            run = await self.store.get_run(payload["owner"], payload["thread_id"], run_id)
+        except NotFound:
+            return "gone"
+        if run["status"] in FINAL_RUN_STATUSES:
+            return "finished"
+        deadline = time.monotonic() + remaining_ms() / 1000 - self.deadline_margin
+        status = await self._execute(run, attempt, [], deadline=deadline)
+        return "continued" if status == "running" else status
+
+    async def recover(self, run: Run) -> Run:
+        """Record a ``running`` run whose worker died as ``error``; other runs come back as is."""
+        if run["status"] != "running":
+            return run
+        lease = await self.leases.get(run["run_id"])
+        if lease is None or lease["lease_until"] >= time.time():
+            return run
+        if not await self.leases.take_over_stale(run["run_id"], lease, holder="recovery"):
+            return await self.store.read_run(run)
+        logger.warning(
+            "run %s lost its worker (attempt %s); recording it as failed",
+            run["run_id"],
+            lease["attempt"],
+        )
+        seq = await self.log.last_seq(run["run_id"]) + 1
+        await self.log.append(run["run_id"], [Event("error", WORKER_LOST, format_event_id(seq))])
+        await self.log.mark_end(run["run_id"], seq)
+        await self.store.finish_run(run, "error", thread_status="error")
+        return await self.store.read_run(run)
+
+    async def _execute(
+        self, run: Run, attempt: int, live: Sequence[Sink], *, deadline: float | None
+    ) -> RunStatus:
+        run_id = run["run_id"]
+        start = 0 if attempt == 1 else await self.log.last_seq(run_id) + 1
+        log_sink = EventLogSink(self.log, run_id, flush_interval=self.flush_interval)
+        sink = SequencedSink([log_sink, *live], start=start, drop_metadata=attempt > 1)
+        control = RunControl()
+        guards = [asyncio.create_task(self._keep_lease(run_id, attempt, control))]
+        if deadline is not None:
+            guards.append(asyncio.create_task(_drain_at(deadline, control)))
+        try:
+            status = await self.executor.execute(_attempt_of(run, attempt), [sink], control=control)
+        finally:
+            for guard in guards:
+                guard.cancel()
+            for guard in guards:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await guard
+        if status in FINAL_RUN_STATUSES:
+            await self.log.mark_end(run_id, sink.next_seq - 1)
+            return status
+        if control.drain_reason == "lease lost":
+            logger.warning("run %s: attempt %s lost its lease; another took over", run_id, attempt)
+            return status
+        await self.leases.renew(run_id, attempt, hold=self.handoff_seconds)
+        payload: ContinuePayload = {
+            "kind": "continue",
+            "owner": run["owner"],
+            "thread_id": run["thread_id"],
+            "run_id": run_id,
+            "attempt": attempt + 1,
+        }
+        await self.invoker.invoke(payload)
+        logger.info("run %s drained before the deadline; attempt %s continues", run_id, attempt + 1)
+        return status
+
+    async def _keep_lease(self, run_id: str, attempt: int, control: RunControl) -> None:
+        while True:
+            await asyncio.sleep(self.leases.lease_seconds / 3)
+            if not await self.leases.renew(run_id, attempt):
+                control.request_drain("lease lost")
+                return
+
+
+async def _drain_at(deadline: float, control: RunControl) -> None:
+    await asyncio.sleep(max(0.0, deadline - time.monotonic()))
+    control.request_drain("deadline")
+
+
+def _attempt_of(run: Run, attempt: int) -> Run:
+    if attempt == 1:
+        return run
+    kwargs = {k: v for k, v in run["kwargs"].items() if k not in _STARTING_KWARGS}
+    continued: Run = {**run, "kwargs": kwargs}  # type: ignore[typeddict-item]
+    return continued
+
+
+def parse_payload(event: dict[str, Any]) -> WorkerPayload:
+    """Read a worker invocation's payload; ``InvalidInput`` for anything else."""
+    kind = event.get("kind")
+    fields = ("owner", "thread_id", "run_id")
+    if kind not in ("run", "continue") or not all(isinstance(event.get(f), str) for f in fields):
+        raise InvalidInput(f"Not a worker payload: kind={kind!r}")
+    if kind == "run":
+        return RunPayload(kind="run", owner=event["owner"], thread_id=event["thread_id"], run_id=event["run_id"])
+    attempt = event.get("attempt")
+    if not isinstance(attempt, int) or attempt < 2:
+        raise InvalidInput(f"A continuation needs an attempt >= 2, got {attempt!r}")
+    return ContinuePayload(
+        kind="continue",
+        owner=event["owner"],
+        thread_id=event["thread_id"],
+        run_id=event["run_id"],
+        attempt=attempt,
+    )

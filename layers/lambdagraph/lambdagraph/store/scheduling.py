@@ -1,0 +1,256 @@
+"""Who runs on a thread, and when: starting, queueing, cancelling and handing over runs.
+
+The thread item's ``active_run_id`` is the lock: a run starts only through a conditional
+write that sets it, so two runs never execute on one thread at once. Runs that must wait are
+``pending`` in the thread's ``queue`` (oldest first); the executor of the active run hands
+the thread to the head of the queue when it finishes (:meth:`RunScheduler.finish_run`).
+Every step is optimistic: when another writer changed the thread in between, re-read and
+retry (a few times, then ``Conflict``).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final, Mapping, cast
+
+from lambdagraph.errors import Conflict
+from lambdagraph.store import items, schema
+from lambdagraph.store.dynamo import j, n, s, string_list
+from lambdagraph.store.records import CancelAction, Run, RunStatus, Thread, ThreadStatus, Usage
+from lambdagraph.store.table import AppTable, ConditionFailed
+
+ATTEMPTS: Final = 8
+# Keep the thread's values summary well inside DynamoDB's 400 KB item limit; the full state
+# is always in the checkpoints.
+SUMMARY_LIMIT: Final = 200_000
+
+
+class RunScheduler(AppTable):
+    """The run-lifecycle writes of :class:`~lambdagraph.store.app.AppStore`."""
+
+    async def finish_run(
+        self,
+        run: Run,
+        status: RunStatus,
+        *,
+        usage: Usage | None = None,
+        thread_status: ThreadStatus = "idle",
+        summary: tuple[Any, Mapping[str, Any]] | None = None,
+    ) -> None:
+        """Record a run's final status and hand its thread to the next waiting run, if any.
+
+        Args:
+            run: the run that ended.
+            status: its final status.
+            usage: its token counts.
+            thread_status: the thread's status if no run is waiting.
+            summary: the thread's latest ``(values, interrupts)``; None keeps the stored ones.
+                Values too large to keep beside the thread are stored as null.
+
+        A temporary (stateless) run's thread and runs are deleted instead.
+        """
+        if run.get("temporary"):
+            _, runs = await self._read_partition(run["owner"], run["thread_id"], limit=None)
+            await self._delete_partition(run["thread_id"], runs)
+            return
+        run_update = {
+            "Update": {
+                "TableName": self.table_name,
+                "Key": schema.run_key(run["thread_id"], run["run_id"]),
+                "UpdateExpression": schema.FINISH_RUN,
+                **schema.expression_attributes(
+                    schema.FINISH_RUN,
+                    values={":status": s(status), ":now": s(items.now_iso()), ":usage": j(usage)},
+                ),
+            }
+        }
+        summary_set, summary_values = "", {}
+        if summary is not None:
+            values_attr = j(summary[0])
+            if len(values_attr["S"]) > SUMMARY_LIMIT:
+                values_attr = j(None)
+            summary_set = ", values_json = :values, interrupts_json = :interrupts"
+            summary_values = {":values": values_attr, ":interrupts": j(dict(summary[1]))}
+        for _ in range(ATTEMPTS):
+            item = await self._get(schema.thread_key(run["thread_id"]))
+            if item is None or items.get_s(item, "active_run_id") != run["run_id"]:
+                await self._transact([run_update])  # thread deleted meanwhile
+                return
+            queue = items.thread_queue(item)
+            now = s(items.now_iso())
+            if queue:
+                update = (
+                    f"SET active_run_id = :next, #status = :busy, updated_at = :now{summary_set}"
+                    " REMOVE #queue[0]"
+                )
+                condition = f"{schema.THREAD_ACTIVE_IS_ME} AND {schema.THREAD_QUEUE_HEAD_IS}"
+                values = {":next": s(queue[0]), ":busy": s("busy"), ":now": now, **summary_values}
+                start_next = {
+                    "Update": {
+                        "TableName": self.table_name,
+                        "Key": schema.run_key(run["thread_id"], queue[0]),
+                        "UpdateExpression": schema.START_QUEUED_RUN,
+                        "ConditionExpression": schema.RUN_IS_PENDING,
+                        **schema.expression_attributes(
+                            schema.START_QUEUED_RUN,
+                            schema.RUN_IS_PENDING,
+                            values={":running": s("running"), ":pending": s("pending"), ":now": now},
+                        ),
+                    }
+                }
+                extra = [start_next]
+            else:
+                update = (
+                    f"SET #status = :status, updated_at = :now{summary_set} REMOVE active_run_id"
+                )
+                condition = f"{schema.THREAD_ACTIVE_IS_ME} AND {schema.THREAD_QUEUE_EMPTY}"
+                values = {":status": s(thread_status), ":now": now, ":zero": n(0), **summary_values}
+                extra = []
+            values[":run_id"] = s(run["run_id"])
+            thread_update = {
+                "Update": {
+                    "TableName": self.table_name,
+                    "Key": schema.thread_key(run["thread_id"]),
+                    "UpdateExpression": update,
+                    "ConditionExpression": condition,
+                    **schema.expression_attributes(update, condition, values=values),
+                }
+            }
+            try:
+                await self._transact([run_update, thread_update, *extra])
+                return
+            except ConditionFailed as failed:
+                if queue and failed.reasons[2:] and failed.reasons[2].get("Code") != "None":
+                    await self._drop_queue_head(run["thread_id"], queue[0])
+        raise Conflict(f"Thread {run['thread_id']} changed too often; try again")
+
+    async def _try_start(self, run: Run) -> dict[str, Any] | None:
+        """Start ``run`` on an idle thread. None: started; else the thread's item ({} if none)."""
+        values = {
+            ":owner": s(run["owner"]),
+            ":zero": n(0),
+            ":run_id": s(run["run_id"]),
+            ":busy": s("busy"),
+            ":now": s(run["created_at"]),
+        }
+        try:
+            await self._transact(
+                [
+                    self._thread_update(run, schema.START_RUN, schema.THREAD_IDLE, values),
+                    self._put_run(run),
+                ]
+            )
+        except ConditionFailed as failed:
+            return cast(dict[str, Any], failed.reasons[0].get("Item") or {})
+        return None
+
+    async def _create_thread_with_run(self, run: Run, *, temporary: bool) -> bool:
+        """Create the run's thread, busy with it; False if the id was taken meanwhile."""
+        thread: Thread = {
+            "thread_id": run["thread_id"],
+            "created_at": run["created_at"],
+            "updated_at": run["created_at"],
+            "metadata": {},
+            "status": "busy",
+            "owner": run["owner"],
+            "active_run_id": run["run_id"],
+        }
+        put_thread = {
+            "Put": {
+                "TableName": self.table_name,
+                "Item": items.thread_item(thread, temporary=temporary),
+                "ConditionExpression": schema.THREAD_IS_NEW,
+            }
+        }
+        try:
+            await self._transact([put_thread, self._put_run(run)])
+        except ConditionFailed as exc:
+            if temporary:  # a fresh uuid4 collided: practically impossible
+                raise Conflict("Could not create a temporary thread; retry") from exc
+            return False
+        return True
+
+    async def _queue_behind(self, run: Run, old: Mapping[str, Any], active: str | None) -> bool:
+        """Record ``run`` pending behind the active run; False if the thread changed."""
+        run["status"] = "pending"
+        values: dict[str, Any] = {
+            ":owner": s(run["owner"]),
+            ":now": s(run["created_at"]),
+            ":run_ids": string_list([run["run_id"]]),
+            ":empty": string_list([]),
+        }
+        if active is None:  # idle but runs still queued (a hand-off in progress)
+            condition = "attribute_exists(PK) AND #owner = :owner AND attribute_not_exists(active_run_id)"
+        else:
+            condition = schema.THREAD_ACTIVE_IS
+            values[":active"] = s(active)
+        ops: list[dict[str, Any]] = []
+        if run["multitask_strategy"] in ("interrupt", "rollback"):
+            waiting = items.thread_queue(old)
+            condition += " AND " + (
+                "#queue = :old_queue" if waiting else schema.THREAD_QUEUE_EMPTY
+            )
+            values.update({":old_queue": string_list(waiting), ":zero": n(0)})
+            ops.append(self._thread_update(run, schema.REPLACE_QUEUE, condition, values))
+            cancel_values = {
+                ":action": s(run["multitask_strategy"]),
+                ":now": s(run["created_at"]),
+                ":interrupted": s("interrupted"),
+                ":pending": s("pending"),
+            }
+            if active is not None:
+                ops.append(self._run_update(run, active, schema.SET_CANCEL, None, cancel_values))
+            for waiting_id in waiting:
+                ops.append(
+                    self._run_update(
+                        run, waiting_id, schema.CANCEL_PENDING_RUN, None, cancel_values
+                    )
+                )
+        else:
+            ops.append(self._thread_update(run, schema.ENQUEUE_RUN, condition, values))
+        ops.append(self._put_run(run))
+        try:
+            await self._transact(ops)
+        except ConditionFailed:
+            run["status"] = "running"
+            return False
+        return True
+
+    async def _cancel_pending(self, run: Run, action: CancelAction) -> bool:
+        """End a pending run and take it out of its thread's queue; False if it changed."""
+        item = await self._get(schema.thread_key(run["thread_id"]))
+        queue = items.thread_queue(item or {})
+        now = s(items.now_iso())
+        values = {":interrupted": s("interrupted"), ":action": s(action), ":now": now}
+        ops = [
+            self._run_update(
+                run,
+                run["run_id"],
+                schema.CANCEL_PENDING_RUN,
+                schema.RUN_IS_PENDING,
+                {**values, ":pending": s("pending")},
+            )
+        ]
+        if run["run_id"] in queue:
+            index = queue.index(run["run_id"])
+            update = f"REMOVE #queue[{index}] SET updated_at = :now"
+            condition = f"#queue[{index}] = :next"
+            thread_values = {":now": now, ":next": s(run["run_id"])}
+            ops.append(self._thread_update(run, update, condition, thread_values))
+        try:
+            await self._transact(ops)
+        except ConditionFailed:
+            return False
+        return True
+
+    async def _drop_queue_head(self, thread_id: str, run_id: str) -> None:
+        """Remove a queued run that was cancelled while it waited."""
+        try:
+            await self._update(
+                schema.thread_key(thread_id),
+                "REMOVE #queue[0]",
+                schema.THREAD_QUEUE_HEAD_IS,
+                {":next": s(run_id)},
+            )
+        except ConditionFailed:
+            pass
+

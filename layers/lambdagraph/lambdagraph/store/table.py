@@ -1,0 +1,172 @@
+"""Low-level access to the app table: one place that issues DynamoDB requests.
+
+:class:`AppTable` builds transaction operations and runs each boto3 call in a worker thread
+(the event loop never blocks), translating botocore errors to :mod:`lambdagraph.errors`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Mapping, cast
+
+import boto3
+from botocore.exceptions import ClientError
+
+from lambdagraph.errors import ThreadNotFound, Unavailable
+from lambdagraph.store import items, schema
+from lambdagraph.store.dynamo import call, error_code, s, translate_errors
+from lambdagraph.store.records import Run, Thread
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+else:
+    DynamoDBClient = Any
+
+
+class ConditionFailed(Exception):
+    """A conditional write lost: an item was not in the state the caller expected.
+
+    ``reasons`` are DynamoDB's cancellation reasons, one per operation of a transaction
+    (``Item`` holds the old item where ``ALL_OLD`` was asked for).
+    """
+
+    def __init__(self, reasons: list[dict[str, Any]]) -> None:
+        super().__init__("condition failed")
+        self.reasons = reasons
+
+
+class AppTable:
+    """The app table and a DynamoDB client for it.
+
+    Args:
+        table_name: the app table.
+        client: a boto3 DynamoDB client; one is built when omitted.
+    """
+
+    def __init__(self, table_name: str, *, client: DynamoDBClient | None = None) -> None:
+        self.table_name = table_name
+        self.client = client if client is not None else boto3.client("dynamodb")
+
+    async def _read_partition(
+        self, owner: str, thread_id: str, *, limit: int | None
+    ) -> tuple[Thread, list[Run]]:
+        """The thread and its newest runs in one query (the thread item sorts last)."""
+        request: dict[str, Any] = {
+            "TableName": self.table_name,
+            "KeyConditionExpression": "PK = :pk",
+            "ExpressionAttributeValues": {":pk": s(schema.thread_pk(thread_id))},
+            "ScanIndexForward": False,
+            "ConsistentRead": True,
+        }
+        if limit is not None:
+            request["Limit"] = limit + 1
+        with translate_errors():
+            out = await call(self.client.query, **request)
+        found = out.get("Items", [])
+        if not found or not items.is_thread_item(found[0]) or items.get_s(found[0], "owner") != owner:
+            raise ThreadNotFound(thread_id)
+        thread = items.thread_from_item(found[0])
+        runs = [items.run_from_item(i) for i in found[1:]]
+        while limit is None and "LastEvaluatedKey" in out:
+            request["ExclusiveStartKey"] = out["LastEvaluatedKey"]
+            with translate_errors():
+                out = await call(self.client.query, **request)
+            runs.extend(items.run_from_item(i) for i in out.get("Items", []))
+        return thread, runs
+
+    async def _delete_partition(self, thread_id: str, runs: list[Run]) -> None:
+        """Delete a thread item and its runs."""
+        keys = [schema.run_key(thread_id, r["run_id"]) for r in runs]
+        keys.append(schema.thread_key(thread_id))
+        for start in range(0, len(keys), 25):  # BatchWriteItem takes at most 25 requests
+            batch = [{"DeleteRequest": {"Key": k}} for k in keys[start : start + 25]]
+            request: dict[str, Any] = {self.table_name: batch}
+            while request:
+                with translate_errors():
+                    out = await call(self.client.batch_write_item, RequestItems=request)
+                request = out.get("UnprocessedItems") or {}
+
+    def _thread_update(
+        self, run: Run, update: str, condition: str, values: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        return {
+            "Update": {
+                "TableName": self.table_name,
+                "Key": schema.thread_key(run["thread_id"]),
+                "UpdateExpression": update,
+                "ConditionExpression": condition,
+                "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+                **schema.expression_attributes(update, condition, values=values),
+            }
+        }
+
+    def _run_update(
+        self, run: Run, run_id: str, update: str, condition: str | None, values: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        op: dict[str, Any] = {
+            "TableName": self.table_name,
+            "Key": schema.run_key(run["thread_id"], run_id),
+            "UpdateExpression": update,
+            **schema.expression_attributes(update, condition or "", values=values),
+        }
+        if condition:
+            op["ConditionExpression"] = condition
+        return {"Update": op}
+
+    def _put_run(self, run: Run) -> dict[str, Any]:
+        return {
+            "Put": {
+                "TableName": self.table_name,
+                "Item": items.run_item(run),
+                "ConditionExpression": schema.RUN_IS_NEW,
+            }
+        }
+
+    async def _get(self, key: Mapping[str, Any]) -> dict[str, Any] | None:
+        with translate_errors():
+            out = await call(
+                self.client.get_item, TableName=self.table_name, Key=key, ConsistentRead=True
+            )
+        return cast(dict[str, Any] | None, out.get("Item"))
+
+    async def _put(self, item: Mapping[str, Any], condition: str) -> None:
+        await call(
+            self.client.put_item,
+            TableName=self.table_name,
+            Item=item,
+            ConditionExpression=condition,
+        )
+
+    async def _update(
+        self, key: Mapping[str, Any], update: str, condition: str, values: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        try:
+            with translate_errors():
+                out = await call(
+                    self.client.update_item,
+                    TableName=self.table_name,
+                    Key=key,
+                    UpdateExpression=update,
+                    ConditionExpression=condition,
+                    ReturnValues="ALL_NEW",
+                    **schema.expression_attributes(update, condition, values=values),
+                )
+        except ClientError as exc:
+            if error_code(exc) != "ConditionalCheckFailedException":
+                raise
+            raise ConditionFailed([{"Code": "ConditionalCheckFailed"}]) from exc
+        return cast(dict[str, Any], out["Attributes"])
+
+    async def _transact(self, ops: list[dict[str, Any]]) -> None:
+        try:
+            with translate_errors():
+                await call(self.client.transact_write_items, TransactItems=ops)
+        except ClientError as exc:
+            if error_code(exc) != "TransactionCanceledException":
+                raise
+            reasons = exc.response.get("CancellationReasons", [])
+            if not any(r.get("Code") == "ConditionalCheckFailed" for r in reasons):
+                # Cancelled by a concurrent transaction on the same items: retryable.
+                raise Unavailable("The thread is being changed concurrently; retry") from exc
+            raise ConditionFailed(reasons) from exc
+
+

@@ -1,0 +1,166 @@
+"""Durable runs on moto with a stand-in executor: one execution per attempt, continuations
+past the deadline with continuous ids, and recovery of a run whose worker died."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from typing import Any
+
+from langgraph.runtime import RunControl
+
+from lambdagraph.engine.durable import WORKER_LOST, DurableRuns
+from lambdagraph.engine.sinks import Sink
+from lambdagraph.engine.worker import LambdaContext, handle_worker_event
+from lambdagraph.local.invoker import LocalInvoker
+from lambdagraph.protocol.events import Event
+from lambdagraph.store.app import AppStore
+from lambdagraph.store.events import EventLog
+from lambdagraph.store.leases import RunLeases
+from lambdagraph.store.records import Run, RunStatus
+from tests.conftest import Tables
+
+OWNER = "user-1"
+
+
+class StepExecutor:
+    """Stands in for RunExecutor: ``steps`` supersteps of ``tokens`` events, each step taking
+    ``step_seconds`` of work; drains between steps like LangGraph, resumes where it stopped."""
+
+    def __init__(self, store: AppStore, *, steps: int, tokens: int, step_seconds: float = 0.0) -> None:
+        self.store = store
+        self.steps = steps
+        self.tokens = tokens
+        self.step_seconds = step_seconds
+        self.done: dict[str, int] = {}  # the "checkpoint": steps completed per run
+        self.executions: list[dict[str, Any]] = []
+
+    async def execute(
+        self, run: Run, sinks: Sequence[Sink], *, control: RunControl | None = None
+    ) -> RunStatus:
+        self.executions.append(dict(run["kwargs"]))
+        run_id = run["run_id"]
+        for sink in sinks:
+            await sink.send([Event("metadata", {"run_id": run_id, "attempt": 1})])
+        status: RunStatus = "success"
+        while self.done.get(run_id, 0) < self.steps:
+            if control is not None and control.drain_requested:
+                status = "running"
+                break
+            step = self.done.get(run_id, 0)
+            await asyncio.sleep(self.step_seconds)  # the step's work (a model call)
+            for token in range(self.tokens):
+                for sink in sinks:
+                    await sink.send([Event("messages", [{"content": f"s{step}t{token}"}, {}])])
+            self.done[run_id] = step + 1
+        if status == "success":
+            await self.store.finish_run(run, "success")
+        for sink in sinks:
+            await sink.close()
+        return status
+
+
+async def _setup(tables: Tables, executor_factory: Any, *, timeout: float = 900.0,
+                 margin: float = 60.0, lease: float = 30.0) -> tuple[DurableRuns, LocalInvoker, Run, Any]:
+    store = AppStore(tables.app)
+    executor = executor_factory(store)
+    log = EventLog(tables.app)
+    durable_box: list[DurableRuns] = []
+
+    async def handler(event: dict[str, Any], context: LambdaContext) -> str:
+        return await handle_worker_event(durable_box[0], event, context)
+
+    invoker = LocalInvoker(handler, timeout_seconds=timeout)
+    durable = DurableRuns(
+        store, executor, log, RunLeases(tables.app, lease_seconds=lease), invoker,
+        flush_interval=0.01, deadline_margin=margin,
+    )
+    durable_box.append(durable)
+    thread = await store.create_thread(OWNER)
+    run = await store.create_run(
+        OWNER, thread_id=thread["thread_id"], assistant_id="agent",
+        kwargs={"input": {"messages": []}, "stream_mode": ["messages-tuple"]},
+    )
+    return durable, invoker, run, executor
+
+
+def _contents(events: list[Event]) -> list[str]:
+    return [e.data[0]["content"] for e in events if e.event == "messages"]
+
+
+async def test_a_duplicated_invocation_runs_the_run_once(tables: Tables) -> None:
+    durable, invoker, run, executor = await _setup(
+        tables, lambda store: StepExecutor(store, steps=3, tokens=4)
+    )
+    await durable.start_background(run)
+    await invoker.invoke({"kind": "run", "owner": OWNER, "thread_id": run["thread_id"], "run_id": run["run_id"]})
+    await invoker.wait_idle(30)
+    assert len(executor.executions) == 1
+    read = await durable.log.read_after(run["run_id"], -1)
+    assert read.ended
+    assert [int(e.id) for e in read.events] == list(range(13))
+    assert (await durable.store.read_run(run))["status"] == "success"
+
+
+async def test_a_run_longer_than_an_invocation_continues_with_continuous_ids(tables: Tables) -> None:
+    # Each invocation may run 0.4 s and drains 0.3 s before that: ~2 steps of 0.05 s each,
+    # so 8 steps need several invocations.
+    durable, invoker, run, executor = await _setup(
+        tables,
+        lambda store: StepExecutor(store, steps=8, tokens=3, step_seconds=0.05),
+        timeout=0.4,
+        margin=0.3,
+    )
+    await durable.start_background(run)
+    await invoker.wait_idle(60)
+    assert len(invoker.invocations) >= 3
+    assert "input" in executor.executions[0]
+    assert all("input" not in kwargs for kwargs in executor.executions[1:])
+    read = await durable.log.read_after(run["run_id"], -1)
+    assert read.ended
+    assert [int(e.id) for e in read.events] == list(range(len(read.events)))
+    assert [e.event for e in read.events].count("metadata") == 1
+    assert _contents(read.events) == [f"s{s}t{t}" for s in range(8) for t in range(3)]
+    assert (await durable.store.read_run(run))["status"] == "success"
+
+
+async def test_a_continuation_delivered_twice_runs_once(tables: Tables) -> None:
+    durable, invoker, run, executor = await _setup(
+        tables, lambda store: StepExecutor(store, steps=2, tokens=1)
+    )
+    await durable.leases.reserve(run["run_id"])
+    assert await durable.leases.claim(run["run_id"], 1, "first")
+    payload = {"kind": "continue", "owner": OWNER, "thread_id": run["thread_id"],
+               "run_id": run["run_id"], "attempt": 2}
+    await invoker.invoke(payload)  # type: ignore[arg-type]
+    await invoker.invoke(payload)  # type: ignore[arg-type]
+    await invoker.wait_idle(30)
+    assert len(executor.executions) == 1
+
+
+async def test_a_run_whose_worker_stopped_renewing_is_recorded_as_failed(tables: Tables) -> None:
+    durable, _, run, _ = await _setup(
+        tables, lambda store: StepExecutor(store, steps=1, tokens=1), lease=0.05
+    )
+    await durable.leases.reserve(run["run_id"])
+    assert await durable.leases.claim(run["run_id"], 1, "worker-that-dies")
+    await durable.log.append(run["run_id"], [Event("metadata", {}, "0000000000")])
+    lease = await durable.leases.get(run["run_id"])
+    assert lease is not None
+    while (await durable.recover(run))["status"] == "running":
+        await asyncio.sleep(0.02)  # polling until the 50 ms lease lapses
+    recovered = await durable.store.read_run(run)
+    assert recovered["status"] == "error"
+    read = await durable.log.read_after(run["run_id"], -1)
+    assert read.ended and read.events[-1].event == "error" and read.events[-1].data == WORKER_LOST
+    thread = await durable.store.get_thread(OWNER, run["thread_id"])
+    assert thread["status"] == "error"
+    # The dead worker, had it only been slow, can no longer renew: it is fenced off.
+    assert not await durable.leases.renew(run["run_id"], 1)
+
+
+async def test_a_live_run_is_not_recovered(tables: Tables) -> None:
+    durable, _, run, _ = await _setup(tables, lambda store: StepExecutor(store, steps=1, tokens=1))
+    await durable.leases.reserve(run["run_id"])
+    assert await durable.leases.claim(run["run_id"], 1, "alive")
+    assert (await durable.recover(run))["status"] == "running"

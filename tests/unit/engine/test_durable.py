@@ -1,0 +1,32 @@
+"""Worker payload parsing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from lambdagraph.engine.durable import parse_payload
+from lambdagraph.errors import InvalidInput
+
+
+def test_parses_run_and_continue_payloads() -> None:
+    run = parse_payload({"kind": "run", "owner": "o", "thread_id": "t", "run_id": "r", "x": 1})
+    assert run == {"kind": "run", "owner": "o", "thread_id": "t", "run_id": "r"}
+    cont = parse_payload({"kind": "continue", "owner": "o", "thread_id": "t", "run_id": "r", "attempt": 3})
+    assert cont["kind"] == "continue" and cont["attempt"] == 3
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        {},
+        {"kind": "other", "owner": "o", "thread_id": "t", "run_id": "r"},
+        {"kind": "run", "owner": "o", "thread_id": 5, "run_id": "r"},
+        {"kind": "continue", "owner": "o", "thread_id": "t", "run_id": "r", "attempt": 1},
+        {"kind": "continue", "owner": "o", "thread_id": "t", "run_id": "r"},
+    ],
+)
+def test_rejects_anything_else(event: dict[str, Any]) -> None:
+    with pytest.raises(InvalidInput):
+        parse_payload(event)
