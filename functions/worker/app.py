@@ -14,11 +14,13 @@ from aws_lambda_powertools.logging.utils import copy_config_to_registered_logger
 
 from lambdagraph.engine.worker import build_worker, handle_worker_event
 from lambdagraph.settings import Settings
+from lambdagraph.ws.fanout import websocket_sinks
 
 settings = Settings.from_env()
 logger = Logger(service="lambdagraph-worker", level=settings.log_level)
 copy_config_to_registered_loggers(source_logger=logger, include={"lambdagraph"})
-worker = build_worker(settings)
+# Runs started over the WebSocket post their events to subscribers (LAMBDAGRAPH_WS_ENDPOINT).
+worker = build_worker(settings, live_sinks=websocket_sinks(settings))
 # One loop for the life of the instance: clients and savers built on it stay usable warm.
 loop = asyncio.new_event_loop()
 

@@ -37,6 +37,18 @@ Variables:
         is left before its Lambda timeout, and continues in a new invocation (``60000``).
     LAMBDAGRAPH_RUN_LEASE_SECONDS: a worker renews its lease on a run every third of this; a
         run whose lease is older is treated as crashed (``30``).
+    LAMBDAGRAPH_LOCAL_WORKER_TIMEOUT_SECONDS: the local stack's worker timeout; 0 takes the
+        ``WorkerFunction``'s ``Timeout`` from ``template.yaml`` (``0``).
+    LAMBDAGRAPH_WS_ENDPOINT: the WebSocket API's management endpoint,
+        ``https://{api-id}.execute-api.{region}.amazonaws.com/{stage}`` (the local stack sets
+        ``http://127.0.0.1:8000/ws``); empty: the worker posts nowhere and the ``ws``
+        function builds it from each event's ``domainName`` and ``stage``.
+    LAMBDAGRAPH_WS_BATCH_WINDOW_MS: how long the WebSocket sender waits to batch events into
+        one message (``50``).
+    LAMBDAGRAPH_WS_BATCH_BYTES: the sender cuts batches before this size (``32000``, one
+        32 KB API Gateway frame).
+    LAMBDAGRAPH_WS_IDEMPOTENCY_SECONDS: how long a WebSocket ``run``'s ``request_id`` is
+        remembered (``3600``).
 """
 
 from __future__ import annotations
@@ -74,6 +86,12 @@ class Settings:
     worker_function: str = ""
     deadline_margin_ms: int = 60_000
     run_lease_seconds: float = 30.0
+    local_worker_timeout_seconds: float = 0.0
+    # WebSocket API.
+    ws_endpoint: str = ""
+    ws_batch_window_ms: int = 50
+    ws_batch_bytes: int = 32_000
+    ws_idempotency_seconds: int = 3600
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

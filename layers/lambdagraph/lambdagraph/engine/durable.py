@@ -74,6 +74,8 @@ class DurableRuns:
         deadline_margin: seconds before the Lambda deadline at which a worker drains.
         handoff_seconds: how long a handed-over run (new, or continuing) may wait for its
             worker before it counts as lost; covers async-invocation queueing and retries.
+        live_sinks: builds the live sinks of a run the worker executes (the WebSocket
+            fan-out); none when omitted.
     """
 
     def __init__(
@@ -87,6 +89,7 @@ class DurableRuns:
         flush_interval: float = 0.05,
         deadline_margin: float = 60.0,
         handoff_seconds: float = 300.0,
+        live_sinks: Callable[[Run], Sequence[Sink]] | None = None,
     ) -> None:
         self.store = store
         self.executor = executor
@@ -96,6 +99,7 @@ class DurableRuns:
         self.flush_interval = flush_interval
         self.deadline_margin = deadline_margin
         self.handoff_seconds = handoff_seconds
+        self.live_sinks = live_sinks
 
     async def start_background(self, run: Run) -> None:
         """Hand a recorded run to a worker invocation."""
@@ -143,7 +147,8 @@ class DurableRuns:
         if run["status"] in FINAL_RUN_STATUSES:
             return "finished"
         deadline = time.monotonic() + remaining_ms() / 1000 - self.deadline_margin
-        status = await self._execute(run, attempt, [], deadline=deadline)
+        live = list(self.live_sinks(run)) if self.live_sinks is not None else []
+        status = await self._execute(run, attempt, live, deadline=deadline)
         return "continued" if status == "running" else status
 
     async def recover(self, run: Run) -> Run:

@@ -19,11 +19,12 @@ import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, AsyncIterator, Protocol, Sequence, cast
 
+from langgraph.errors import GraphDrained
 from langgraph.types import Command, Send
 
 from lambdagraph.engine.chunks import ChunkMapper
 from lambdagraph.engine.failures import error_event, is_expected
-from lambdagraph.engine.sinks import Sink
+from lambdagraph.engine.sinks import Sink, observe_run
 from lambdagraph.engine.usage import UsageTracker
 from lambdagraph.errors import LambdagraphError, RunNotFound
 from lambdagraph.protocol.events import Event
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
     from langchain_core.runnables import RunnableConfig
     from langgraph.checkpoint.base import BaseCheckpointSaver
     from langgraph.pregel import Pregel
+    from langgraph.runtime import RunControl
 
 logger = logging.getLogger(__name__)
 
@@ -119,12 +121,16 @@ class RunExecutor:
         self.checkpointer = checkpointer
         self.cancel_poll_interval = cancel_poll_interval
 
-    async def execute(self, run: Run, sinks: Sequence[Sink]) -> RunStatus:
+    async def execute(
+        self, run: Run, sinks: Sequence[Sink], *, control: RunControl | None = None
+    ) -> RunStatus:
         """Execute ``run``, sending its events to every sink; returns the final status.
 
         Never raises for graph errors (they become an ``error`` event and status ``error``).
         If the task running this is cancelled, the run is recorded ``interrupted`` and the
-        cancellation propagates.
+        cancellation propagates. When ``control`` asks the graph to drain (the Lambda
+        deadline nears), the graph stops at the next superstep boundary with its checkpoint
+        saved; the run is left ``running`` (for a continuation) and ``"running"`` returned.
         """
         log = logging.LoggerAdapter(
             logger, {"run_id": run["run_id"], "thread_id": run["thread_id"]}
@@ -138,7 +144,7 @@ class RunExecutor:
                 if status != "running":
                     log.info("Run ended while waiting for its turn: %s", status)
                     return status
-            return await self._run(run, emitter, log)
+            return await self._run(run, emitter, log, control)
         finally:
             await emitter.close()
 
@@ -153,7 +159,13 @@ class RunExecutor:
             if fresh["status"] != "pending":
                 return fresh["status"]
 
-    async def _run(self, run: Run, emitter: _Emitter, log: logging.LoggerAdapter[Any]) -> RunStatus:
+    async def _run(
+        self,
+        run: Run,
+        emitter: _Emitter,
+        log: logging.LoggerAdapter[Any],
+        control: RunControl | None = None,
+    ) -> RunStatus:
         kwargs = run["kwargs"]
         mapper = ChunkMapper(
             kwargs.get("stream_mode") or ["values"], subgraphs=bool(kwargs.get("stream_subgraphs"))
@@ -162,8 +174,10 @@ class RunExecutor:
         state = _RunState()
         status: RunStatus = "success"
         log.info("Run started")
-        graph_task = asyncio.create_task(self._stream(run, mapper, usage, emitter))
-        watcher = asyncio.create_task(self._watch_cancel(run, graph_task, state, log))
+        graph_task = asyncio.create_task(self._stream(run, mapper, usage, emitter, control))
+        watcher = asyncio.create_task(
+            self._watch_cancel(run, graph_task, state, log, emitter.sinks)
+        )
         try:
             await graph_task
         except asyncio.CancelledError:
@@ -174,6 +188,9 @@ class RunExecutor:
                 raise
             status = "interrupted"
             log.info("Run cancelled (%s)", state.cancel)
+        except GraphDrained as exc:
+            status = "running"
+            log.info("Run drained at a checkpoint (%s); a continuation picks it up", exc.reason)
         except Exception as exc:
             status = "error"
             if is_expected(exc):
@@ -184,18 +201,26 @@ class RunExecutor:
         finally:
             watcher.cancel()
         await emitter.send(usage.drain())
+        if status == "running":
+            return status
         await self._finish(run, status, mapper, usage, log)
         return status
 
     async def _stream(
-        self, run: Run, mapper: ChunkMapper, usage: UsageTracker, emitter: _Emitter
+        self,
+        run: Run,
+        mapper: ChunkMapper,
+        usage: UsageTracker,
+        emitter: _Emitter,
+        control: RunControl | None = None,
     ) -> None:
         kwargs = run["kwargs"]
         graph = self.graphs.get(run["assistant_id"])
         if not run.get("temporary"):
             graph = graph.copy(update={"checkpointer": self.checkpointer})
         config = run_config(run, usage)
-        async for ns, mode, chunk in _chunks(graph, graph_input(kwargs), config, mapper, kwargs):
+        chunks = _chunks(graph, graph_input(kwargs), config, mapper, kwargs, control)
+        async for ns, mode, chunk in chunks:
             if mode == "events":
                 events = [*usage.drain(), Event("events", chunk)]
             else:
@@ -208,8 +233,13 @@ class RunExecutor:
         graph_task: asyncio.Task[None],
         state: _RunState,
         log: logging.LoggerAdapter[Any],
+        sinks: Sequence[Sink] = (),
     ) -> None:
-        """Poll the run item; on the cancel flag (or the run gone), cancel the graph task."""
+        """Poll the run item; on the cancel flag (or the run gone), cancel the graph task.
+
+        Each fresh run item is also shown to ``sinks`` that observe it (new WebSocket
+        subscribers ride on this poll).
+        """
         while not graph_task.done():
             await asyncio.sleep(self.cancel_poll_interval)
             try:
@@ -221,6 +251,7 @@ class RunExecutor:
                 continue
             else:
                 state.cancel = fresh.get("cancel")
+                await _show_run(sinks, fresh, log)
             if state.cancel is not None:
                 graph_task.cancel()
                 return
@@ -252,12 +283,21 @@ class RunExecutor:
         log.info("Run ended: %s (thread %s)", status, thread_status)
 
 
+async def _show_run(sinks: Sequence[Sink], run: Run, log: logging.LoggerAdapter[Any]) -> None:
+    """Hand the polled run item to sinks that observe it (WebSocket subscribers)."""
+    try:
+        await observe_run(sinks, run)
+    except Exception:  # an observer's trouble must not stop the cancel poll
+        log.warning("A sink failed to observe the run item", exc_info=True)
+
+
 async def _chunks(
     graph: Pregel[Any, Any, Any, Any],
     graph_input: Any,
     config: RunnableConfig,
     mapper: ChunkMapper,
     kwargs: RunKwargs,
+    control: RunControl | None = None,
 ) -> AsyncIterator[tuple[tuple[str, ...], str, Any]]:
     """``(namespace, mode, chunk)`` from ``astream`` (or ``astream_events`` for ``events``)."""
     subgraphs = bool(kwargs.get("stream_subgraphs"))
@@ -269,6 +309,8 @@ async def _chunks(
     }
     if kwargs.get("context") is not None:
         options["context"] = kwargs["context"]
+    if control is not None:
+        options["control"] = control
     if "events" not in mapper.requested:
         async for item in graph.astream(graph_input, config, **options):
             yield _split(item, subgraphs)

@@ -12,9 +12,10 @@ import logging
 from collections.abc import Sequence
 from dataclasses import replace
 
-from lambdagraph.engine.sinks import Sink
+from lambdagraph.engine.sinks import Sink, observe_run
 from lambdagraph.protocol.events import Event
 from lambdagraph.store.events import EventLog, format_event_id
+from lambdagraph.store.records import Run
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +46,10 @@ class SequencedSink:
         if numbered:
             for sink in self.sinks:
                 await sink.send(numbered)
+
+    async def observe(self, run: Run) -> None:
+        """Pass the polled run item on to inner sinks that observe it."""
+        await observe_run(self.sinks, run)
 
     async def close(self) -> None:
         for sink in self.sinks:

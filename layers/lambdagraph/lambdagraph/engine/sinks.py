@@ -7,9 +7,12 @@ the WebSocket sender and the event log each implement the two methods.
 from __future__ import annotations
 
 import asyncio
-from typing import Protocol, Sequence
+from typing import TYPE_CHECKING, Any, Protocol, Sequence
 
 from lambdagraph.protocol.events import Event
+
+if TYPE_CHECKING:
+    from lambdagraph.store.records import Run
 
 
 class Sink(Protocol):
@@ -20,6 +23,25 @@ class Sink(Protocol):
 
     async def close(self) -> None:
         """No more events will come."""
+
+
+class RunObserver(Protocol):
+    """Optional extra face of a sink: sees the run item each time the executor polls it.
+
+    The WebSocket fan-out uses it to pick up new subscribers from the same consistent read
+    that checks the cancel flag, instead of polling the run item a second time.
+    """
+
+    async def observe(self, run: Run) -> None:
+        """The run item as just read (cancel flag, status, subscribers)."""
+
+
+async def observe_run(sinks: Sequence[Any], run: Run) -> None:
+    """Show ``run`` to every sink that has an ``observe`` method (see :class:`RunObserver`)."""
+    for sink in sinks:
+        observe = getattr(sink, "observe", None)
+        if observe is not None:
+            await observe(run)
 
 
 class MemorySink:

@@ -7,17 +7,19 @@ invoker and checkpointer.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, Protocol, Sequence
 
 from lambdagraph.agents import GraphRegistry
 from lambdagraph.engine.durable import DurableRuns, parse_payload
 from lambdagraph.engine.executor import RunExecutor
 from lambdagraph.engine.invoker import Invoker, LambdaInvoker
+from lambdagraph.engine.sinks import Sink
 from lambdagraph.errors import ConfigurationError
 from lambdagraph.settings import Settings
 from lambdagraph.store.app import AppStore
 from lambdagraph.store.events import EventLog
 from lambdagraph.store.leases import RunLeases
+from lambdagraph.store.records import Run
 
 if TYPE_CHECKING:
     from langgraph.checkpoint.base import BaseCheckpointSaver
@@ -33,10 +35,22 @@ class LambdaContext(Protocol):
         ...
 
 
+WorkerHandler = Callable[[dict[str, Any], LambdaContext], Awaitable[str]]
+"""The worker as an async ``handler(event, context)``, for in-process invokers."""
+
+
 def durable_runs(
-    settings: Settings, *, store: AppStore, executor: RunExecutor, invoker: Invoker
+    settings: Settings,
+    *,
+    store: AppStore,
+    executor: RunExecutor,
+    invoker: Invoker,
+    live_sinks: Callable[[Run], Sequence[Sink]] | None = None,
 ) -> DurableRuns:
-    """The durable-run machinery over existing collaborators, tuned by ``settings``."""
+    """The durable-run machinery over existing collaborators, tuned by ``settings``.
+
+    ``live_sinks`` builds the live sinks of worker runs (the WebSocket fan-out).
+    """
     return DurableRuns(
         store,
         executor,
@@ -45,6 +59,7 @@ def durable_runs(
         invoker,
         flush_interval=settings.event_log_flush_ms / 1000,
         deadline_margin=settings.deadline_margin_ms / 1000,
+        live_sinks=live_sinks,
     )
 
 
@@ -53,8 +68,11 @@ def build_worker(
     *,
     invoker: Invoker | None = None,
     checkpointer: BaseCheckpointSaver[Any] | None = None,
+    live_sinks: Callable[[Run], Sequence[Sink]] | None = None,
 ) -> DurableRuns:
     """Everything a worker invocation needs, from settings (once per cold start).
+
+    ``live_sinks`` builds the live sinks of each run (the WebSocket fan-out).
 
     Reads ``LAMBDAGRAPH_WORKER_FUNCTION`` (via ``settings``) for continuations unless an
     ``invoker`` is given.
@@ -77,7 +95,9 @@ def build_worker(
         checkpointer,
         cancel_poll_interval=settings.cancel_poll_interval,
     )
-    return durable_runs(settings, store=store, executor=executor, invoker=invoker)
+    return durable_runs(
+        settings, store=store, executor=executor, invoker=invoker, live_sinks=live_sinks
+    )
 
 
 async def handle_worker_event(durable: DurableRuns, event: dict[str, Any], context: LambdaContext) -> str:

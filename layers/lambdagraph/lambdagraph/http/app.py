@@ -13,7 +13,7 @@ Example::
 from __future__ import annotations
 
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING, Any, AsyncIterator
+from typing import TYPE_CHECKING, Any, AsyncIterator, Callable
 
 from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
@@ -22,9 +22,12 @@ from starlette.responses import Response
 import lambdagraph
 from lambdagraph.agents import GraphRegistry
 from lambdagraph.auth import Authenticator, authenticator_from_settings
+from lambdagraph.engine.durable import DurableRuns
 from lambdagraph.engine.executor import RunExecutor
 from lambdagraph.engine.executor import GraphRegistry as Graphs
-from lambdagraph.http import assistants, runs, threads
+from lambdagraph.engine.invoker import Invoker, LambdaInvoker
+from lambdagraph.engine.worker import WorkerHandler, durable_runs, handle_worker_event
+from lambdagraph.http import assistants, background, runs, threads
 from lambdagraph.http.context import ApiContext
 from lambdagraph.http.errors import BodyLimitMiddleware, ServerFaultMiddleware, install_error_handlers
 from lambdagraph.http.responses import json_response
@@ -46,6 +49,7 @@ def create_app(
     authenticator: Authenticator,
     checkpointer: BaseCheckpointSaver[Any],
     settings: Settings,
+    durable: DurableRuns | None = None,
 ) -> FastAPI:
     """Build the HTTP API over the given collaborators.
 
@@ -56,6 +60,7 @@ def create_app(
         authenticator: turns request headers into a user id.
         checkpointer: the saver the executor uses; state and history are read through it.
         settings: heartbeat interval, body limit, CORS origins.
+        durable: background runs, resumable streams and joins (their routes need it).
 
     Returns:
         A FastAPI app; run tasks still going at shutdown are cancelled.
@@ -67,17 +72,23 @@ def create_app(
         authenticator=authenticator,
         checkpointer=checkpointer,
         settings=settings,
+        durable=durable,
     )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
         await context.aclose()
+        closer = getattr(durable.invoker if durable else None, "aclose", None)
+        if closer is not None:
+            await closer()  # the local invoker's background workers
 
     app = FastAPI(title="lambdagraph", version=lambdagraph.__version__, lifespan=lifespan)
     app.state.context = context
     install_error_handlers(app)
     app.include_router(threads.router)
+    # Before runs.router: its GET /threads/{tid}/runs/{rid} must not shadow .../stream, /join.
+    app.include_router(background.router)
     app.include_router(runs.router)
     app.include_router(assistants.router)
     app.add_api_route("/ok", ok, methods=["GET"], tags=["meta"])
@@ -107,6 +118,7 @@ def create_app_from_settings(
     *,
     authenticator: Authenticator | None = None,
     checkpointer: BaseCheckpointSaver[Any] | None = None,
+    worker_invoker: Callable[[WorkerHandler], Invoker] | None = None,
 ) -> FastAPI:
     """Build the app and everything under it from the environment (one cold start).
 
@@ -117,6 +129,8 @@ def create_app_from_settings(
         settings: the configuration; ``Settings.from_env()`` when omitted.
         authenticator: overrides the one ``LAMBDAGRAPH_AUTH_MODE`` names (tests).
         checkpointer: overrides the DynamoDB saver on the checkpoints table.
+        worker_invoker: builds the invoker of worker runs from the worker's handler when no
+            ``LAMBDAGRAPH_WORKER_FUNCTION`` is set (the local stack's ``LocalInvoker``).
     """
     settings = settings or Settings.from_env()
     store = AppStore.from_settings(settings)
@@ -132,7 +146,34 @@ def create_app_from_settings(
         authenticator=authenticator or authenticator_from_settings(settings),
         checkpointer=saver,
         settings=settings,
+        durable=durable_from_settings(
+            settings, store=store, executor=executor, worker_invoker=worker_invoker
+        ),
     )
+
+
+def durable_from_settings(
+    settings: Settings,
+    *,
+    store: AppStore,
+    executor: RunExecutor,
+    worker_invoker: Callable[[WorkerHandler], Invoker] | None = None,
+) -> DurableRuns | None:
+    """Durable runs on the deployed worker function (``LAMBDAGRAPH_WORKER_FUNCTION``), else
+    on ``worker_invoker(handler)`` (the local stack's in-process invoker); None if neither."""
+    if settings.worker_function:
+        return durable_runs(
+            settings, store=store, executor=executor, invoker=LambdaInvoker(settings.worker_function)
+        )
+    if worker_invoker is None:
+        return None
+    box: list[DurableRuns] = []
+
+    async def worker(event: dict[str, Any], context: Any) -> str:
+        return await handle_worker_event(box[0], event, context)
+
+    box.append(durable_runs(settings, store=store, executor=executor, invoker=worker_invoker(worker)))
+    return box[0]
 
 
 def default_checkpointer(settings: Settings) -> BaseCheckpointSaver[Any]:

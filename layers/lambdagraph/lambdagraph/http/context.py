@@ -15,6 +15,7 @@ from uuid import UUID, uuid5
 from fastapi import Depends, Request
 
 from lambdagraph.auth import Authenticator
+from lambdagraph.engine.durable import DurableRuns
 from lambdagraph.engine.executor import GraphRegistry, RunExecutor
 from lambdagraph.errors import AssistantNotFound, InvalidInput
 from lambdagraph.settings import Settings
@@ -41,6 +42,8 @@ class ApiContext:
     authenticator: Authenticator
     checkpointer: BaseCheckpointSaver[Any]
     settings: Settings
+    durable: DurableRuns | None = None
+    """Background runs, resumable streams and joins (None: those routes answer 500)."""
     tasks: set[asyncio.Task[Any]] = field(default_factory=set)
     _stateful: dict[str, Pregel[Any, Any, Any, Any]] = field(default_factory=dict)
 

@@ -136,6 +136,8 @@ async def get_run(context: Ctx, owner: User, thread_id: str, run_id: str) -> Res
     run = await context.store.get_run(
         owner, valid_id(thread_id, "thread ID"), valid_id(run_id, "run ID")
     )
+    if context.durable is not None:
+        run = await context.durable.recover(run)  # a run whose worker died reads as failed
     return json_response(public_run(run))
 
 

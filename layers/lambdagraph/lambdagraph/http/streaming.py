@@ -54,7 +54,11 @@ def launch(context: ApiContext, run: Run, sink: QueueSink) -> None:
 
 async def _execute(context: ApiContext, run: Run, sink: QueueSink) -> None:
     try:
-        await context.executor.execute(run, [sink])
+        if context.durable is not None and run["kwargs"].get("stream_resumable"):
+            # Logged, numbered and leased, so the client can resume it from Last-Event-ID.
+            await context.durable.execute_here(run, [sink])
+        else:
+            await context.executor.execute(run, [sink])
     except Exception:
         # The executor turns graph errors into events itself; reaching here is a server fault.
         logger.exception("executor failed on run %s", run["run_id"])

@@ -20,7 +20,9 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from lambdagraph.engine.invoker import WorkerPayload
+from lambdagraph.engine.worker import WorkerHandler
 from lambdagraph.local.template import function_timeout
+from lambdagraph.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -153,3 +155,14 @@ class LocalInvoker:
                 self.timeout_seconds,
                 extra={"function": self.function_name, "request_id": context.aws_request_id},
             )
+
+
+def local_worker_invoker(settings: Settings) -> Callable[[WorkerHandler], LocalInvoker]:
+    """How the local stack invokes its worker: in process, with the template's timeout
+    (or ``LAMBDAGRAPH_LOCAL_WORKER_TIMEOUT_SECONDS``)."""
+    timeout = settings.local_worker_timeout_seconds or None
+
+    def build(handler: WorkerHandler) -> LocalInvoker:
+        return LocalInvoker(handler, timeout_seconds=timeout)
+
+    return build

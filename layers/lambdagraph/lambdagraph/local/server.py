@@ -12,7 +12,7 @@ import os
 import socket
 import threading
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Iterator
 
 import boto3
@@ -23,11 +23,13 @@ from lambdagraph.auth import Authenticator
 from lambdagraph.errors import ConfigurationError
 from lambdagraph.http.app import create_app_from_settings
 from lambdagraph.local.dynamo import embedded_aws, use_fake_credentials
+from lambdagraph.local.gateway import PATH as WS_PATH
+from lambdagraph.local.gateway import build_gateway
+from lambdagraph.local.invoker import local_worker_invoker
 from lambdagraph.local.tables import ensure_tables
 from lambdagraph.settings import Settings
 
 if TYPE_CHECKING:
-    from fastapi import FastAPI
     from langgraph.checkpoint.base import BaseCheckpointSaver
 
 _STARTUP_TIMEOUT = 30.0
@@ -52,6 +54,11 @@ class LocalStack:
     settings: Settings
     created_tables: list[str] = field(default_factory=list)
 
+    @property
+    def ws_url(self) -> str:
+        """The WebSocket API, e.g. ``ws://127.0.0.1:8000/ws``."""
+        return "ws" + self.url.removeprefix("http") + WS_PATH
+
     def describe(self) -> str:
         """A few lines for the terminal: what is served where."""
         origin = "embedded moto" if self.embedded else "external"
@@ -60,6 +67,7 @@ class LocalStack:
         return "\n".join(
             [
                 f"HTTP API   {self.url}  (LangGraph Server protocol; health: {self.url}/ok)",
+                f"WebSocket  {self.ws_url}  (API Gateway emulator; @connections at {self.url}{WS_PATH})",
                 f"DynamoDB   {self.dynamodb_endpoint}  ({origin}; tables: {tables}; created: {created})",
                 f"Model      {self.settings.model}  (scripted delay {self.settings.scripted_delay_ms} ms)",
                 f"Try        lambdagraph chat --url {self.url} \"send an email to bob@example.com\"",
@@ -104,7 +112,15 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _server(app: FastAPI) -> uvicorn.Server:
+def _with_ws_endpoint(settings: Settings, sock: socket.socket) -> Settings:
+    """Point the worker's WebSocket posts at this stack's gateway (unless configured)."""
+    if settings.ws_endpoint:
+        return settings
+    bound_host, bound_port = sock.getsockname()[:2]
+    return replace(settings, ws_endpoint=f"http://{bound_host}:{bound_port}{WS_PATH}")
+
+
+def _server(app: Any) -> uvicorn.Server:
     # No uvicorn access log: the app logs what matters, and tests stay quiet.
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on")
     return uvicorn.Server(config)
@@ -139,11 +155,15 @@ def running_stack(
     with ExitStack() as stack:
         endpoint, is_embedded = stack.enter_context(_storage(embedded, host))
         created = prepare_storage(settings)
-        app = create_app_from_settings(
-            settings, authenticator=authenticator, checkpointer=checkpointer
-        )
         sock = stack.enter_context(_bind(host, port))
-        server = _server(app)
+        settings = _with_ws_endpoint(settings, sock)
+        app = create_app_from_settings(
+            settings,
+            authenticator=authenticator,
+            checkpointer=checkpointer,
+            worker_invoker=local_worker_invoker(settings),
+        )
+        server = _server(build_gateway(app, settings, authenticator))
         thread = threading.Thread(
             target=server.run, kwargs={"sockets": [sock]}, name="lambdagraph-http", daemon=True
         )
@@ -196,8 +216,9 @@ def serve(
     settings = settings or Settings.from_env()
     with _storage(None, host, dynamodb_port) as (endpoint, is_embedded):
         created = prepare_storage(settings)
-        app = create_app_from_settings(settings)
         sock = _bind(host, port)
+        settings = _with_ws_endpoint(settings, sock)
+        app = create_app_from_settings(settings, worker_invoker=local_worker_invoker(settings))
         bound_host, bound_port = sock.getsockname()[:2]
         stack = LocalStack(
             url=f"http://{bound_host}:{bound_port}",
@@ -208,5 +229,5 @@ def serve(
         )
         print(stack.describe(), flush=True)  # noqa: T201 - the terminal is the interface here
         with sock:
-            _server(app).run(sockets=[sock])
+            _server(build_gateway(app, settings)).run(sockets=[sock])
     return stack

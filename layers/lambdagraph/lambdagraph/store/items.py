@@ -100,6 +100,9 @@ def run_from_item(item: Mapping[str, Any]) -> Run:
         "usage": get_j(item, "usage_json", None),
         "temporary": bool(item.get("temporary", {}).get("BOOL", False)),
     }
+    subscribers = item.get(schema.SUBSCRIBERS_ATTRIBUTE, {}).get("SS")
+    if subscribers:
+        run["subscribers"] = sorted(subscribers)
     return run
 
 

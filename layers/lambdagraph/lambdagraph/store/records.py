@@ -82,10 +82,11 @@ class Run(TypedDict):
     cancel: NotRequired[CancelAction | None]
     usage: NotRequired[Usage | None]
     temporary: NotRequired[bool]
+    subscribers: NotRequired[list[str]]
 
 
 _PRIVATE_THREAD_FIELDS: Final = frozenset({"owner", "active_run_id"})
-_PRIVATE_RUN_FIELDS: Final = frozenset({"owner", "cancel", "usage", "temporary"})
+_PRIVATE_RUN_FIELDS: Final = frozenset({"owner", "cancel", "usage", "temporary", "subscribers"})
 
 
 def public_thread(thread: Thread) -> dict[str, Any]:

@@ -201,3 +201,41 @@ LEASE_HELD: Final = "attempt = :attempt"
 
 LEASE_STALE: Final = "attempt = :attempt AND lease_until < :now"
 """The attempt holding the run stopped renewing its lease: its worker is gone."""
+
+
+# --- WebSocket API: connections, run index, subscribers (maintained with the `websocket` branch)
+#
+# A connection item lives as long as API Gateway lets a connection live (2 h), plus a margin.
+# A run started over the WebSocket gets an index item in its ``RUN#`` partition, so actions
+# that name only a ``run_id`` (cancel, subscribe) find its owner and thread. Subscribers are a
+# string set on the *run item* — the item the executor already polls for the cancel flag —
+# each entry ``<connection_id>#<after>`` (the last event id that connection already has).
+
+CONNECTION_TTL_SECONDS: Final = 2 * 3600 + 600
+RUN_INDEX_SK: Final = "INDEX"
+SUBSCRIBERS_ATTRIBUTE: Final = "ws_subscribers"
+ADD_SUBSCRIBER: Final = f"ADD {SUBSCRIBERS_ATTRIBUTE} :entries"
+REMOVE_SUBSCRIBER: Final = f"DELETE {SUBSCRIBERS_ATTRIBUTE} :entries"
+IDEMPOTENCY_PK: Final = "IDEMPOTENCY#ws-run"
+"""Partition of the Powertools idempotency records of WebSocket ``run`` requests."""
+
+
+def connection_key(connection_id: str) -> dict[str, dict[str, str]]:
+    """Primary key of a WebSocket connection item."""
+    return {"PK": {"S": connection_pk(connection_id)}, "SK": {"S": CONNECTION_SK}}
+
+
+def run_index_key(run_id: str) -> dict[str, dict[str, str]]:
+    """Primary key of the item that maps a WebSocket run id to its owner and thread."""
+    return {"PK": {"S": events_pk(run_id)}, "SK": {"S": RUN_INDEX_SK}}
+
+
+def subscriber_entry(connection_id: str, after: int) -> str:
+    """A run item's subscriber entry: the connection and the last event id it has."""
+    return f"{connection_id}#{after}"
+
+
+def parse_subscriber_entry(entry: str) -> tuple[str, int]:
+    """``(connection_id, after)`` of a subscriber entry."""
+    connection_id, _, after = entry.rpartition("#")
+    return connection_id, int(after)

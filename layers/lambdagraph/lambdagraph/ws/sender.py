@@ -1,0 +1,214 @@
+"""Posting to one WebSocket connection through the API Gateway management API.
+
+A :class:`ConnectionSender` buffers a connection's events in a :class:`Batcher`, flushes
+after a short window (50 ms by default) or as soon as a batch is full, and posts messages in
+order from one background task, so the run that produces the events never waits on API
+Gateway. ``post_to_connection`` is a blocking boto3 call and runs in a worker thread.
+
+* ``LimitExceededException`` (429, throttling) and transport errors: retried with
+  exponential backoff and jitter, then the message is dropped and logged.
+* ``GoneException`` (410): the client left. The sender stops, drops what it still holds and
+  reports the connection through ``on_gone`` (the fan-out removes it from the run and the
+  connection table); the run goes on for everyone else.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, Final, Protocol, Sequence
+
+import boto3
+from botocore.exceptions import BotoCoreError, ClientError
+
+from lambdagraph.protocol import ws
+from lambdagraph.protocol.events import Event
+from lambdagraph.ws.batching import DEFAULT_BATCH_BYTES, Batcher
+
+if TYPE_CHECKING:
+    from mypy_boto3_apigatewaymanagementapi import ApiGatewayManagementApiClient
+else:
+    ApiGatewayManagementApiClient = Any
+
+logger = logging.getLogger(__name__)
+
+GONE: Final = "GoneException"
+THROTTLED: Final = frozenset({"LimitExceededException", "TooManyRequestsException"})
+
+
+class ManagementClient(Protocol):
+    """The one method of boto3's ``apigatewaymanagementapi`` client the sender uses."""
+
+    def post_to_connection(self, *, ConnectionId: str, Data: bytes) -> Any:  # noqa: N803
+        """Send ``Data`` as one message to the connection."""
+        ...
+
+
+def management_client(endpoint_url: str) -> ApiGatewayManagementApiClient:
+    """A boto3 management API client for a WebSocket API stage.
+
+    Args:
+        endpoint_url: ``https://{api-id}.execute-api.{region}.amazonaws.com/{stage}`` in the
+            cloud (or a custom domain), ``http://127.0.0.1:8000/ws`` on the local stack;
+            botocore appends ``/@connections/{id}``.
+    """
+    return boto3.client("apigatewaymanagementapi", endpoint_url=endpoint_url)
+
+
+def error_code(exc: ClientError) -> str:
+    """The botocore error code of ``exc``."""
+    return str(exc.response.get("Error", {}).get("Code", ""))
+
+
+OnGone = Callable[[str], Awaitable[None]]
+
+
+class ConnectionSender:
+    """Batches and posts one connection's messages, in order, off the producer's path.
+
+    Args:
+        connection_id: the API Gateway connection id.
+        client: a management API client (boto3's, or a fake in tests).
+        run_id: the run whose events are sent.
+        thread_id: its thread.
+        window: seconds a buffered event may wait for company before it is posted.
+        batch_bytes: cut batches before this many bytes (one 32 KB frame by default).
+        max_message_bytes: API Gateway's message limit (128 KB).
+        retries: attempts after the first for a throttled or failed post.
+        backoff: base delay in seconds, doubled per retry (with jitter).
+        on_gone: awaited once with the connection id when API Gateway reports it gone.
+    """
+
+    def __init__(
+        self,
+        connection_id: str,
+        client: ManagementClient,
+        *,
+        run_id: str,
+        thread_id: str,
+        window: float = 0.05,
+        batch_bytes: int = DEFAULT_BATCH_BYTES,
+        max_message_bytes: int = ws.MESSAGE_BYTES,
+        retries: int = 6,
+        backoff: float = 0.05,
+        on_gone: OnGone | None = None,
+    ) -> None:
+        self.connection_id = connection_id
+        self.client = client
+        self.window = window
+        self.retries = retries
+        self.backoff = backoff
+        self.on_gone = on_gone
+        self.batcher = Batcher(
+            run_id, thread_id, batch_bytes=batch_bytes, max_message_bytes=max_message_bytes
+        )
+        self.gone = False
+        self.posts = 0
+        self.dropped = 0
+        self._queue: asyncio.Queue[bytes | None] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+        self._timer: asyncio.TimerHandle | None = None
+        self._closed = False
+
+    def add(self, events: Sequence[Event]) -> None:
+        """Buffer events; they are posted within ``window`` seconds (sooner when a batch fills)."""
+        if self.gone or self._closed or not events:
+            return
+        self._enqueue(self.batcher.add(events))
+        if len(self.batcher) and self._timer is None:
+            self._timer = asyncio.get_running_loop().call_later(self.window, self._flush_buffer)
+
+    def post(self, message: Any) -> None:
+        """Queue one envelope (``run.ended``, ``error``…) after everything buffered so far."""
+        if self.gone or self._closed:
+            return
+        self._flush_buffer()
+        self._enqueue([ws.encode(message)])
+
+    async def close(self) -> None:
+        """Post what is buffered, wait for every queued message, and stop."""
+        if self._closed:
+            return
+        self._flush_buffer()
+        self._closed = True
+        if self._task is not None:
+            self._queue.put_nowait(None)
+            await self._task
+
+    def _flush_buffer(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        self._enqueue(self.batcher.drain())
+
+    def _enqueue(self, messages: list[bytes]) -> None:
+        if not messages or self.gone:
+            return
+        for message in messages:
+            self._queue.put_nowait(message)
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(
+                self._drain_queue(), name=f"ws-post-{self.connection_id}"
+            )
+
+    async def _drain_queue(self) -> None:
+        while True:
+            message = await self._queue.get()
+            if message is None:
+                return
+            if not self.gone:
+                await self._post(message)
+
+    async def _post(self, message: bytes) -> None:
+        for attempt in range(self.retries + 1):
+            try:
+                await asyncio.to_thread(
+                    self.client.post_to_connection, ConnectionId=self.connection_id, Data=message
+                )
+                self.posts += 1
+                return
+            except ClientError as exc:
+                code = error_code(exc)
+                if code == GONE:
+                    await self._mark_gone()
+                    return
+                if code not in THROTTLED:
+                    logger.error(
+                        "post_to_connection failed (%s); message dropped",
+                        code,
+                        extra={"connection_id": self.connection_id, "bytes": len(message)},
+                    )
+                    self.dropped += 1
+                    return
+            except BotoCoreError:
+                logger.warning(
+                    "post_to_connection failed; retrying",
+                    extra={"connection_id": self.connection_id},
+                    exc_info=True,
+                )
+            if attempt < self.retries:
+                await asyncio.sleep(self.backoff * 2**attempt * (0.5 + random.random()))
+        logger.error(
+            "post_to_connection still throttled after %d retries; message dropped",
+            self.retries,
+            extra={"connection_id": self.connection_id, "bytes": len(message)},
+        )
+        self.dropped += 1
+
+    async def _mark_gone(self) -> None:
+        self.gone = True
+        logger.info("connection gone", extra={"connection_id": self.connection_id})
+        while not self._queue.empty():  # the client left: what is queued cannot arrive
+            if self._queue.get_nowait() is None:
+                self._queue.put_nowait(None)
+                break
+        if self.on_gone is not None:
+            try:
+                await self.on_gone(self.connection_id)
+            except Exception:
+                logger.warning(
+                    "could not remove a gone connection",
+                    extra={"connection_id": self.connection_id},
+                    exc_info=True,
+                )

@@ -1,0 +1,207 @@
+"""Durable runs end to end on the local stack with the real ``langgraph_sdk`` client:
+background runs and joins, resumable streams, continuations past the deadline, cancel,
+``on_disconnect`` and a worker that dies mid-run."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Iterator
+
+import httpx
+import pytest
+from langgraph_sdk import get_client
+from langgraph_sdk.client import LangGraphClient
+
+from lambdagraph.local.server import LocalStack, running_stack
+from lambdagraph.settings import Settings
+from lambdagraph.store.leases import RunLeases
+from tests.conftest import Tables
+from tests.e2e.conftest import HeaderAuth, auth, eventually, stack_settings, user_message
+
+STEPS_GRAPH = "steps=tests.e2e.durable_graphs:steps_graph"
+
+
+def _tokens(parts: list[Any]) -> list[str]:
+    return [p.data[0]["content"] for p in parts if p.event == "messages" and p.data[0].get("content")]
+
+
+def _ids(parts: list[Any]) -> list[int]:
+    return [int(p.id) for p in parts]
+
+
+async def _collect(stream: Any) -> list[Any]:
+    return [part async for part in stream]
+
+
+async def test_background_run_joined_from_the_start_and_from_a_mid_run_id(
+    client: LangGraphClient,
+) -> None:
+    thread = await client.threads.create()
+    run = await client.runs.create(
+        thread["thread_id"], "agent", input=user_message("count to 40"),
+        stream_mode=["messages-tuple", "values"],
+    )
+    assert run["status"] in ("pending", "running")
+    everything = await _collect(
+        client.runs.join_stream(thread["thread_id"], run["run_id"], last_event_id="-1")
+    )
+    assert everything[0].event == "metadata"
+    assert _ids(everything) == list(range(len(everything)))
+    assert "".join(_tokens(everything)).split() == [str(n) for n in range(1, 41)]
+    assert everything[-1].event == "values"
+
+    middle = everything[len(everything) // 2]
+    rest = await _collect(
+        client.runs.join_stream(thread["thread_id"], run["run_id"], last_event_id=middle.id)
+    )
+    assert [(p.id, p.event, p.data) for p in rest] == [
+        (p.id, p.event, p.data) for p in everything[len(everything) // 2 + 1 :]
+    ]
+    only_values = await _collect(
+        client.runs.join_stream(
+            thread["thread_id"], run["run_id"], last_event_id="-1", stream_mode="values"
+        )
+    )
+    assert {p.event for p in only_values} == {"metadata", "values"}
+    assert (await client.runs.get(thread["thread_id"], run["run_id"]))["status"] == "success"
+    final = await client.runs.join(thread["thread_id"], run["run_id"])
+    assert final["messages"][-1]["content"].split()[-1] == "40"
+
+
+async def test_the_sdk_reconnects_after_a_cut_and_sees_every_event_once(stack: LocalStack) -> None:
+    from tests.e2e.proxy import CuttingProxy
+
+    host, port = httpx.URL(stack.url).host, httpx.URL(stack.url).port
+    async with CuttingProxy(host, port, cut_after=3_000) as proxy:
+        client = get_client(url=proxy.url, headers=auth("alice"))
+        thread = await client.threads.create()
+        parts = await _collect(
+            client.runs.stream(
+                thread["thread_id"], "agent", input=user_message("count to 120"),
+                stream_mode="messages-tuple", stream_resumable=True,
+            )
+        )
+    assert proxy.cuts == 1
+    assert _ids(parts) == list(range(len(parts)))
+    assert "".join(_tokens(parts)).split() == [str(n) for n in range(1, 121)]
+    assert [p.event for p in parts].count("metadata") == 1
+
+
+@pytest.fixture
+def short_lived_stack(tables: Tables) -> Iterator[LocalStack]:
+    """A stack whose worker times out after 1 s and drains 0.6 s before that."""
+    settings = stack_settings(
+        tables, graphs=STEPS_GRAPH, local_worker_timeout_seconds=1.0, deadline_margin_ms=600
+    )
+    with running_stack(settings=settings, authenticator=HeaderAuth()) as running:
+        yield running
+
+
+async def test_a_run_longer_than_the_function_timeout_continues_as_one_stream(
+    short_lived_stack: LocalStack, tables: Tables
+) -> None:
+    client = get_client(url=short_lived_stack.url, headers=auth("alice"))
+    thread = await client.threads.create()
+    total = 20  # 20 steps of 0.12 s: 2.4 s of work, 2.4 times the 1 s function timeout
+    run = await client.runs.create(
+        thread["thread_id"], "steps", input={"total": total, "done": []},
+        stream_mode=["custom", "values"],
+    )
+    parts = await _collect(
+        client.runs.join_stream(thread["thread_id"], run["run_id"], last_event_id="-1")
+    )
+    assert _ids(parts) == list(range(len(parts)))
+    assert [p.event for p in parts].count("metadata") == 1
+    assert [p.data["step"] for p in parts if p.event == "custom"] == list(range(total))
+    assert parts[-1].event == "values" and parts[-1].data["done"] == list(range(total))
+    assert (await client.runs.get(thread["thread_id"], run["run_id"]))["status"] == "success"
+    lease = await RunLeases(tables.app).get(run["run_id"])
+    assert lease is not None and lease["attempt"] >= 3, lease
+    state = await client.threads.get_state(thread["thread_id"])
+    assert state["values"]["done"] == list(range(total))
+
+
+async def test_cancelling_a_background_run_ends_it_and_its_joins(client: LangGraphClient) -> None:
+    thread = await client.threads.create()
+    run = await client.runs.create(
+        thread["thread_id"], "agent", input=user_message("count to 100000"),
+        stream_mode="messages-tuple",
+    )
+    seen: list[Any] = []
+    async for part in client.runs.join_stream(thread["thread_id"], run["run_id"], last_event_id="-1"):
+        seen.append(part)
+        if len(_tokens(seen)) == 20:
+            await client.runs.cancel(thread["thread_id"], run["run_id"])
+    assert len(_tokens(seen)) < 100_000
+    assert (await client.runs.get(thread["thread_id"], run["run_id"]))["status"] == "interrupted"
+    assert (await client.threads.get(thread["thread_id"]))["status"] != "busy"
+
+
+async def _open_and_drop(stack: LocalStack, thread_id: str, on_disconnect: str) -> str:
+    """Start a resumable streamed run, read a few events, then hang up; returns the run id."""
+    body = {
+        "assistant_id": "agent", "input": user_message("count to 400"),
+        "stream_mode": ["messages-tuple"], "stream_resumable": True,
+        "on_disconnect": on_disconnect,
+    }
+    async with httpx.AsyncClient(base_url=stack.url, headers=auth("alice")) as http:
+        async with http.stream("POST", f"/threads/{thread_id}/runs/stream", json=body) as response:
+            assert response.status_code == 200
+            run_id = response.headers["content-location"].rsplit("/", 1)[-1]
+            frames = 0
+            async for line in response.aiter_lines():
+                frames += line.startswith("id: ")
+                if frames == 10:
+                    break
+    return run_id
+
+
+async def test_on_disconnect_cancel_stops_the_run(stack: LocalStack, client: LangGraphClient) -> None:
+    thread = await client.threads.create()
+    run_id = await _open_and_drop(stack, thread["thread_id"], "cancel")
+
+    async def interrupted() -> bool:
+        return (await client.runs.get(thread["thread_id"], run_id))["status"] == "interrupted"
+
+    await eventually(interrupted, "the run to be cancelled")
+    logged = await _collect(client.runs.join_stream(thread["thread_id"], run_id, last_event_id="-1"))
+    assert 0 < len(_tokens(logged)) < 400
+
+
+async def test_on_disconnect_continue_finishes_and_stays_joinable(
+    stack: LocalStack, client: LangGraphClient
+) -> None:
+    thread = await client.threads.create()
+    run_id = await _open_and_drop(stack, thread["thread_id"], "continue")
+    parts = await _collect(client.runs.join_stream(thread["thread_id"], run_id, last_event_id="5"))
+    assert _ids(parts)[0] == 6 and _ids(parts) == list(range(6, 6 + len(parts)))
+    assert "".join(_tokens(parts)).split()[-1] == "400"
+    assert (await client.runs.get(thread["thread_id"], run_id))["status"] == "success"
+
+
+async def test_join_query_forms_and_bad_input(stack: LocalStack, client: LangGraphClient) -> None:
+    thread = await client.threads.create()
+    run = await client.runs.create(
+        thread["thread_id"], "agent", input=user_message("count to 3"),
+        stream_mode=["messages-tuple", "values", "updates"],
+    )
+    await client.runs.join(thread["thread_id"], run["run_id"])
+    path = f"/threads/{thread['thread_id']}/runs/{run['run_id']}/stream"
+    async with httpx.AsyncClient(base_url=stack.url, headers=auth("alice")) as http:
+
+        async def events(query: str, last: str = "-1") -> set[str]:
+            response = await http.get(f"{path}{query}", headers={"Last-Event-ID": last})
+            assert response.status_code == 200, response.text
+            return {l[7:] for l in response.text.splitlines() if l.startswith("event: ")}
+
+        assert await events("?stream_mode=updates") == {"metadata", "updates"}
+        assert await events('?stream_mode=["updates","values"]') == {"metadata", "updates", "values"}
+        assert await events("?stream_mode=updates&stream_mode=messages-tuple") == {
+            "metadata", "updates", "messages"
+        }
+        bad_mode = await http.get(f"{path}?stream_mode=nope", headers={"Last-Event-ID": "-1"})
+        assert bad_mode.status_code == 422 and "nope" in bad_mode.text
+        bad_id = await http.get(path, headers={"Last-Event-ID": "1700000000000-0"})
+        assert bad_id.status_code == 422
+        other_user = await http.get(path, headers={**auth("mallory"), "Last-Event-ID": "-1"})
+        assert other_user.status_code == 404
