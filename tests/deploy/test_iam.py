@@ -95,7 +95,7 @@ def test_connections_invoke_and_bedrock_are_scoped_to_our_resources() -> None:
     policies = managed_policies()
     (connections,) = policies["WebSocketConnectionsPolicy"]
     assert connections["Action"] == "execute-api:ManageConnections"
-    assert "${WebSocketApi}/v1/" in connections["Resource"]["Fn::Sub"]
+    assert "${WebSocketApi}/ws/" in connections["Resource"]["Fn::Sub"]
     (invoke,) = policies["WorkerInvokePolicy"]
     assert invoke["Action"] == "lambda:InvokeFunction"
     assert invoke["Resource"]["Fn::Sub"].endswith(":function:${AWS::StackName}-worker")
