@@ -37,6 +37,8 @@ def main(code_dir: str, handler: str, event_path: str | None = None) -> dict[str
     module_name, function_name = handler.rsplit(".", 1)
     function = getattr(importlib.import_module(module_name), function_name)
     report: dict[str, Any] = {"callable": callable(function)}
+    if "lambdagraph" in sys.modules:
+        report["package"] = sys.modules["lambdagraph"].__file__
     if event_path:
         event = json.loads(Path(event_path).read_text())
         report["result"] = function(event, Context())

@@ -110,3 +110,17 @@ def resolve(value: Any, parameters: Mapping[str, Any] | None = None, stack: str 
 def resolved_environment(logical_id: str, parameters: Mapping[str, Any] | None = None) -> dict[str, str]:
     """A function's environment as Lambda would set it for a stack with these parameters."""
     return {k: resolve(v, parameters) for k, v in environment(logical_id).items()}
+
+
+PACKAGE = REPO_ROOT / "layers" / "lambdagraph" / "lambdagraph"
+# Code that only runs on a developer's machine (embedded moto, table creation, the CLI).
+LOCAL_ONLY = ("local/", "cli.py", "chat.py")
+
+
+def package_modules(under: str = "") -> list[Path]:
+    """Modules of the package that can run in Lambda (``under`` a subpackage path)."""
+    root = PACKAGE / under
+    return [
+        p for p in root.rglob("*.py")
+        if not str(p.relative_to(PACKAGE)).startswith(LOCAL_ONLY)
+    ]

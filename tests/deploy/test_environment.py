@@ -11,8 +11,14 @@ import pytest
 
 import lambdagraph.settings as settings_module
 from lambdagraph.settings import Settings
-from tests.deploy.template import document, environment, functions, globals_function, resolved_environment
-from tests.deploy.test_iam import package_modules
+from tests.deploy.template import (
+    document,
+    environment,
+    functions,
+    globals_function,
+    package_modules,
+    resolved_environment,
+)
 
 PREFIX = "LAMBDAGRAPH_"
 

@@ -34,7 +34,9 @@ def test_handler_file_exists(function: str) -> None:
 def test_handler_imports_with_the_template_environment(function: str) -> None:
     props = functions()[function]
     env = process_env(resolved_environment(function), python_path=PACKAGE_PATH)
-    assert probe(current_python(), REPO_ROOT / props["CodeUri"], props["Handler"], env) == {"callable": True}
+    report = probe(current_python(), REPO_ROOT / props["CodeUri"], props["Handler"], env)
+    assert report["callable"] is True
+    assert report["package"].startswith(PACKAGE_PATH)
 
 
 def test_api_function_answers_an_http_api_event() -> None:

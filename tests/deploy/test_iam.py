@@ -12,11 +12,8 @@ import botocore.session
 import pytest
 from botocore import xform_name
 
-from tests.deploy.template import REPO_ROOT, document, functions, transform
+from tests.deploy.template import document, functions, package_modules, transform
 
-PACKAGE = REPO_ROOT / "layers" / "lambdagraph" / "lambdagraph"
-# Code that only runs on a developer's machine (embedded moto, table creation, the CLI).
-LOCAL_ONLY = ("local/", "cli.py", "chat.py")
 
 # What each function may do; reviewed by hand, checked against the template below.
 CAPABILITIES = {
@@ -142,14 +139,6 @@ def required_actions(paths: list[Path]) -> dict[str, set[str]]:
                 actions = {"execute-api:ManageConnections"}
             needed.setdefault(service, set()).update(actions)
     return needed
-
-
-def package_modules(under: str = "") -> list[Path]:
-    root = PACKAGE / under
-    return [
-        p for p in root.rglob("*.py")
-        if not str(p.relative_to(PACKAGE)).startswith(LOCAL_ONLY)
-    ]
 
 
 def test_checkpoint_store_policy_allows_every_call_the_saver_makes() -> None:
