@@ -129,3 +129,15 @@ async def test_every_check_passes_against_the_local_stack(
     assert await smoke.smoke(args, LocalSession(stack)) is True
     lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith(("PASS", "FAIL"))]
     assert len(lines) == 6 and all(line.startswith("PASS") for line in lines), lines
+
+
+def test_samconfig_example_overrides_only_real_parameters_with_allowed_values() -> None:
+    import tomllib
+
+    config = tomllib.loads((REPO_ROOT / "infra" / "samconfig.toml").read_text())
+    overrides = config["default"]["deploy"]["parameters"]["parameter_overrides"]
+    parameters = document()["Parameters"]
+    for override in overrides:
+        name, _, value = override.partition("=")
+        assert name in parameters, name
+        assert value in parameters[name].get("AllowedValues", [value]), override
