@@ -157,3 +157,13 @@ def test_outputs_name_every_endpoint_and_table() -> None:
     assert {"FunctionUrl", "WebSocketUrl", "HttpApiUrl", "CheckpointsTableName", "AppTableName"} <= set(outputs)
     assert outputs["FunctionUrl"]["Value"] == {"Fn::GetAtt": ["StreamFunctionUrl", "FunctionUrl"]}
     assert str(outputs["WebSocketUrl"]["Value"]).startswith("{'Fn::Sub': 'wss://${WebSocketApi}")
+
+
+def test_both_api_stages_are_throttled_by_parameters() -> None:
+    stages = resources_of(transform(), "AWS::ApiGatewayV2::Stage")
+    assert len(stages) == 2
+    for stage in stages.values():
+        assert stage["Properties"]["DefaultRouteSettings"] == {
+            "ThrottlingRateLimit": {"Ref": "ApiThrottleRateLimit"},
+            "ThrottlingBurstLimit": {"Ref": "ApiThrottleBurstLimit"},
+        }
