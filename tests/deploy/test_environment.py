@@ -93,3 +93,18 @@ def test_parameter_choices_match_what_the_code_accepts() -> None:
     assert set(parameters["Model"]["AllowedValues"]) == {"bedrock", "scripted"}
     assert set(parameters["AuthMode"]["AllowedValues"]) == {"none", "jwt", "iam"}
     assert parameters["BedrockModelId"]["Default"] == Settings().bedrock_model_id
+
+
+# Lambda refuses to create a function that sets one of these (its reserved variables).
+LAMBDA_RESERVED = {
+    "_HANDLER", "_X_AMZN_TRACE_ID", "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_EXECUTION_ENV",
+    "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_FUNCTION_VERSION",
+    "AWS_LAMBDA_INITIALIZATION_TYPE", "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME",
+    "AWS_ACCESS_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+    "AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR",
+}
+
+
+@pytest.mark.parametrize("function", sorted(functions()))
+def test_no_function_sets_a_reserved_lambda_variable(function: str) -> None:
+    assert set(environment(function)) & LAMBDA_RESERVED == set()
