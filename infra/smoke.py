@@ -25,9 +25,10 @@ import hashlib
 import json
 import sys
 import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, AsyncIterator, Awaitable, Callable, Generator, Sequence
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 import boto3
@@ -62,7 +63,9 @@ class StackEndpoints:
     def from_outputs(cls, outputs: dict[str, str]) -> StackEndpoints:
         missing = [name for name in REQUIRED_OUTPUTS if not outputs.get(name)]
         if missing:
-            raise SmokeError(f"the stack has no output {', '.join(missing)}: is it a lambdagraph stack?")
+            raise SmokeError(
+                f"the stack has no output {', '.join(missing)}: is it a lambdagraph stack?"
+            )
         return cls(
             function_url=outputs["FunctionUrl"].rstrip("/"),
             websocket_url=outputs["WebSocketUrl"],
@@ -73,18 +76,26 @@ class StackEndpoints:
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     """Command-line options (see the module docstring)."""
     parser = argparse.ArgumentParser(description="Smoke-test a deployed lambdagraph stack.")
-    parser.add_argument("--stack", required=True, help="CloudFormation stack name (sam deploy --stack-name)")
+    parser.add_argument(
+        "--stack", required=True, help="CloudFormation stack name (sam deploy --stack-name)"
+    )
     parser.add_argument("--region", default=None, help="AWS region (default: your configured one)")
     parser.add_argument("--profile", default=None, help="AWS profile for credentials")
-    parser.add_argument("--token", default=None, help="bearer token when the stack runs AuthMode jwt")
+    parser.add_argument(
+        "--token", default=None, help="bearer token when the stack runs AuthMode jwt"
+    )
     parser.add_argument(
         "--sign",
         choices=("auto", "always", "never"),
         default="auto",
         help="SigV4-sign function URL requests: auto = when no --token is given",
     )
-    parser.add_argument("--skip-websocket", action="store_true", help="check only the HTTP endpoints")
-    parser.add_argument("--timeout", type=float, default=120.0, help="seconds allowed for each check")
+    parser.add_argument(
+        "--skip-websocket", action="store_true", help="check only the HTTP endpoints"
+    )
+    parser.add_argument(
+        "--timeout", type=float, default=120.0, help="seconds allowed for each check"
+    )
     return parser.parse_args(argv)
 
 
@@ -97,7 +108,9 @@ def stack_outputs(cloudformation: Any, stack: str) -> dict[str, str]:
     try:
         stacks = cloudformation.describe_stacks(StackName=stack)["Stacks"]
     except ClientError as exc:
-        raise SmokeError(f"cannot read stack {stack!r}: {exc.response['Error']['Message']}") from exc
+        raise SmokeError(
+            f"cannot read stack {stack!r}: {exc.response['Error']['Message']}"
+        ) from exc
     status = stacks[0]["StackStatus"]
     if not status.endswith("_COMPLETE") or "ROLLBACK" in status:
         raise SmokeError(f"stack {stack!r} is {status}; wait for a completed deploy")
@@ -118,7 +131,10 @@ class FunctionUrlSigner(httpx.Auth):
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         body = request.content
-        headers = {"host": request.url.netloc.decode(), "x-amz-content-sha256": hashlib.sha256(body).hexdigest()}
+        headers = {
+            "host": request.url.netloc.decode(),
+            "x-amz-content-sha256": hashlib.sha256(body).hexdigest(),
+        }
         if "content-type" in request.headers:
             headers["content-type"] = request.headers["content-type"]
         signed = AWSRequest(method=request.method, url=str(request.url), data=body, headers=headers)
@@ -148,7 +164,9 @@ async def run_checks(checks: Sequence[tuple[str, Check]], timeout: float) -> boo
 class HttpChecks:
     """Checks over the function URL with the official LangGraph SDK."""
 
-    def __init__(self, endpoints: StackEndpoints, headers: dict[str, str], auth: httpx.Auth | None) -> None:
+    def __init__(
+        self, endpoints: StackEndpoints, headers: dict[str, str], auth: httpx.Auth | None
+    ) -> None:
         from langgraph_sdk import get_client  # lazy: a --help needs no SDK
 
         self.client = get_client(url=endpoints.function_url, headers=headers, api_key=None)
@@ -167,7 +185,10 @@ class HttpChecks:
         events = [
             part.event
             async for part in self.client.runs.stream(
-                thread["thread_id"], ASSISTANT, input=_human(SHORT_PROMPT), stream_mode=["messages-tuple"]
+                thread["thread_id"],
+                ASSISTANT,
+                input=_human(SHORT_PROMPT),
+                stream_mode=["messages-tuple"],
             )
         ]
         if not events or events[0] != "metadata":
@@ -228,7 +249,9 @@ class WebSocketChecks:
     async def run_to_completion(self) -> str:
         async with self._session() as socket:
             run_id = await _start_run(socket, SHORT_PROMPT)
-            ended = await _expect(socket, lambda m: m.get("type") == "run.ended" and m.get("run_id") == run_id)
+            ended = await _expect(
+                socket, lambda m: m.get("type") == "run.ended" and m.get("run_id") == run_id
+            )
             if ended["status"] != "success":
                 raise SmokeError(f"run ended {ended['status']}")
         return "success"
@@ -238,7 +261,9 @@ class WebSocketChecks:
             run_id = await _start_run(socket, LONG_PROMPT)
             await _expect(socket, lambda m: m.get("type") == "events" and m.get("run_id") == run_id)
             await socket.send(json.dumps({"action": "cancel", "run_id": run_id}))
-            ended = await _expect(socket, lambda m: m.get("type") == "run.ended" and m.get("run_id") == run_id)
+            ended = await _expect(
+                socket, lambda m: m.get("type") == "run.ended" and m.get("run_id") == run_id
+            )
             if ended["status"] != "interrupted":
                 raise SmokeError(f"cancelled run ended {ended['status']}")
         return "interrupted"
@@ -247,9 +272,18 @@ class WebSocketChecks:
 async def _start_run(socket: Any, prompt: str) -> str:
     request_id = str(uuid.uuid4())
     await socket.send(
-        json.dumps({"action": "run", "request_id": request_id, "assistant_id": ASSISTANT, "input": _human(prompt)})
+        json.dumps(
+            {
+                "action": "run",
+                "request_id": request_id,
+                "assistant_id": ASSISTANT,
+                "input": _human(prompt),
+            }
+        )
     )
-    accepted = await _expect(socket, lambda m: m.get("type") == "run.accepted" and m.get("request_id") == request_id)
+    accepted = await _expect(
+        socket, lambda m: m.get("type") == "run.accepted" and m.get("request_id") == request_id
+    )
     return str(accepted["run_id"])
 
 
@@ -269,13 +303,17 @@ def _human(text: str) -> dict[str, Any]:
 
 async def smoke(args: argparse.Namespace, session: boto3.Session) -> bool:
     """Every check against the stack ``args.stack``; True when all passed."""
-    endpoints = StackEndpoints.from_outputs(stack_outputs(session.client("cloudformation"), args.stack))
+    endpoints = StackEndpoints.from_outputs(
+        stack_outputs(session.client("cloudformation"), args.stack)
+    )
     print(f"function URL  {endpoints.function_url}\nWebSocket     {endpoints.websocket_url}")
     headers = {"Authorization": f"Bearer {args.token}"} if args.token else {}
     sign = args.sign == "always" or (args.sign == "auto" and not args.token)
     credentials = session.get_credentials() if sign else None
     if sign and credentials is None:
-        raise SmokeError("no AWS credentials to sign function URL requests with (or pass --sign never)")
+        raise SmokeError(
+            "no AWS credentials to sign function URL requests with (or pass --sign never)"
+        )
     auth = FunctionUrlSigner(credentials, session.region_name) if credentials is not None else None
     http = HttpChecks(endpoints, headers, auth)
     checks: list[tuple[str, Check]] = [
@@ -285,7 +323,11 @@ async def smoke(args: argparse.Namespace, session: boto3.Session) -> bool:
     ]
     if not args.skip_websocket:
         ws = WebSocketChecks(endpoints, args.token)
-        checks += [("WebSocket ping", ws.ping), ("WebSocket run", ws.run_to_completion), ("WebSocket cancel", ws.cancel)]
+        checks += [
+            ("WebSocket ping", ws.ping),
+            ("WebSocket run", ws.run_to_completion),
+            ("WebSocket cancel", ws.cancel),
+        ]
     try:
         return await run_checks(checks, args.timeout)
     finally:

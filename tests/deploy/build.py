@@ -13,9 +13,9 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 from packaging.requirements import Requirement
 from packaging.tags import Tag, compatible_tags, cpython_tags, parse_tag
@@ -51,7 +51,11 @@ def build_environment() -> dict[str, str]:
     re-checks each of those one by one (slow) and cannot use host-only platforms anyway.
     ``PIP_INDEX_URL`` (a mirror) is kept.
     """
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PIP_") or k in ("PIP_INDEX_URL", "PIP_CERT")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("PIP_") or k in ("PIP_INDEX_URL", "PIP_CERT")
+    }
     env.update(
         PIP_CONFIG_FILE=os.devnull,
         PIP_DISABLE_PIP_VERSION_CHECK="1",
@@ -62,16 +66,28 @@ def build_environment() -> dict[str, str]:
     return env
 
 
-def sam_build(build_dir: Path, *, runtime: str, architecture: str) -> subprocess.CompletedProcess[str]:
+def sam_build(
+    build_dir: Path, *, runtime: str, architecture: str
+) -> subprocess.CompletedProcess[str]:
     """``sam build`` of the repository's template into ``build_dir`` (no container)."""
     command = [
-        str(sam_executable()), "build",
-        "--template-file", str(REPO_ROOT / "template.yaml"),
-        "--build-dir", str(build_dir),
-        "--parameter-overrides", f"Runtime={runtime}", f"Architecture={architecture}",
+        str(sam_executable()),
+        "build",
+        "--template-file",
+        str(REPO_ROOT / "template.yaml"),
+        "--build-dir",
+        str(build_dir),
+        "--parameter-overrides",
+        f"Runtime={runtime}",
+        f"Architecture={architecture}",
     ]
     return subprocess.run(
-        command, cwd=build_dir.parent, env=build_environment(), capture_output=True, text=True, timeout=600,
+        command,
+        cwd=build_dir.parent,
+        env=build_environment(),
+        capture_output=True,
+        text=True,
+        timeout=600,
         check=False,
     )
 
@@ -119,8 +135,12 @@ def resolve_wheels(runtime: str, architecture: str, report: Path) -> list[str]:
     Returns the chosen wheel file names.
     """
     minor = runtime.removeprefix("python3.")
-    target = {"python_version": f"3.{minor}", "python_full_version": f"3.{minor}.0",
-              "platform_machine": MACHINE[architecture], "sys_platform": "linux"}
+    target = {
+        "python_version": f"3.{minor}",
+        "python_full_version": f"3.{minor}.0",
+        "platform_machine": MACHINE[architecture],
+        "sys_platform": "linux",
+    }
     lines = []
     for line in LAYER_REQUIREMENTS.read_text().splitlines():
         if not line.strip() or line.startswith("#"):
@@ -134,12 +154,29 @@ def resolve_wheels(runtime: str, architecture: str, report: Path) -> list[str]:
     glibc = RUNTIME_GLIBC[runtime]
     platforms = [f"manylinux_2_{m}_{MACHINE[architecture]}" for m in range(glibc, 16, -1)]
     platforms.append(f"manylinux2014_{MACHINE[architecture]}")
-    command = [sys.executable, "-m", "pip", "install", "--dry-run", "--quiet", "--ignore-installed",
-               "--only-binary=:all:", "--python-version", f"3.{minor}", "--target", str(report.parent / "unused"),
-               "--report", str(report), "-r", str(pinned)]
+    command = [
+        sys.executable,
+        "-m",
+        "pip",
+        "install",
+        "--dry-run",
+        "--quiet",
+        "--ignore-installed",
+        "--only-binary=:all:",
+        "--python-version",
+        f"3.{minor}",
+        "--target",
+        str(report.parent / "unused"),
+        "--report",
+        str(report),
+        "-r",
+        str(pinned),
+    ]
     for platform in platforms:
         command += ["--platform", platform]
-    done = subprocess.run(command, env=build_environment(), capture_output=True, text=True, timeout=300, check=False)
+    done = subprocess.run(
+        command, env=build_environment(), capture_output=True, text=True, timeout=300, check=False
+    )
     assert done.returncode == 0, f"no wheels for {runtime}/{architecture}:\n{done.stderr[-3000:]}"
     installs = json.loads(report.read_text())["install"]
     return [item["download_info"]["url"].rsplit("/", 1)[1] for item in installs]

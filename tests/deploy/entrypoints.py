@@ -13,9 +13,10 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any
 
 PROBE = Path(__file__).with_name("probe_handler.py")
 FAKE_AWS = {
@@ -30,7 +31,9 @@ FAKE_AWS = {
 }
 
 
-def process_env(function_env: Mapping[str, str], *, python_path: str, bin_dir: str | None = None) -> dict[str, str]:
+def process_env(
+    function_env: Mapping[str, str], *, python_path: str, bin_dir: str | None = None
+) -> dict[str, str]:
     """A minimal environment: the function's variables, fake credentials, our paths only."""
     path = os.environ.get("PATH", "/usr/bin:/bin")
     env = {
@@ -49,7 +52,9 @@ def probe(
 ) -> dict[str, Any]:
     """Import (and invoke with ``event``) a handler in a fresh ``python``; its JSON report."""
     args = [python, str(PROBE), str(code_dir), handler] + ([str(event)] if event else [])
-    done = subprocess.run(args, env=dict(env), capture_output=True, text=True, timeout=90, check=False)
+    done = subprocess.run(
+        args, env=dict(env), capture_output=True, text=True, timeout=90, check=False
+    )
     assert done.returncode == 0, f"{handler} in {code_dir} failed:\n{done.stderr[-3000:]}"
     return json.loads(done.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
@@ -61,7 +66,9 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_script(script: Path, env: Mapping[str, str], port: int) -> Iterator[subprocess.Popen[bytes]]:
+def running_script(
+    script: Path, env: Mapping[str, str], port: int
+) -> Iterator[subprocess.Popen[bytes]]:
     """Start ``run.sh`` as the Web Adapter would (AWS_LWA_PORT set); stop it afterwards."""
     process = subprocess.Popen(
         ["/bin/bash", str(script)],
@@ -80,7 +87,9 @@ def running_script(script: Path, env: Mapping[str, str], port: int) -> Iterator[
             process.wait()
 
 
-def wait_for_ok(process: subprocess.Popen[bytes], port: int, deadline_seconds: float = 60) -> dict[str, Any]:
+def wait_for_ok(
+    process: subprocess.Popen[bytes], port: int, deadline_seconds: float = 60
+) -> dict[str, Any]:
     """Poll ``GET /ok`` like the adapter's readiness check until it answers; its JSON body."""
     deadline = time.monotonic() + deadline_seconds
     url = f"http://127.0.0.1:{port}/ok"
@@ -89,7 +98,7 @@ def wait_for_ok(process: subprocess.Popen[bytes], port: int, deadline_seconds: f
             stderr = process.stderr.read().decode() if process.stderr else ""
             raise AssertionError(f"run.sh exited with {process.returncode}:\n{stderr[-3000:]}")
         try:
-            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - loopback
+            with urllib.request.urlopen(url, timeout=2) as response:
                 return json.loads(response.read())  # type: ignore[no-any-return]
         except OSError:
             time.sleep(0.1)  # readiness polling, as the adapter itself does

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import copy
 import re
+from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from samtranslator.translator.transform import transform as sam_transform
 from samtranslator.yaml_helper import yaml_parse
@@ -85,8 +86,13 @@ def resolve(value: Any, parameters: Mapping[str, Any] | None = None, stack: str 
     plausible physical name (``lg-AppTable``), enough to build settings from.
     """
     values = {**parameter_defaults(), **(parameters or {})}
-    pseudo = {"AWS::StackName": stack, "AWS::Region": "us-east-1", "AWS::AccountId": "123456789012",
-              "AWS::Partition": "aws", "AWS::URLSuffix": "amazonaws.com"}
+    pseudo = {
+        "AWS::StackName": stack,
+        "AWS::Region": "us-east-1",
+        "AWS::AccountId": "123456789012",
+        "AWS::Partition": "aws",
+        "AWS::URLSuffix": "amazonaws.com",
+    }
 
     def name_of(ref: str) -> str:
         if ref in pseudo:
@@ -107,7 +113,9 @@ def resolve(value: Any, parameters: Mapping[str, Any] | None = None, stack: str 
     return str(value)
 
 
-def resolved_environment(logical_id: str, parameters: Mapping[str, Any] | None = None) -> dict[str, str]:
+def resolved_environment(
+    logical_id: str, parameters: Mapping[str, Any] | None = None
+) -> dict[str, str]:
     """A function's environment as Lambda would set it for a stack with these parameters."""
     return {k: resolve(v, parameters) for k, v in environment(logical_id).items()}
 
@@ -120,7 +128,4 @@ LOCAL_ONLY = ("local/", "cli.py", "chat.py")
 def package_modules(under: str = "") -> list[Path]:
     """Modules of the package that can run in Lambda (``under`` a subpackage path)."""
     root = PACKAGE / under
-    return [
-        p for p in root.rglob("*.py")
-        if not str(p.relative_to(PACKAGE)).startswith(LOCAL_ONLY)
-    ]
+    return [p for p in root.rglob("*.py") if not str(p.relative_to(PACKAGE)).startswith(LOCAL_ONLY)]

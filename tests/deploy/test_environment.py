@@ -43,7 +43,9 @@ def test_every_setting_is_set_by_the_template_or_documented_with_its_default() -
     doc = settings_module.__doc__ or ""
     documented = set(re.findall(rf"^\s+({PREFIX}[A-Z_]+):", doc, flags=re.MULTILINE))
     missing = set(settings_variables()) - template_variables() - documented
-    assert missing == set(), f"set these in template.yaml Globals or document them in settings.py: {missing}"
+    assert missing == set(), (
+        f"set these in template.yaml Globals or document them in settings.py: {missing}"
+    )
 
 
 def test_every_documented_variable_exists() -> None:
@@ -60,7 +62,9 @@ def test_package_reads_no_lambdagraph_variable_outside_settings() -> None:
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.Constant) and isinstance(node.value, str):
                 for name in re.findall(rf"\b{PREFIX}[A-Z_]+\b", node.value):
-                    assert name in known, f"{path.name} names {name}, which Settings does not define"
+                    assert name in known, (
+                        f"{path.name} names {name}, which Settings does not define"
+                    )
 
 
 def test_resources_reach_the_code_through_the_environment() -> None:
@@ -78,7 +82,9 @@ def test_resources_reach_the_code_through_the_environment() -> None:
     [{}, {"Model": "scripted", "CheckpointTtlSeconds": "86400", "LogLevel": "DEBUG"}],
     ids=["defaults", "overrides"],
 )
-def test_each_function_environment_parses_into_settings(function: str, parameters: dict[str, str]) -> None:
+def test_each_function_environment_parses_into_settings(
+    function: str, parameters: dict[str, str]
+) -> None:
     settings = Settings.from_env(resolved_environment(function, parameters))
     assert settings.app_table == "lg-AppTable"
     assert settings.checkpoint_table == "lg-CheckpointsTable"
@@ -97,11 +103,24 @@ def test_parameter_choices_match_what_the_code_accepts() -> None:
 
 # Lambda refuses to create a function that sets one of these (its reserved variables).
 LAMBDA_RESERVED = {
-    "_HANDLER", "_X_AMZN_TRACE_ID", "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_EXECUTION_ENV",
-    "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_FUNCTION_VERSION",
-    "AWS_LAMBDA_INITIALIZATION_TYPE", "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME",
-    "AWS_ACCESS_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
-    "AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR",
+    "_HANDLER",
+    "_X_AMZN_TRACE_ID",
+    "AWS_DEFAULT_REGION",
+    "AWS_REGION",
+    "AWS_EXECUTION_ENV",
+    "AWS_LAMBDA_FUNCTION_NAME",
+    "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+    "AWS_LAMBDA_FUNCTION_VERSION",
+    "AWS_LAMBDA_INITIALIZATION_TYPE",
+    "AWS_LAMBDA_LOG_GROUP_NAME",
+    "AWS_LAMBDA_LOG_STREAM_NAME",
+    "AWS_ACCESS_KEY",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_LAMBDA_RUNTIME_API",
+    "LAMBDA_TASK_ROOT",
+    "LAMBDA_RUNTIME_DIR",
 }
 
 

@@ -4,9 +4,10 @@ together they allow every AWS call the package makes."""
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import botocore.session
 import pytest
@@ -14,29 +15,49 @@ from botocore import xform_name
 
 from tests.deploy.template import document, functions, package_modules, transform
 
-
 # What each function may do; reviewed by hand, checked against the template below.
 CAPABILITIES = {
-    "StreamFunction": {"AppTableAccessPolicy", "CheckpointStoreAccessPolicy", "BedrockInvokePolicy", "WorkerInvokePolicy"},
-    "ApiFunction": {"AppTableAccessPolicy", "CheckpointStoreAccessPolicy", "BedrockInvokePolicy", "WorkerInvokePolicy"},
+    "StreamFunction": {
+        "AppTableAccessPolicy",
+        "CheckpointStoreAccessPolicy",
+        "BedrockInvokePolicy",
+        "WorkerInvokePolicy",
+    },
+    "ApiFunction": {
+        "AppTableAccessPolicy",
+        "CheckpointStoreAccessPolicy",
+        "BedrockInvokePolicy",
+        "WorkerInvokePolicy",
+    },
     "WsFunction": {"AppTableAccessPolicy", "WorkerInvokePolicy", "WebSocketConnectionsPolicy"},
     "AuthorizerFunction": set(),
     "WorkerFunction": {
-        "AppTableAccessPolicy", "CheckpointStoreAccessPolicy", "BedrockInvokePolicy",
-        "WorkerInvokePolicy", "WebSocketConnectionsPolicy",
+        "AppTableAccessPolicy",
+        "CheckpointStoreAccessPolicy",
+        "BedrockInvokePolicy",
+        "WorkerInvokePolicy",
+        "WebSocketConnectionsPolicy",
     },
 }
 
 # API operations whose IAM action is not simply service:OperationName.
 SPECIAL_ACTIONS = {
-    ("dynamodb", "TransactWriteItems"): set(),  # authorised per item: Put/Update/Delete/ConditionCheck
+    (
+        "dynamodb",
+        "TransactWriteItems",
+    ): set(),  # authorised per item: Put/Update/Delete/ConditionCheck
     ("s3", "ListObjectsV2"): {"s3:ListBucket"},
     ("s3", "CopyObject"): {"s3:GetObject", "s3:PutObject"},
     ("s3", "DeleteObjects"): {"s3:DeleteObject"},
     ("s3", "HeadObject"): {"s3:GetObject"},
     ("lambda", "Invoke"): {"lambda:InvokeFunction"},
 }
-SERVICES = {"dynamodb": "dynamodb", "s3": "s3", "lambda": "lambda", "apigatewaymanagementapi": "execute-api"}
+SERVICES = {
+    "dynamodb": "dynamodb",
+    "s3": "s3",
+    "lambda": "lambda",
+    "apigatewaymanagementapi": "execute-api",
+}
 
 
 def managed_policies() -> dict[str, list[dict[str, Any]]]:
@@ -59,7 +80,12 @@ def attached(function: str) -> set[str]:
 
 
 def allowed_actions(policy: str) -> set[str]:
-    return {a for s in managed_policies()[policy] if s["Effect"] == "Allow" for a in as_list(s["Action"])}
+    return {
+        a
+        for s in managed_policies()[policy]
+        if s["Effect"] == "Allow"
+        for a in as_list(s["Action"])
+    }
 
 
 @pytest.mark.parametrize("function", sorted(CAPABILITIES))
@@ -97,11 +123,16 @@ def test_connections_invoke_and_bedrock_are_scoped_to_our_resources() -> None:
     assert invoke["Action"] == "lambda:InvokeFunction"
     assert invoke["Resource"]["Fn::Sub"].endswith(":function:${AWS::StackName}-worker")
     assert document()["Resources"]["WorkerFunction"]["Properties"]["FunctionName"] == {
-        "Fn::Sub": "${AWS::StackName}-worker"}
+        "Fn::Sub": "${AWS::StackName}-worker"
+    }
     for statement in policies["BedrockInvokePolicy"]:
-        assert set(as_list(statement["Action"])) == {"bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"}
+        assert set(as_list(statement["Action"])) == {
+            "bedrock:InvokeModel",
+            "bedrock:InvokeModelWithResponseStream",
+        }
         scoped = "${BedrockModelId}" in str(statement["Resource"]) or "${BedrockModelId}" in str(
-            statement.get("Condition"))
+            statement.get("Condition")
+        )
         assert scoped
 
 
@@ -153,5 +184,7 @@ def test_app_table_policy_allows_every_call_the_rest_of_the_package_makes() -> N
     needed = required_actions([p for p in package_modules() if p not in saver])
     assert needed["dynamodb"] <= allowed_actions("AppTableAccessPolicy")
     assert needed.get("lambda", set()) <= allowed_actions("WorkerInvokePolicy")
-    assert needed.get("apigatewaymanagementapi", set()) <= allowed_actions("WebSocketConnectionsPolicy")
+    assert needed.get("apigatewaymanagementapi", set()) <= allowed_actions(
+        "WebSocketConnectionsPolicy"
+    )
     assert "s3" not in needed, "only the checkpoint saver touches S3"

@@ -49,12 +49,18 @@ def test_sample_event_fits_its_function(path: Path) -> None:
     event = json.loads(path.read_text())
     routes = set(document()["Resources"]["WebSocketApi"]["Properties"]["Routes"])
     if path.stem.startswith(("function_url", "http_api")):
-        assert event["version"] == "2.0" and event["requestContext"]["http"]["path"] == event["rawPath"]
+        assert (
+            event["version"] == "2.0"
+            and event["requestContext"]["http"]["path"] == event["rawPath"]
+        )
     elif path.stem == "ws_authorizer":
         assert event["type"] == "REQUEST" and event["queryStringParameters"]["token"]
     elif path.stem.startswith("ws_"):
         assert event["requestContext"]["routeKey"] in routes
-        if event["requestContext"]["eventType"] == "MESSAGE" and event["requestContext"]["routeKey"] != "$default":
+        if (
+            event["requestContext"]["eventType"] == "MESSAGE"
+            and event["requestContext"]["routeKey"] != "$default"
+        ):
             assert json.loads(event["body"])["action"] == event["requestContext"]["routeKey"]
     elif path.stem.startswith("worker_"):
         assert parse_payload(event)["kind"] == event["kind"]

@@ -19,14 +19,23 @@ def template_routes() -> set[str]:
 
 def test_local_tables_match_the_template(tables: Tables) -> None:
     dynamodb = boto3.client("dynamodb")
-    for logical_id, name in {"CheckpointsTable": tables.checkpoints, "AppTable": tables.app}.items():
+    for logical_id, name in {
+        "CheckpointsTable": tables.checkpoints,
+        "AppTable": tables.app,
+    }.items():
         declared = document()["Resources"][logical_id]["Properties"]
         assert table_definitions()[logical_id] == declared
         table = dynamodb.describe_table(TableName=name)["Table"]
         assert table["KeySchema"] == declared["KeySchema"]
-        assert sorted(table["AttributeDefinitions"], key=str) == sorted(declared["AttributeDefinitions"], key=str)
-        local_indexes = {i["IndexName"]: i["KeySchema"] for i in table.get("GlobalSecondaryIndexes", [])}
-        assert local_indexes == {i["IndexName"]: i["KeySchema"] for i in declared.get("GlobalSecondaryIndexes", [])}
+        assert sorted(table["AttributeDefinitions"], key=str) == sorted(
+            declared["AttributeDefinitions"], key=str
+        )
+        local_indexes = {
+            i["IndexName"]: i["KeySchema"] for i in table.get("GlobalSecondaryIndexes", [])
+        }
+        assert local_indexes == {
+            i["IndexName"]: i["KeySchema"] for i in declared.get("GlobalSecondaryIndexes", [])
+        }
         ttl = dynamodb.describe_time_to_live(TableName=name)["TimeToLiveDescription"]
         assert ttl["AttributeName"] == declared["TimeToLiveSpecification"]["AttributeName"]
 

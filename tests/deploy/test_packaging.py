@@ -52,7 +52,9 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Build]:
         directory = root / architecture / "build"
         directory.parent.mkdir()
         done = sam_build(directory, runtime=BUILD_RUNTIME, architecture=architecture)
-        assert done.returncode == 0, f"sam build ({architecture}) failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+        assert done.returncode == 0, (
+            f"sam build ({architecture}) failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+        )
         return Build(directory, BUILD_RUNTIME, architecture, done.stdout + done.stderr)
 
     with ThreadPoolExecutor(max_workers=2) as pool:
@@ -80,11 +82,17 @@ def test_sam_build_succeeds_without_a_container(builds: dict[str, Build]) -> Non
             assert (build.directory / function).is_dir()
 
 
-@pytest.mark.parametrize("function", sorted(n for n, p in functions().items() if p["Handler"] != "run.sh"))
-def test_handler_imports_from_the_build_alone(builds: dict[str, Build], clean_python: Path, function: str) -> None:
+@pytest.mark.parametrize(
+    "function", sorted(n for n, p in functions().items() if p["Handler"] != "run.sh")
+)
+def test_handler_imports_from_the_build_alone(
+    builds: dict[str, Build], clean_python: Path, function: str
+) -> None:
     build = builds["x86_64"]
     env = process_env(resolved_environment(function), python_path=str(layer_dir(build)))
-    report = probe(str(clean_python), build.directory / function, functions()[function]["Handler"], env)
+    report = probe(
+        str(clean_python), build.directory / function, functions()[function]["Handler"], env
+    )
     assert report["callable"] is True
     assert report["package"].startswith(str(layer_dir(build)))
 
@@ -92,7 +100,13 @@ def test_handler_imports_from_the_build_alone(builds: dict[str, Build], clean_py
 def test_built_api_function_answers_ok(builds: dict[str, Build], clean_python: Path) -> None:
     build = builds["x86_64"]
     env = process_env(resolved_environment("ApiFunction"), python_path=str(layer_dir(build)))
-    report = probe(str(clean_python), build.directory / "ApiFunction", "app.handler", env, EVENTS_DIR / "http_api_ok.json")
+    report = probe(
+        str(clean_python),
+        build.directory / "ApiFunction",
+        "app.handler",
+        env,
+        EVENTS_DIR / "http_api_ok.json",
+    )
     assert (report["result"]["statusCode"], report["result"]["body"]) == (200, '{"ok":true}')
 
 
@@ -100,7 +114,9 @@ def test_built_run_sh_serves_the_app(builds: dict[str, Build], clean_python: Pat
     build = builds["x86_64"]
     script = build.directory / "StreamFunction" / "run.sh"
     env = process_env(
-        resolved_environment("StreamFunction"), python_path=str(layer_dir(build)), bin_dir=str(clean_python.parent)
+        resolved_environment("StreamFunction"),
+        python_path=str(layer_dir(build)),
+        bin_dir=str(clean_python.parent),
     )
     port = free_port()
     with running_script(script, env, port) as process:
@@ -108,7 +124,9 @@ def test_built_run_sh_serves_the_app(builds: dict[str, Build], clean_python: Pat
 
 
 @pytest.mark.parametrize("architecture", ARCHITECTURES)
-def test_layer_wheels_fit_the_runtime_and_architecture(builds: dict[str, Build], architecture: str) -> None:
+def test_layer_wheels_fit_the_runtime_and_architecture(
+    builds: dict[str, Build], architecture: str
+) -> None:
     build = builds[architecture]
     supported = supported_tags(build.runtime, architecture)
     misfits = [name for name, tags in wheel_tags(layer_dir(build)) if not tags & supported]
@@ -125,7 +143,9 @@ def test_default_runtime_has_wheels_for_every_dependency(tmp_path: Path, archite
     assert any(w.startswith("pydantic_core") for w in wheels)
 
 
-def test_artifacts_fit_lambdas_unzipped_limit(builds: dict[str, Build], record_property: pytest.RecordProperty) -> None:
+def test_artifacts_fit_lambdas_unzipped_limit(
+    builds: dict[str, Build], record_property: pytest.RecordProperty
+) -> None:
     for build in builds.values():
         layer = tree_size(build.directory / "LambdaGraphLayer")
         record_property(f"layer_{build.architecture}_bytes", layer)

@@ -7,8 +7,9 @@ import argparse
 import hashlib
 import importlib.util
 import sys
+from collections.abc import Iterator
 from types import ModuleType
-from typing import Any, Iterator
+from typing import Any
 
 import boto3
 import httpx
@@ -22,7 +23,9 @@ from tests.e2e.conftest import stack_settings
 
 
 def load_smoke() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("lambdagraph_smoke", REPO_ROOT / "infra" / "smoke.py")
+    spec = importlib.util.spec_from_file_location(
+        "lambdagraph_smoke", REPO_ROOT / "infra" / "smoke.py"
+    )
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses resolve annotations through sys.modules
@@ -50,7 +53,9 @@ def stubbed_cloudformation(response: dict[str, Any] | None = None, error: str | 
     client = boto3.client("cloudformation", region_name="us-east-1")
     stubber = Stubber(client)
     if error:
-        stubber.add_client_error("describe_stacks", "ValidationError", error, expected_params={"StackName": "lg"})
+        stubber.add_client_error(
+            "describe_stacks", "ValidationError", error, expected_params={"StackName": "lg"}
+        )
     else:
         stubber.add_response("describe_stacks", response, expected_params={"StackName": "lg"})
     stubber.activate()
@@ -65,8 +70,12 @@ def test_arguments_have_safe_defaults() -> None:
 
 
 def test_outputs_are_read_from_the_stack() -> None:
-    outputs = {"FunctionUrl": "https://abc.lambda-url.us-east-1.on.aws/", "WebSocketUrl": "wss://w/ws",
-               "HttpApiUrl": "https://h", "AppTableName": "lg-app"}
+    outputs = {
+        "FunctionUrl": "https://abc.lambda-url.us-east-1.on.aws/",
+        "WebSocketUrl": "wss://w/ws",
+        "HttpApiUrl": "https://h",
+        "AppTableName": "lg-app",
+    }
     read = smoke.stack_outputs(stubbed_cloudformation(describe(outputs)), "lg")
     endpoints = smoke.StackEndpoints.from_outputs(read)
     assert endpoints.function_url == "https://abc.lambda-url.us-east-1.on.aws"
@@ -86,15 +95,23 @@ def test_the_template_declares_every_output_the_smoke_test_reads() -> None:
     ],
     ids=["missing-stack", "rolled-back", "not-lambdagraph"],
 )
-def test_unusable_stacks_are_clear_errors(response: dict[str, Any] | None, error: str | None, message: str) -> None:
+def test_unusable_stacks_are_clear_errors(
+    response: dict[str, Any] | None, error: str | None, message: str
+) -> None:
     with pytest.raises(smoke.SmokeError, match=message):
-        smoke.StackEndpoints.from_outputs(smoke.stack_outputs(stubbed_cloudformation(response, error), "lg"))
+        smoke.StackEndpoints.from_outputs(
+            smoke.stack_outputs(stubbed_cloudformation(response, error), "lg")
+        )
 
 
 def test_function_url_requests_are_sigv4_signed_with_the_payload_hash() -> None:
-    credentials = boto3.Session(aws_access_key_id="AKIDEXAMPLE", aws_secret_access_key="secret").get_credentials()
+    credentials = boto3.Session(
+        aws_access_key_id="AKIDEXAMPLE", aws_secret_access_key="secret"
+    ).get_credentials()
     signer = smoke.FunctionUrlSigner(credentials, "eu-west-1")
-    request = httpx.Request("POST", "https://abc.lambda-url.eu-west-1.on.aws/threads", json={"metadata": {}})
+    request = httpx.Request(
+        "POST", "https://abc.lambda-url.eu-west-1.on.aws/threads", json={"metadata": {}}
+    )
     signed = next(signer.auth_flow(request))
     assert signed.headers["authorization"].startswith("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/")
     assert "/eu-west-1/lambda/aws4_request" in signed.headers["authorization"]
@@ -105,7 +122,11 @@ class LocalSession:
     """A boto3 session stand-in whose CloudFormation describes the local stack."""
 
     def __init__(self, stack: LocalStack) -> None:
-        self.outputs = {"FunctionUrl": stack.url, "WebSocketUrl": stack.ws_url, "HttpApiUrl": stack.url}
+        self.outputs = {
+            "FunctionUrl": stack.url,
+            "WebSocketUrl": stack.ws_url,
+            "HttpApiUrl": stack.url,
+        }
         self.region_name = "us-east-1"
 
     def client(self, name: str) -> Any:
@@ -113,7 +134,9 @@ class LocalSession:
         return stubbed_cloudformation(describe(self.outputs))
 
     def get_credentials(self) -> Any:
-        return boto3.Session(aws_access_key_id="AKIDEXAMPLE", aws_secret_access_key="secret").get_credentials()
+        return boto3.Session(
+            aws_access_key_id="AKIDEXAMPLE", aws_secret_access_key="secret"
+        ).get_credentials()
 
 
 @pytest.fixture
@@ -125,9 +148,13 @@ def stack(tables: Tables) -> Iterator[LocalStack]:
 async def test_every_check_passes_against_the_local_stack(
     stack: LocalStack, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    args = argparse.Namespace(stack="lg", token="smoke", sign="always", skip_websocket=False, timeout=30.0)
+    args = argparse.Namespace(
+        stack="lg", token="smoke", sign="always", skip_websocket=False, timeout=30.0
+    )
     assert await smoke.smoke(args, LocalSession(stack)) is True
-    lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith(("PASS", "FAIL"))]
+    lines = [
+        line for line in capsys.readouterr().out.splitlines() if line.startswith(("PASS", "FAIL"))
+    ]
     assert len(lines) == 6 and all(line.startswith("PASS") for line in lines), lines
 
 

@@ -7,7 +7,14 @@ from typing import Any
 import pytest
 from cfnlint.api import lint_file
 
-from tests.deploy.template import TEMPLATE, document, environment, functions, globals_function, transform
+from tests.deploy.template import (
+    TEMPLATE,
+    document,
+    environment,
+    functions,
+    globals_function,
+    transform,
+)
 
 WEBSOCKET_ROUTES = {"$connect", "$disconnect", "$default", "run", "cancel", "subscribe", "ping"}
 
@@ -25,9 +32,17 @@ def test_cfn_lint_reports_nothing() -> None:
     "parameters",
     [
         {},
-        {"FunctionUrlAuthType": "NONE", "AuthMode": "jwt", "JwtAudience": "client-id",
-         "JwtIssuer": "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Example"},
-        {"Architecture": "arm64", "Runtime": "python3.11", "WebAdapterLayerArn": "arn:aws:lambda:us-east-1:123456789012:layer:lwa:1"},
+        {
+            "FunctionUrlAuthType": "NONE",
+            "AuthMode": "jwt",
+            "JwtAudience": "client-id",
+            "JwtIssuer": "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Example",
+        },
+        {
+            "Architecture": "arm64",
+            "Runtime": "python3.11",
+            "WebAdapterLayerArn": "arn:aws:lambda:us-east-1:123456789012:layer:lwa:1",
+        },
     ],
     ids=["defaults", "public-url-jwt", "arm64-custom-adapter"],
 )
@@ -53,18 +68,25 @@ def test_stream_function_runs_the_app_through_the_web_adapter() -> None:
     }
     assert stream["Timeout"] == 900
     adapter = transform()["Resources"]["StreamFunction"]["Properties"]["Layers"]
-    assert "LambdaAdapterLayerX86:27" in str(adapter) and "LambdaAdapterLayerArm64:27" in str(adapter)
+    assert "LambdaAdapterLayerX86:27" in str(adapter) and "LambdaAdapterLayerArm64:27" in str(
+        adapter
+    )
 
 
 def test_function_url_auth_is_a_parameter_with_public_permissions_only_when_none() -> None:
     parameters = document()["Parameters"]
     assert parameters["FunctionUrlAuthType"]["AllowedValues"] == ["NONE", "AWS_IAM"]
     resources = document()["Resources"]
-    public = [k for k, v in resources.items() if v["Type"] == "AWS::Lambda::Permission"
-              and v["Properties"].get("Principal") == "*"]
+    public = [
+        k
+        for k, v in resources.items()
+        if v["Type"] == "AWS::Lambda::Permission" and v["Properties"].get("Principal") == "*"
+    ]
     assert public and all(resources[k]["Condition"] == "IsPublicFunctionUrl" for k in public)
     assert {resources[k]["Properties"]["Action"] for k in public} == {
-        "lambda:InvokeFunctionUrl", "lambda:InvokeFunction"}
+        "lambda:InvokeFunctionUrl",
+        "lambda:InvokeFunction",
+    }
 
 
 def test_websocket_api_routes_every_action_to_the_ws_function() -> None:
@@ -72,14 +94,19 @@ def test_websocket_api_routes_every_action_to_the_ws_function() -> None:
     api = resources_of(template, "AWS::ApiGatewayV2::Api")["WebSocketApi"]["Properties"]
     assert api["ProtocolType"] == "WEBSOCKET"
     assert api["RouteSelectionExpression"] == "$request.body.action"
-    routes = {r["Properties"]["RouteKey"]: r["Properties"]
-              for r in resources_of(template, "AWS::ApiGatewayV2::Route").values()
-              if r["Properties"]["ApiId"] == {"Ref": "WebSocketApi"}}
+    routes = {
+        r["Properties"]["RouteKey"]: r["Properties"]
+        for r in resources_of(template, "AWS::ApiGatewayV2::Route").values()
+        if r["Properties"]["ApiId"] == {"Ref": "WebSocketApi"}
+    }
     assert set(routes) == WEBSOCKET_ROUTES
     assert routes["$connect"]["AuthorizationType"] == "CUSTOM"
     assert all("AuthorizerId" not in p for k, p in routes.items() if k != "$connect")
-    integrations = [i["Properties"] for i in resources_of(template, "AWS::ApiGatewayV2::Integration").values()
-                    if i["Properties"]["ApiId"] == {"Ref": "WebSocketApi"}]
+    integrations = [
+        i["Properties"]
+        for i in resources_of(template, "AWS::ApiGatewayV2::Integration").values()
+        if i["Properties"]["ApiId"] == {"Ref": "WebSocketApi"}
+    ]
     assert len(integrations) == len(WEBSOCKET_ROUTES)
     ws_arn = {"Fn::GetAtt": ["WsFunction", "Arn"]}
     assert all(i["IntegrationUri"]["Fn::Sub"][1]["FunctionArn"] == ws_arn for i in integrations)
@@ -90,7 +117,9 @@ def test_connect_authorizer_reads_the_token_query_string() -> None:
     ws = authorizers["WebSocketApiConnectAuthorizer"]["Properties"]
     assert ws["AuthorizerType"] == "REQUEST"
     assert ws["IdentitySource"] == ["route.request.querystring.token"]
-    assert ws["AuthorizerUri"]["Fn::Sub"][1]["AuthArn"] == {"Fn::GetAtt": ["AuthorizerFunction", "Arn"]}
+    assert ws["AuthorizerUri"]["Fn::Sub"][1]["AuthArn"] == {
+        "Fn::GetAtt": ["AuthorizerFunction", "Arn"]
+    }
 
 
 def test_http_api_jwt_authorizer_exists_only_with_an_issuer() -> None:
@@ -99,32 +128,42 @@ def test_http_api_jwt_authorizer_exists_only_with_an_issuer() -> None:
     route = resources["HttpApiDefaultRoute"]["Properties"]
     assert route["AuthorizationType"] == {"Fn::If": ["UseJwtAuthorizer", "JWT", "NONE"]}
     assert resources["HttpApiIntegration"]["Properties"]["IntegrationUri"] == {
-        "Fn::GetAtt": ["ApiFunction", "Arn"]}
+        "Fn::GetAtt": ["ApiFunction", "Arn"]
+    }
 
 
 def test_worker_retries_once_then_lands_in_a_dead_letter_queue() -> None:
     config = transform()["Resources"]["WorkerFunctionEventInvokeConfig"]["Properties"]
     assert config["MaximumRetryAttempts"] == 1
     assert config["DestinationConfig"]["OnFailure"]["Destination"] == {
-        "Fn::GetAtt": ["WorkerDeadLetterQueue", "Arn"]}
+        "Fn::GetAtt": ["WorkerDeadLetterQueue", "Arn"]
+    }
     assert functions()["WorkerFunction"]["Timeout"] == 900
 
 
 def test_layer_is_built_by_sam_for_the_runtime_and_architecture() -> None:
     layer = document()["Resources"]["LambdaGraphLayer"]
     assert layer["Type"] == "AWS::Serverless::LayerVersion"
-    assert layer["Metadata"] == {"BuildMethod": {"Ref": "Runtime"}, "BuildArchitecture": {"Ref": "Architecture"}}
+    assert layer["Metadata"] == {
+        "BuildMethod": {"Ref": "Runtime"},
+        "BuildArchitecture": {"Ref": "Architecture"},
+    }
     assert layer["Properties"]["ContentUri"] == "layers/lambdagraph/"
     assert globals_function()["Layers"] == [{"Ref": "LambdaGraphLayer"}]
 
 
 def test_runtime_defaults_to_the_newest_python_cfn_lint_knows() -> None:
-    from cfnlint.data import AdditionalSpecs
     import json
     from importlib import resources as pkg
 
-    lifecycle = json.loads(pkg.files(AdditionalSpecs).joinpath("LmbdRuntimeLifecycle.json").read_text())
-    newest = max((k for k in lifecycle if k.startswith("python3.")), key=lambda k: int(k.split(".")[1]))
+    from cfnlint.data import AdditionalSpecs
+
+    lifecycle = json.loads(
+        pkg.files(AdditionalSpecs).joinpath("LmbdRuntimeLifecycle.json").read_text()
+    )
+    newest = max(
+        (k for k in lifecycle if k.startswith("python3.")), key=lambda k: int(k.split(".")[1])
+    )
     runtime = document()["Parameters"]["Runtime"]
     assert runtime["Default"] == newest
     assert "python3.11" in runtime["AllowedValues"]
@@ -149,12 +188,20 @@ def test_bucket_is_encrypted_private_and_has_a_lifecycle() -> None:
     assert all(bucket["PublicAccessBlockConfiguration"].values())
     assert bucket["LifecycleConfiguration"]["Rules"]
     denial = resources["CheckpointsBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"][0]
-    assert denial["Effect"] == "Deny" and denial["Condition"]["Bool"]["aws:SecureTransport"] is False
+    assert (
+        denial["Effect"] == "Deny" and denial["Condition"]["Bool"]["aws:SecureTransport"] is False
+    )
 
 
 def test_outputs_name_every_endpoint_and_table() -> None:
     outputs = document()["Outputs"]
-    assert {"FunctionUrl", "WebSocketUrl", "HttpApiUrl", "CheckpointsTableName", "AppTableName"} <= set(outputs)
+    assert {
+        "FunctionUrl",
+        "WebSocketUrl",
+        "HttpApiUrl",
+        "CheckpointsTableName",
+        "AppTableName",
+    } <= set(outputs)
     assert outputs["FunctionUrl"]["Value"] == {"Fn::GetAtt": ["StreamFunctionUrl", "FunctionUrl"]}
     assert str(outputs["WebSocketUrl"]["Value"]).startswith("{'Fn::Sub': 'wss://${WebSocketApi}")
 
