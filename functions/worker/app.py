@@ -20,7 +20,7 @@ settings = Settings.from_env()
 logger = Logger(service="lambdagraph-worker", level=settings.log_level)
 copy_config_to_registered_loggers(source_logger=logger, include={"lambdagraph"})
 # Runs started over the WebSocket post their events to subscribers (LAMBDAGRAPH_WS_ENDPOINT).
-worker = build_worker(settings, live_sinks=websocket_sinks(settings))
+worker = build_worker(settings, worker_sinks=websocket_sinks(settings))
 # One loop for the life of the instance: clients and savers built on it stay usable warm.
 loop = asyncio.new_event_loop()
 

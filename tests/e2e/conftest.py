@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import time
+import uuid
 from typing import Any, Awaitable, Callable, Iterator, Mapping
 
 import pytest
@@ -61,6 +62,15 @@ def settings(tables: Tables) -> Settings:
 def stack(settings: Settings) -> Iterator[LocalStack]:
     """The local stack, serving on a free port until the test ends."""
     with running_stack(settings=settings, authenticator=HeaderAuth()) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def shared_stack(aws_endpoint: str) -> Iterator[LocalStack]:
+    """One stack for a whole module, for tests that only need fresh threads (faster)."""
+    suffix = uuid.uuid4().hex[:10]
+    tables = Tables(checkpoints=f"checkpoints-{suffix}", app=f"app-{suffix}", bucket=f"cp-{suffix}")
+    with running_stack(settings=stack_settings(tables), authenticator=HeaderAuth()) as running:
         yield running
 
 

@@ -205,3 +205,104 @@ async def test_join_query_forms_and_bad_input(stack: LocalStack, client: LangGra
         assert bad_id.status_code == 422
         other_user = await http.get(path, headers={**auth("mallory"), "Last-Event-ID": "-1"})
         assert other_user.status_code == 404
+
+
+_WORKER_PROCESS = """
+import importlib.util, json, sys
+from lambdagraph.local.invoker import LocalContext
+spec = importlib.util.spec_from_file_location("worker_app", sys.argv[1])
+app = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(app)
+app.handler(json.loads(sys.argv[2]), LocalContext("WorkerFunction", 900))
+"""
+
+
+@pytest.fixture
+def quick_lease_stack(tables: Tables) -> Iterator[LocalStack]:
+    """A stack whose runs count as lost one second after their worker's last renewal."""
+    settings = stack_settings(tables, run_lease_seconds=1.0)
+    with running_stack(settings=settings, authenticator=HeaderAuth()) as running:
+        yield running
+
+
+async def test_a_killed_worker_leaves_a_failed_run_not_a_running_one(
+    quick_lease_stack: LocalStack, tables: Tables
+) -> None:
+    import asyncio
+    import json
+    import os
+    import sys
+    from pathlib import Path
+
+    from lambdagraph.store.app import AppStore
+    from lambdagraph.store.events import EventLog
+
+    root = Path(__file__).resolve().parents[2]
+    client = get_client(url=quick_lease_stack.url, headers=auth("alice"))
+    thread = await client.threads.create()
+    # Recorded as the background route does, but handed to a worker in another process.
+    run = await AppStore(tables.app).create_run(
+        "alice", thread_id=thread["thread_id"], assistant_id="agent",
+        kwargs={"input": user_message("count to 100000"), "stream_mode": ["messages-tuple"]},
+    )
+    await RunLeases(tables.app).reserve(run["run_id"])
+    payload = {"kind": "run", "owner": "alice", "thread_id": run["thread_id"], "run_id": run["run_id"]}
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(root / "layers" / "lambdagraph"), str(root)]),
+        "LAMBDAGRAPH_APP_TABLE": tables.app,
+        "LAMBDAGRAPH_CHECKPOINT_TABLE": tables.checkpoints,
+        "LAMBDAGRAPH_CHECKPOINT_BUCKET": tables.bucket,
+        "LAMBDAGRAPH_WORKER_FUNCTION": "lambdagraph-worker",
+        "LAMBDAGRAPH_RUN_LEASE_SECONDS": "1",
+        "LAMBDAGRAPH_SCRIPTED_DELAY_MS": "2",
+        "LAMBDAGRAPH_LOG_LEVEL": "WARNING",
+    }
+    worker = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", _WORKER_PROCESS, str(root / "functions" / "worker" / "app.py"),
+        json.dumps(payload), env=env,
+    )
+    log = EventLog(tables.app)
+    try:
+        async def streaming() -> bool:
+            assert worker.returncode is None, "the worker exited before it was killed"
+            return await log.last_seq(run["run_id"]) >= 30
+
+        await eventually(streaming, "the worker to log events")
+    finally:
+        worker.kill()
+        await worker.wait()
+
+    parts = await _collect(
+        client.runs.join_stream(thread["thread_id"], run["run_id"], last_event_id="-1")
+    )
+    assert _ids(parts) == list(range(len(parts)))
+    assert len(_tokens(parts)) >= 20
+    assert parts[-1].event == "error" and parts[-1].data["error"] == "WorkerLost"
+    assert (await client.runs.get(thread["thread_id"], run["run_id"]))["status"] == "error"
+    assert (await client.threads.get(thread["thread_id"]))["status"] == "error"
+    # The thread is usable again: a new run starts and finishes.
+    result = await client.runs.wait(thread["thread_id"], "agent", input=user_message("count to 3"))
+    assert result["messages"][-1]["content"].split()[-1] == "3"
+
+
+async def test_a_joiner_that_asked_to_cancel_on_disconnect_cancels_the_run(
+    client: LangGraphClient,
+) -> None:
+    thread = await client.threads.create()
+    run = await client.runs.create(
+        thread["thread_id"], "agent", input=user_message("count to 100000"),
+        stream_mode="messages-tuple",
+    )
+    seen: list[Any] = []
+    async for part in client.runs.join_stream(
+        thread["thread_id"], run["run_id"], last_event_id="-1", cancel_on_disconnect=True
+    ):
+        seen.append(part)
+        if len(_tokens(seen)) == 10:
+            break
+
+    async def interrupted() -> bool:
+        return (await client.runs.get(thread["thread_id"], run["run_id"]))["status"] == "interrupted"
+
+    await eventually(interrupted, "the joiner's disconnect to cancel the run")

@@ -33,6 +33,17 @@ def _chat(args: argparse.Namespace) -> int:
 
     else:
         decide = ask(sys.stdout)
+    if args.ws:
+        from lambdagraph.ws.chat import run_chat  # lazy: the `local` extra (websockets)
+
+        options = {"decide": decide, "out": sys.stdout, "token": args.token}
+        try:
+            return run_chat(
+                args.url, args.message, thread_id=args.thread, assistant_id=args.assistant, **options
+            )
+        except Exception as exc:  # refused handshakes, server errors: say what failed
+            print(f"error: {exc}", file=sys.stderr)  # noqa: T201 - CLI output
+            return 1
     headers = {"Authorization": f"Bearer {args.token}"} if args.token else None
     client = connect(args.url, headers=headers)
     try:
@@ -65,6 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
     chat.add_argument("--thread", default=None, help="continue this thread id")
     chat.add_argument("--assistant", default="agent", help="graph name or assistant id")
     chat.add_argument("--token", default=None, help="bearer token for a server with auth")
+    chat.add_argument("--ws", action="store_true", help="use the WebSocket API (ws://…/ws)")
     answer = chat.add_mutually_exclusive_group()
     answer.add_argument("--yes", action="store_true", help="approve every interrupt")
     answer.add_argument("--no", action="store_true", help="reject every interrupt")

@@ -13,8 +13,8 @@
     ├── Conflict                    the request clashes with current state (409)
     │   └── ThreadBusy
     ├── CheckpointConflict          another writer advanced the thread first (fencing)
-    ├── ScriptedModelError          the scripted model was told to fail ("trigger an error")
-    └── Unavailable                 DynamoDB throttled or failed; retry later (503)
+    ├── Unavailable                 DynamoDB throttled or failed; retry later (503)
+    └── ScriptedModelError          the scripted model was told to fail ("trigger an error")
 
 Each class has a stable ``code`` used in HTTP ``detail`` bodies, SSE ``error`` events and
 WebSocket ``error`` messages. Transports map these to status codes in one table each.
@@ -122,13 +122,13 @@ class CheckpointConflict(LambdagraphError):
         self.checkpoint_id = checkpoint_id
 
 
-class ScriptedModelError(LambdagraphError):
-    """The scripted chat model failed on purpose because the user asked it to."""
-
-    code = "scripted_model_error"
-
-
 class Unavailable(LambdagraphError):
     """The data store is throttling or unavailable; the request may be retried."""
 
     code = "unavailable"
+
+
+class ScriptedModelError(LambdagraphError):
+    """The scripted chat model failed on purpose because the user asked it to."""
+
+    code = "scripted_model_error"

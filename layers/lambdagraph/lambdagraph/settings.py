@@ -7,7 +7,7 @@ Variables:
     LAMBDAGRAPH_CHECKPOINT_TABLE: checkpoints table name (``lambdagraph-checkpoints``).
     LAMBDAGRAPH_APP_TABLE: app table name (``lambdagraph-app``).
     LAMBDAGRAPH_CHECKPOINT_BUCKET: S3 bucket for checkpoint items over the size threshold
-        (unset: no offload; oversized items then fail as DynamoDB rejects them).
+        (unset: no offload; oversized items then raise ``ConfigurationError``).
     LAMBDAGRAPH_CHECKPOINT_TTL_SECONDS: checkpoint lifetime; 0 keeps them forever (``0``).
     LAMBDAGRAPH_LOG_LEVEL: log level (``INFO``).
     LAMBDAGRAPH_AUTH_MODE: how requests are authenticated: ``none`` (every request is the
@@ -30,7 +30,7 @@ Variables:
     LAMBDAGRAPH_GRAPHS: extra graphs, ``name=module.path:attr,other=pkg.mod:graph`` (empty).
     LAMBDAGRAPH_EVENT_LOG_TTL_SECONDS: how long logged run events stay joinable (``86400``).
     LAMBDAGRAPH_EVENT_LOG_FLUSH_MS: how long events wait in the buffer before one batched
-        write to the event log (``50``).
+        write to the event log (``100``).
     LAMBDAGRAPH_WORKER_FUNCTION: name of the deployed worker function background runs and
         continuations are invoked on (empty: the local stack's in-process invoker).
     LAMBDAGRAPH_DEADLINE_MARGIN_MS: a worker stops at the next checkpoint once less than this
@@ -82,7 +82,7 @@ class Settings:
     graphs: str = ""
     # Durable runs (event log, worker, continuations).
     event_log_ttl_seconds: int = 86_400
-    event_log_flush_ms: int = 50
+    event_log_flush_ms: int = 100
     worker_function: str = ""
     deadline_margin_ms: int = 60_000
     run_lease_seconds: float = 30.0

@@ -39,7 +39,15 @@ class StreamingModel(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        return ChatResult(generations=[ChatGeneration(message=AIMessage(content=self.reply))])
+        message = AIMessage(content=self.reply, usage_metadata=self._usage())
+        return ChatResult(generations=[ChatGeneration(message=message)])
+
+    def _usage(self) -> Any:
+        return {
+            "input_tokens": self.input_tokens,
+            "output_tokens": self.output_tokens,
+            "total_tokens": self.input_tokens + self.output_tokens,
+        }
 
     def _stream(self, *args: Any, **kwargs: Any) -> Iterator[ChatGenerationChunk]:
         raise NotImplementedError("async only")
@@ -60,13 +68,8 @@ class StreamingModel(BaseChatModel):
             yield chunk
             if self.stall is not None:
                 await self.stall.wait()
-        usage = {
-            "input_tokens": self.input_tokens,
-            "output_tokens": self.output_tokens,
-            "total_tokens": self.input_tokens + self.output_tokens,
-        }
         yield ChatGenerationChunk(
-            message=AIMessageChunk(content="", usage_metadata=usage, chunk_position="last")
+            message=AIMessageChunk(content="", usage_metadata=self._usage(), chunk_position="last")
         )
 
 

@@ -4,9 +4,11 @@ past the deadline with continuous ids, and recovery of a run whose worker died."
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Sequence
 from typing import Any
 
+import pytest
 from langgraph.runtime import RunControl
 
 from lambdagraph.engine.durable import WORKER_LOST, DurableRuns
@@ -147,8 +149,10 @@ async def test_a_run_whose_worker_stopped_renewing_is_recorded_as_failed(tables:
     await durable.log.append(run["run_id"], [Event("metadata", {}, "0000000000")])
     lease = await durable.leases.get(run["run_id"])
     assert lease is not None
-    while (await durable.recover(run))["status"] == "running":
-        await asyncio.sleep(0.02)  # polling until the 50 ms lease lapses
+    deadline = time.monotonic() + 10
+    while (await durable.recover(run))["status"] == "running":  # until the 50 ms lease lapses
+        assert time.monotonic() < deadline, "the lapsed lease was never noticed"
+        await asyncio.sleep(0.02)
     recovered = await durable.store.read_run(run)
     assert recovered["status"] == "error"
     read = await durable.log.read_after(run["run_id"], -1)
@@ -164,3 +168,41 @@ async def test_a_live_run_is_not_recovered(tables: Tables) -> None:
     await durable.leases.reserve(run["run_id"])
     assert await durable.leases.claim(run["run_id"], 1, "alive")
     assert (await durable.recover(run))["status"] == "running"
+
+
+class _BrokenInvoker:
+    async def invoke(self, payload: object) -> None:
+        raise ConnectionError("Lambda is unreachable")
+
+
+async def test_a_run_whose_worker_cannot_be_invoked_fails_at_once(tables: Tables) -> None:
+    from lambdagraph.errors import Unavailable
+
+    durable, _, run, _ = await _setup(tables, lambda store: StepExecutor(store, steps=1, tokens=1))
+    durable.invoker = _BrokenInvoker()
+    with pytest.raises(Unavailable):
+        await durable.start_background(run)
+    assert (await durable.store.read_run(run))["status"] == "error"
+    assert (await durable.store.get_thread(OWNER, run["thread_id"]))["status"] == "idle"
+    assert (await durable.log.read_after(run["run_id"], -1)).ended
+
+
+async def test_a_worker_that_lost_its_lease_stops_at_the_next_step_without_continuing(
+    tables: Tables,
+) -> None:
+    durable, invoker, run, executor = await _setup(
+        tables,
+        lambda store: StepExecutor(store, steps=200, tokens=1, step_seconds=0.02),
+        lease=0.09,
+    )
+    await durable.start_background(run)
+    deadline = time.monotonic() + 10
+    while await durable.log.last_seq(run["run_id"]) < 2:  # the worker is under way
+        assert time.monotonic() < deadline, "the worker never started"
+        await asyncio.sleep(0.02)
+    # Another invocation takes attempt 2 (as recovery would after a lapse).
+    assert await durable.leases.claim(run["run_id"], 2, "someone-else")
+    await invoker.wait_idle(30)
+    assert len(invoker.invocations) == 1  # no continuation was invoked
+    assert executor.done[run["run_id"]] < 200
+    assert (await durable.store.read_run(run))["status"] == "running"

@@ -55,7 +55,9 @@ class SyncFace(DynamoDBSaver):
     async def aget_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:
         return await asyncio.to_thread(self.get_tuple, config)
 
-    async def alist(self, config: RunnableConfig | None, **kwargs: Any) -> AsyncIterator[CheckpointTuple]:
+    async def alist(
+        self, config: RunnableConfig | None, **kwargs: Any
+    ) -> AsyncIterator[CheckpointTuple]:
         for item in await asyncio.to_thread(lambda: list(self.list(config, **kwargs))):
             yield item
 

@@ -10,10 +10,11 @@ import pytest
 
 from lambdagraph.errors import Conflict, RunNotFound, ThreadBusy, ThreadNotFound
 from lambdagraph.store.app import AppStore
-from lambdagraph.store.records import RunKwargs, public_run, public_thread
+from lambdagraph.store.records import RunKwargs, Usage, public_run, public_thread
 from tests.conftest import Tables
 
 KWARGS: RunKwargs = {"input": {"messages": []}, "stream_mode": ["values"]}
+USAGE: Usage = {"input_tokens": 1, "output_tokens": 2, "total_tokens": 3}
 
 
 @pytest.fixture
@@ -85,12 +86,12 @@ async def test_run_starts_running_on_idle_thread_and_marks_thread_busy(store: Ap
     thread = await store.get_thread("alice", tid)
     assert thread["status"] == "busy" and thread["active_run_id"] == run["run_id"]
     await store.finish_run(
-        run, "success", usage={"input_tokens": 1, "output_tokens": 2, "total_tokens": 3}, summary=({"n": 1}, {})
+        run, "success", usage=USAGE, summary=({"n": 1}, {})
     )
     thread = await store.get_thread("alice", tid)
     assert thread["status"] == "idle" and thread["values"] == {"n": 1}
     done = await store.get_run("alice", tid, run["run_id"])
-    assert done["status"] == "success" and done["usage"] == {"input_tokens": 1, "output_tokens": 2, "total_tokens": 3}
+    assert done["status"] == "success" and done["usage"] == USAGE
     assert "usage" not in public_run(done) and "owner" not in public_run(done)
 
 
@@ -108,8 +109,8 @@ async def test_concurrent_starts_only_one_runs(store: AppStore) -> None:
         return_exceptions=True,
     )
     started = [r for r in results if isinstance(r, dict)]
-    assert len(started) == 1
-    assert all(isinstance(r, ThreadBusy) for r in results if not isinstance(r, dict))
+    assert len(started) == 1, results
+    assert all(isinstance(r, ThreadBusy) for r in results if not isinstance(r, dict)), results
 
 
 async def test_enqueue_waits_then_is_handed_the_thread(store: AppStore) -> None:
@@ -192,3 +193,14 @@ async def test_search_filters_and_delete(store: AppStore) -> None:
     await store.delete_thread("alice", a["thread_id"])
     with pytest.raises(ThreadNotFound):
         await store.get_thread("alice", a["thread_id"])
+
+
+async def test_finishing_a_run_of_a_deleted_thread_leaves_nothing_behind(store: AppStore) -> None:
+    tid = (await store.create_thread("alice"))["thread_id"]
+    run = await start(store, "alice", tid)
+    await store.delete_thread("alice", tid)
+    await store.finish_run(run, "success")
+    with pytest.raises(RunNotFound):
+        await store.get_run("alice", tid, run["run_id"])
+    with pytest.raises(ThreadNotFound):
+        await store.get_thread("alice", tid)

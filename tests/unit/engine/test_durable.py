@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -30,3 +32,13 @@ def test_parses_run_and_continue_payloads() -> None:
 def test_rejects_anything_else(event: dict[str, Any]) -> None:
     with pytest.raises(InvalidInput):
         parse_payload(event)
+
+
+def test_durable_runs_and_the_worker_import_no_local_stack() -> None:
+    code = (
+        "import sys, lambdagraph.engine.durable, lambdagraph.engine.worker, lambdagraph.store.events;"
+        "print(','.join(m for m in ('moto', 'uvicorn', 'starlette', 'lambdagraph.local')"
+        " if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""

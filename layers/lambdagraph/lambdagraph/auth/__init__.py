@@ -6,7 +6,7 @@ come later.
 
 from __future__ import annotations
 
-from typing import Final, Mapping, Protocol
+from typing import Final, Mapping, Protocol, runtime_checkable
 
 from lambdagraph.errors import ConfigurationError, Unauthorized
 from lambdagraph.settings import Settings
@@ -14,8 +14,14 @@ from lambdagraph.settings import Settings
 LOCAL_USER: Final = "local"
 
 
+@runtime_checkable
 class Authenticator(Protocol):
-    """Turns request headers into a user id."""
+    """Turns request headers into a user id.
+
+    Any object with this one method is an authenticator (no base class): the HTTP app and
+    the WebSocket authorizer take one as a constructor argument, so tests can pass their own
+    (e.g. one that trusts an ``x-user`` header) to act as several users.
+    """
 
     async def authenticate(self, headers: Mapping[str, str]) -> str:
         """The caller's user id; raises ``Unauthorized`` when the request carries none."""

@@ -103,6 +103,7 @@ class ChunkMapper:
     requested: Sequence[str] = DEFAULT_STREAM_MODE
     subgraphs: bool = False
     last_checkpoint: dict[str, Any] | None = None
+    saw_interrupt: bool = False
     _messages: dict[str, BaseMessageChunk | BaseMessage] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -116,9 +117,8 @@ class ChunkMapper:
         modes = [m for m in self.requested if m not in _EXECUTOR_MODES]
         if "messages-tuple" in self._wants and "messages" not in modes:
             modes.append("messages")
-        for needed in ("checkpoints", "updates") if self._interrupts_as_values else ("checkpoints",):
-            if needed not in modes:
-                modes.append(needed)
+        needed = ["checkpoints", "updates"] if self._interrupts_as_values else ["checkpoints"]
+        modes.extend(m for m in needed if m not in modes)
         return modes
 
     def map(self, namespace: Sequence[str], mode: str, chunk: Any) -> list[Event]:
@@ -126,6 +126,8 @@ class ChunkMapper:
         ns = tuple(namespace)
         if mode == "checkpoints" and not ns:
             self.last_checkpoint = chunk
+        if not ns and isinstance(chunk, dict) and chunk.get(INTERRUPT_KEY):
+            self.saw_interrupt = True
         if mode == "messages":
             return self._map_messages(ns, chunk)
         if mode in self._wants:
@@ -152,8 +154,11 @@ class ChunkMapper:
 
     def _legacy_messages(self, message: BaseMessage, metadata: Any) -> Iterable[Event]:
         key = str(message.id)
-        if key in self._messages:
-            self._messages[key] = self._messages[key] + message  # type: ignore[operator]
+        previous = self._messages.get(key)
+        if isinstance(previous, BaseMessageChunk) and isinstance(message, BaseMessageChunk):
+            self._messages[key] = previous + message
+        elif previous is not None:
+            self._messages[key] = message
         else:
             self._messages[key] = message
             yield Event("messages/metadata", {key: {"metadata": metadata}})
@@ -165,6 +170,18 @@ class ChunkMapper:
 
     def _name(self, mode: str, ns: tuple[str, ...]) -> str:
         return f"{mode}|{'|'.join(ns)}" if self.subgraphs and ns else mode
+
+    def remember_state(self, values: Any, tasks: Iterable[Any], next_nodes: Sequence[str]) -> None:
+        """Use a state snapshot's values and tasks instead of the last streamed checkpoint.
+
+        Streamed checkpoints precede their step's interrupts, so after an interrupt the
+        executor reads the state once and records it here.
+        """
+        self.last_checkpoint = {
+            "values": values,
+            "next": list(next_nodes),
+            "tasks": [{"id": t.id, "interrupts": t.interrupts} for t in tasks],
+        }
 
     def thread_summary(self) -> tuple[Any, dict[str, list[dict[str, Any]]], bool]:
         """``(values, interrupts by task id, has next nodes)`` of the last root checkpoint."""

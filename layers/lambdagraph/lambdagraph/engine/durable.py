@@ -23,7 +23,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Final, Protocol
 
 from langgraph.runtime import RunControl
@@ -31,7 +31,7 @@ from langgraph.runtime import RunControl
 from lambdagraph.engine.invoker import ContinuePayload, Invoker, RunPayload, WorkerPayload
 from lambdagraph.engine.resumable import EventLogSink, SequencedSink
 from lambdagraph.engine.sinks import Sink
-from lambdagraph.errors import InvalidInput, NotFound
+from lambdagraph.errors import ConfigurationError, InvalidInput, LambdagraphError, NotFound, Unavailable
 from lambdagraph.protocol.events import Event
 from lambdagraph.store.app import AppStore
 from lambdagraph.store.events import EventLog, format_event_id
@@ -69,13 +69,14 @@ class DurableRuns:
         executor: drives the graphs.
         log: the event log.
         leases: worker leases.
-        invoker: starts worker invocations (background runs, continuations).
+        invoker: starts worker invocations (background runs, continuations); ``None`` where
+            no worker is deployed (resumable streams still work, background runs do not).
         flush_interval: seconds events wait before one batched log write.
         deadline_margin: seconds before the Lambda deadline at which a worker drains.
         handoff_seconds: how long a handed-over run (new, or continuing) may wait for its
             worker before it counts as lost; covers async-invocation queueing and retries.
-        live_sinks: builds the live sinks of a run the worker executes (the WebSocket
-            fan-out); none when omitted.
+        worker_sinks: more sinks for a run a worker executes (the WebSocket sender), given
+            the run; they receive the same numbered events as the log.
     """
 
     def __init__(
@@ -84,12 +85,12 @@ class DurableRuns:
         executor: Executor,
         log: EventLog,
         leases: RunLeases,
-        invoker: Invoker,
+        invoker: Invoker | None,
         *,
-        flush_interval: float = 0.05,
+        flush_interval: float = 0.1,
         deadline_margin: float = 60.0,
         handoff_seconds: float = 300.0,
-        live_sinks: Callable[[Run], Sequence[Sink]] | None = None,
+        worker_sinks: Callable[[Run], Awaitable[Sequence[Sink]]] | None = None,
     ) -> None:
         self.store = store
         self.executor = executor
@@ -99,10 +100,14 @@ class DurableRuns:
         self.flush_interval = flush_interval
         self.deadline_margin = deadline_margin
         self.handoff_seconds = handoff_seconds
-        self.live_sinks = live_sinks
+        self.worker_sinks = worker_sinks
 
     async def start_background(self, run: Run) -> None:
-        """Hand a recorded run to a worker invocation."""
+        """Hand a recorded run to a worker invocation.
+
+        Raises:
+            Unavailable: the worker could not be invoked (the run is recorded as failed).
+        """
         await self.leases.reserve(run["run_id"], hold=self.handoff_seconds)
         payload: RunPayload = {
             "kind": "run",
@@ -110,7 +115,15 @@ class DurableRuns:
             "thread_id": run["thread_id"],
             "run_id": run["run_id"],
         }
-        await self.invoker.invoke(payload)
+        try:
+            await self._invoke(payload)
+        except Exception as exc:
+            _run_log(run).exception("Could not invoke the worker")
+            await self.log.mark_end(run["run_id"], -1)
+            await self.store.finish_run(run, "error", thread_status="idle")
+            if isinstance(exc, LambdagraphError):
+                raise
+            raise Unavailable("The run could not be started; try again") from exc
 
     async def execute_here(self, run: Run, sinks: Sequence[Sink]) -> RunStatus:
         """Execute a ``stream_resumable`` run in this process, logging its events.
@@ -138,7 +151,7 @@ class DurableRuns:
         attempt = 1 if payload["kind"] == "run" else payload["attempt"]
         run_id = payload["run_id"]
         if not await self.leases.claim(run_id, attempt, holder):
-            logger.info("attempt %s of run %s is already taken", attempt, run_id)
+            _run_log(payload).info("Attempt %s is already taken; nothing to do", attempt)
             return "duplicate"
         try:
             run = await self.store.get_run(payload["owner"], payload["thread_id"], run_id)
@@ -147,7 +160,7 @@ class DurableRuns:
         if run["status"] in FINAL_RUN_STATUSES:
             return "finished"
         deadline = time.monotonic() + remaining_ms() / 1000 - self.deadline_margin
-        live = list(self.live_sinks(run)) if self.live_sinks is not None else []
+        live = await self.worker_sinks(run) if self.worker_sinks is not None else []
         status = await self._execute(run, attempt, live, deadline=deadline)
         return "continued" if status == "running" else status
 
@@ -160,10 +173,10 @@ class DurableRuns:
             return run
         if not await self.leases.take_over_stale(run["run_id"], lease, holder="recovery"):
             return await self.store.read_run(run)
-        logger.warning(
-            "run %s lost its worker (attempt %s); recording it as failed",
-            run["run_id"],
+        _run_log(run).warning(
+            "Run lost its worker (attempt %s, lease held by %s); recording it as failed",
             lease["attempt"],
+            lease["holder"],
         )
         seq = await self.log.last_seq(run["run_id"]) + 1
         await self.log.append(run["run_id"], [Event("error", WORKER_LOST, format_event_id(seq))])
@@ -184,6 +197,10 @@ class DurableRuns:
             guards.append(asyncio.create_task(_drain_at(deadline, control)))
         try:
             status = await self.executor.execute(_attempt_of(run, attempt), [sink], control=control)
+        except asyncio.CancelledError:
+            # The executor recorded the run interrupted (server shutdown): close its log too.
+            await asyncio.shield(self.log.mark_end(run_id, sink.next_seq - 1))
+            raise
         finally:
             for guard in guards:
                 guard.cancel()
@@ -194,7 +211,7 @@ class DurableRuns:
             await self.log.mark_end(run_id, sink.next_seq - 1)
             return status
         if control.drain_reason == "lease lost":
-            logger.warning("run %s: attempt %s lost its lease; another took over", run_id, attempt)
+            _run_log(run).warning("Attempt %s lost its lease; another took the run over", attempt)
             return status
         await self.leases.renew(run_id, attempt, hold=self.handoff_seconds)
         payload: ContinuePayload = {
@@ -204,16 +221,33 @@ class DurableRuns:
             "run_id": run_id,
             "attempt": attempt + 1,
         }
-        await self.invoker.invoke(payload)
-        logger.info("run %s drained before the deadline; attempt %s continues", run_id, attempt + 1)
+        await self._invoke(payload)
+        _run_log(run).info("Drained before the deadline; attempt %s continues", attempt + 1)
         return status
+
+    async def _invoke(self, payload: WorkerPayload) -> None:
+        if self.invoker is None:
+            raise ConfigurationError(
+                "No worker to invoke: set LAMBDAGRAPH_WORKER_FUNCTION (or run the local stack)"
+            )
+        await self.invoker.invoke(payload)
 
     async def _keep_lease(self, run_id: str, attempt: int, control: RunControl) -> None:
         while True:
             await asyncio.sleep(self.leases.lease_seconds / 3)
-            if not await self.leases.renew(run_id, attempt):
+            try:
+                held = await self.leases.renew(run_id, attempt)
+            except Exception:
+                # A throttled or failed renewal is retried next tick; two more fit in a lease.
+                logger.warning("Could not renew the lease of run %s", run_id, exc_info=True)
+                continue
+            if not held:
                 control.request_drain("lease lost")
                 return
+
+
+def _run_log(run: Run | WorkerPayload) -> logging.LoggerAdapter[logging.Logger]:
+    return logging.LoggerAdapter(logger, {"run_id": run["run_id"], "thread_id": run["thread_id"]})
 
 
 async def _drain_at(deadline: float, control: RunControl) -> None:

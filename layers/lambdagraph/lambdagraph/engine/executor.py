@@ -128,9 +128,10 @@ class RunExecutor:
 
         Never raises for graph errors (they become an ``error`` event and status ``error``).
         If the task running this is cancelled, the run is recorded ``interrupted`` and the
-        cancellation propagates. When ``control`` asks the graph to drain (the Lambda
-        deadline nears), the graph stops at the next superstep boundary with its checkpoint
-        saved; the run is left ``running`` (for a continuation) and ``"running"`` returned.
+        cancellation propagates.
+        When ``control`` asks the graph to drain (the Lambda deadline nears), the graph stops
+        at the next superstep boundary with its checkpoint saved; the run is left ``running``
+        (for a continuation) and ``"running"`` is returned.
         """
         log = logging.LoggerAdapter(
             logger, {"run_id": run["run_id"], "thread_id": run["thread_id"]}
@@ -138,12 +139,16 @@ class RunExecutor:
         kwargs = run["kwargs"]
         emitter = _Emitter(sinks, numbered=bool(kwargs.get("stream_resumable")), log=log)
         try:
-            await emitter.send([Event("metadata", {"run_id": run["run_id"], "attempt": 1})])
-            if run["status"] == "pending":
-                status = await self._wait_turn(run)
-                if status != "running":
-                    log.info("Run ended while waiting for its turn: %s", status)
-                    return status
+            try:
+                await emitter.send([Event("metadata", {"run_id": run["run_id"], "attempt": 1})])
+                if run["status"] == "pending":
+                    status = await self._wait_turn(run)
+                    if status != "running":
+                        log.info("Run ended while waiting for its turn: %s", status)
+                        return status
+            except asyncio.CancelledError:
+                await asyncio.shield(self._abandon(run, log))
+                raise
             return await self._run(run, emitter, log, control)
         finally:
             await emitter.close()
@@ -159,6 +164,15 @@ class RunExecutor:
             if fresh["status"] != "pending":
                 return fresh["status"]
 
+    async def _abandon(self, run: Run, log: logging.LoggerAdapter[Any]) -> None:
+        """Cancelled before the graph started: end the run so its thread is not left busy."""
+        try:
+            fresh = await self.store.cancel_run(run["owner"], run["thread_id"], run["run_id"])
+            if fresh["status"] == "running":  # it had the thread (or just got it): release it
+                await self.store.finish_run(run, "interrupted")
+        except LambdagraphError:
+            log.exception("Could not cancel an abandoned waiting run")
+
     async def _run(
         self,
         run: Run,
@@ -170,7 +184,7 @@ class RunExecutor:
         mapper = ChunkMapper(
             kwargs.get("stream_mode") or ["values"], subgraphs=bool(kwargs.get("stream_subgraphs"))
         )
-        usage = UsageTracker()
+        usage = UsageTracker(emit="usage" in mapper.requested)
         state = _RunState()
         status: RunStatus = "success"
         log.info("Run started")
@@ -226,6 +240,10 @@ class RunExecutor:
             else:
                 events = [*usage.drain(), *mapper.map(ns, mode, chunk)]
             await emitter.send(events)
+        if mapper.saw_interrupt and not run.get("temporary"):
+            # The latest state of the thread, whatever checkpoint the run started from.
+            state = await graph.aget_state({"configurable": {"thread_id": run["thread_id"]}})
+            mapper.remember_state(state.values, state.tasks, state.next)
 
     async def _watch_cancel(
         self,
@@ -309,13 +327,15 @@ async def _chunks(
     }
     if kwargs.get("context") is not None:
         options["context"] = kwargs["context"]
+    if kwargs.get("durability"):
+        options["durability"] = kwargs["durability"]
     if control is not None:
         options["control"] = control
     if "events" not in mapper.requested:
         async for item in graph.astream(graph_input, config, **options):
             yield _split(item, subgraphs)
         return
-    root = str(config["run_id"])  # type: ignore[typeddict-item]
+    root = str(config["run_id"])
     async for event in graph.astream_events(graph_input, config, version="v2", **options):
         if _HIDDEN_TAG in (event.get("tags") or ()):
             continue
@@ -347,7 +367,8 @@ def run_config(run: Run, usage: UsageTracker) -> RunnableConfig:
     if kwargs.get("checkpoint_id"):
         configurable["checkpoint_id"] = kwargs["checkpoint_id"]
     config["configurable"] = configurable
-    config["metadata"] = {**(config.get("metadata") or {}), **run["metadata"], **ids, "run_attempt": 1}
+    metadata = {**(config.get("metadata") or {}), **run["metadata"], **ids, "run_attempt": 1}
+    config["metadata"] = metadata
     config["callbacks"] = [usage]
     config["run_id"] = uuid.UUID(run["run_id"])
     return cast("RunnableConfig", config)
@@ -368,6 +389,6 @@ def graph_input(kwargs: RunKwargs) -> Any:
         update = [tuple(t) for t in update]
     return Command(
         update=update,
-        goto=[g if isinstance(g, str) else Send(g["node"], g["input"]) for g in goto] if goto else (),
+        goto=[g if isinstance(g, str) else Send(g["node"], g["input"]) for g in goto or ()],
         resume=command.get("resume"),
     )

@@ -75,7 +75,7 @@ class EventLogSink:
         log: EventLog,
         run_id: str,
         *,
-        flush_interval: float = 0.05,
+        flush_interval: float = 0.1,
         max_buffer_bytes: int = 256_000,
     ) -> None:
         self.log = log

@@ -25,9 +25,11 @@ class UsageTracker(BaseCallbackHandler):
 
     run_inline = True
 
-    def __init__(self) -> None:
+    def __init__(self, *, emit: bool = True) -> None:
+        """Args: emit: queue ``usage`` events (the client asked for the ``usage`` mode)."""
         self.total: Usage = empty_usage()
         self.pending: list[Event] = []
+        self.emit = emit
 
     def on_llm_end(self, response: LLMResult, **kwargs: Any) -> None:
         """Add the usage of one finished model call."""
@@ -51,6 +53,9 @@ class UsageTracker(BaseCallbackHandler):
             "total_tokens": int(metadata.get("total_tokens", 0)),
         }
         for key in ("input_tokens", "output_tokens", "total_tokens"):
-            self.total[key] += call[key]  # type: ignore[literal-required]
+            self.total[key] += call[key]
+        if not self.emit:
+            return
         model = (getattr(message, "response_metadata", None) or {}).get("model_name")
-        self.pending.append(Event("usage", {"call": call, "total": dict(self.total), "model": model}))
+        data = {"call": call, "total": dict(self.total), "model": model}
+        self.pending.append(Event("usage", data))

@@ -35,6 +35,9 @@ class LambdaContext(Protocol):
         ...
 
 
+WorkerSinks = Callable[[Run], Awaitable[Sequence[Sink]]]
+"""Builds the extra sinks of a run a worker executes (see ``DurableRuns.worker_sinks``)."""
+
 WorkerHandler = Callable[[dict[str, Any], LambdaContext], Awaitable[str]]
 """The worker as an async ``handler(event, context)``, for in-process invokers."""
 
@@ -44,12 +47,12 @@ def durable_runs(
     *,
     store: AppStore,
     executor: RunExecutor,
-    invoker: Invoker,
-    live_sinks: Callable[[Run], Sequence[Sink]] | None = None,
+    invoker: Invoker | None,
+    worker_sinks: WorkerSinks | None = None,
 ) -> DurableRuns:
     """The durable-run machinery over existing collaborators, tuned by ``settings``.
 
-    ``live_sinks`` builds the live sinks of worker runs (the WebSocket fan-out).
+    ``worker_sinks`` gives worker runs more sinks (the WebSocket fan-out).
     """
     return DurableRuns(
         store,
@@ -59,7 +62,7 @@ def durable_runs(
         invoker,
         flush_interval=settings.event_log_flush_ms / 1000,
         deadline_margin=settings.deadline_margin_ms / 1000,
-        live_sinks=live_sinks,
+        worker_sinks=worker_sinks,
     )
 
 
@@ -68,11 +71,11 @@ def build_worker(
     *,
     invoker: Invoker | None = None,
     checkpointer: BaseCheckpointSaver[Any] | None = None,
-    live_sinks: Callable[[Run], Sequence[Sink]] | None = None,
+    worker_sinks: WorkerSinks | None = None,
 ) -> DurableRuns:
     """Everything a worker invocation needs, from settings (once per cold start).
 
-    ``live_sinks`` builds the live sinks of each run (the WebSocket fan-out).
+    ``worker_sinks`` gives each run more sinks (the WebSocket fan-out).
 
     Reads ``LAMBDAGRAPH_WORKER_FUNCTION`` (via ``settings``) for continuations unless an
     ``invoker`` is given.
@@ -96,7 +99,7 @@ def build_worker(
         cancel_poll_interval=settings.cancel_poll_interval,
     )
     return durable_runs(
-        settings, store=store, executor=executor, invoker=invoker, live_sinks=live_sinks
+        settings, store=store, executor=executor, invoker=invoker, worker_sinks=worker_sinks
     )
 
 

@@ -20,16 +20,19 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import Response
 
 import lambdagraph
-from lambdagraph.agents import GraphRegistry
+from lambdagraph import agents
 from lambdagraph.auth import Authenticator, authenticator_from_settings
 from lambdagraph.engine.durable import DurableRuns
-from lambdagraph.engine.executor import RunExecutor
-from lambdagraph.engine.executor import GraphRegistry as Graphs
+from lambdagraph.engine.executor import GraphRegistry, RunExecutor
 from lambdagraph.engine.invoker import Invoker, LambdaInvoker
 from lambdagraph.engine.worker import WorkerHandler, durable_runs, handle_worker_event
 from lambdagraph.http import assistants, background, runs, threads
 from lambdagraph.http.context import ApiContext
-from lambdagraph.http.errors import BodyLimitMiddleware, ServerFaultMiddleware, install_error_handlers
+from lambdagraph.http.errors import (
+    BodyLimitMiddleware,
+    ServerFaultMiddleware,
+    install_error_handlers,
+)
 from lambdagraph.http.responses import json_response
 from lambdagraph.settings import Settings
 from lambdagraph.store.app import AppStore
@@ -45,7 +48,7 @@ def create_app(
     *,
     store: AppStore,
     executor: RunExecutor,
-    graphs: Graphs,
+    graphs: GraphRegistry,
     authenticator: Authenticator,
     checkpointer: BaseCheckpointSaver[Any],
     settings: Settings,
@@ -134,7 +137,7 @@ def create_app_from_settings(
     """
     settings = settings or Settings.from_env()
     store = AppStore.from_settings(settings)
-    graphs = GraphRegistry.from_settings(settings)
+    graphs = agents.GraphRegistry.from_settings(settings)
     saver = checkpointer if checkpointer is not None else default_checkpointer(settings)
     executor = RunExecutor(
         store, graphs, saver, cancel_poll_interval=settings.cancel_poll_interval
@@ -158,15 +161,17 @@ def durable_from_settings(
     store: AppStore,
     executor: RunExecutor,
     worker_invoker: Callable[[WorkerHandler], Invoker] | None = None,
-) -> DurableRuns | None:
+) -> DurableRuns:
     """Durable runs on the deployed worker function (``LAMBDAGRAPH_WORKER_FUNCTION``), else
-    on ``worker_invoker(handler)`` (the local stack's in-process invoker); None if neither."""
+    on ``worker_invoker(handler)`` (the local stack's in-process invoker), else without a
+    worker (resumable streams and joins only)."""
     if settings.worker_function:
         return durable_runs(
             settings, store=store, executor=executor, invoker=LambdaInvoker(settings.worker_function)
         )
     if worker_invoker is None:
-        return None
+        # No worker here: resumable streams and joins work, background runs do not.
+        return durable_runs(settings, store=store, executor=executor, invoker=None)
     box: list[DurableRuns] = []
 
     async def worker(event: dict[str, Any], context: Any) -> str:

@@ -43,9 +43,11 @@ class ApiContext:
     checkpointer: BaseCheckpointSaver[Any]
     settings: Settings
     durable: DurableRuns | None = None
-    """Background runs, resumable streams and joins (None: those routes answer 500)."""
-    tasks: set[asyncio.Task[Any]] = field(default_factory=set)
-    _stateful: dict[str, Pregel[Any, Any, Any, Any]] = field(default_factory=dict)
+    """Background runs, resumable streams and joins (``create_app_from_settings`` sets it)."""
+    tasks: set[asyncio.Task[Any]] = field(default_factory=set, init=False, repr=False)
+    _stateful: dict[str, Pregel[Any, Any, Any, Any]] = field(
+        default_factory=dict, init=False, repr=False
+    )
 
     def spawn(self, coro: Coroutine[Any, Any, Any], *, name: str) -> asyncio.Task[Any]:
         """Run ``coro`` in the background, independent of the request that started it."""

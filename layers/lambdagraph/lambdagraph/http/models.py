@@ -137,6 +137,12 @@ class HistoryRequest(BaseModel):
     metadata: dict[str, Any] | None = None
     checkpoint: dict[str, Any] | None = None
 
+    @field_validator("before", mode="before")
+    @classmethod
+    def _checkpoint_id_alone(cls, value: Any) -> Any:
+        # The SDK accepts a bare checkpoint id for ``before`` as well as a checkpoint dict.
+        return {"checkpoint_id": value} if isinstance(value, str) else value
+
 
 class AssistantSearch(BaseModel):
     """Body of ``POST /assistants/search``."""

@@ -38,7 +38,9 @@ router = APIRouter(tags=["runs"])
 CANCEL_WAIT_SECONDS: Final = 60.0
 
 
-async def create_run(context: ApiContext, owner: str, thread_id: str | None, body: RunCreate) -> Run:
+async def create_run(
+    context: ApiContext, owner: str, thread_id: str | None, body: RunCreate
+) -> Run:
     """Record a run for ``body`` on ``thread_id`` (``None``: stateless, on a temporary thread)."""
     graph_id = context.resolve_graph(body.assistant_id)
     if thread_id is None and body.resumes:
@@ -54,7 +56,9 @@ async def create_run(context: ApiContext, owner: str, thread_id: str | None, bod
     )
 
 
-async def _stream(context: ApiContext, owner: str, thread_id: str | None, body: RunCreate) -> Response:
+async def _stream(
+    context: ApiContext, owner: str, thread_id: str | None, body: RunCreate
+) -> Response:
     run = await create_run(context, owner, thread_id, body)
     sink = QueueSink()
     launch(context, run, sink)
@@ -66,7 +70,9 @@ async def _stream(context: ApiContext, owner: str, thread_id: str | None, body: 
     )
 
 
-async def _wait(context: ApiContext, owner: str, thread_id: str | None, body: RunCreate) -> Response:
+async def _wait(
+    context: ApiContext, owner: str, thread_id: str | None, body: RunCreate
+) -> Response:
     run = await create_run(context, owner, thread_id, body)
     sink = QueueSink()
     launch(context, run, sink)
@@ -157,7 +163,9 @@ async def cancel_run(
         return Response(status_code=202)
     run = await context.store.wait_for_run(owner, thread_id, run_id, timeout=CANCEL_WAIT_SECONDS)
     if run["status"] not in FINAL_RUN_STATUSES:
-        logger.warning("run %s still %s %ss after cancel", run_id, run["status"], CANCEL_WAIT_SECONDS)
+        logger.warning(
+            "run %s still %s %ss after cancel", run_id, run["status"], CANCEL_WAIT_SECONDS
+        )
     thread = await context.store.get_thread(owner, thread_id)
     values = await read_values(context, owner, thread)
     return json_response(values, headers=wait_headers(run))

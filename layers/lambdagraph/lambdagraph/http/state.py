@@ -84,7 +84,9 @@ def thread_state(snapshot: StateSnapshot) -> dict[str, Any]:
                 "checkpoint": None
                 if task.state is None or isinstance(task.state, StateSnapshot)
                 else task.state["configurable"],
-                "state": thread_state(task.state) if isinstance(task.state, StateSnapshot) else None,
+                "state": thread_state(task.state)
+                if isinstance(task.state, StateSnapshot)
+                else None,
                 "result": getattr(task, "result", None),
             }
             for task in snapshot.tasks

@@ -357,7 +357,7 @@ def build_gateway(app: Any, settings: Settings, authenticator: Authenticator | N
     durable = context.durable
     if durable is None or not settings.ws_endpoint:
         raise ConfigurationError("The local WebSocket API needs a worker invoker and ws_endpoint")
-    durable.live_sinks = websocket_sinks(settings, store=context.store)
+    durable.worker_sinks = websocket_sinks(settings, store=context.store)
     api = WebSocketApi.from_settings(
         settings, starter=durable, store=context.store, graphs=context.graphs
     )

@@ -64,13 +64,17 @@ class LocalStack:
         origin = "embedded moto" if self.embedded else "external"
         tables = f"{self.settings.app_table}, {self.settings.checkpoint_table}"
         created = ", ".join(self.created_tables) or "none"
+        model = self.settings.model
+        if model == "scripted":
+            model += f" (delay {self.settings.scripted_delay_ms} ms per chunk)"
         return "\n".join(
             [
                 f"HTTP API   {self.url}  (LangGraph Server protocol; health: {self.url}/ok)",
+                f"DynamoDB   {self.dynamodb_endpoint}  ({origin}; created: {created})",
+                f"Tables     {tables}",
+                f"Model      {model}",
                 f"WebSocket  {self.ws_url}  (API Gateway emulator; @connections at {self.url}{WS_PATH})",
-                f"DynamoDB   {self.dynamodb_endpoint}  ({origin}; tables: {tables}; created: {created})",
-                f"Model      {self.settings.model}  (scripted delay {self.settings.scripted_delay_ms} ms)",
-                f"Try        lambdagraph chat --url {self.url} \"send an email to bob@example.com\"",
+                f"Try        lambdagraph chat --url {self.url} \"weather in Paris\"",
             ]
         )
 

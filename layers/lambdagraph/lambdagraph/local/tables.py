@@ -38,7 +38,9 @@ def ensure_tables(client: DynamoDBClient, names: Mapping[str, str]) -> list[str]
         The names of the tables that were created (existing ones are left alone).
     """
     definitions = table_definitions()
-    existing = set(client.list_tables()["TableNames"])
+    # ListTables pages at 100 names: a long test session holds more tables than that.
+    pages = client.get_paginator("list_tables").paginate()
+    existing = {name for page in pages for name in page["TableNames"]}
     created = []
     for logical_id, table_name in names.items():
         if table_name in existing:

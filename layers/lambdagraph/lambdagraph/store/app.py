@@ -23,7 +23,7 @@ from langgraph.checkpoint.base.id import uuid6
 from lambdagraph.errors import Conflict, RunNotFound, ThreadBusy, ThreadNotFound
 from lambdagraph.settings import Settings
 from lambdagraph.store import items, schema
-from lambdagraph.store.dynamo import call, error_code, s, translate_errors
+from lambdagraph.store.dynamo import call, error_code, get_s, s, translate_errors
 from lambdagraph.store.records import (
     FINAL_RUN_STATUSES,
     CancelAction,
@@ -106,7 +106,7 @@ class AppStore(RunScheduler):
     async def get_thread(self, owner: str, thread_id: str) -> Thread:
         """The thread, or ``ThreadNotFound`` (also for another user's thread)."""
         item = await self._get(schema.thread_key(thread_id))
-        if item is None or items.get_s(item, "owner") != owner:
+        if item is None or get_s(item, "owner") != owner:
             raise ThreadNotFound(thread_id)
         return items.thread_from_item(item)
 
@@ -203,9 +203,9 @@ class AppStore(RunScheduler):
                 if await self._create_thread_with_run(run, temporary=False):
                     return run
                 continue
-            if items.get_s(old, "owner") != owner:
+            if get_s(old, "owner") != owner:
                 raise ThreadNotFound(thread_id)
-            active = items.get_s(old, "active_run_id")
+            active = get_s(old, "active_run_id")
             if multitask_strategy == "reject":
                 raise ThreadBusy(thread_id)
             if await self._queue_behind(run, old, active):
@@ -215,7 +215,7 @@ class AppStore(RunScheduler):
     async def get_run(self, owner: str, thread_id: str, run_id: str) -> Run:
         """The run (a consistent read), or ``RunNotFound`` (also for another user's run)."""
         item = await self._get(schema.run_key(thread_id, run_id))
-        if item is None or items.get_s(item, "owner") != owner:
+        if item is None or get_s(item, "owner") != owner:
             raise RunNotFound(run_id)
         return items.run_from_item(item)
 
@@ -249,7 +249,8 @@ class AppStore(RunScheduler):
                     continue
                 return items.run_from_item(out)
             if await self._cancel_pending(run, action):
-                run.update(status="interrupted", cancel=action)
+                run["status"] = "interrupted"
+                run["cancel"] = action
                 return run
         raise Conflict(f"Run {run_id} changed too often; try again")
 

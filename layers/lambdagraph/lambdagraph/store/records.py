@@ -20,9 +20,12 @@ MultitaskStrategy = Literal["reject", "interrupt", "rollback", "enqueue"]
 """What a new run gets on a busy thread (``enqueue`` is the server default)."""
 
 OnDisconnect = Literal["cancel", "continue"]
+Durability = Literal["sync", "async", "exit"]
 CancelAction = Literal["interrupt", "rollback"]
 
-FINAL_RUN_STATUSES: Final[frozenset[str]] = frozenset({"success", "error", "timeout", "interrupted"})
+FINAL_RUN_STATUSES: Final[frozenset[str]] = frozenset(
+    {"success", "error", "timeout", "interrupted"}
+)
 ACTIVE_RUN_STATUSES: Final[frozenset[str]] = frozenset({"pending", "running"})
 
 
@@ -42,6 +45,7 @@ class RunKwargs(TypedDict, total=False):
     stream_resumable: bool
     feedback_keys: list[str] | None
     webhook: str | None
+    durability: Durability | None
 
 
 class Usage(TypedDict):

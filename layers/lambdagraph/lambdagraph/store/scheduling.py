@@ -14,7 +14,7 @@ from typing import Any, Final, Mapping, cast
 
 from lambdagraph.errors import Conflict
 from lambdagraph.store import items, schema
-from lambdagraph.store.dynamo import j, n, s, string_list
+from lambdagraph.store.dynamo import get_s, j, n, s, string_list
 from lambdagraph.store.records import CancelAction, Run, RunStatus, Thread, ThreadStatus, Usage
 from lambdagraph.store.table import AppTable, ConditionFailed
 
@@ -57,6 +57,8 @@ class RunScheduler(AppTable):
                 "TableName": self.table_name,
                 "Key": schema.run_key(run["thread_id"], run["run_id"]),
                 "UpdateExpression": schema.FINISH_RUN,
+                # An update would otherwise create a stub item for a run deleted meanwhile.
+                "ConditionExpression": schema.EXISTS,
                 **schema.expression_attributes(
                     schema.FINISH_RUN,
                     values={":status": s(status), ":now": s(items.now_iso()), ":usage": j(usage)},
@@ -72,8 +74,11 @@ class RunScheduler(AppTable):
             summary_values = {":values": values_attr, ":interrupts": j(dict(summary[1]))}
         for _ in range(ATTEMPTS):
             item = await self._get(schema.thread_key(run["thread_id"]))
-            if item is None or items.get_s(item, "active_run_id") != run["run_id"]:
-                await self._transact([run_update])  # thread deleted meanwhile
+            if item is None or get_s(item, "active_run_id") != run["run_id"]:
+                try:  # the thread was deleted (or handed on) meanwhile: record the run alone
+                    await self._transact([run_update])
+                except ConditionFailed:
+                    pass
                 return
             queue = items.thread_queue(item)
             now = s(items.now_iso())
@@ -93,7 +98,11 @@ class RunScheduler(AppTable):
                         **schema.expression_attributes(
                             schema.START_QUEUED_RUN,
                             schema.RUN_IS_PENDING,
-                            values={":running": s("running"), ":pending": s("pending"), ":now": now},
+                            values={
+                                ":running": s("running"),
+                                ":pending": s("pending"),
+                                ":now": now,
+                            },
                         ),
                     }
                 }
@@ -119,6 +128,8 @@ class RunScheduler(AppTable):
                 await self._transact([run_update, thread_update, *extra])
                 return
             except ConditionFailed as failed:
+                if failed.reasons[0].get("Code") != "None":
+                    return  # the run item is gone: nothing left to record
                 if queue and failed.reasons[2:] and failed.reasons[2].get("Code") != "None":
                     await self._drop_queue_head(run["thread_id"], queue[0])
         raise Conflict(f"Thread {run['thread_id']} changed too often; try again")
@@ -179,7 +190,7 @@ class RunScheduler(AppTable):
             ":empty": string_list([]),
         }
         if active is None:  # idle but runs still queued (a hand-off in progress)
-            condition = "attribute_exists(PK) AND #owner = :owner AND attribute_not_exists(active_run_id)"
+            condition = f"{schema.OWNED} AND attribute_not_exists(active_run_id)"
         else:
             condition = schema.THREAD_ACTIVE_IS
             values[":active"] = s(active)

@@ -96,6 +96,7 @@ THREAD_IS_NEW: Final = "attribute_not_exists(PK)"
 """Create a thread only if no thread (of any user) has that id."""
 
 RUN_IS_NEW: Final = "attribute_not_exists(PK)"
+EXISTS: Final = "attribute_exists(PK)"
 
 OWNED: Final = "attribute_exists(PK) AND #owner = :owner"
 """The item exists and belongs to the caller."""

@@ -6,6 +6,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import random
 from typing import TYPE_CHECKING, Any, Mapping, cast
 
 import boto3
@@ -13,13 +15,16 @@ from botocore.exceptions import ClientError
 
 from lambdagraph.errors import ThreadNotFound, Unavailable
 from lambdagraph.store import items, schema
-from lambdagraph.store.dynamo import call, error_code, s, translate_errors
+from lambdagraph.store.dynamo import call, error_code, get_s, s, translate_errors
 from lambdagraph.store.records import Run, Thread
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 else:
     DynamoDBClient = Any
+
+
+_CONFLICT_RETRIES = 3
 
 
 class ConditionFailed(Exception):
@@ -62,7 +67,8 @@ class AppTable:
         with translate_errors():
             out = await call(self.client.query, **request)
         found = out.get("Items", [])
-        if not found or not items.is_thread_item(found[0]) or items.get_s(found[0], "owner") != owner:
+        head = found[0] if found else {}
+        if not items.is_thread_item(head) or get_s(head, "owner") != owner:
             raise ThreadNotFound(thread_id)
         thread = items.thread_from_item(found[0])
         runs = [items.run_from_item(i) for i in found[1:]]
@@ -157,16 +163,24 @@ class AppTable:
         return cast(dict[str, Any], out["Attributes"])
 
     async def _transact(self, ops: list[dict[str, Any]]) -> None:
-        try:
-            with translate_errors():
-                await call(self.client.transact_write_items, TransactItems=ops)
-        except ClientError as exc:
-            if error_code(exc) != "TransactionCanceledException":
-                raise
-            reasons = exc.response.get("CancellationReasons", [])
-            if not any(r.get("Code") == "ConditionalCheckFailed" for r in reasons):
-                # Cancelled by a concurrent transaction on the same items: retryable.
-                raise Unavailable("The thread is being changed concurrently; retry") from exc
-            raise ConditionFailed(reasons) from exc
+        """One TransactWriteItems; ``ConditionFailed`` when a condition did not hold.
+
+        A transaction cancelled only because another one touched the same items at the same
+        moment (``TransactionConflict``) is retried a few times with a short jittered pause.
+        """
+        for attempt in range(_CONFLICT_RETRIES + 1):
+            try:
+                with translate_errors():
+                    await call(self.client.transact_write_items, TransactItems=ops)
+                return
+            except ClientError as exc:
+                if error_code(exc) != "TransactionCanceledException":
+                    raise
+                reasons = exc.response.get("CancellationReasons", [])
+                if any(r.get("Code") == "ConditionalCheckFailed" for r in reasons):
+                    raise ConditionFailed(reasons) from exc
+                if attempt == _CONFLICT_RETRIES:
+                    raise Unavailable("The thread is being changed concurrently; retry") from exc
+            await asyncio.sleep(random.uniform(0.01, 0.05) * (attempt + 1))
 
 

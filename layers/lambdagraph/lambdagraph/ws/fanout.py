@@ -18,7 +18,7 @@ status), then sends ``run.ended`` to everyone after their last events.
 from __future__ import annotations
 
 import logging
-from typing import Any, Callable, Sequence
+from typing import Any, Awaitable, Callable, Sequence
 
 from lambdagraph.engine.sinks import Sink
 from lambdagraph.protocol import ws
@@ -187,8 +187,9 @@ def websocket_sinks(
     *,
     store: AppStore | None = None,
     client: ManagementClient | None = None,
-) -> Callable[[Run], list[Sink]] | None:
-    """The worker's live-sink factory: a fan-out for each run started over the WebSocket.
+) -> Callable[[Run], Awaitable[list[Sink]]] | None:
+    """The worker's extra sinks (``DurableRuns.worker_sinks``): a fan-out for each run
+    started over the WebSocket.
 
     Reads ``LAMBDAGRAPH_WS_ENDPOINT`` (via ``settings``); without it the worker has nowhere
     to post and this returns ``None``.
@@ -202,7 +203,7 @@ def websocket_sinks(
     )
     log = EventLog(settings.app_table, client=store.client)
 
-    def build(run: Run) -> list[Sink]:
+    async def build(run: Run) -> list[Sink]:
         if (run.get("metadata") or {}).get("transport") != "websocket":
             return []
         return [

@@ -7,13 +7,19 @@ Usage::
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from langchain_core.runnables import RunnableConfig
-from langgraph.checkpoint.base import ChannelVersions, Checkpoint, CheckpointMetadata, CheckpointTuple
+from langgraph.checkpoint.base import (
+    ChannelVersions,
+    Checkpoint,
+    CheckpointMetadata,
+    CheckpointTuple,
+)
 
 from lambdagraph.errors import CheckpointConflict
 from lambdagraph.store.checkpoint.base import BaseDynamoDBSaver
@@ -23,6 +29,7 @@ __all__ = ["AsyncDynamoDBSaver", "BaseDynamoDBSaver", "CheckpointConflict", "Dyn
 
 T = TypeVar("T")
 _POOL_SIZE = 8  # below botocore's default of 10 pooled connections per client
+_POOL_LOCK = threading.Lock()
 
 
 class DynamoDBSaver(BaseDynamoDBSaver):
@@ -47,8 +54,11 @@ class DynamoDBSaver(BaseDynamoDBSaver):
       ``"fork"`` checkpoint when replaying from an older ``checkpoint_id``) may add a sibling
       — they still take a free slot, so a run racing them from the same parent is fenced.
       Subgraphs are fenced per namespace the same way. A root checkpoint (no parent) is not
-      fenced. Pending writes are not fenced; the losing writer's writes may remain on the
-      shared parent, under LangGraph's own rules above.
+      fenced. Resuming an interrupt with an explicit ``checkpoint_id`` the thread has moved
+      past is refused too (LangGraph would save plain ``"loop"`` children there and fork
+      silently): replay it (``invoke(None, config)``, saved as a ``"fork"``) or
+      ``update_state`` it, then resume the new branch. Pending writes are not fenced: the
+      loser's writes may remain on the shared parent, under LangGraph's own rules above.
     * **TTL** (off by default): every item gets ``expires_at`` = write time + ``ttl_seconds``;
       items past it are never returned, even before DynamoDB deletes them.
     * **S3 offload**: an item over ``offload_threshold_bytes`` keeps its keys and metadata in
@@ -165,8 +175,9 @@ class DynamoDBSaver(BaseDynamoDBSaver):
             time.sleep(step.seconds)
             return None
         if isinstance(step, Parallel):
-            if self._pool is None:
-                self._pool = ThreadPoolExecutor(_POOL_SIZE, thread_name_prefix="dynamodb-saver")
+            with _POOL_LOCK:  # LangGraph calls a saver from several threads at once
+                if self._pool is None:
+                    self._pool = ThreadPoolExecutor(_POOL_SIZE, thread_name_prefix="checkpoint")
             return list(self._pool.map(self._attempt, step.calls))
         if isinstance(step, Emit):
             raise TypeError("this plan emits values; iterate it instead")

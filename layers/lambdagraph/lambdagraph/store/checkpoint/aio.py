@@ -14,7 +14,12 @@ from collections.abc import AsyncIterator, Sequence
 from typing import Any, TypeVar
 
 from langchain_core.runnables import RunnableConfig
-from langgraph.checkpoint.base import ChannelVersions, Checkpoint, CheckpointMetadata, CheckpointTuple
+from langgraph.checkpoint.base import (
+    ChannelVersions,
+    Checkpoint,
+    CheckpointMetadata,
+    CheckpointTuple,
+)
 
 from lambdagraph.store.checkpoint import DynamoDBSaver
 from lambdagraph.store.checkpoint.steps import Emit, Outcome, Parallel, Plan, Sleep, Step
@@ -117,7 +122,9 @@ class AsyncDynamoDBSaver(DynamoDBSaver):
             await asyncio.sleep(step.seconds)
             return None
         if isinstance(step, Parallel):
-            return list(await asyncio.gather(*(asyncio.to_thread(self._attempt, c) for c in step.calls)))
+            return list(
+                await asyncio.gather(*(asyncio.to_thread(self._attempt, c) for c in step.calls))
+            )
         if isinstance(step, Emit):
             raise TypeError("this plan emits values; iterate it instead")
         return await asyncio.to_thread(self._attempt, step)

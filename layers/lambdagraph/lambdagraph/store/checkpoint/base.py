@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import random
 import time
-import uuid
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -18,28 +17,27 @@ import boto3
 from botocore.exceptions import ClientError
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import (
-    WRITES_IDX_MAP,
     BaseCheckpointSaver,
     ChannelVersions,
     Checkpoint,
     CheckpointMetadata,
     CheckpointTuple,
     get_checkpoint_id,
-    get_checkpoint_metadata,
 )
 from langgraph.checkpoint.serde.base import SerializerProtocol
 
 from lambdagraph.errors import CheckpointConflict, ConfigurationError
 from lambdagraph.settings import Settings
 from lambdagraph.store.checkpoint import schema
+from lambdagraph.store.checkpoint.codec import CheckpointCodec
 from lambdagraph.store.checkpoint.items import (
     Group,
     Item,
     from_attributes,
     group_items,
-    item_size,
     newest_first,
     to_attributes,
+    transaction_chunks,
 )
 from lambdagraph.store.checkpoint.maintenance import MaintenancePlans
 from lambdagraph.store.checkpoint.steps import (
@@ -58,7 +56,7 @@ if TYPE_CHECKING:
 _RETRIES = 5
 
 
-class BaseDynamoDBSaver(MaintenancePlans, BaseCheckpointSaver[str]):
+class BaseDynamoDBSaver(CheckpointCodec, MaintenancePlans, BaseCheckpointSaver[str]):
     """Shared core of ``DynamoDBSaver`` and ``AsyncDynamoDBSaver``; see ``DynamoDBSaver``."""
 
     schema = schema
@@ -141,128 +139,6 @@ class BaseDynamoDBSaver(MaintenancePlans, BaseCheckpointSaver[str]):
 
     _resume = staticmethod(resume)
 
-    # -- items ------------------------------------------------------------------------------
-
-    def _expires_at(self) -> int | None:
-        return int(self.clock()) + self.ttl_seconds if self.ttl_seconds else None
-
-    def _alive(self, item: Item) -> bool:
-        expires = item.get(schema.TTL_ATTRIBUTE)
-        return expires is None or expires > self.clock()
-
-    def _offload(self, item: Item, blob: str) -> tuple[Item, list[Call]]:
-        """Move ``item[blob]`` to S3 when the item would pass the threshold."""
-        if item_size(item) <= self.offload_threshold_bytes:
-            return item, []
-        if not self.bucket:
-            raise ConfigurationError(
-                f"A checkpoint item of {item_size(item)} bytes exceeds "
-                f"{self.offload_threshold_bytes} bytes; configure a checkpoint bucket "
-                "(LAMBDAGRAPH_CHECKPOINT_BUCKET) to offload large items to S3"
-            )
-        key = f"{schema.s3_prefix(item[schema.PK])}{uuid.uuid4().hex}"
-        body = item.pop(blob)
-        item[schema.S3_KEY] = key
-        return item, [Call("s3", "put_object", {"Bucket": self.bucket, "Key": key, "Body": body})]
-
-    def _checkpoint_item(
-        self, config: RunnableConfig, checkpoint: Checkpoint, metadata: CheckpointMetadata
-    ) -> tuple[Item, list[Call]]:
-        conf = config["configurable"]
-        versions = checkpoint["channel_versions"]
-        # Values ride inline with the checkpoint (one item, one read); channels without a
-        # version are dropped, as LangGraph's savers only load versioned blobs.
-        body = {
-            **checkpoint,
-            "channel_values": {
-                k: v for k, v in checkpoint["channel_values"].items() if k in versions
-            },
-        }
-        payload_type, payload = self.serde.dumps_typed(body)
-        full_metadata = get_checkpoint_metadata(config, metadata)
-        metadata_type, metadata_bytes = self.serde.dumps_typed(full_metadata)
-        run_id = full_metadata.get("run_id")
-        ns = conf.get("checkpoint_ns", "")
-        item: Item = {
-            schema.PK: conf["thread_id"],
-            schema.SK: schema.checkpoint_sk(ns, checkpoint["id"]),
-            schema.KIND: schema.KIND_CHECKPOINT,
-            schema.NS: ns,
-            schema.CHECKPOINT_ID: checkpoint["id"],
-            schema.PARENT_ID: conf.get("checkpoint_id"),
-            schema.RUN_ID: run_id if isinstance(run_id, str) else None,
-            schema.PAYLOAD_TYPE: payload_type,
-            schema.PAYLOAD: payload,
-            schema.METADATA_TYPE: metadata_type,
-            schema.METADATA: metadata_bytes,
-            schema.TTL_ATTRIBUTE: self._expires_at(),
-        }
-        return self._offload(item, schema.PAYLOAD)
-
-    def _write_items(
-        self, config: RunnableConfig, writes: Sequence[tuple[str, Any]], task_id: str, task_path: str
-    ) -> tuple[list[Item], list[Call]]:
-        conf = config["configurable"]
-        ns = conf.get("checkpoint_ns", "")
-        by_key: dict[str, Item] = {}
-        uploads: list[Call] = []
-        for position, (channel, value) in enumerate(writes):
-            idx = WRITES_IDX_MAP.get(channel, position)
-            value_type, value_bytes = self.serde.dumps_typed(value)
-            item: Item = {
-                schema.PK: conf["thread_id"],
-                schema.SK: schema.write_sk(ns, conf["checkpoint_id"], task_id, idx),
-                schema.KIND: schema.KIND_WRITE,
-                schema.NS: ns,
-                schema.CHECKPOINT_ID: conf["checkpoint_id"],
-                schema.TASK_ID: task_id,
-                schema.TASK_PATH: task_path,
-                schema.IDX: idx,
-                schema.CHANNEL: channel,
-                schema.PAYLOAD_TYPE: value_type,
-                schema.PAYLOAD: value_bytes,
-                schema.TTL_ATTRIBUTE: self._expires_at(),
-            }
-            item, upload = self._offload(item, schema.PAYLOAD)
-            uploads += upload
-            by_key[item[schema.SK]] = item  # a repeated special channel: the last one wins
-        return list(by_key.values()), uploads
-
-    def _load_tuple(self, group: Group, blobs: dict[str, bytes]) -> CheckpointTuple:
-        item = group.checkpoint
-
-        def payload(source: Item) -> Any:
-            data = source.get(schema.PAYLOAD)
-            if data is None:
-                data = blobs[source[schema.S3_KEY]]
-            return self.serde.loads_typed((source[schema.PAYLOAD_TYPE], data))
-
-        conf = {
-            "thread_id": group.thread_id,
-            "checkpoint_ns": group.checkpoint_ns,
-            "checkpoint_id": group.checkpoint_id,
-        }
-        parent = item.get(schema.PARENT_ID)
-        return CheckpointTuple(
-            config={"configurable": conf},
-            checkpoint=payload(item),
-            metadata=self._metadata(item),
-            parent_config=(
-                {"configurable": {**conf, "checkpoint_id": parent}} if parent else None
-            ),
-            pending_writes=[
-                (w[schema.TASK_ID], w[schema.CHANNEL], payload(w))
-                for w in group.sorted_writes()
-                if self._alive(w)
-            ],
-        )
-
-    def _metadata(self, item: Item) -> CheckpointMetadata:
-        loaded: CheckpointMetadata = self.serde.loads_typed(
-            (item[schema.METADATA_TYPE], item[schema.METADATA])
-        )
-        return loaded
-
     # -- plans: put, put_writes ---------------------------------------------------------------
 
     def _put_plan(
@@ -297,22 +173,22 @@ class BaseDynamoDBSaver(MaintenancePlans, BaseCheckpointSaver[str]):
     ) -> Plan[None]:
         """Write the checkpoint and claim its parent's child slot in one transaction."""
         ttl = self._expires_at()
-        values: dict[str, Any] = {":child": {"S": child}}
+        values = {
+            ":child": {"S": child},
+            ":kind": {"S": schema.KIND_FENCE},
+            ":ns": {"S": ns},
+            ":parent": {"S": parent},
+        }
+        if ttl:
+            values[":ttl"] = {"N": str(ttl)}
         fence: dict[str, Any] = {
             "TableName": self.table_name,
             "Key": {schema.PK: {"S": thread_id}, schema.SK: {"S": schema.fence_sk(ns, parent)}},
+            "UpdateExpression": schema.fence_update(fenced=fenced, ttl=bool(ttl)),
             "ExpressionAttributeValues": values,
         }
         if fenced:
-            fence["UpdateExpression"] = schema.FENCE_CLAIM if ttl else schema.FENCE_CLAIM_NO_TTL
             fence["ConditionExpression"] = schema.FENCE_CONDITION
-            if ttl:
-                values[":ttl"] = {"N": str(ttl)}
-        else:
-            fence["UpdateExpression"] = schema.FENCE_MARK
-        # The fence item carries its parent's group key, so prune and deletes find it.
-        fence["UpdateExpression"] += f", {schema.KIND} = :kind, {schema.NS} = :ns, {schema.CHECKPOINT_ID} = :parent"
-        values.update({":kind": {"S": schema.KIND_FENCE}, ":ns": {"S": ns}, ":parent": {"S": parent}})
         request = {"TransactItems": [{"Put": put}, {"Update": fence}]}
         for attempt in range(_RETRIES):
             try:
@@ -327,9 +203,15 @@ class BaseDynamoDBSaver(MaintenancePlans, BaseCheckpointSaver[str]):
             yield Sleep(0.02 * 2**attempt)
 
     def _put_writes_plan(
-        self, config: RunnableConfig, writes: Sequence[tuple[str, Any]], task_id: str, task_path: str
+        self,
+        config: RunnableConfig,
+        writes: Sequence[tuple[str, Any]],
+        task_id: str,
+        task_path: str,
     ) -> Plan[None]:
         items, uploads = self._write_items(config, writes, task_id, task_path)
+        if not items:
+            return
         if uploads:
             self._raise_errors((yield Parallel(tuple(uploads))))
         if len(items) == 1:
@@ -337,7 +219,7 @@ class BaseDynamoDBSaver(MaintenancePlans, BaseCheckpointSaver[str]):
             return
         # One transaction per chunk: a task's writes land all-or-nothing, so LangGraph never
         # mistakes a half-saved task for a finished one.
-        pending = self._transaction_chunks(items)
+        pending = transaction_chunks(items)
         for attempt in range(_RETRIES):
             results = yield Parallel(tuple(self._transact_puts(chunk) for chunk in pending))
             retry: list[list[Item]] = []
@@ -380,29 +262,13 @@ class BaseDynamoDBSaver(MaintenancePlans, BaseCheckpointSaver[str]):
             {"TransactItems": [{"Put": self._write_put(item)} for item in chunk]},
         )
 
-    @staticmethod
-    def _transaction_chunks(items: list[Item]) -> list[list[Item]]:
-        chunks: list[list[Item]] = [[]]
-        size = 0
-        for item in items:
-            this = item_size(item)
-            full = len(chunks[-1]) >= schema.MAX_TRANSACT_ITEMS
-            if chunks[-1] and (full or size + this > schema.MAX_TRANSACT_BYTES):
-                chunks.append([])
-                size = 0
-            chunks[-1].append(item)
-            size += this
-        return chunks
-
     # -- plans: reads ---------------------------------------------------------------------------
 
     def _get_tuple_plan(self, config: RunnableConfig) -> Plan[CheckpointTuple | None]:
         conf = config["configurable"]
         thread_id, ns = conf["thread_id"], conf.get("checkpoint_ns", "")
         checkpoint_id = get_checkpoint_id(config)
-        prefix = (
-            schema.checkpoint_sk(ns, checkpoint_id) if checkpoint_id else schema.ns_prefix(ns)
-        )
+        prefix = schema.checkpoint_sk(ns, checkpoint_id) if checkpoint_id else schema.ns_prefix(ns)
         groups = yield from self._newest_groups(
             thread_id, prefix, lambda g: not checkpoint_id or g.checkpoint_id == checkpoint_id, 1
         )
@@ -429,15 +295,20 @@ class BaseDynamoDBSaver(MaintenancePlans, BaseCheckpointSaver[str]):
                 return False
             if filter:
                 metadata = self._metadata(group.checkpoint)
-                return all(metadata.get(k) == v for k, v in filter.items())  # type: ignore[misc]
+                return all(metadata.get(k) == v for k, v in filter.items())
             return True
 
         if limit is not None and limit <= 0:
             return
         if config is not None and ns is not None:
             # One namespace: read newest first and stop once ``limit`` checkpoints matched.
-            prefix = schema.ns_prefix(ns)
-            groups = yield from self._newest_groups(conf["thread_id"], prefix, wanted, limit)
+            thread_id = conf["thread_id"]
+            if checkpoint_id:
+                prefix, below = schema.checkpoint_sk(ns, checkpoint_id), None
+            else:
+                prefix = schema.ns_prefix(ns)
+                below = schema.checkpoint_sk(ns, before_id) if before_id else None
+            groups = yield from self._newest_groups(thread_id, prefix, wanted, limit, below)
         else:
             if config is not None:
                 request = self._thread_query(conf["thread_id"])
@@ -450,21 +321,31 @@ class BaseDynamoDBSaver(MaintenancePlans, BaseCheckpointSaver[str]):
             yield from self._emit_all((yield from self._load_tuples(groups[start : start + 25])))
 
     def _newest_groups(
-        self, thread_id: str, prefix: str, wanted: Callable[[Group], bool], limit: int | None
+        self,
+        thread_id: str,
+        prefix: str,
+        wanted: Callable[[Group], bool],
+        limit: int | None,
+        below: str | None = None,
     ) -> Plan[list[Group]]:
         """Live checkpoints under ``prefix``, newest first, until ``limit`` are wanted.
 
         Reads pages in descending key order, where each checkpoint's writes arrive just
         before the checkpoint item itself; the first page is small and later ones grow.
+        With ``below`` (a checkpoint's sort key) reading starts right under that checkpoint,
+        so ``list(before=...)`` skips newer items without reading them.
         """
-        request = {
+        page = schema.FIRST_PAGE_ITEMS
+        request: dict[str, Any] = {
             "TableName": self.table_name,
             "KeyConditionExpression": f"{schema.PK} = :pk AND begins_with({schema.SK}, :prefix)",
             "ExpressionAttributeValues": {":pk": {"S": thread_id}, ":prefix": {"S": prefix}},
             "ScanIndexForward": False,
             "ConsistentRead": True,
-            "Limit": schema.FIRST_PAGE_ITEMS,
+            "Limit": page,
         }
+        if below:
+            request["ExclusiveStartKey"] = {schema.PK: {"S": thread_id}, schema.SK: {"S": below}}
         found: list[Group] = []
         writes: dict[tuple[str, str], list[Item]] = {}
         while True:
@@ -481,12 +362,17 @@ class BaseDynamoDBSaver(MaintenancePlans, BaseCheckpointSaver[str]):
                             return found
             if "LastEvaluatedKey" not in response:
                 return found
-            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
-            request["Limit"] = min(2 * request["Limit"], 1000)
+            page = min(2 * page, 1000)
+            request.update(ExclusiveStartKey=response["LastEvaluatedKey"], Limit=page)
 
     def _load_tuples(self, groups: list[Group]) -> Plan[list[CheckpointTuple]]:
         keys = [key for group in groups for key in group.s3_keys()]
         blobs: dict[str, bytes] = {}
+        if keys and not self.bucket:
+            raise ConfigurationError(
+                "Checkpoint payloads are in S3 but this saver has no bucket; "
+                "set LAMBDAGRAPH_CHECKPOINT_BUCKET"
+            )
         if keys:
             calls = tuple(Call("s3", "get_object", {"Bucket": self.bucket, "Key": k}) for k in keys)
             responses = self._raise_errors((yield Parallel(calls)))

@@ -113,3 +113,18 @@ def group_items(items: Iterable[Item]) -> list[Group]:
 def newest_first(groups: Iterable[Group]) -> list[Group]:
     """Groups ordered newest checkpoint first across namespaces (ids are time-ordered)."""
     return sorted(groups, key=lambda g: (g.checkpoint_id, g.checkpoint_ns), reverse=True)
+
+
+def transaction_chunks(items: list[Item]) -> list[list[Item]]:
+    """Split puts into TransactWriteItems chunks: at most 100 items and 4 MB each."""
+    chunks: list[list[Item]] = [[]]
+    size = 0
+    for item in items:
+        this = item_size(item)
+        full = len(chunks[-1]) >= schema.MAX_TRANSACT_ITEMS
+        if chunks[-1] and (full or size + this > schema.MAX_TRANSACT_BYTES):
+            chunks.append([])
+            size = 0
+        chunks[-1].append(item)
+        size += this
+    return chunks

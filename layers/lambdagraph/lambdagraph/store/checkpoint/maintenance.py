@@ -23,7 +23,12 @@ from lambdagraph.store.checkpoint.steps import (
 
 _RETRIES = 8
 _KEY_ATTRIBUTES = (
-    schema.PK, schema.SK, schema.KIND, schema.NS, schema.CHECKPOINT_ID, schema.PARENT_ID,
+    schema.PK,
+    schema.SK,
+    schema.KIND,
+    schema.NS,
+    schema.CHECKPOINT_ID,
+    schema.PARENT_ID,
     schema.S3_KEY,
 )
 
@@ -59,7 +64,11 @@ class MaintenancePlans:
                 new_key = f"{schema.s3_prefix(target_thread_id)}{uuid.uuid4().hex}"
                 source = {"Bucket": self.bucket, "Key": item[schema.S3_KEY]}
                 copies.append(
-                    Call("s3", "copy_object", {"Bucket": self.bucket, "Key": new_key, "CopySource": source})
+                    Call(
+                        "s3",
+                        "copy_object",
+                        {"Bucket": self.bucket, "Key": new_key, "CopySource": source},
+                    )
                 )
                 item[schema.S3_KEY] = new_key
         if copies:
@@ -73,7 +82,9 @@ class MaintenancePlans:
             if strategy == "delete":
                 yield from self._delete_thread_plan(thread_id)
                 continue
-            items = yield from self._read_all("query", self._thread_query(thread_id, keys_only=True))
+            items = yield from self._read_all(
+                "query", self._thread_query(thread_id, keys_only=True)
+            )
             latest: dict[str, str] = {}
             for item in items:
                 if item[schema.KIND] == schema.KIND_CHECKPOINT:
@@ -98,23 +109,48 @@ class MaintenancePlans:
             checkpoints += yield from self._read_all("scan", request)
         doomed: list[Item] = []
         for item in checkpoints:
-            request = self._thread_query(item[schema.PK], keys_only=True)
-            request["KeyConditionExpression"] += f" AND begins_with({schema.SK}, :prefix)"
             prefix = schema.checkpoint_sk(item[schema.NS], item[schema.CHECKPOINT_ID])
-            request["ExpressionAttributeValues"][":prefix"] = {"S": prefix}
-            doomed += yield from self._read_all("query", request)
-            if parent := item.get(schema.PARENT_ID):
-                # Free the parent's child slot, or the thread could never advance from it.
-                doomed.append({schema.PK: item[schema.PK], schema.SK: schema.fence_sk(item[schema.NS], parent)})
+            doomed += yield from self._read_all(
+                "query", self._thread_query(item[schema.PK], keys_only=True, prefix=prefix)
+            )
+        # Free the parent's child slot where a deleted checkpoint held it, or the thread
+        # could never advance from that parent again.
+        fences = [
+            {
+                schema.PK: {"S": item[schema.PK]},
+                schema.SK: {"S": schema.fence_sk(item[schema.NS], item[schema.PARENT_ID])},
+            }
+            for item in checkpoints
+            if item.get(schema.PARENT_ID)
+        ]
+        calls = tuple(
+            Call(
+                "dynamodb",
+                "get_item",
+                {"TableName": self.table_name, "Key": key, "ConsistentRead": True},
+            )
+            for key in fences
+        )
+        deleted = {(i[schema.PK], i[schema.CHECKPOINT_ID]) for i in checkpoints}
+        for response in self._raise_errors((yield Parallel(calls))) if calls else []:
+            fence = from_attributes(response.get("Item", {}))
+            if (fence.get(schema.PK), fence.get(schema.CHILD)) in deleted:
+                doomed.append(fence)
         yield from self._delete_items(doomed)
 
     # -- helpers --------------------------------------------------------------------------
 
-    def _thread_query(self, thread_id: str, *, keys_only: bool = False) -> dict[str, Any]:
+    def _thread_query(
+        self, thread_id: str, *, keys_only: bool = False, prefix: str | None = None
+    ) -> dict[str, Any]:
+        condition, values = f"{schema.PK} = :pk", {":pk": {"S": thread_id}}
+        if prefix is not None:
+            condition += f" AND begins_with({schema.SK}, :prefix)"
+            values[":prefix"] = {"S": prefix}
         request: dict[str, Any] = {
             "TableName": self.table_name,
-            "KeyConditionExpression": f"{schema.PK} = :pk",
-            "ExpressionAttributeValues": {":pk": {"S": thread_id}},
+            "KeyConditionExpression": condition,
+            "ExpressionAttributeValues": values,
             "ConsistentRead": True,
         }
         if keys_only:
@@ -173,7 +209,9 @@ class MaintenancePlans:
                 "delete_objects",
                 {
                     "Bucket": self.bucket,
-                    "Delete": {"Objects": [{"Key": k} for k in keys[i : i + schema.MAX_S3_DELETE_KEYS]]},
+                    "Delete": {
+                        "Objects": [{"Key": k} for k in keys[i : i + schema.MAX_S3_DELETE_KEYS]]
+                    },
                 },
             )
             for i in range(0, len(keys), schema.MAX_S3_DELETE_KEYS)

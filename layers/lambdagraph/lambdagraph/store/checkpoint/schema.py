@@ -57,11 +57,17 @@ FIRST_PAGE_ITEMS = 32
 # explicit branches ("update", "fork": update_state, time travel) may add siblings.
 FENCED_SOURCES = frozenset({"input", "loop"})
 
-FENCE_CLAIM = f"SET {CHILD} = :child, {TTL_ATTRIBUTE} = :ttl"
-FENCE_CLAIM_NO_TTL = f"SET {CHILD} = :child"
 FENCE_CONDITION = f"attribute_not_exists({CHILD}) OR {CHILD} = :child"
-FENCE_MARK = f"SET {CHILD} = if_not_exists({CHILD}, :child)"
 WRITE_ONCE_CONDITION = f"attribute_not_exists({SK})"
+
+
+def fence_update(*, fenced: bool, ttl: bool) -> str:
+    """UpdateExpression of a fence item: a fenced writer sets the child (under
+    ``FENCE_CONDITION``), a branch only fills a free slot. Values ``:child``, ``:kind``,
+    ``:ns``, ``:parent`` (the fence's group key, so deletes find it) and ``:ttl``."""
+    child = ":child" if fenced else f"if_not_exists({CHILD}, :child)"
+    expression = f"SET {CHILD} = {child}, {KIND} = :kind, {NS} = :ns, {CHECKPOINT_ID} = :parent"
+    return f"{expression}, {TTL_ATTRIBUTE} = :ttl" if ttl else expression
 
 
 def ns_key(checkpoint_ns: str) -> str:

@@ -70,7 +70,9 @@ def error_code(exc: ClientError) -> str:
 
 def raise_first_error(results: list[CallResult]) -> list[dict[str, Any]]:
     """Results of a ``Parallel`` step, raising the first error among them."""
+    responses: list[dict[str, Any]] = []
     for result in results:
         if isinstance(result, ClientError):
             raise result
-    return results  # type: ignore[return-value]
+        responses.append(result)
+    return responses

@@ -1,0 +1,24 @@
+"""The http package's public surface, and what importing it drags in."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import lambdagraph.http
+
+
+def test_exported_names_resolve() -> None:
+    assert lambdagraph.http.__all__ == ["create_app", "create_app_from_settings"]
+    for name in lambdagraph.http.__all__:
+        assert callable(getattr(lambdagraph.http, name))
+
+
+def test_importing_the_app_pulls_in_no_local_stack_code() -> None:
+    code = (
+        "import sys, lambdagraph.http.app; "
+        "print(sorted(m for m in ('moto', 'uvicorn', 'lambdagraph.local') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+
+    assert out.stdout.strip() == "[]"
