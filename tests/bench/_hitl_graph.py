@@ -2,6 +2,12 @@
 
 Depends only on LangGraph and boto3 (not on lambdagraph), so ``checkpoint_calls.py`` can run
 it unchanged in a separate virtualenv against the peer saver ``langgraph-checkpoint-aws``.
+
+The state has two channels, ``steps`` and ``status``; ``draft`` and ``approve`` write both,
+``send`` only ``steps``. On this graph the peer needs 19 calls to the interrupt and 20 to
+resume, the reference figures of issue 2. (The peer writes an item per changed channel and
+per write, so its count follows the state's shape; ours does not: with ``steps`` alone the
+peer needs 17 and 18, we still need 7 and 6.)
 """
 
 from __future__ import annotations
@@ -17,22 +23,23 @@ from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Command, interrupt
 
 
-class HitlState(TypedDict):
-    """The graph's state: one list of step records."""
+class HitlState(TypedDict, total=False):
+    """The graph's state: step records and a status."""
 
     steps: list[str]
+    status: str
 
 
-def _draft(state: HitlState) -> dict[str, list[str]]:
-    return {"steps": [*state["steps"], "draft"]}
+def _draft(state: HitlState) -> HitlState:
+    return {"steps": [*state["steps"], "draft"], "status": "drafted"}
 
 
-def _approve(state: HitlState) -> dict[str, list[str]]:
+def _approve(state: HitlState) -> HitlState:
     answer = interrupt({"question": "send it?"})
-    return {"steps": [*state["steps"], f"approved:{answer}"]}
+    return {"steps": [*state["steps"], f"approved:{answer}"], "status": "approved"}
 
 
-def _send(state: HitlState) -> dict[str, list[str]]:
+def _send(state: HitlState) -> HitlState:
     return {"steps": [*state["steps"], "sent"]}
 
 

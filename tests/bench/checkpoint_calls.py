@@ -16,6 +16,7 @@ there in a subprocess. If that install fails, it prints why and reports our numb
 from __future__ import annotations
 
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -82,6 +83,7 @@ def count_peer(table: str) -> dict[str, Any]:
 def main() -> None:
     """Print both savers' call counts per phase, side by side."""
     use_fake_credentials()
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's per-request access log
     with embedded_aws():
         table, bucket = f"bench-{uuid.uuid4().hex[:8]}", f"bench-{uuid.uuid4().hex[:8]}"
         ensure_tables(boto3.client("dynamodb"), {"CheckpointsTable": table})

@@ -4,7 +4,12 @@ background runs and joins, resumable streams, continuations past the deadline, c
 
 from __future__ import annotations
 
-import dataclasses
+import asyncio
+import json
+import os
+import sys
+import time
+from pathlib import Path
 from typing import Any, Iterator
 
 import httpx
@@ -13,10 +18,12 @@ from langgraph_sdk import get_client
 from langgraph_sdk.client import LangGraphClient
 
 from lambdagraph.local.server import LocalStack, running_stack
-from lambdagraph.settings import Settings
+from lambdagraph.store.app import AppStore
+from lambdagraph.store.events import EventLog
 from lambdagraph.store.leases import RunLeases
 from tests.conftest import Tables
 from tests.e2e.conftest import HeaderAuth, auth, eventually, stack_settings, user_message
+from tests.e2e.proxy import CuttingProxy
 
 STEPS_GRAPH = "steps=tests.e2e.durable_graphs:steps_graph"
 
@@ -69,7 +76,6 @@ async def test_background_run_joined_from_the_start_and_from_a_mid_run_id(
 
 
 async def test_the_sdk_reconnects_after_a_cut_and_sees_every_event_once(stack: LocalStack) -> None:
-    from tests.e2e.proxy import CuttingProxy
 
     host, port = httpx.URL(stack.url).host, httpx.URL(stack.url).port
     async with CuttingProxy(host, port, cut_after=3_000) as proxy:
@@ -228,14 +234,6 @@ def quick_lease_stack(tables: Tables) -> Iterator[LocalStack]:
 async def test_a_killed_worker_leaves_a_failed_run_not_a_running_one(
     quick_lease_stack: LocalStack, tables: Tables
 ) -> None:
-    import asyncio
-    import json
-    import os
-    import sys
-    from pathlib import Path
-
-    from lambdagraph.store.app import AppStore
-    from lambdagraph.store.events import EventLog
 
     root = Path(__file__).resolve().parents[2]
     client = get_client(url=quick_lease_stack.url, headers=auth("alice"))
@@ -306,3 +304,57 @@ async def test_a_joiner_that_asked_to_cancel_on_disconnect_cancels_the_run(
         return (await client.runs.get(thread["thread_id"], run["run_id"]))["status"] == "interrupted"
 
     await eventually(interrupted, "the joiner's disconnect to cancel the run")
+
+
+async def test_joining_a_run_that_was_not_logged_ends_when_it_does(
+    client: LangGraphClient,
+) -> None:
+    thread = await client.threads.create()
+    parts: list[Any] = []
+    async for part in client.runs.stream(
+        thread["thread_id"], "agent", input=user_message("count to 300"), stream_mode="messages-tuple"
+    ):
+        parts.append(part)
+        if part.event == "metadata":
+            run_id = part.data["run_id"]
+            joined = await _collect(
+                client.runs.join_stream(thread["thread_id"], run_id, last_event_id="-1")
+            )
+    assert joined == []  # nothing was logged to replay; the join ended with the run
+    assert "".join(_tokens(parts)).split()[-1] == "300"
+
+
+async def test_a_streamed_run_near_the_http_deadline_moves_to_a_worker_and_the_sdk_follows(
+    short_lived_stack: LocalStack, tables: Tables
+) -> None:
+
+    client = get_client(url=short_lived_stack.url, headers=auth("alice"))
+    thread = await client.threads.create()
+    total = 20
+    # The serving invocation ends in 1 s (as the Lambda Web Adapter reports it); the stack
+    # drains 0.6 s before that, so the worker has to take over.
+    lambda_context = {"request_id": "r-1", "deadline": int(time.time() * 1000) + 1_000}
+    parts = await _collect(
+        client.runs.stream(
+            thread["thread_id"], "steps", input={"total": total, "done": []},
+            stream_mode=["custom"], stream_resumable=True,
+            headers={"x-amzn-lambda-context": json.dumps(lambda_context)},
+        )
+    )
+    assert _ids(parts) == list(range(len(parts)))
+    assert [p.event for p in parts].count("metadata") == 1
+    assert [p.data["step"] for p in parts if p.event == "custom"] == list(range(total))
+    run_id = parts[0].data["run_id"]
+    assert (await client.runs.get(thread["thread_id"], run_id))["status"] == "success"
+    lease = await RunLeases(tables.app).get(run_id)
+    assert lease is not None and lease["attempt"] >= 2 and lease["holder"] != "http"
+
+
+async def test_join_waits_for_a_background_run_and_answers_its_values(
+    client: LangGraphClient,
+) -> None:
+    thread = await client.threads.create()
+    run = await client.runs.create(thread["thread_id"], "agent", input=user_message("count to 200"))
+    values = await client.runs.join(thread["thread_id"], run["run_id"])
+    assert values["messages"][-1]["content"].split()[-1] == "200"
+    assert (await client.runs.get(thread["thread_id"], run["run_id"]))["status"] == "success"

@@ -108,6 +108,9 @@ class CheckpointConflict(LambdagraphError):
 
     Raised by the checkpoint saver when two invocations resume the same thread from the same
     checkpoint at once: exactly one write of the next checkpoint wins, so history never forks.
+    Also raised when a run resumes at a checkpoint the thread has already moved past (replay
+    or ``update_state`` that checkpoint to branch instead). ``checkpoint_id`` is the parent
+    checkpoint whose continuation was taken; reload the thread and retry if appropriate.
     """
 
     code = "checkpoint_conflict"

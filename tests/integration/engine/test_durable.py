@@ -1,21 +1,28 @@
-"""Durable runs on moto with a stand-in executor: one execution per attempt, continuations
-past the deadline with continuous ids, and recovery of a run whose worker died."""
+"""Durable runs on moto (a stand-in executor, and once the real one): one execution per
+attempt, continuations past the deadline with continuous ids, fencing by the lease, and
+recovery of a run whose worker died."""
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from collections.abc import Sequence
 from typing import Any
 
 import pytest
+from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.runtime import RunControl
 
+from lambdagraph.agents import GraphRegistry
 from lambdagraph.engine.durable import WORKER_LOST, DurableRuns
+from lambdagraph.engine.executor import RunExecutor
 from lambdagraph.engine.sinks import Sink
 from lambdagraph.engine.worker import LambdaContext, handle_worker_event
+from lambdagraph.errors import Unavailable
 from lambdagraph.local.invoker import LocalInvoker
 from lambdagraph.protocol.events import Event
+from lambdagraph.settings import Settings
 from lambdagraph.store.app import AppStore
 from lambdagraph.store.events import EventLog
 from lambdagraph.store.leases import RunLeases
@@ -176,8 +183,6 @@ class _BrokenInvoker:
 
 
 async def test_a_run_whose_worker_cannot_be_invoked_fails_at_once(tables: Tables) -> None:
-    from lambdagraph.errors import Unavailable
-
     durable, _, run, _ = await _setup(tables, lambda store: StepExecutor(store, steps=1, tokens=1))
     durable.invoker = _BrokenInvoker()
     with pytest.raises(Unavailable):
@@ -206,3 +211,29 @@ async def test_a_worker_that_lost_its_lease_stops_at_the_next_step_without_conti
     assert len(invoker.invocations) == 1  # no continuation was invoked
     assert executor.done[run["run_id"]] < 200
     assert (await durable.store.read_run(run))["status"] == "running"
+
+
+async def test_duplicate_invocations_of_a_real_run_stream_its_tokens_once(tables: Tables) -> None:
+    settings = dataclasses.replace(Settings(), scripted_delay_ms=1)
+    durable, invoker, _, _ = await _setup(
+        tables,
+        lambda store: RunExecutor(
+            store, GraphRegistry.from_settings(settings), InMemorySaver(), cancel_poll_interval=0.05
+        ),
+    )
+    thread = await durable.store.create_thread(OWNER)
+    run = await durable.store.create_run(
+        OWNER, thread_id=thread["thread_id"], assistant_id="agent",
+        kwargs={"input": {"messages": [{"role": "user", "content": "count to 30"}]},
+                "stream_mode": ["messages-tuple"]},
+    )
+    await durable.start_background(run)
+    payload = {"kind": "run", "owner": OWNER, "thread_id": run["thread_id"], "run_id": run["run_id"]}
+    for _ in range(3):  # Lambda's retries and duplicate deliveries
+        await invoker.invoke(payload)  # type: ignore[arg-type]
+    await invoker.wait_idle(30)
+    read = await durable.log.read_after(run["run_id"], -1)
+    assert read.ended
+    assert [e.event for e in read.events].count("metadata") == 1
+    assert "".join(_contents(read.events)).split() == [str(n) for n in range(1, 31)]
+    assert (await durable.store.read_run(run))["status"] == "success"

@@ -12,8 +12,9 @@ from lambdagraph.store.checkpoint import DynamoDBSaver
 from tests.bench._hitl_graph import build_graph, count_hitl_calls
 from tests.conftest import Tables
 
-# langgraph-checkpoint-aws 1.2.6 needs 19 calls to the interrupt and 20 to resume
-# (tests/bench/checkpoint_calls.py); our budget is a third of that, and these are exact.
+# langgraph-checkpoint-aws 1.2.6 needs 19 calls to the interrupt and 20 to resume on this
+# graph (tests/bench/checkpoint_calls.py); the budget is a third of that. Exact counts, so
+# any extra call fails here.
 # Interrupt: get_tuple (Query), input checkpoint (PutItem: no parent, nothing to fence), two
 # checkpoints (TransactWriteItems: item + fence), two tasks' writes (TransactWriteItems: both
 # of a task's writes at once) and the interrupt write (PutItem).

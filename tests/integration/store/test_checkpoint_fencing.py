@@ -189,3 +189,23 @@ def test_delete_for_runs_frees_only_the_slots_it_held(saver: DynamoDBSaver) -> N
     saver.delete_for_runs(["r1"])  # now the slot is free again: the thread can advance
     put(root, "loop", "r4")
     assert kept != doomed
+
+
+def test_of_many_racing_writers_exactly_one_wins(tables: Tables) -> None:
+    savers = [DynamoDBSaver(tables.checkpoints, client=boto3.client("dynamodb")) for _ in range(8)]
+    for round_ in range(5):
+        thread_id = f"many-{round_}"
+        root = _id(_put(savers[0], thread_id, None, "input"))
+        start = threading.Barrier(len(savers))
+
+        def race(saver: DynamoDBSaver) -> str:
+            start.wait(DEADLINE)
+            try:
+                _put(saver, thread_id, root, "loop")
+            except CheckpointConflict:
+                return "fenced"
+            return "won"
+
+        with ThreadPoolExecutor(len(savers)) as pool:
+            outcomes = list(pool.map(race, savers))
+        assert sorted(outcomes) == ["fenced"] * (len(savers) - 1) + ["won"]

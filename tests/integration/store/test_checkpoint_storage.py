@@ -8,6 +8,7 @@ from typing import Any, TypedDict
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 from langgraph.graph import END, START, StateGraph
 
@@ -165,6 +166,17 @@ def test_from_settings_and_from_env(tables: Tables, monkeypatch: pytest.MonkeyPa
 def test_bad_options_are_configuration_errors(kwargs: dict[str, Any]) -> None:
     with pytest.raises(ConfigurationError):
         DynamoDBSaver("table", client=object(), **kwargs)
+
+
+async def test_a_missing_table_is_a_configuration_error(tables: Tables) -> None:
+    config = {"configurable": {"thread_id": "t"}}
+    with pytest.raises(ConfigurationError, match="no-such-table") as caught:
+        DynamoDBSaver("no-such-table").get_tuple(config)
+    assert isinstance(caught.value.__cause__, ClientError)
+    with pytest.raises(ConfigurationError, match="no-such-table"):
+        await AsyncDynamoDBSaver("no-such-table").aget_tuple(config)
+    with pytest.raises(ConfigurationError, match="no-such-table"):
+        list(DynamoDBSaver("no-such-table").list(config))
 
 
 def test_list_without_config_spans_threads_newest_first(saver: DynamoDBSaver) -> None:

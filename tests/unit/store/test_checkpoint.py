@@ -18,6 +18,7 @@ from lambdagraph.store.checkpoint.items import (
     group_items,
     item_size,
     to_attributes,
+    transaction_chunks,
 )
 from lambdagraph.store.checkpoint.steps import Call, Parallel
 
@@ -154,3 +155,26 @@ def test_versions_are_zero_padded_strings_that_sort() -> None:
     for _ in range(11):
         versions.append(saver.get_next_version(versions[-1], None))
     assert versions == sorted(versions) and len(set(versions)) == 12
+
+
+def test_transactions_respect_the_item_and_size_limits() -> None:
+    small = [{"SK": f"w{i}", "payload": b"x"} for i in range(250)]
+    assert [len(c) for c in transaction_chunks(small)] == [100, 100, 50]
+    big = [{"SK": f"w{i}", "payload": b"x" * 300_000} for i in range(30)]
+    chunks = transaction_chunks(big)
+    assert sum(map(len, chunks)) == 30
+    assert all(sum(item_size(i) for i in c) <= schema.MAX_TRANSACT_BYTES for c in chunks)
+
+
+def test_deletes_go_out_as_parallel_batches_of_25() -> None:
+    saver = _saver()
+    plan = saver._delete_thread_plan("t")
+    query = next(plan)
+    assert isinstance(query, Call) and query.operation == "query"
+    keys = [{"PK": {"S": "t"}, "SK": {"S": f"#c{i}"}} for i in range(60)]
+    batch = plan.send({"Items": [{**k, "kind": {"S": "checkpoint"}} for k in keys]})
+    assert isinstance(batch, Parallel)
+    sizes = [len(c.params["RequestItems"]["table"]) for c in batch.calls]
+    assert sizes == [25, 25, 10]
+    with pytest.raises(StopIteration):  # no bucket: nothing to remove from S3
+        plan.send([{}, {}, {}])

@@ -125,16 +125,31 @@ class DurableRuns:
                 raise
             raise Unavailable("The run could not be started; try again") from exc
 
-    async def execute_here(self, run: Run, sinks: Sequence[Sink]) -> RunStatus:
+    async def execute_here(
+        self, run: Run, sinks: Sequence[Sink], *, deadline: float | None = None
+    ) -> RunStatus:
         """Execute a ``stream_resumable`` run in this process, logging its events.
 
         The live ``sinks`` receive the same numbered events as the log, so the ``id:`` lines
         a client sees are the ids it can resume from.
+
+        Args:
+            run: the recorded run.
+            sinks: the live stream(s).
+            deadline: when this process will be stopped (``time.monotonic()`` clock). With a
+                worker to hand over to, the run drains ``deadline_margin`` before it and a
+                worker continues it; the live stream then ends and the client rejoins.
+
+        Returns:
+            The final status, or ``"running"`` when a worker continues the run.
         """
         await self.leases.reserve(run["run_id"], hold=self.handoff_seconds)
         if not await self.leases.claim(run["run_id"], 1, holder="http"):
             raise InvalidInput(f"Run {run['run_id']} is already executing")
-        return await self._execute(run, 1, sinks, deadline=None)
+        drain_at = None
+        if deadline is not None and self.invoker is not None:
+            drain_at = deadline - self.deadline_margin
+        return await self._execute(run, 1, sinks, deadline=drain_at)
 
     async def handle(self, payload: WorkerPayload, remaining_ms: Callable[[], int], holder: str) -> str:
         """Worker entry: execute (or continue) the payload's run if this attempt is ours.

@@ -5,8 +5,8 @@ Lambda Web Adapter and the buffered ``api`` function through Mangum.
 
 Example::
 
-    app = create_app(store=store, executor=executor, graphs=graphs,
-                     authenticator=NoAuth(), checkpointer=saver, settings=Settings())
+    app = create_app(store=store, executor=executor, graphs=registry,
+                     authenticator=NoAuth(), settings=Settings())
     uvicorn.run(app)
 """
 
@@ -28,6 +28,7 @@ from lambdagraph.engine.invoker import Invoker, LambdaInvoker
 from lambdagraph.engine.worker import WorkerHandler, durable_runs, handle_worker_event
 from lambdagraph.http import assistants, background, runs, threads
 from lambdagraph.http.context import ApiContext
+from lambdagraph.http.deadline import LambdaDeadlineMiddleware
 from lambdagraph.http.errors import (
     BodyLimitMiddleware,
     ServerFaultMiddleware,
@@ -50,8 +51,8 @@ def create_app(
     executor: RunExecutor,
     graphs: GraphRegistry,
     authenticator: Authenticator,
-    checkpointer: BaseCheckpointSaver[Any],
     settings: Settings,
+    checkpointer: BaseCheckpointSaver[Any] | None = None,
     durable: DurableRuns | None = None,
 ) -> FastAPI:
     """Build the HTTP API over the given collaborators.
@@ -61,8 +62,8 @@ def create_app(
         executor: runs the graphs; the same one serves every route.
         graphs: the graphs, each exposed as an assistant.
         authenticator: turns request headers into a user id.
-        checkpointer: the saver the executor uses; state and history are read through it.
         settings: heartbeat interval, body limit, CORS origins.
+        checkpointer: where state and history are read; the executor's saver by default.
         durable: background runs, resumable streams and joins (their routes need it).
 
     Returns:
@@ -73,7 +74,7 @@ def create_app(
         executor=executor,
         graphs=graphs,
         authenticator=authenticator,
-        checkpointer=checkpointer,
+        checkpointer=checkpointer if checkpointer is not None else executor.checkpointer,
         settings=settings,
         durable=durable,
     )
@@ -99,6 +100,7 @@ def create_app(
     # even a 413 or a 500 carries the CORS headers a browser needs to read it.
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes)
     app.add_middleware(ServerFaultMiddleware)
+    app.add_middleware(LambdaDeadlineMiddleware)
     origins = [o.strip() for o in settings.cors_allow_origins.split(",") if o.strip()]
     app.add_middleware(
         CORSMiddleware,

@@ -11,9 +11,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import time
 from collections.abc import AsyncIterator, Callable
-from typing import Annotated, Any, Final
+from typing import Annotated, Final
 
 from fastapi import APIRouter, Header, Query, Request
 from starlette.responses import Response, StreamingResponse
@@ -27,7 +26,7 @@ from lambdagraph.http.runs import create_run
 from lambdagraph.http.state import read_values
 from lambdagraph.http.streaming import cancel_when_gone, stream_headers, wait_headers
 from lambdagraph.protocol.events import STREAM_MODES, Event
-from lambdagraph.protocol.sse import encode_comment, encode_event
+from lambdagraph.protocol.sse import dumps, encode_comment, encode_event
 from lambdagraph.store.events import parse_event_id
 from lambdagraph.store.records import FINAL_RUN_STATUSES, Run, public_run
 
@@ -38,8 +37,8 @@ router = APIRouter(tags=["runs"])
 POLL_SECONDS: Final = 0.1
 """How often a join reads the event log while the run is quiet."""
 
-# A final run with no end marker after this long was not logged (not resumable) or its
-# writer died between the last batch and the marker: stop following.
+# A logged run that is over but has no end marker this long after was cut short between its
+# last batch and the marker (a crash, a lost batch): stop following, skipping any gap.
 _UNLOGGED_GRACE: Final = 2.0
 _ALWAYS_SENT: Final = frozenset({"metadata", "error"})
 
@@ -52,8 +51,11 @@ def durable_of(context: ApiContext) -> DurableRuns:
 
 
 async def _start(context: ApiContext, owner: str, thread_id: str | None, body: RunCreate) -> Response:
+    durable = durable_of(context)
+    if durable.invoker is None:
+        raise ConfigurationError("Background runs need LAMBDAGRAPH_WORKER_FUNCTION")
     run = await create_run(context, owner, thread_id, body)
-    await durable_of(context).start_background(run)
+    await durable.start_background(run)
     headers = {"Content-Location": f"/threads/{run['thread_id']}/runs/{run['run_id']}"}
     return json_response(public_run(run), headers=headers)
 
@@ -106,21 +108,41 @@ async def join_stream(
 
 @router.get("/threads/{thread_id}/runs/{run_id}/join")
 async def join_run(context: Ctx, owner: User, thread_id: str, run_id: str) -> Response:
-    """Wait for a run (background or not) to end; answer with the thread's values."""
+    """Wait for a run (background or not) to end; answer with the thread's values.
+
+    Like ``/wait``, the body starts with newlines while the run works (JSON ignores them),
+    so proxies do not cut a long wait.
+    """
     thread_id, run_id = valid_id(thread_id, "thread ID"), valid_id(run_id, "run ID")
     durable = durable_of(context)
     run = await context.store.get_run(owner, thread_id, run_id)
+    return StreamingResponse(
+        _join_body(context, durable, owner, run),
+        media_type="application/json",
+        headers=wait_headers(run),
+    )
+
+
+async def _join_body(
+    context: ApiContext, durable: DurableRuns, owner: str, run: Run
+) -> AsyncIterator[bytes]:
+    thread_id, run_id = run["thread_id"], run["run_id"]
+    pause = min(context.settings.heartbeat_seconds, durable.leases.lease_seconds)
     while run["status"] not in FINAL_RUN_STATUSES:
-        # Wake up now and then to notice a worker that died (its lease runs out).
-        await context.store.wait_for_run(
-            owner, thread_id, run_id, timeout=durable.leases.lease_seconds
-        )
-        run = await durable.recover(await context.store.get_run(owner, thread_id, run_id))
+        # Wake up now and then to keep the connection alive and notice a dead worker.
+        try:
+            run = await context.store.wait_for_run(owner, thread_id, run_id, timeout=pause)
+            run = await durable.recover(run)
+        except NotFound:
+            break  # a stateless run's records go with its temporary thread
+        if run["status"] not in FINAL_RUN_STATUSES:
+            yield b"\n"
     try:
         thread = await context.store.get_thread(owner, thread_id)
     except NotFound:
-        return json_response({}, headers=wait_headers(run))  # a stateless run's thread is gone
-    return json_response(await read_values(context, owner, thread), headers=wait_headers(run))
+        yield dumps({})
+        return
+    yield dumps(await read_values(context, owner, thread))
 
 
 def parse_stream_modes(raw: list[str]) -> frozenset[str] | None:
@@ -180,9 +202,10 @@ async def follow_run(
 ) -> AsyncIterator[bytes]:
     """SSE frames of every logged event of ``run`` after ``after``, until its log ends.
 
-    Reads the log with consistent reads every ``poll`` seconds while nothing arrives; checks
-    the run (and its worker's lease) about twice per lease period, so a run whose worker
-    died ends with its ``error`` event instead of being followed forever.
+    Reads the log with consistent reads every ``poll`` seconds while nothing arrives. Checks
+    the run now and then: a durable run whose worker died is recovered (it ends with its
+    ``error`` event); a run that was never logged (streamed without ``stream_resumable``)
+    ends the join as soon as it is over.
     """
     finished = False
     run_id = run["run_id"]
@@ -190,11 +213,11 @@ async def follow_run(
     last_sent = loop.time()
     last_check = -float("inf")
     final_since: float | None = None
-    check_every = min(durable.leases.lease_seconds / 2, 5.0)
+    logged = False
     try:
         while True:
-            skip_gaps = final_since is not None and time.monotonic() - final_since > _UNLOGGED_GRACE
-            read = await durable.log.read_after(run_id, after, skip_gaps=skip_gaps)
+            late = final_since is not None and loop.time() - final_since > _UNLOGGED_GRACE
+            read = await durable.log.read_after(run_id, after, skip_gaps=late)
             if read.events:
                 after = int(read.events[-1].id or after)
                 frames = [encode_event(e) for e in read.events if _wanted(e, modes)]
@@ -205,17 +228,21 @@ async def follow_run(
                 finished = True
                 return
             now = loop.time()
+            # Durable runs are checked about twice per lease (a dead worker shows within
+            # one and a half leases); unlogged ones often, since only their status tells.
+            check_every = min(durable.leases.lease_seconds / 2, 5.0) if logged else 5 * poll
             if not read.events and now - last_check >= check_every:
                 last_check = now
+                logged = logged or await durable.leases.get(run_id) is not None
                 try:
                     run = await durable.recover(await durable.store.read_run(run))
                     final = run["status"] in FINAL_RUN_STATUSES
                 except NotFound:
                     final = True  # a stateless run's records go with its temporary thread
                 if final and final_since is None:
-                    final_since = time.monotonic()
-            if final_since is not None and time.monotonic() - final_since > 2 * _UNLOGGED_GRACE:
-                finished = True
+                    final_since = now
+            if final_since is not None and (not logged or late):
+                finished = True  # over, and nothing (more) will be logged
                 return
             if now - last_sent >= heartbeat:
                 yield encode_comment("heartbeat")

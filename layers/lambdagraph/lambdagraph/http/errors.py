@@ -38,6 +38,11 @@ STATUS_BY_ERROR: Final[tuple[tuple[type[LambdagraphError], int], ...]] = (
     (Conflict, 409),
     (Unavailable, 503),
 )
+# Headers a client needs to act on the status: how to authenticate, when to retry.
+HEADERS_BY_STATUS: Final[dict[int, dict[str, str]]] = {
+    401: {"WWW-Authenticate": "Bearer"},
+    503: {"Retry-After": "1"},
+}
 
 
 def status_for(exc: LambdagraphError) -> int:
@@ -58,13 +63,12 @@ async def handle_lambdagraph_error(request: Request, exc: Exception) -> JSONResp
     assert isinstance(exc, LambdagraphError)
     status = status_for(exc)
     if status == 500:
-        logger.error("unmapped %s on %s %s", type(exc).__name__, request.method, request.url.path,
-                     exc_info=exc)
+        logger.error(
+            "unmapped %s on %s %s", type(exc).__name__, request.method, request.url.path,
+            exc_info=exc,
+        )
         return error_response(500, GENERIC_DETAIL)
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    if status == 503:
-        headers = {"Retry-After": "1"}
-    return error_response(status, exc.message, headers)
+    return error_response(status, exc.message, HEADERS_BY_STATUS.get(status))
 
 
 def describe_validation_errors(errors: list[dict[str, Any]] | Any) -> str:

@@ -17,6 +17,7 @@ from typing import Any, AsyncIterator, Awaitable, Callable, Final
 from lambdagraph.engine.sinks import QueueSink
 from lambdagraph.errors import LambdagraphError
 from lambdagraph.http.context import ApiContext
+from lambdagraph.http.deadline import current_deadline
 from lambdagraph.protocol.events import Event
 from lambdagraph.protocol.sse import dumps, encode_comment, encode_event
 from lambdagraph.store.records import Run
@@ -56,7 +57,7 @@ async def _execute(context: ApiContext, run: Run, sink: QueueSink) -> None:
     try:
         if context.durable is not None and run["kwargs"].get("stream_resumable"):
             # Logged, numbered and leased, so the client can resume it from Last-Event-ID.
-            await context.durable.execute_here(run, [sink])
+            await context.durable.execute_here(run, [sink], deadline=current_deadline())
         else:
             await context.executor.execute(run, [sink])
     except Exception:

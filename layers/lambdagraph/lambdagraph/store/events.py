@@ -26,6 +26,7 @@ import orjson
 from lambdagraph.errors import InvalidInput
 from lambdagraph.protocol.events import Event
 from lambdagraph.protocol.sse import dumps
+from lambdagraph.store.dynamo import translate_errors
 from lambdagraph.store.schema import (
     EVENT_ID_WIDTH,
     EVENTS_BATCHES_END,
@@ -128,8 +129,9 @@ class EventLog:
         """Write events (which carry ids from :func:`format_event_id`) as one batch."""
         if not events:
             return
-        items = self._batch_items(run_id, events)
-        await asyncio.to_thread(self._write_items, items)
+        with translate_errors():
+            # Encoding and compressing happen off the loop too: a values event can be large.
+            await asyncio.to_thread(self._write_batch, run_id, list(events))
         self.stats.events += len(events)
 
     async def read_after(self, run_id: str, after: int, *, skip_gaps: bool = False) -> LogRead:
@@ -140,11 +142,16 @@ class EventLog:
             after: the last sequence number the caller has (``-1``: from the start).
             skip_gaps: return events past a missing batch too (the writer is known gone).
         """
-        items = await asyncio.to_thread(self._query_after, run_id, after)
+        with translate_errors():
+            items = await asyncio.to_thread(self._query_after, run_id, after)
         return _decode_batches(items, after, skip_gaps=skip_gaps)
 
     async def mark_end(self, run_id: str, last_seq: int) -> None:
         """Record that the run's log is complete: followers stop after event ``last_seq``."""
+        with translate_errors():
+            await self._put_end_marker(run_id, last_seq)
+
+    async def _put_end_marker(self, run_id: str, last_seq: int) -> None:
         await asyncio.to_thread(
             self.client.put_item,
             TableName=self.table_name,
@@ -158,6 +165,10 @@ class EventLog:
 
     async def last_seq(self, run_id: str) -> int:
         """The sequence number of the last logged event of the run, ``-1`` if none."""
+        with translate_errors():
+            return await self._query_last_seq(run_id)
+
+    async def _query_last_seq(self, run_id: str) -> int:
         response = await asyncio.to_thread(
             self.client.query,
             TableName=self.table_name,
@@ -195,6 +206,9 @@ class EventLog:
             }
             for index, chunk in enumerate(parts)
         ]
+
+    def _write_batch(self, run_id: str, events: list[Event]) -> None:
+        self._write_items(self._batch_items(run_id, events))
 
     def _write_items(self, items: list[dict[str, Any]]) -> None:
         for start in range(0, len(items), _BATCH_WRITE_LIMIT):

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, TypedDict
 import boto3
 from botocore.exceptions import ClientError
 
+from lambdagraph.store.dynamo import error_code, translate_errors
 from lambdagraph.store.schema import (
     CLAIM_ATTEMPT,
     LEASE_HELD,
@@ -123,9 +124,13 @@ class RunLeases:
 
     async def get(self, run_id: str) -> Lease | None:
         """The run's lease (consistent read), or ``None`` if it was never handed to a worker."""
-        response = await asyncio.to_thread(
-            self.client.get_item, TableName=self.table_name, Key=worker_key(run_id), ConsistentRead=True
-        )
+        with translate_errors():
+            response = await asyncio.to_thread(
+                self.client.get_item,
+                TableName=self.table_name,
+                Key=worker_key(run_id),
+                ConsistentRead=True,
+            )
         item = response.get("Item")
         if item is None:
             return None
@@ -148,12 +153,13 @@ class RunLeases:
         )
 
     async def _conditional(self, method: Any, **request: Any) -> bool:
-        try:
-            await asyncio.to_thread(method, **request)
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
-                return False
-            raise
+        with translate_errors():
+            try:
+                await asyncio.to_thread(method, **request)
+            except ClientError as exc:
+                if error_code(exc) == "ConditionalCheckFailedException":
+                    return False
+                raise
         return True
 
 

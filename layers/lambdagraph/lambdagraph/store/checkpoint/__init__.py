@@ -13,6 +13,7 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
+from botocore.exceptions import ClientError
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import (
     ChannelVersions,
@@ -60,7 +61,8 @@ class DynamoDBSaver(BaseDynamoDBSaver):
       ``update_state`` it, then resume the new branch. Pending writes are not fenced: the
       loser's writes may remain on the shared parent, under LangGraph's own rules above.
     * **TTL** (off by default): every item gets ``expires_at`` = write time + ``ttl_seconds``;
-      items past it are never returned, even before DynamoDB deletes them.
+      items past it are never returned, even before DynamoDB deletes them. DynamoDB's TTL
+      does not reach S3: give the bucket a lifecycle rule of at least the same age.
     * **S3 offload**: an item over ``offload_threshold_bytes`` keeps its keys and metadata in
       DynamoDB and its payload in ``bucket`` (written first, so no item points at nothing).
       ``delete_thread`` removes the thread's objects; ``prune``/``delete_for_runs`` remove
@@ -81,6 +83,13 @@ class DynamoDBSaver(BaseDynamoDBSaver):
         offload_threshold_bytes: item size above which the payload goes to S3.
         clock: seconds since the epoch, for TTL (tests pass a fake).
         boto_config: ``botocore.config.Config`` for the clients built here.
+
+    ``from_env()`` reads ``LAMBDAGRAPH_CHECKPOINT_TABLE``, ``LAMBDAGRAPH_CHECKPOINT_BUCKET``
+    and ``LAMBDAGRAPH_CHECKPOINT_TTL_SECONDS`` (through ``lambdagraph.settings.Settings``).
+
+    Raises:
+        ConfigurationError: bad options, an oversized item without a bucket, or a table or
+            bucket that does not exist.
 
     Example::
 
@@ -155,6 +164,8 @@ class DynamoDBSaver(BaseDynamoDBSaver):
                 step = self._resume(plan, self._execute(step))
         except StopIteration as stop:
             return stop.value  # type: ignore[no-any-return]
+        except ClientError as exc:
+            raise self._translate(exc) or exc
 
     def _iterate(self, plan: Plan[None]) -> Iterator[Any]:
         try:
@@ -167,6 +178,8 @@ class DynamoDBSaver(BaseDynamoDBSaver):
                     step = self._resume(plan, self._execute(step))
         except StopIteration:
             return
+        except ClientError as exc:
+            raise self._translate(exc) or exc
         finally:
             plan.close()
 

@@ -13,6 +13,7 @@ import asyncio
 from collections.abc import AsyncIterator, Sequence
 from typing import Any, TypeVar
 
+from botocore.exceptions import ClientError
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import (
     ChannelVersions,
@@ -102,6 +103,8 @@ class AsyncDynamoDBSaver(DynamoDBSaver):
                 step = self._resume(plan, await self._aexecute(step))
         except StopIteration as stop:
             return stop.value  # type: ignore[no-any-return]
+        except ClientError as exc:
+            raise self._translate(exc) or exc
 
     async def _aiterate(self, plan: Plan[None]) -> AsyncIterator[Any]:
         try:
@@ -114,6 +117,8 @@ class AsyncDynamoDBSaver(DynamoDBSaver):
                     step = self._resume(plan, await self._aexecute(step))
         except StopIteration:
             return
+        except ClientError as exc:
+            raise self._translate(exc) or exc
         finally:
             plan.close()
 

@@ -54,6 +54,11 @@ if TYPE_CHECKING:
     from botocore.config import Config
 
 _RETRIES = 5
+# AWS errors that mean the saver points at something that isn't there.
+_CONFIGURATION_ERRORS = {
+    "ResourceNotFoundException": "DynamoDB table {table!r} does not exist (or is not active)",
+    "NoSuchBucket": "S3 bucket {bucket!r} does not exist",
+}
 
 
 class BaseDynamoDBSaver(CheckpointCodec, MaintenancePlans, BaseCheckpointSaver[str]):
@@ -138,6 +143,15 @@ class BaseDynamoDBSaver(CheckpointCodec, MaintenancePlans, BaseCheckpointSaver[s
             return exc
 
     _resume = staticmethod(resume)
+
+    def _translate(self, exc: ClientError) -> Exception | None:
+        """Our error (caused by ``exc``) for an AWS error the caller must fix, else None."""
+        message = _CONFIGURATION_ERRORS.get(error_code(exc))
+        if message is None:
+            return None
+        error = ConfigurationError(message.format(table=self.table_name, bucket=self.bucket))
+        error.__cause__ = exc
+        return error
 
     # -- plans: put, put_writes ---------------------------------------------------------------
 
