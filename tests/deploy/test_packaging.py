@@ -21,6 +21,7 @@ from tests.deploy.build import (
     LAMBDA_UNZIPPED_LIMIT,
     MACHINE,
     Build,
+    build_environment,
     elf_machines,
     resolve_wheels,
     sam_build,
@@ -30,8 +31,15 @@ from tests.deploy.build import (
     wheel_file_tags,
     wheel_tags,
 )
-from tests.deploy.entrypoints import free_port, probe, process_env, running_script, wait_for_ok
-from tests.deploy.template import document, functions, resolved_environment
+from tests.deploy.entrypoints import (
+    FAKE_AWS,
+    free_port,
+    probe,
+    process_env,
+    running_script,
+    wait_for_ok,
+)
+from tests.deploy.template import TEMPLATE, document, functions, resolved_environment
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
@@ -71,6 +79,27 @@ def clean_python(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def layer_dir(build: Build) -> Path:
     return build.directory / "LambdaGraphLayer" / "python"
+
+
+def test_sam_validate_lint_passes() -> None:
+    done = subprocess.run(
+        [
+            str(sam_executable()),
+            "validate",
+            "--lint",
+            "--template-file",
+            str(TEMPLATE),
+            "--region",
+            "us-east-1",
+        ],
+        env={**build_environment(), **FAKE_AWS},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "is a valid SAM Template" in done.stdout + done.stderr
 
 
 def test_sam_build_succeeds_without_a_container(builds: dict[str, Build]) -> None:
