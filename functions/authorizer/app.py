@@ -11,7 +11,6 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
-
 from lambdagraph.auth import authenticator_from_settings
 from lambdagraph.errors import Unauthorized
 from lambdagraph.settings import Settings

@@ -12,7 +12,6 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
-
 from lambdagraph.settings import Settings
 from lambdagraph.ws.api import build_ws_api
 

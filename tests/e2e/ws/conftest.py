@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import Any, AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping
+from typing import Any
 
 import pytest
 import websockets
-from websockets.asyncio.client import ClientConnection
-
 from lambdagraph.errors import Unauthorized
 from lambdagraph.local.server import LocalStack, running_stack
 from lambdagraph.settings import Settings
-from tests.e2e.conftest import stack_settings
+from websockets.asyncio.client import ClientConnection
+
 from tests.conftest import Tables
+from tests.e2e.conftest import stack_settings
 
 TIMEOUT = 20.0
 
@@ -105,7 +106,8 @@ def streamed_text(events: list[dict[str, Any]]) -> str:
     return "".join(
         e["data"][0]["content"]
         for e in events
-        if e["event"] == "messages" and e["data"][0]["type"] == "AIMessageChunk"
+        if e["event"] == "messages"
+        and e["data"][0]["type"] == "AIMessageChunk"
         and isinstance(e["data"][0]["content"], str)
     )
 

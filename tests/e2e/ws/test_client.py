@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import logging
 
 import pytest
-
 from lambdagraph.cli import main
 from lambdagraph.local.server import LocalStack
-from lambdagraph.ws.client import WebSocketClient, WebSocketError
 from lambdagraph.ws.chat import websocket_url
+from lambdagraph.ws.client import WebSocketClient, WebSocketError
+
 from tests.e2e.ws.conftest import expected_count_text
 
 
 def text_of(events: list) -> str:  # type: ignore[type-arg]
     return "".join(
-        e.data[0]["content"] for e in events
+        e.data[0]["content"]
+        for e in events
         if e.event == "messages" and e.data[0]["type"] == "AIMessageChunk"
     )
 
@@ -48,9 +50,28 @@ async def test_client_cancel_and_errors(stack: LocalStack) -> None:
         assert client.status(run.run_id) == "interrupted"
 
 
-def test_chat_over_websocket_approves_the_email(stack: LocalStack, capsys: pytest.CaptureFixture[str]) -> None:
-    code = main(["chat", "--ws", "--url", stack.url, "--token", "alice", "--yes",
-                 "send an email to bob@example.com"])
+@pytest.fixture(autouse=True)
+def keep_logging_config(monkeypatch: pytest.MonkeyPatch) -> None:
+    # main() configures the root logger on the captured stderr, which closes with the test
+    # while the stack's threads may still log; leave logging as pytest set it up.
+    monkeypatch.setattr(logging, "basicConfig", lambda **_: None)
+
+
+def test_chat_over_websocket_approves_the_email(
+    stack: LocalStack, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(
+        [
+            "chat",
+            "--ws",
+            "--url",
+            stack.url,
+            "--token",
+            "alice",
+            "--yes",
+            "send an email to bob@example.com",
+        ]
+    )
     out = capsys.readouterr().out
     assert code == 0, out
     assert "approval needed: send_email" in out and "approved" in out
@@ -60,7 +81,10 @@ def test_chat_over_websocket_approves_the_email(stack: LocalStack, capsys: pytes
 def test_websocket_url() -> None:
     assert websocket_url("http://127.0.0.1:8000") == "ws://127.0.0.1:8000/ws"
     assert websocket_url("https://x.example/") == "wss://x.example/ws"
-    assert websocket_url("wss://abc.execute-api.us-east-1.amazonaws.com/v1") == "wss://abc.execute-api.us-east-1.amazonaws.com/v1"
+    assert (
+        websocket_url("wss://abc.execute-api.us-east-1.amazonaws.com/v1")
+        == "wss://abc.execute-api.us-east-1.amazonaws.com/v1"
+    )
 
 
 def test_chat_refused_says_why(stack: LocalStack, capsys: pytest.CaptureFixture[str]) -> None:

@@ -10,12 +10,12 @@ import time
 import boto3
 import pytest
 import websockets
-from langgraph_sdk import get_client
-
 from lambdagraph.local.server import LocalStack
 from lambdagraph.settings import Settings
 from lambdagraph.store import schema
 from lambdagraph.store.events import EventLog
+from langgraph_sdk import get_client
+
 from tests.e2e.conftest import auth, user_message
 from tests.e2e.ws.conftest import (
     Socket,
@@ -34,11 +34,19 @@ async def test_run_streams_batched_events_that_reassemble(
     accepted = await alice.receive_type("run.accepted")
     assert accepted["request_id"] == "req-1"
     messages = await alice.until_ended(accepted["run_id"])
-    assert messages[-1] == {"v": 1, "type": "run.ended", "run_id": accepted["run_id"], "status": "success"}
+    assert messages[-1] == {
+        "v": 1,
+        "type": "run.ended",
+        "run_id": accepted["run_id"],
+        "status": "success",
+    }
     events = events_of(messages)
     assert events[0]["event"] == "metadata" and events[0]["data"]["run_id"] == accepted["run_id"]
-    assert all(m["run_id"] == accepted["run_id"] and m["thread_id"] == accepted["thread_id"]
-               for m in messages if m["type"] == "events")
+    assert all(
+        m["run_id"] == accepted["run_id"] and m["thread_id"] == accepted["thread_id"]
+        for m in messages
+        if m["type"] == "events"
+    )
     assert streamed_text(events) == expected_count_text(60)
     ids = [int(e["id"]) for e in events]
     assert ids == sorted(set(ids))
@@ -59,8 +67,13 @@ async def test_cancel_ends_the_run_interrupted_and_the_thread_resumes(
     sent = time.monotonic()
     await alice.send({"action": "cancel", "run_id": accepted["run_id"]})
     ended = await alice.receive_type("run.ended")
-    assert ended == {"v": 1, "type": "run.ended", "run_id": accepted["run_id"], "status": "interrupted"}
-    assert time.monotonic() - sent < 1.5  # loose bound: the poll interval here is 50 ms
+    assert ended == {
+        "v": 1,
+        "type": "run.ended",
+        "run_id": accepted["run_id"],
+        "status": "interrupted",
+    }
+    assert time.monotonic() - sent < 2.0  # "within a second", with slack for a busy machine
 
     http = get_client(url=stack.url, headers=auth("alice"))
     run = await http.runs.get(accepted["thread_id"], accepted["run_id"])
@@ -75,7 +88,9 @@ async def test_cancel_ends_the_run_interrupted_and_the_thread_resumes(
     assert "count to 5000" in texts and "count to 3" in texts
 
 
-async def test_reconnect_and_subscribe_resumes_without_loss_or_duplicates(stack: LocalStack) -> None:
+async def test_reconnect_and_subscribe_resumes_without_loss_or_duplicates(
+    stack: LocalStack,
+) -> None:
     first = await connect(stack)
     await first.send(run_frame("count to 400"))
     accepted = await first.receive_type("run.accepted")
@@ -83,7 +98,9 @@ async def test_reconnect_and_subscribe_resumes_without_loss_or_duplicates(stack:
     await first.connection.close()  # a tunnel: the app loses its connection mid-run
 
     second = await connect(stack)
-    await second.send({"action": "subscribe", "run_id": accepted["run_id"], "after": seen[-1]["id"]})
+    await second.send(
+        {"action": "subscribe", "run_id": accepted["run_id"], "after": seen[-1]["id"]}
+    )
     rest = events_of(await second.until_ended(accepted["run_id"]))
     await second.connection.close()
     ids = [int(e["id"]) for e in seen + rest]
@@ -91,7 +108,9 @@ async def test_reconnect_and_subscribe_resumes_without_loss_or_duplicates(stack:
     assert streamed_text(seen + rest) == expected_count_text(400)  # nothing lost
 
 
-async def test_subscribe_to_a_finished_run_replays_the_log(stack: LocalStack, alice: Socket) -> None:
+async def test_subscribe_to_a_finished_run_replays_the_log(
+    stack: LocalStack, alice: Socket
+) -> None:
     await alice.send(run_frame("count to 20"))
     accepted = await alice.receive_type("run.accepted")
     live = events_of(await alice.until_ended(accepted["run_id"]))
@@ -149,9 +168,15 @@ async def test_a_repeated_request_id_starts_nothing_new(stack: LocalStack, alice
         ({"action": "dance"}, "unknown_action"),
         ({"nothing": True}, "unknown_action"),
         ({"action": "run", "assistant_id": "agent"}, "invalid_request"),
-        ({"action": "run", "request_id": "q", "assistant_id": "agent", "stream_mode": ["bogus"]}, "invalid_request"),
+        (
+            {"action": "run", "request_id": "q", "assistant_id": "agent", "stream_mode": ["bogus"]},
+            "invalid_request",
+        ),
         ({"action": "run", "request_id": "q", "assistant_id": "nope"}, "assistant_not_found"),
-        ({"action": "run", "request_id": "q", "assistant_id": "agent", "thread_id": "unknown"}, "thread_not_found"),
+        (
+            {"action": "run", "request_id": "q", "assistant_id": "agent", "thread_id": "unknown"},
+            "thread_not_found",
+        ),
         ({"action": "cancel"}, "invalid_request"),
         ({"action": "cancel", "run_id": "1f000000-0000-6000-8000-000000000000"}, "run_not_found"),
         ({"action": "subscribe", "run_id": 42}, "invalid_request"),
@@ -191,47 +216,70 @@ async def test_a_bad_after_is_invalid_input(stack: LocalStack, alice: Socket) ->
     assert (await alice.receive_type("error"))["code"] == "invalid_input"
 
 
-async def test_interrupted_over_websocket_resumed_over_sse(stack: LocalStack, alice: Socket) -> None:
+async def test_interrupted_over_websocket_resumed_over_sse(
+    stack: LocalStack, alice: Socket
+) -> None:
     await alice.send(run_frame("send an email to bob@example.com"))
     accepted = await alice.receive_type("run.accepted")
     messages = await alice.until_ended(accepted["run_id"])
-    interrupts = [e for e in events_of(messages) if e["event"] == "updates" and "__interrupt__" in e["data"]]
-    assert interrupts and interrupts[0]["data"]["__interrupt__"][0]["value"]["action"] == "send_email"
+    interrupts = [
+        e for e in events_of(messages) if e["event"] == "updates" and "__interrupt__" in e["data"]
+    ]
+    assert (
+        interrupts and interrupts[0]["data"]["__interrupt__"][0]["value"]["action"] == "send_email"
+    )
 
     http = get_client(url=stack.url, headers=auth("alice"))
     assert (await http.threads.get(accepted["thread_id"]))["status"] == "interrupted"
     parts = [
         part
         async for part in http.runs.stream(
-            accepted["thread_id"], "agent", command={"resume": {"approved": True}}, stream_mode="values"
+            accepted["thread_id"],
+            "agent",
+            command={"resume": {"approved": True}},
+            stream_mode="values",
         )
     ]
     assert parts[-1].event == "values"
     assert (await http.threads.get(accepted["thread_id"]))["status"] == "idle"
 
 
-async def test_interrupted_over_sse_resumed_over_websocket(stack: LocalStack, alice: Socket) -> None:
+async def test_interrupted_over_sse_resumed_over_websocket(
+    stack: LocalStack, alice: Socket
+) -> None:
     http = get_client(url=stack.url, headers=auth("alice"))
     thread = await http.threads.create()
     async for _ in http.runs.stream(
-        thread["thread_id"], "agent", input=user_message("send an email to bob@example.com"), stream_mode="updates"
+        thread["thread_id"],
+        "agent",
+        input=user_message("send an email to bob@example.com"),
+        stream_mode="updates",
     ):
         pass
     assert (await http.threads.get(thread["thread_id"]))["status"] == "interrupted"
     await alice.send(
-        {"action": "run", "request_id": "resume", "assistant_id": "agent",
-         "thread_id": thread["thread_id"], "command": {"resume": {"approved": True}}}
+        {
+            "action": "run",
+            "request_id": "resume",
+            "assistant_id": "agent",
+            "thread_id": thread["thread_id"],
+            "command": {"resume": {"approved": True}},
+        }
     )
     accepted = await alice.receive_type("run.accepted")
     messages = await alice.until_ended(accepted["run_id"])
     assert messages[-1]["status"] == "success"
     assert (await http.threads.get(thread["thread_id"]))["status"] == "idle"
     state = await http.threads.get_state(thread["thread_id"])
-    assert any(m["type"] == "tool" and m["name"] == "send_email" for m in state["values"]["messages"])
+    assert any(
+        m["type"] == "tool" and m["name"] == "send_email" for m in state["values"]["messages"]
+    )
 
 
 @pytest.mark.parametrize(("query", "status"), [("", 401), ("?token=mallory", 403)])
-async def test_the_authorizer_refuses_the_handshake(stack: LocalStack, query: str, status: int) -> None:
+async def test_the_authorizer_refuses_the_handshake(
+    stack: LocalStack, query: str, status: int
+) -> None:
     with pytest.raises(websockets.InvalidStatus) as refused:
         await websockets.connect(stack.ws_url + query)
     assert refused.value.response.status_code == status
@@ -245,7 +293,9 @@ async def test_post_to_an_unknown_connection_is_gone(stack: LocalStack) -> None:
     await socket.send({"action": "ping"})
     await socket.receive()
     [connection_id] = [c for c in _gateway_connections(stack)]
-    await asyncio.to_thread(client.post_to_connection, ConnectionId=connection_id, Data=b'{"hello": 1}')
+    await asyncio.to_thread(
+        client.post_to_connection, ConnectionId=connection_id, Data=b'{"hello": 1}'
+    )
     assert json.loads(await socket.connection.recv()) == {"hello": 1}
     info = await asyncio.to_thread(client.get_connection, ConnectionId=connection_id)
     assert info["Identity"]["SourceIp"] == "127.0.0.1"
@@ -261,3 +311,21 @@ async def test_post_to_an_unknown_connection_is_gone(stack: LocalStack) -> None:
 def _gateway_connections(stack: LocalStack) -> list[str]:
     items = boto3.client("dynamodb").scan(TableName=stack.settings.app_table)["Items"]
     return [i["connection_id"]["S"] for i in items if i["SK"]["S"] == schema.CONNECTION_SK]
+
+
+async def test_a_client_message_over_128_kb_closes_with_1009(alice: Socket) -> None:
+    await alice.send({"action": "ping", "pad": "x" * (128 * 1024)})
+    with pytest.raises(websockets.ConnectionClosed) as closed:
+        await asyncio.wait_for(alice.connection.recv(), 5)
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 1009
+
+
+async def test_many_runs_at_once_on_one_stack(stack: LocalStack) -> None:
+    sockets = [await connect(stack, f"user{i}") for i in range(10)]
+    for i, socket in enumerate(sockets):
+        await socket.send(run_frame("count to 5", f"many-{i}"))
+    for socket in sockets:
+        accepted = await socket.receive_type("run.accepted")
+        ended = (await socket.until_ended(accepted["run_id"]))[-1]
+        assert ended["status"] == "success"
+        await socket.connection.close()

@@ -18,6 +18,7 @@ from lambdagraph.agents import GraphRegistry
 from lambdagraph.engine.durable import WORKER_LOST, DurableRuns
 from lambdagraph.engine.executor import RunExecutor
 from lambdagraph.engine.sinks import Sink
+from lambdagraph.engine.usage import UsageTracker
 from lambdagraph.engine.worker import LambdaContext, handle_worker_event
 from lambdagraph.errors import Unavailable
 from lambdagraph.local.invoker import LocalInvoker
@@ -45,7 +46,12 @@ class StepExecutor:
         self.executions: list[dict[str, Any]] = []
 
     async def execute(
-        self, run: Run, sinks: Sequence[Sink], *, control: RunControl | None = None
+        self,
+        run: Run,
+        sinks: Sequence[Sink],
+        *,
+        control: RunControl | None = None,
+        usage: UsageTracker | None = None,
     ) -> RunStatus:
         self.executions.append(dict(run["kwargs"]))
         run_id = run["run_id"]
@@ -62,8 +68,11 @@ class StepExecutor:
                 for sink in sinks:
                     await sink.send([Event("messages", [{"content": f"s{step}t{token}"}, {}])])
             self.done[run_id] = step + 1
+            if usage is not None:  # one model call per step, one output token each
+                usage.total["output_tokens"] += 1
+                usage.total["total_tokens"] += 1
         if status == "success":
-            await self.store.finish_run(run, "success")
+            await self.store.finish_run(run, "success", usage=usage.total if usage else None)
         for sink in sinks:
             await sink.close()
         return status
@@ -130,7 +139,10 @@ async def test_a_run_longer_than_an_invocation_continues_with_continuous_ids(tab
     assert [int(e.id) for e in read.events] == list(range(len(read.events)))
     assert [e.event for e in read.events].count("metadata") == 1
     assert _contents(read.events) == [f"s{s}t{t}" for s in range(8) for t in range(3)]
-    assert (await durable.store.read_run(run))["status"] == "success"
+    finished = await durable.store.read_run(run)
+    assert finished["status"] == "success"
+    # Usage covers every invocation, not only the last one.
+    assert finished.get("usage") == {"input_tokens": 0, "output_tokens": 8, "total_tokens": 8}
 
 
 async def test_a_continuation_delivered_twice_runs_once(tables: Tables) -> None:

@@ -10,12 +10,12 @@ from typing import Any
 
 import boto3
 import pytest
-
 from lambdagraph.agents import GraphRegistry
 from lambdagraph.settings import Settings
 from lambdagraph.store import schema
 from lambdagraph.store.records import Run
 from lambdagraph.ws.api import WebSocketApi
+
 from tests.conftest import Tables, load_event
 from tests.unit.ws.fakes import FakeManagementClient
 
@@ -41,7 +41,9 @@ def starter() -> FakeStarter:
 @pytest.fixture
 def api(tables: Tables, client: FakeManagementClient, starter: FakeStarter) -> WebSocketApi:
     settings = Settings(app_table=tables.app, checkpoint_table=tables.checkpoints)
-    built = WebSocketApi.from_settings(settings, starter=starter, graphs=GraphRegistry.from_settings(settings))
+    built = WebSocketApi.from_settings(
+        settings, starter=starter, graphs=GraphRegistry.from_settings(settings)
+    )
     built.client_factory = lambda endpoint: client
     return built
 
@@ -81,7 +83,9 @@ async def test_connect_records_the_user_and_posts_nothing(
     assert connection_item(tables.app) is None
 
 
-async def test_connect_without_an_authorizer_user_is_refused(api: WebSocketApi, tables: Tables) -> None:
+async def test_connect_without_an_authorizer_user_is_refused(
+    api: WebSocketApi, tables: Tables
+) -> None:
     event = load_event("ws_connect")
     event["requestContext"].pop("authorizer", None)
     assert (await api.handle(event))["statusCode"] == 401
@@ -93,19 +97,25 @@ async def test_ping_answers_pong(api: WebSocketApi, client: FakeManagementClient
     assert client.messages(connection_id()) == [{"v": 1, "type": "pong"}]
 
 
-async def test_default_route_with_text_is_bad_json(api: WebSocketApi, client: FakeManagementClient) -> None:
+async def test_default_route_with_text_is_bad_json(
+    api: WebSocketApi, client: FakeManagementClient
+) -> None:
     await api.handle(load_event("ws_default"))
     [error] = client.messages(connection_id())
     assert error["type"] == "error" and error["code"] == "bad_json"
 
 
-async def test_unknown_route_key_answers_an_error(api: WebSocketApi, client: FakeManagementClient) -> None:
+async def test_unknown_route_key_answers_an_error(
+    api: WebSocketApi, client: FakeManagementClient
+) -> None:
     await api.handle(message("{}", route_key="chat"))
     [error] = client.messages(connection_id())
     assert error["code"] == "unknown_route"
 
 
-async def test_a_message_without_a_user_is_unauthorized(api: WebSocketApi, client: FakeManagementClient) -> None:
+async def test_a_message_without_a_user_is_unauthorized(
+    api: WebSocketApi, client: FakeManagementClient
+) -> None:
     event = message(json.dumps({"action": "ping"}), route_key="ping")
     event["requestContext"].pop("authorizer")
     await api.handle(event)
@@ -115,10 +125,14 @@ async def test_a_message_without_a_user_is_unauthorized(api: WebSocketApi, clien
 async def test_run_is_recorded_once_per_request_id(
     api: WebSocketApi, client: FakeManagementClient, starter: FakeStarter, tables: Tables
 ) -> None:
-    body = json.dumps({
-        "action": "run", "request_id": "r-1", "assistant_id": "agent",
-        "input": {"messages": [{"role": "user", "content": "hi"}]},
-    })
+    body = json.dumps(
+        {
+            "action": "run",
+            "request_id": "r-1",
+            "assistant_id": "agent",
+            "input": {"messages": [{"role": "user", "content": "hi"}]},
+        }
+    )
     first = message(body, route_key="run")
     retry = copy.deepcopy(first)
     retry["requestContext"]["messageId"] = "another-message-id"  # API Gateway's id changes
@@ -128,7 +142,10 @@ async def test_run_is_recorded_once_per_request_id(
     assert [m["type"] for m in accepted] == ["run.accepted", "run.accepted"]
     assert accepted[0] == accepted[1]
     [run] = starter.started
-    assert run["run_id"] == accepted[0]["run_id"] and run["kwargs"]["stream_mode"] == ["messages-tuple", "updates"]
+    assert run["run_id"] == accepted[0]["run_id"] and run["kwargs"]["stream_mode"] == [
+        "messages-tuple",
+        "updates",
+    ]
     records = boto3.client("dynamodb").query(
         TableName=tables.app,
         KeyConditionExpression="PK = :pk",
@@ -140,8 +157,12 @@ async def test_run_is_recorded_once_per_request_id(
 async def test_another_user_reusing_a_request_id_gets_its_own_run(
     api: WebSocketApi, client: FakeManagementClient, starter: FakeStarter
 ) -> None:
-    body = json.dumps({"action": "run", "request_id": "r-1", "assistant_id": "agent", "input": None})
+    body = json.dumps(
+        {"action": "run", "request_id": "r-1", "assistant_id": "agent", "input": None}
+    )
     await api.handle(message(body, route_key="run"))
-    await api.handle(message(body, route_key="run", authorizer={"principalId": "bob", "user_id": "bob"}))
+    await api.handle(
+        message(body, route_key="run", authorizer={"principalId": "bob", "user_id": "bob"})
+    )
     assert len(starter.started) == 2
     assert {r["owner"] for r in starter.started} == {"alice", "bob"}

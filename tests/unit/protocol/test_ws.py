@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import orjson
-
 from lambdagraph.protocol import ws
 from lambdagraph.protocol.events import Event
 
 
 def test_events_envelope_from_encoded_items() -> None:
-    items = [ws.event_item(Event("metadata", {"run_id": "r"}, "0")), ws.event_item(Event("values", [1], "1"))]
+    items = [
+        ws.event_item(Event("metadata", {"run_id": "r"}, "0")),
+        ws.event_item(Event("values", [1], "1")),
+    ]
     raw = ws.events_message("r", "t", items)
     assert orjson.loads(raw) == {
         "v": 1,
@@ -25,8 +27,25 @@ def test_events_envelope_from_encoded_items() -> None:
 
 
 def test_answers() -> None:
-    assert ws.run_accepted("q", "r", "t") == {"v": 1, "type": "run.accepted", "request_id": "q", "run_id": "r", "thread_id": "t"}
-    assert ws.run_ended("r", "interrupted") == {"v": 1, "type": "run.ended", "run_id": "r", "status": "interrupted"}
-    assert ws.error("bad_request", "no", request_id="q") == {"v": 1, "type": "error", "code": "bad_request", "message": "no", "request_id": "q"}
+    assert ws.run_accepted("q", "r", "t") == {
+        "v": 1,
+        "type": "run.accepted",
+        "request_id": "q",
+        "run_id": "r",
+        "thread_id": "t",
+    }
+    assert ws.run_ended("r", "interrupted") == {
+        "v": 1,
+        "type": "run.ended",
+        "run_id": "r",
+        "status": "interrupted",
+    }
+    assert ws.error("bad_request", "no", request_id="q") == {
+        "v": 1,
+        "type": "error",
+        "code": "bad_request",
+        "message": "no",
+        "request_id": "q",
+    }
     assert ws.error("x", "y") == {"v": 1, "type": "error", "code": "x", "message": "y"}
     assert orjson.loads(ws.encode(ws.pong())) == {"v": 1, "type": "pong"}

@@ -24,7 +24,7 @@ class FakeManagementClient:
         self.attempts = 0
         self._lock = threading.Lock()
 
-    def post_to_connection(self, *, ConnectionId: str, Data: bytes) -> dict[str, Any]:  # noqa: N803
+    def post_to_connection(self, *, ConnectionId: str, Data: bytes) -> dict[str, Any]:
         with self._lock:
             self.attempts += 1
             if ConnectionId in self.gone:

@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from langchain_core.messages import AIMessageChunk
-
 from lambdagraph.protocol import ws
 from lambdagraph.protocol.events import Event
 from lambdagraph.ws.batching import Batcher, merge_events
+from langchain_core.messages import AIMessageChunk
 
 META = {"langgraph_node": "agent", "langgraph_step": 1}
 
@@ -27,7 +26,9 @@ def test_tokens_of_one_message_merge_into_one_event_with_the_last_id() -> None:
     batcher = Batcher("r1", "t1")
     assert batcher.add([token(t, i) for i, t in enumerate(["Hel", "lo", ", wor", "ld"])]) == []
     [message] = decode(batcher.drain())
-    assert message["type"] == "events" and message["run_id"] == "r1" and message["thread_id"] == "t1"
+    assert (
+        message["type"] == "events" and message["run_id"] == "r1" and message["thread_id"] == "t1"
+    )
     [event] = message["events"]
     assert event["event"] == "messages" and event["id"] == "0000000003"
     chunk, metadata = event["data"]
@@ -35,7 +36,9 @@ def test_tokens_of_one_message_merge_into_one_event_with_the_last_id() -> None:
 
 
 def test_tool_call_argument_fragments_concatenate() -> None:
-    first = token("", 0, tool_call_chunks=[{"name": "calc", "args": '{"x": ', "id": "c1", "index": 0}])
+    first = token(
+        "", 0, tool_call_chunks=[{"name": "calc", "args": '{"x": ', "id": "c1", "index": 0}]
+    )
     second = token("", 1, tool_call_chunks=[{"name": None, "args": "42}", "id": None, "index": 0}])
     merged = merge_events(first, second)
     assert merged is not None
@@ -46,10 +49,21 @@ def test_tool_call_argument_fragments_concatenate() -> None:
 
 def test_different_messages_and_other_events_stay_apart() -> None:
     batcher = Batcher("r1", "t1")
-    batcher.add([token("a", 0), token("b", 1, message_id="m2"), Event("values", {"x": 1}, "2"), token("c", 3, message_id="m2")])
+    batcher.add(
+        [
+            token("a", 0),
+            token("b", 1, message_id="m2"),
+            Event("values", {"x": 1}, "2"),
+            token("c", 3, message_id="m2"),
+        ]
+    )
     [message] = decode(batcher.drain())
     assert [e["event"] for e in message["events"]] == ["messages", "messages", "values", "messages"]
-    assert [e["data"][0]["content"] for e in message["events"] if e["event"] == "messages"] == ["a", "b", "c"]
+    assert [e["data"][0]["content"] for e in message["events"] if e["event"] == "messages"] == [
+        "a",
+        "b",
+        "c",
+    ]
 
 
 def test_partial_snapshots_keep_only_the_latest() -> None:

@@ -3,22 +3,24 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from lambdagraph.protocol import ws
 from lambdagraph.protocol.events import Event
 from lambdagraph.ws.sender import ConnectionSender
+
 from tests.unit.ws.fakes import FakeManagementClient
 from tests.unit.ws.test_batching import token
 
 
-def sender(client: FakeManagementClient, **options: object) -> ConnectionSender:
-    return ConnectionSender("c1", client, run_id="r1", thread_id="t1", backoff=0.001, **options)  # type: ignore[arg-type]
+def sender(client: FakeManagementClient, **options: Any) -> ConnectionSender:
+    return ConnectionSender("c1", client, run_id="r1", thread_id="t1", backoff=0.001, **options)
 
 
 async def test_tokens_within_a_window_go_out_as_one_post() -> None:
     client = FakeManagementClient()
     out = sender(client, window=60.0)  # only close() flushes: no timing involved
-    for i, text in enumerate("a quick brown fox".split()):
+    for i, text in enumerate(["a", "quick", "brown", "fox"]):
         out.add([token(text + " ", i)])
     out.post(ws.run_ended("r1", "success"))
     await out.close()

@@ -31,6 +31,7 @@ from langgraph.runtime import RunControl
 from lambdagraph.engine.invoker import ContinuePayload, Invoker, RunPayload, WorkerPayload
 from lambdagraph.engine.resumable import EventLogSink, SequencedSink
 from lambdagraph.engine.sinks import Sink
+from lambdagraph.engine.usage import UsageTracker
 from lambdagraph.errors import ConfigurationError, InvalidInput, LambdagraphError, NotFound, Unavailable
 from lambdagraph.protocol.events import Event
 from lambdagraph.store.app import AppStore
@@ -55,7 +56,12 @@ class Executor(Protocol):
     """What :class:`DurableRuns` needs of ``RunExecutor``."""
 
     async def execute(
-        self, run: Run, sinks: Sequence[Sink], *, control: RunControl | None = None
+        self,
+        run: Run,
+        sinks: Sequence[Sink],
+        *,
+        control: RunControl | None = None,
+        usage: UsageTracker | None = None,
     ) -> RunStatus:
         """Execute the run; ``"running"`` when it drained at a checkpoint (``control``)."""
         ...
@@ -204,6 +210,11 @@ class DurableRuns:
     ) -> RunStatus:
         run_id = run["run_id"]
         start = 0 if attempt == 1 else await self.log.last_seq(run_id) + 1
+        usage = UsageTracker(emit="usage" in (run["kwargs"].get("stream_mode") or ()))
+        if attempt > 1:
+            lease = await self.leases.get(run_id)
+            if lease is not None and lease["usage"] is not None:
+                usage.total = lease["usage"]  # earlier invocations' tokens: usage covers all
         log_sink = EventLogSink(self.log, run_id, flush_interval=self.flush_interval)
         sink = SequencedSink([log_sink, *live], start=start, drop_metadata=attempt > 1)
         control = RunControl()
@@ -211,7 +222,9 @@ class DurableRuns:
         if deadline is not None:
             guards.append(asyncio.create_task(_drain_at(deadline, control)))
         try:
-            status = await self.executor.execute(_attempt_of(run, attempt), [sink], control=control)
+            status = await self.executor.execute(
+                _attempt_of(run, attempt), [sink], control=control, usage=usage
+            )
         except asyncio.CancelledError:
             # The executor recorded the run interrupted (server shutdown): close its log too.
             await asyncio.shield(self.log.mark_end(run_id, sink.next_seq - 1))
@@ -228,7 +241,7 @@ class DurableRuns:
         if control.drain_reason == "lease lost":
             _run_log(run).warning("Attempt %s lost its lease; another took the run over", attempt)
             return status
-        await self.leases.renew(run_id, attempt, hold=self.handoff_seconds)
+        await self.leases.renew(run_id, attempt, hold=self.handoff_seconds, usage=usage.total)
         payload: ContinuePayload = {
             "kind": "continue",
             "owner": run["owner"],

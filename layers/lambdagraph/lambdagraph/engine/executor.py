@@ -122,7 +122,12 @@ class RunExecutor:
         self.cancel_poll_interval = cancel_poll_interval
 
     async def execute(
-        self, run: Run, sinks: Sequence[Sink], *, control: RunControl | None = None
+        self,
+        run: Run,
+        sinks: Sequence[Sink],
+        *,
+        control: RunControl | None = None,
+        usage: UsageTracker | None = None,
     ) -> RunStatus:
         """Execute ``run``, sending its events to every sink; returns the final status.
 
@@ -131,7 +136,8 @@ class RunExecutor:
         cancellation propagates.
         When ``control`` asks the graph to drain (the Lambda deadline nears), the graph stops
         at the next superstep boundary with its checkpoint saved; the run is left ``running``
-        (for a continuation) and ``"running"`` is returned.
+        (for a continuation) and ``"running"`` is returned. A caller that continues runs
+        passes its own ``usage`` tracker, carrying the counts of earlier invocations.
         """
         log = logging.LoggerAdapter(
             logger, {"run_id": run["run_id"], "thread_id": run["thread_id"]}
@@ -149,7 +155,7 @@ class RunExecutor:
             except asyncio.CancelledError:
                 await asyncio.shield(self._abandon(run, log))
                 raise
-            return await self._run(run, emitter, log, control)
+            return await self._run(run, emitter, log, control, usage)
         finally:
             await emitter.close()
 
@@ -179,12 +185,13 @@ class RunExecutor:
         emitter: _Emitter,
         log: logging.LoggerAdapter[Any],
         control: RunControl | None = None,
+        tracker: UsageTracker | None = None,
     ) -> RunStatus:
         kwargs = run["kwargs"]
         mapper = ChunkMapper(
             kwargs.get("stream_mode") or ["values"], subgraphs=bool(kwargs.get("stream_subgraphs"))
         )
-        usage = UsageTracker(emit="usage" in mapper.requested)
+        usage = tracker if tracker is not None else UsageTracker(emit="usage" in mapper.requested)
         state = _RunState()
         status: RunStatus = "success"
         log.info("Run started")

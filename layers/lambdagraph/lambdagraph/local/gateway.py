@@ -26,9 +26,10 @@ import logging
 import os
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Awaitable, Callable, Final
+from typing import Any, Final
 
 import orjson
 from starlette.requests import Request
@@ -209,7 +210,11 @@ class LocalGateway:
         context["requestId"] = context["extendedRequestId"] = _request_id()
         if text is not None:
             return {"requestContext": context, "body": text, "isBase64Encoded": False}
-        return {"requestContext": context, "body": base64.b64encode(raw).decode(), "isBase64Encoded": True}
+        return {
+            "requestContext": context,
+            "body": base64.b64encode(raw).decode(),
+            "isBase64Encoded": True,
+        }
 
     def _disconnect_event(
         self, connection_id: str, base: dict[str, Any], code: int, reason: str
@@ -270,7 +275,7 @@ class LocalGateway:
                     await connection.socket.send_text(data.decode())
                 except UnicodeDecodeError:
                     await connection.socket.send_bytes(data)
-        except Exception:  # the socket died between lookup and send: the client is gone
+        except Exception:  # noqa: BLE001 - the socket died between lookup and send: gone
             self.connections.pop(connection_id, None)
             return _aws_error(410, "GoneException", f"Connection {connection_id} is gone")
         return Response(status_code=200)
@@ -315,7 +320,9 @@ async def _refuse(socket: WebSocket, status: int) -> None:
 
 
 def _aws_error(status: int, code: str, message: str) -> Response:
-    return JSONResponse({"message": message}, status_code=status, headers={"x-amzn-ErrorType": code})
+    return JSONResponse(
+        {"message": message}, status_code=status, headers={"x-amzn-ErrorType": code}
+    )
 
 
 def _route_context() -> LocalContext:
@@ -342,7 +349,9 @@ def _iso(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, UTC).isoformat()
 
 
-def build_gateway(app: Any, settings: Settings, authenticator: Authenticator | None = None) -> LocalGateway:
+def build_gateway(
+    app: Any, settings: Settings, authenticator: Authenticator | None = None
+) -> LocalGateway:
     """Wrap the local HTTP app with the WebSocket API, wired like the deployed functions.
 
     The worker of the app's durable runs gets the WebSocket fan-out (posting to this

@@ -15,7 +15,8 @@ and cut batches without re-encoding them.
 
 from __future__ import annotations
 
-from typing import Any, Final, Literal, NotRequired, Sequence, TypedDict
+from collections.abc import Sequence
+from typing import Any, Final, Literal, NotRequired, TypedDict
 
 from lambdagraph.protocol.events import Event
 from lambdagraph.protocol.sse import dumps
@@ -132,9 +133,7 @@ def run_ended(run_id: str, status: str) -> RunEndedMessage:
     return {"v": VERSION, "type": "run.ended", "run_id": run_id, "status": status}
 
 
-def error(
-    code: str, message: str, *, request_id: str | None = None, **extra: str
-) -> ErrorMessage:
+def error(code: str, message: str, *, request_id: str | None = None, **extra: str) -> ErrorMessage:
     """An ``error`` message; ``request_id`` echoes the client's when the action had one."""
     out: dict[str, Any] = {"v": VERSION, "type": "error", "code": code, "message": message}
     if request_id is not None:

@@ -9,6 +9,7 @@ renews ``lease_until`` while it works; a lease left to expire means the holder d
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from typing import TYPE_CHECKING, Any, TypedDict
 
@@ -16,6 +17,7 @@ import boto3
 from botocore.exceptions import ClientError
 
 from lambdagraph.store.dynamo import error_code, translate_errors
+from lambdagraph.store.records import Usage
 from lambdagraph.store.schema import (
     CLAIM_ATTEMPT,
     LEASE_HELD,
@@ -34,11 +36,12 @@ _LEASE_ITEM_TTL = 7 * 86_400
 
 
 class Lease(TypedDict):
-    """A run's lease item."""
+    """A run's lease item; ``usage`` sums the tokens of the attempts that handed over."""
 
     attempt: int
     holder: str
     lease_until: float
+    usage: Usage | None
 
 
 class RunLeases:
@@ -89,19 +92,27 @@ class RunLeases:
             },
         )
 
-    async def renew(self, run_id: str, attempt: int, *, hold: float | None = None) -> bool:
+    async def renew(
+        self, run_id: str, attempt: int, *, hold: float | None = None, usage: Usage | None = None
+    ) -> bool:
         """Extend the lease of ``attempt`` by ``hold`` seconds (default ``lease_seconds``).
+
+        Args:
+            run_id: the run.
+            attempt: the caller's attempt.
+            hold: seconds from now.
+            usage: token counts so far, recorded for the next attempt (at a hand-over).
 
         Returns:
             False if the attempt no longer holds the run.
         """
         until = time.time() + (hold or self.lease_seconds)
-        return await self._update(
-            run_id,
-            "SET lease_until = :until",
-            LEASE_HELD,
-            {":attempt": {"N": str(attempt)}, ":until": {"N": _num(until)}},
-        )
+        values = {":attempt": {"N": str(attempt)}, ":until": {"N": _num(until)}}
+        update = "SET lease_until = :until"
+        if usage is not None:
+            update += ", usage_json = :usage"
+            values[":usage"] = {"S": json.dumps(usage)}
+        return await self._update(run_id, update, LEASE_HELD, values)
 
     async def take_over_stale(self, run_id: str, lease: Lease, holder: str) -> bool:
         """Claim the next attempt from a holder whose lease ran out; False if it is alive.
@@ -134,10 +145,12 @@ class RunLeases:
         item = response.get("Item")
         if item is None:
             return None
+        usage = json.loads(item["usage_json"]["S"]) if "usage_json" in item else None
         return Lease(
             attempt=int(item["attempt"]["N"]),
             holder=item["holder"]["S"],
             lease_until=float(item["lease_until"]["N"]),
+            usage=usage,
         )
 
     async def _update(

@@ -1,0 +1,29 @@
+"""The WebSocket API: API Gateway routes, the batching sender, the worker's fan-out sink.
+
+``lambdagraph.ws.client`` (the Python client) needs the ``local`` extra and is not imported
+here.
+"""
+
+from lambdagraph.ws.api import WebSocketApi, build_ws_api
+from lambdagraph.ws.authorizer import authorize
+from lambdagraph.ws.batching import Batcher, merge_events
+from lambdagraph.ws.connections import ConnectionStore, RunRef
+from lambdagraph.ws.errors import CODES, ActionError
+from lambdagraph.ws.fanout import WebSocketFanout, websocket_sinks
+from lambdagraph.ws.sender import ConnectionSender, management_client
+
+__all__ = [
+    "CODES",
+    "ActionError",
+    "Batcher",
+    "ConnectionSender",
+    "ConnectionStore",
+    "RunRef",
+    "WebSocketApi",
+    "WebSocketFanout",
+    "authorize",
+    "build_ws_api",
+    "management_client",
+    "merge_events",
+    "websocket_sinks",
+]

@@ -8,11 +8,14 @@ events of the same shape, so only the management endpoint differs between the tw
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, Final, Protocol
+from typing import TYPE_CHECKING, Any, Final, Protocol
 
 from aws_lambda_powertools.utilities.data_classes import APIGatewayWebSocketEvent
 from aws_lambda_powertools.utilities.idempotency import (
@@ -123,6 +126,7 @@ class WebSocketApi:
             raise_on_no_idempotency_key=True,
             expires_after_seconds=settings.ws_idempotency_seconds,
         )
+        self._bridge = ThreadPoolExecutor(max_workers=4, thread_name_prefix="ws-idempotency")
         self._record_once = idempotent_function(
             data_keyword_argument="request", persistence_store=persistence, config=config
         )(self._record_in_loop)
@@ -143,7 +147,9 @@ class WebSocketApi:
         return cls(
             store=store,
             connections=ConnectionStore(
-                settings.app_table, client=store.client, index_ttl_seconds=settings.event_log_ttl_seconds
+                settings.app_table,
+                client=store.client,
+                index_ttl_seconds=settings.event_log_ttl_seconds,
             ),
             starter=starter,
             log=EventLog(settings.app_table, client=store.client),
@@ -171,12 +177,16 @@ class WebSocketApi:
         client = self.client_for(request)
         try:
             await asyncio.to_thread(
-                client.post_to_connection, ConnectionId=request.connection_id, Data=ws.encode(message)
+                client.post_to_connection,
+                ConnectionId=request.connection_id,
+                Data=ws.encode(message),
             )
         except ClientError as exc:
             if error_code(exc) != "GoneException":
                 raise
-            logger.info("reply to a gone connection dropped", extra={"connection_id": request.connection_id})
+            logger.info(
+                "reply to a gone connection dropped", extra={"connection_id": request.connection_id}
+            )
 
     def client_for(self, request: Request) -> ManagementClient:
         """The management client of the request's stage (or of ``LAMBDAGRAPH_WS_ENDPOINT``)."""
@@ -201,7 +211,10 @@ class WebSocketApi:
         }
         loop = asyncio.get_running_loop()
         # Powertools idempotency is synchronous: run it in a thread, the store calls on our loop.
-        ids = await asyncio.to_thread(self._record_once, request=payload, loop=loop, outcome=outcome)
+        # The thread waits on coroutines that use the default pool, so it must not be one of
+        # that pool's threads (concurrent runs on the local stack would starve it).
+        record = functools.partial(self._record_once, request=payload, loop=loop, outcome=outcome)
+        ids = await loop.run_in_executor(self._bridge, record)
         return Accepted(ids["run_id"], ids["thread_id"], outcome.get("run"))
 
     def _record_in_loop(

@@ -21,7 +21,8 @@ The caller decides *when* to flush (the sender's 50 ms window); the batcher only
 from __future__ import annotations
 
 import logging
-from typing import Any, Final, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any, Final
 
 from langchain_core.messages import (
     AIMessageChunk,

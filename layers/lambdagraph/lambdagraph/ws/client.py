@@ -18,8 +18,9 @@ import asyncio
 import contextlib
 import logging
 import uuid
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Any, AsyncIterator, Final
+from typing import Any, Final, Self
 from urllib.parse import urlencode
 
 import orjson
@@ -82,7 +83,7 @@ class WebSocketClient:
         self._status: dict[str, str] = {}
         self._lost = asyncio.Event()
 
-    async def __aenter__(self) -> WebSocketClient:
+    async def __aenter__(self) -> Self:
         await self.connect()
         return self
 
@@ -120,8 +121,12 @@ class WebSocketClient:
         """
         request_id = request_id or str(uuid.uuid4())
         frame: dict[str, Any] = {"action": "run", "assistant_id": assistant_id, "input": input}
-        for name, value in (("thread_id", thread_id), ("command", command),
-                            ("stream_mode", stream_mode), ("config", config)):
+        for name, value in (
+            ("thread_id", thread_id),
+            ("command", command),
+            ("stream_mode", stream_mode),
+            ("config", config),
+        ):
             if value is not None:
                 frame[name] = value
         answer = await self._request(frame, request_id)
@@ -135,7 +140,11 @@ class WebSocketClient:
     async def subscribe(self, run_id: str, after: str | None = None) -> None:
         """Follow a run from after event id ``after`` (from the start when omitted)."""
         self._runs.setdefault(run_id, asyncio.Queue())
-        frame: dict[str, Any] = {"action": "subscribe", "run_id": run_id, "request_id": str(uuid.uuid4())}
+        frame: dict[str, Any] = {
+            "action": "subscribe",
+            "run_id": run_id,
+            "request_id": str(uuid.uuid4()),
+        }
         if after is not None:
             frame["after"] = after
         await self._send(frame)
@@ -187,7 +196,9 @@ class WebSocketClient:
             return
         raise ConnectionError(f"Could not reconnect after {self.reconnect_attempts} attempts")
 
-    async def _request(self, frame: dict[str, Any], request_id: str, *, answer: str | None = None) -> dict[str, Any]:
+    async def _request(
+        self, frame: dict[str, Any], request_id: str, *, answer: str | None = None
+    ) -> dict[str, Any]:
         key = answer or request_id
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self._waiters[key] = future

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.exceptions import ClientError
@@ -78,7 +79,9 @@ class ConnectionStore:
     async def delete_connection(self, connection_id: str) -> None:
         """Forget a connection (``$disconnect``, or API Gateway reported it gone)."""
         await self._call(
-            self.client.delete_item, TableName=self.table_name, Key=schema.connection_key(connection_id)
+            self.client.delete_item,
+            TableName=self.table_name,
+            Key=schema.connection_key(connection_id),
         )
 
     async def put_run(self, ref: RunRef) -> None:

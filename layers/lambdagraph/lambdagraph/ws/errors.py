@@ -8,7 +8,8 @@ and the connection stays open. Our own errors carry their ``code``; anything unm
 from __future__ import annotations
 
 import logging
-from typing import Final, Mapping
+from collections.abc import Mapping
+from typing import Final
 
 from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyAlreadyInProgressError,

@@ -18,7 +18,8 @@ status), then sends ``run.ended`` to everyone after their last events.
 from __future__ import annotations
 
 import logging
-from typing import Any, Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
 
 from lambdagraph.engine.sinks import Sink
 from lambdagraph.protocol import ws
@@ -78,12 +79,12 @@ class WebSocketFanout:
 
     async def send(self, events: Sequence[Event]) -> None:
         """Record events and hand them to every live subscriber's sender."""
-        if self._pending:
-            pending, self._pending = self._pending, []
-            await self._add_subscribers(pending)
         self.history.extend(events)
         for sender in self.senders.values():
             sender.add(events)
+        if self._pending:  # the run's first subscribers: caught up from history (and the log)
+            pending, self._pending = self._pending, []
+            await self._add_subscribers(pending)
 
     async def observe(self, run: Run) -> None:
         """Pick up subscribers that appeared on the run item since the last look."""
@@ -135,7 +136,9 @@ class WebSocketFanout:
             return
         first = _seq(self.history[0]) if self.history else None
         older: list[Event] = []
-        if self.log is not None and any(first is None or after + 1 < first for _, after, _ in fresh):
+        if self.log is not None and any(
+            first is None or after + 1 < first for _, after, _ in fresh
+        ):
             older = await self._logged_before(first)
         for connection_id, after, entry in fresh:  # no await from here on: catch-up, then live
             self._entries.setdefault(connection_id, set()).add(entry)

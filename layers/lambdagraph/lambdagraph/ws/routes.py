@@ -10,8 +10,9 @@ answers an ``error`` message and the connection stays open. Nothing here ever po
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Awaitable, Callable, Final, Mapping
+from typing import TYPE_CHECKING, Any, Final
 
 from lambdagraph.errors import RunNotFound
 from lambdagraph.protocol import ws
@@ -82,7 +83,7 @@ async def default(api: WebSocketApi, request: Request) -> dict[str, Any]:
         if not request.user_id:
             raise ActionError("unauthorized", "This connection has no authenticated user")
         await ACTIONS[type(action)](api, request, action)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - every failure becomes an error frame
         await api.reply(request, error_message(exc, request_id=request_id))
     return OK
 
@@ -98,7 +99,9 @@ async def run(api: WebSocketApi, request: Request, action: Action) -> None:
     """``run``: record the run (once per ``request_id``), answer, then hand it to a worker."""
     assert isinstance(action, RunAction) and request.user_id
     accepted = await api.record_run(request.user_id, request.connection_id, action)
-    await api.reply(request, ws.run_accepted(action.request_id, accepted.run_id, accepted.thread_id))
+    await api.reply(
+        request, ws.run_accepted(action.request_id, accepted.run_id, accepted.thread_id)
+    )
     if accepted.run is not None:  # a repeated request_id started nothing new
         await api.starter.start_background(accepted.run)
 

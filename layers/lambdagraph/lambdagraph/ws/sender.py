@@ -17,7 +17,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from typing import TYPE_CHECKING, Any, Awaitable, Callable, Final, Protocol, Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Final, Protocol
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
@@ -40,7 +41,7 @@ THROTTLED: Final = frozenset({"LimitExceededException", "TooManyRequestsExceptio
 class ManagementClient(Protocol):
     """The one method of boto3's ``apigatewaymanagementapi`` client the sender uses."""
 
-    def post_to_connection(self, *, ConnectionId: str, Data: bytes) -> Any:  # noqa: N803
+    def post_to_connection(self, *, ConnectionId: str, Data: bytes) -> Any:
         """Send ``Data`` as one message to the connection."""
         ...
 

@@ -1,0 +1,144 @@
+"""The fan-out sink: subscribers caught up exactly once, gone ones dropped, ``run.ended``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from lambdagraph.protocol.events import Event
+from lambdagraph.store.events import LogRead
+from lambdagraph.ws.connections import RunRef
+from lambdagraph.ws.fanout import WebSocketFanout
+
+from tests.unit.ws.fakes import FakeManagementClient
+
+
+def run_item(status: str = "running", subscribers: list[str] | None = None) -> dict[str, Any]:
+    run: dict[str, Any] = {"run_id": "r1", "thread_id": "t1", "owner": "alice", "status": status}
+    if subscribers:
+        run["subscribers"] = subscribers
+    return run
+
+
+@dataclass
+class FakeStore:
+    final: dict[str, Any]
+
+    async def read_run(self, run: Any) -> Any:
+        return self.final
+
+
+@dataclass
+class FakeConnections:
+    removed: list[tuple[str, str, set[str]]] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)
+    subscribed: list[tuple[str, int]] = field(default_factory=list)
+
+    async def unsubscribe(self, thread_id: str, run_id: str, entries: Any) -> None:
+        self.removed.append((thread_id, run_id, set(entries)))
+
+    async def delete_connection(self, connection_id: str) -> None:
+        self.deleted.append(connection_id)
+
+    async def subscribe(self, ref: RunRef, connection_id: str, after: int) -> bool:
+        self.subscribed.append((connection_id, after))
+        return True
+
+
+@dataclass
+class FakeLog:
+    events: list[Event]
+
+    async def read_after(self, run_id: str, after: int, *, skip_gaps: bool = False) -> LogRead:
+        return LogRead([e for e in self.events if int(e.id or -1) > after], gap=False)
+
+
+def numbered(start: int, stop: int) -> list[Event]:
+    return [Event("custom", {"n": i}, str(i)) for i in range(start, stop)]
+
+
+def received_ids(client: FakeManagementClient, connection_id: str) -> list[int]:
+    return [
+        int(e["id"])
+        for m in client.messages(connection_id)
+        if m["type"] == "events"
+        for e in m["events"]
+    ]
+
+
+def fanout(
+    client: FakeManagementClient,
+    run: dict[str, Any],
+    final: dict[str, Any],
+    connections: FakeConnections | None = None,
+    log: FakeLog | None = None,
+) -> WebSocketFanout:
+    return WebSocketFanout(
+        run,  # type: ignore[arg-type]
+        client,
+        store=FakeStore(final),  # type: ignore[arg-type]
+        connections=connections or FakeConnections(),  # type: ignore[arg-type]
+        log=log,  # type: ignore[arg-type]
+        window=3600.0,
+    )
+
+
+async def test_subscribers_get_every_event_once_and_run_ended() -> None:
+    client = FakeManagementClient()
+    sink = fanout(
+        client, run_item(subscribers=["a#-1"]), run_item("success", ["a#-1", "b#4", "c#-1"])
+    )
+    await sink.send(numbered(0, 5))
+    await sink.observe(run_item(subscribers=["a#-1", "b#2"]))  # b joins after event 2
+    await sink.send(numbered(5, 8))
+    await sink.observe(run_item(subscribers=["a#-1", "b#2", "b#4"]))  # a repeat changes nothing
+    await sink.close()  # c appears only in the final read
+    assert received_ids(client, "a") == list(range(8))
+    assert received_ids(client, "b") == list(range(3, 8))
+    assert received_ids(client, "c") == list(range(8))
+    for connection in "abc":
+        assert client.messages(connection)[-1] == {
+            "v": 1,
+            "type": "run.ended",
+            "run_id": "r1",
+            "status": "success",
+        }
+
+
+async def test_a_gone_subscriber_is_removed_and_the_others_go_on() -> None:
+    client = FakeManagementClient(gone={"a"})
+    connections = FakeConnections()
+    sink = fanout(
+        client,
+        run_item(subscribers=["a#-1", "b#-1"]),
+        run_item("success", ["a#-1", "b#-1"]),
+        connections,
+    )
+    await sink.send(numbered(0, 3))
+    await sink.close()
+    assert connections.removed == [("t1", "r1", {"a#-1"})] and connections.deleted == ["a"]
+    assert received_ids(client, "b") == [0, 1, 2]
+
+
+async def test_a_continuation_catches_up_from_the_log() -> None:
+    client = FakeManagementClient()
+    log = FakeLog(numbered(0, 10))
+    sink = fanout(client, run_item(), run_item("success", ["late#3"]), log=log)
+    await sink.send(numbered(10, 12))  # this attempt's first event is 10
+    await sink.observe(run_item(subscribers=["late#3"]))
+    await sink.send(numbered(12, 13))
+    await sink.close()
+    assert received_ids(client, "late") == list(range(4, 13))
+
+
+async def test_a_drained_run_hands_its_subscribers_over() -> None:
+    client = FakeManagementClient()
+    connections = FakeConnections()
+    sink = fanout(
+        client, run_item(subscribers=["a#-1"]), run_item("running", ["a#-1"]), connections
+    )
+    await sink.send(numbered(0, 4))
+    await sink.close()
+    assert connections.subscribed == [("a", 3)]
+    assert connections.removed == [("t1", "r1", {"a#-1"})]
+    assert all(m["type"] == "events" for m in client.messages("a"))  # no run.ended yet
