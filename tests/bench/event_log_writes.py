@@ -46,7 +46,9 @@ async def measure(delay_ms: int, flush_ms: int) -> dict[str, float]:
     )
     thread = await store.create_thread("bench")
     run = await store.create_run(
-        "bench", thread_id=thread["thread_id"], assistant_id="agent",
+        "bench",
+        thread_id=thread["thread_id"],
+        assistant_id="agent",
         kwargs={
             "input": {"messages": [{"role": "user", "content": f"count to {TOKENS}"}]},
             "stream_mode": ["messages-tuple"],

@@ -52,7 +52,9 @@ class CuttingProxy:
                 w.close()
             self._tasks.discard(task)
 
-    async def _pump(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, *, cut: bool) -> None:
+    async def _pump(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, *, cut: bool
+    ) -> None:
         relayed = 0
         streaming = False
         while data := await reader.read(4096):

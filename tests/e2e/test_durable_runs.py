@@ -29,7 +29,9 @@ STEPS_GRAPH = "steps=tests.e2e.durable_graphs:steps_graph"
 
 
 def _tokens(parts: list[Any]) -> list[str]:
-    return [p.data[0]["content"] for p in parts if p.event == "messages" and p.data[0].get("content")]
+    return [
+        p.data[0]["content"] for p in parts if p.event == "messages" and p.data[0].get("content")
+    ]
 
 
 def _ids(parts: list[Any]) -> list[int]:
@@ -45,7 +47,9 @@ async def test_background_run_joined_from_the_start_and_from_a_mid_run_id(
 ) -> None:
     thread = await client.threads.create()
     run = await client.runs.create(
-        thread["thread_id"], "agent", input=user_message("count to 40"),
+        thread["thread_id"],
+        "agent",
+        input=user_message("count to 40"),
         stream_mode=["messages-tuple", "values"],
     )
     assert run["status"] in ("pending", "running")
@@ -83,8 +87,11 @@ async def test_the_sdk_reconnects_after_a_cut_and_sees_every_event_once(stack: L
         thread = await client.threads.create()
         parts = await _collect(
             client.runs.stream(
-                thread["thread_id"], "agent", input=user_message("count to 120"),
-                stream_mode="messages-tuple", stream_resumable=True,
+                thread["thread_id"],
+                "agent",
+                input=user_message("count to 120"),
+                stream_mode="messages-tuple",
+                stream_resumable=True,
             )
         )
     assert proxy.cuts == 1
@@ -110,7 +117,9 @@ async def test_a_run_longer_than_the_function_timeout_continues_as_one_stream(
     thread = await client.threads.create()
     total = 20  # 20 steps of 0.12 s: 2.4 s of work, 2.4 times the 1 s function timeout
     run = await client.runs.create(
-        thread["thread_id"], "steps", input={"total": total, "done": []},
+        thread["thread_id"],
+        "steps",
+        input={"total": total, "done": []},
         stream_mode=["custom", "values"],
     )
     parts = await _collect(
@@ -130,11 +139,15 @@ async def test_a_run_longer_than_the_function_timeout_continues_as_one_stream(
 async def test_cancelling_a_background_run_ends_it_and_its_joins(client: LangGraphClient) -> None:
     thread = await client.threads.create()
     run = await client.runs.create(
-        thread["thread_id"], "agent", input=user_message("count to 100000"),
+        thread["thread_id"],
+        "agent",
+        input=user_message("count to 100000"),
         stream_mode="messages-tuple",
     )
     seen: list[Any] = []
-    async for part in client.runs.join_stream(thread["thread_id"], run["run_id"], last_event_id="-1"):
+    async for part in client.runs.join_stream(
+        thread["thread_id"], run["run_id"], last_event_id="-1"
+    ):
         seen.append(part)
         if len(_tokens(seen)) == 20:
             await client.runs.cancel(thread["thread_id"], run["run_id"])
@@ -148,8 +161,10 @@ async def _open_and_drop(
 ) -> str:
     """Start a resumable streamed run, read a few events, then hang up; returns the run id."""
     body = {
-        "assistant_id": "agent", "input": user_message(f"count to {count}"),
-        "stream_mode": ["messages-tuple"], "stream_resumable": True,
+        "assistant_id": "agent",
+        "input": user_message(f"count to {count}"),
+        "stream_mode": ["messages-tuple"],
+        "stream_resumable": True,
         "on_disconnect": on_disconnect,
     }
     async with httpx.AsyncClient(base_url=stack.url, headers=auth("alice")) as http:
@@ -164,7 +179,9 @@ async def _open_and_drop(
     return run_id
 
 
-async def test_on_disconnect_cancel_stops_the_run(stack: LocalStack, client: LangGraphClient) -> None:
+async def test_on_disconnect_cancel_stops_the_run(
+    stack: LocalStack, client: LangGraphClient
+) -> None:
     thread = await client.threads.create()
     run_id = await _open_and_drop(stack, thread["thread_id"], "cancel", count=5_000)
 
@@ -172,7 +189,9 @@ async def test_on_disconnect_cancel_stops_the_run(stack: LocalStack, client: Lan
         return (await client.runs.get(thread["thread_id"], run_id))["status"] == "interrupted"
 
     await eventually(interrupted, "the run to be cancelled")
-    logged = await _collect(client.runs.join_stream(thread["thread_id"], run_id, last_event_id="-1"))
+    logged = await _collect(
+        client.runs.join_stream(thread["thread_id"], run_id, last_event_id="-1")
+    )
     assert 0 < len(_tokens(logged)) < 5_000
 
 
@@ -190,7 +209,9 @@ async def test_on_disconnect_continue_finishes_and_stays_joinable(
 async def test_join_query_forms_and_bad_input(stack: LocalStack, client: LangGraphClient) -> None:
     thread = await client.threads.create()
     run = await client.runs.create(
-        thread["thread_id"], "agent", input=user_message("count to 3"),
+        thread["thread_id"],
+        "agent",
+        input=user_message("count to 3"),
         stream_mode=["messages-tuple", "values", "updates"],
     )
     await client.runs.join(thread["thread_id"], run["run_id"])
@@ -200,12 +221,19 @@ async def test_join_query_forms_and_bad_input(stack: LocalStack, client: LangGra
         async def events(query: str, last: str = "-1") -> set[str]:
             response = await http.get(f"{path}{query}", headers={"Last-Event-ID": last})
             assert response.status_code == 200, response.text
-            return {l[7:] for l in response.text.splitlines() if l.startswith("event: ")}
+            lines = response.text.splitlines()
+            return {line[7:] for line in lines if line.startswith("event: ")}
 
         assert await events("?stream_mode=updates") == {"metadata", "updates"}
-        assert await events('?stream_mode=["updates","values"]') == {"metadata", "updates", "values"}
+        assert await events('?stream_mode=["updates","values"]') == {
+            "metadata",
+            "updates",
+            "values",
+        }
         assert await events("?stream_mode=updates&stream_mode=messages-tuple") == {
-            "metadata", "updates", "messages"
+            "metadata",
+            "updates",
+            "messages",
         }
         bad_mode = await http.get(f"{path}?stream_mode=nope", headers={"Last-Event-ID": "-1"})
         assert bad_mode.status_code == 422 and "nope" in bad_mode.text
@@ -242,11 +270,18 @@ async def test_a_killed_worker_leaves_a_failed_run_not_a_running_one(
     thread = await client.threads.create()
     # Recorded as the background route does, but handed to a worker in another process.
     run = await AppStore(tables.app).create_run(
-        "alice", thread_id=thread["thread_id"], assistant_id="agent",
+        "alice",
+        thread_id=thread["thread_id"],
+        assistant_id="agent",
         kwargs={"input": user_message("count to 100000"), "stream_mode": ["messages-tuple"]},
     )
     await RunLeases(tables.app).reserve(run["run_id"])
-    payload = {"kind": "run", "owner": "alice", "thread_id": run["thread_id"], "run_id": run["run_id"]}
+    payload = {
+        "kind": "run",
+        "owner": "alice",
+        "thread_id": run["thread_id"],
+        "run_id": run["run_id"],
+    }
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join([str(root / "layers" / "lambdagraph"), str(root)]),
@@ -259,11 +294,16 @@ async def test_a_killed_worker_leaves_a_failed_run_not_a_running_one(
         "LAMBDAGRAPH_LOG_LEVEL": "WARNING",
     }
     worker = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", _WORKER_PROCESS, str(root / "functions" / "worker" / "app.py"),
-        json.dumps(payload), env=env,
+        sys.executable,
+        "-c",
+        _WORKER_PROCESS,
+        str(root / "functions" / "worker" / "app.py"),
+        json.dumps(payload),
+        env=env,
     )
     log = EventLog(tables.app)
     try:
+
         async def streaming() -> bool:
             assert worker.returncode is None, "the worker exited before it was killed"
             return await log.last_seq(run["run_id"]) >= 30
@@ -291,7 +331,9 @@ async def test_a_joiner_that_asked_to_cancel_on_disconnect_cancels_the_run(
 ) -> None:
     thread = await client.threads.create()
     run = await client.runs.create(
-        thread["thread_id"], "agent", input=user_message("count to 100000"),
+        thread["thread_id"],
+        "agent",
+        input=user_message("count to 100000"),
         stream_mode="messages-tuple",
     )
     seen: list[Any] = []
@@ -303,7 +345,9 @@ async def test_a_joiner_that_asked_to_cancel_on_disconnect_cancels_the_run(
             break
 
     async def interrupted() -> bool:
-        return (await client.runs.get(thread["thread_id"], run["run_id"]))["status"] == "interrupted"
+        return (await client.runs.get(thread["thread_id"], run["run_id"]))[
+            "status"
+        ] == "interrupted"
 
     await eventually(interrupted, "the joiner's disconnect to cancel the run")
 
@@ -314,7 +358,10 @@ async def test_joining_a_run_that_was_not_logged_ends_when_it_does(
     thread = await client.threads.create()
     parts: list[Any] = []
     async for part in client.runs.stream(
-        thread["thread_id"], "agent", input=user_message("count to 300"), stream_mode="messages-tuple"
+        thread["thread_id"],
+        "agent",
+        input=user_message("count to 300"),
+        stream_mode="messages-tuple",
     ):
         parts.append(part)
         if part.event == "metadata":
@@ -338,8 +385,11 @@ async def test_a_streamed_run_near_the_http_deadline_moves_to_a_worker_and_the_s
     lambda_context = {"request_id": "r-1", "deadline": int(time.time() * 1000) + 1_000}
     parts = await _collect(
         client.runs.stream(
-            thread["thread_id"], "steps", input={"total": total, "done": []},
-            stream_mode=["custom"], stream_resumable=True,
+            thread["thread_id"],
+            "steps",
+            input={"total": total, "done": []},
+            stream_mode=["custom"],
+            stream_resumable=True,
             headers={"x-amzn-lambda-context": json.dumps(lambda_context)},
         )
     )

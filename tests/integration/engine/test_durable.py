@@ -37,7 +37,9 @@ class StepExecutor:
     """Stands in for RunExecutor: ``steps`` supersteps of ``tokens`` events, each step taking
     ``step_seconds`` of work; drains between steps like LangGraph, resumes where it stopped."""
 
-    def __init__(self, store: AppStore, *, steps: int, tokens: int, step_seconds: float = 0.0) -> None:
+    def __init__(
+        self, store: AppStore, *, steps: int, tokens: int, step_seconds: float = 0.0
+    ) -> None:
         self.store = store
         self.steps = steps
         self.tokens = tokens
@@ -78,8 +80,14 @@ class StepExecutor:
         return status
 
 
-async def _setup(tables: Tables, executor_factory: Any, *, timeout: float = 900.0,
-                 margin: float = 60.0, lease: float = 30.0) -> tuple[DurableRuns, LocalInvoker, Run, Any]:
+async def _setup(
+    tables: Tables,
+    executor_factory: Any,
+    *,
+    timeout: float = 900.0,
+    margin: float = 60.0,
+    lease: float = 30.0,
+) -> tuple[DurableRuns, LocalInvoker, Run, Any]:
     store = AppStore(tables.app)
     executor = executor_factory(store)
     log = EventLog(tables.app)
@@ -90,13 +98,20 @@ async def _setup(tables: Tables, executor_factory: Any, *, timeout: float = 900.
 
     invoker = LocalInvoker(handler, timeout_seconds=timeout)
     durable = DurableRuns(
-        store, executor, log, RunLeases(tables.app, lease_seconds=lease), invoker,
-        flush_interval=0.01, deadline_margin=margin,
+        store,
+        executor,
+        log,
+        RunLeases(tables.app, lease_seconds=lease),
+        invoker,
+        flush_interval=0.01,
+        deadline_margin=margin,
     )
     durable_box.append(durable)
     thread = await store.create_thread(OWNER)
     run = await store.create_run(
-        OWNER, thread_id=thread["thread_id"], assistant_id="agent",
+        OWNER,
+        thread_id=thread["thread_id"],
+        assistant_id="agent",
         kwargs={"input": {"messages": []}, "stream_mode": ["messages-tuple"]},
     )
     return durable, invoker, run, executor
@@ -111,7 +126,9 @@ async def test_a_duplicated_invocation_runs_the_run_once(tables: Tables) -> None
         tables, lambda store: StepExecutor(store, steps=3, tokens=4)
     )
     await durable.start_background(run)
-    await invoker.invoke({"kind": "run", "owner": OWNER, "thread_id": run["thread_id"], "run_id": run["run_id"]})
+    await invoker.invoke(
+        {"kind": "run", "owner": OWNER, "thread_id": run["thread_id"], "run_id": run["run_id"]}
+    )
     await invoker.wait_idle(30)
     assert len(executor.executions) == 1
     read = await durable.log.read_after(run["run_id"], -1)
@@ -120,7 +137,9 @@ async def test_a_duplicated_invocation_runs_the_run_once(tables: Tables) -> None
     assert (await durable.store.read_run(run))["status"] == "success"
 
 
-async def test_a_run_longer_than_an_invocation_continues_with_continuous_ids(tables: Tables) -> None:
+async def test_a_run_longer_than_an_invocation_continues_with_continuous_ids(
+    tables: Tables,
+) -> None:
     # Each invocation may run 0.4 s and drains 0.3 s before that: ~2 steps of 0.05 s each,
     # so 8 steps need several invocations.
     durable, invoker, run, executor = await _setup(
@@ -151,8 +170,13 @@ async def test_a_continuation_delivered_twice_runs_once(tables: Tables) -> None:
     )
     await durable.leases.reserve(run["run_id"])
     assert await durable.leases.claim(run["run_id"], 1, "first")
-    payload = {"kind": "continue", "owner": OWNER, "thread_id": run["thread_id"],
-               "run_id": run["run_id"], "attempt": 2}
+    payload = {
+        "kind": "continue",
+        "owner": OWNER,
+        "thread_id": run["thread_id"],
+        "run_id": run["run_id"],
+        "attempt": 2,
+    }
     await invoker.invoke(payload)  # type: ignore[arg-type]
     await invoker.invoke(payload)  # type: ignore[arg-type]
     await invoker.wait_idle(30)
@@ -235,12 +259,21 @@ async def test_duplicate_invocations_of_a_real_run_stream_its_tokens_once(tables
     )
     thread = await durable.store.create_thread(OWNER)
     run = await durable.store.create_run(
-        OWNER, thread_id=thread["thread_id"], assistant_id="agent",
-        kwargs={"input": {"messages": [{"role": "user", "content": "count to 30"}]},
-                "stream_mode": ["messages-tuple"]},
+        OWNER,
+        thread_id=thread["thread_id"],
+        assistant_id="agent",
+        kwargs={
+            "input": {"messages": [{"role": "user", "content": "count to 30"}]},
+            "stream_mode": ["messages-tuple"],
+        },
     )
     await durable.start_background(run)
-    payload = {"kind": "run", "owner": OWNER, "thread_id": run["thread_id"], "run_id": run["run_id"]}
+    payload = {
+        "kind": "run",
+        "owner": OWNER,
+        "thread_id": run["thread_id"],
+        "run_id": run["run_id"],
+    }
     for _ in range(3):  # Lambda's retries and duplicate deliveries
         await invoker.invoke(payload)  # type: ignore[arg-type]
     await invoker.wait_idle(30)

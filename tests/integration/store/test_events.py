@@ -40,7 +40,9 @@ async def test_reads_back_every_event_after_an_id(tables: Tables) -> None:
 async def test_a_batch_larger_than_an_item_is_split_into_parts(tables: Tables) -> None:
     log = EventLog(tables.app, max_item_bytes=2_000)
     # Random text does not compress, so 20 events of 3 KB need several 2 KB items.
-    events = [Event("values", {"blob": secrets.token_hex(1_500)}, format_event_id(n)) for n in range(20)]
+    events = [
+        Event("values", {"blob": secrets.token_hex(1_500)}, format_event_id(n)) for n in range(20)
+    ]
     await log.append("big", events)
     assert log.stats.items > 1
     read = await log.read_after("big", 10)

@@ -15,7 +15,9 @@ from lambdagraph.errors import InvalidInput
 def test_parses_run_and_continue_payloads() -> None:
     run = parse_payload({"kind": "run", "owner": "o", "thread_id": "t", "run_id": "r", "x": 1})
     assert run == {"kind": "run", "owner": "o", "thread_id": "t", "run_id": "r"}
-    cont = parse_payload({"kind": "continue", "owner": "o", "thread_id": "t", "run_id": "r", "attempt": 3})
+    cont = parse_payload(
+        {"kind": "continue", "owner": "o", "thread_id": "t", "run_id": "r", "attempt": 3}
+    )
     assert cont["kind"] == "continue" and cont["attempt"] == 3
 
 
@@ -36,7 +38,8 @@ def test_rejects_anything_else(event: dict[str, Any]) -> None:
 
 def test_durable_runs_and_the_worker_import_no_local_stack() -> None:
     code = (
-        "import sys, lambdagraph.engine.durable, lambdagraph.engine.worker, lambdagraph.store.events;"
+        "import sys, lambdagraph.engine.durable, lambdagraph.engine.worker,"
+        " lambdagraph.store.events;"
         "print(','.join(m for m in ('moto', 'uvicorn', 'starlette', 'lambdagraph.local')"
         " if m in sys.modules))"
     )

@@ -17,6 +17,8 @@ def test_the_deadline_becomes_monotonic_seconds(key: str) -> None:
     assert deadline is not None and 29 < deadline - time.monotonic() <= 30
 
 
-@pytest.mark.parametrize("raw", [b"", b"not json", b"[]", b'{"deadline": "soon"}', b'{"x": 1}', b'{"deadline": true}'])
+@pytest.mark.parametrize(
+    "raw", [b"", b"not json", b"[]", b'{"deadline": "soon"}', b'{"x": 1}', b'{"deadline": true}']
+)
 def test_anything_else_means_no_deadline(raw: bytes) -> None:
     assert parse_deadline(raw) is None

@@ -13,7 +13,9 @@ from lambdagraph.store.events import _decode_batches, format_event_id, parse_eve
 
 def _item(first: int, last: int, part: int = 0, parts: int = 1, body: bytes | None = None) -> dict:
     if body is None:
-        body = zlib.compress(orjson.dumps([[s, "values", {"n": s}] for s in range(first, last + 1)]))
+        body = zlib.compress(
+            orjson.dumps([[s, "values", {"n": s}] for s in range(first, last + 1)])
+        )
     return {
         "first": {"N": str(first)},
         "last": {"N": str(last)},

@@ -32,7 +32,13 @@ from lambdagraph.engine.invoker import ContinuePayload, Invoker, RunPayload, Wor
 from lambdagraph.engine.resumable import EventLogSink, SequencedSink
 from lambdagraph.engine.sinks import Sink
 from lambdagraph.engine.usage import UsageTracker
-from lambdagraph.errors import ConfigurationError, InvalidInput, LambdagraphError, NotFound, Unavailable
+from lambdagraph.errors import (
+    ConfigurationError,
+    InvalidInput,
+    LambdagraphError,
+    NotFound,
+    Unavailable,
+)
 from lambdagraph.protocol.events import Event
 from lambdagraph.store.app import AppStore
 from lambdagraph.store.events import EventLog, format_event_id
@@ -157,7 +163,9 @@ class DurableRuns:
             drain_at = deadline - self.deadline_margin
         return await self._execute(run, 1, sinks, deadline=drain_at)
 
-    async def handle(self, payload: WorkerPayload, remaining_ms: Callable[[], int], holder: str) -> str:
+    async def handle(
+        self, payload: WorkerPayload, remaining_ms: Callable[[], int], holder: str
+    ) -> str:
         """Worker entry: execute (or continue) the payload's run if this attempt is ours.
 
         Args:
@@ -298,7 +306,9 @@ def parse_payload(event: dict[str, Any]) -> WorkerPayload:
     if kind not in ("run", "continue") or not all(isinstance(event.get(f), str) for f in fields):
         raise InvalidInput(f"Not a worker payload: kind={kind!r}")
     if kind == "run":
-        return RunPayload(kind="run", owner=event["owner"], thread_id=event["thread_id"], run_id=event["run_id"])
+        return RunPayload(
+            kind="run", owner=event["owner"], thread_id=event["thread_id"], run_id=event["run_id"]
+        )
     attempt = event.get("attempt")
     if not isinstance(attempt, int) or attempt < 2:
         raise InvalidInput(f"A continuation needs an attempt >= 2, got {attempt!r}")

@@ -31,7 +31,9 @@ class SequencedSink:
             so a client following the run sees one continuous stream.
     """
 
-    def __init__(self, sinks: Sequence[Sink], *, start: int = 0, drop_metadata: bool = False) -> None:
+    def __init__(
+        self, sinks: Sequence[Sink], *, start: int = 0, drop_metadata: bool = False
+    ) -> None:
         self.sinks = list(sinks)
         self.next_seq = start
         self.drop_metadata = drop_metadata

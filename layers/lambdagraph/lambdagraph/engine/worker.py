@@ -57,8 +57,12 @@ def durable_runs(
     return DurableRuns(
         store,
         executor,
-        EventLog(settings.app_table, client=store.client, ttl_seconds=settings.event_log_ttl_seconds),
-        RunLeases(settings.app_table, client=store.client, lease_seconds=settings.run_lease_seconds),
+        EventLog(
+            settings.app_table, client=store.client, ttl_seconds=settings.event_log_ttl_seconds
+        ),
+        RunLeases(
+            settings.app_table, client=store.client, lease_seconds=settings.run_lease_seconds
+        ),
         invoker,
         flush_interval=settings.event_log_flush_ms / 1000,
         deadline_margin=settings.deadline_margin_ms / 1000,
@@ -90,7 +94,9 @@ def build_worker(
     if checkpointer is None:
         from lambdagraph.store.checkpoint import AsyncDynamoDBSaver  # lazy: cold start
 
-        checkpointer = AsyncDynamoDBSaver(settings.checkpoint_table, bucket=settings.checkpoint_bucket)
+        checkpointer = AsyncDynamoDBSaver(
+            settings.checkpoint_table, bucket=settings.checkpoint_bucket
+        )
     store = AppStore.from_settings(settings)
     executor = RunExecutor(
         store,
@@ -103,7 +109,11 @@ def build_worker(
     )
 
 
-async def handle_worker_event(durable: DurableRuns, event: dict[str, Any], context: LambdaContext) -> str:
+async def handle_worker_event(
+    durable: DurableRuns, event: dict[str, Any], context: LambdaContext
+) -> str:
     """Handle one worker invocation; returns what happened (see :meth:`DurableRuns.handle`)."""
     payload = parse_payload(event)
-    return await durable.handle(payload, context.get_remaining_time_in_millis, context.aws_request_id)
+    return await durable.handle(
+        payload, context.get_remaining_time_in_millis, context.aws_request_id
+    )

@@ -168,9 +168,8 @@ def durable_from_settings(
     on ``worker_invoker(handler)`` (the local stack's in-process invoker), else without a
     worker (resumable streams and joins only)."""
     if settings.worker_function:
-        return durable_runs(
-            settings, store=store, executor=executor, invoker=LambdaInvoker(settings.worker_function)
-        )
+        invoker = LambdaInvoker(settings.worker_function)
+        return durable_runs(settings, store=store, executor=executor, invoker=invoker)
     if worker_invoker is None:
         # No worker here: resumable streams and joins work, background runs do not.
         return durable_runs(settings, store=store, executor=executor, invoker=None)
@@ -179,7 +178,8 @@ def durable_from_settings(
     async def worker(event: dict[str, Any], context: Any) -> str:
         return await handle_worker_event(box[0], event, context)
 
-    box.append(durable_runs(settings, store=store, executor=executor, invoker=worker_invoker(worker)))
+    local = worker_invoker(worker)
+    box.append(durable_runs(settings, store=store, executor=executor, invoker=local))
     return box[0]
 
 

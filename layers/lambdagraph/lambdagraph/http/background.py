@@ -50,7 +50,9 @@ def durable_of(context: ApiContext) -> DurableRuns:
     return context.durable
 
 
-async def _start(context: ApiContext, owner: str, thread_id: str | None, body: RunCreate) -> Response:
+async def _start(
+    context: ApiContext, owner: str, thread_id: str | None, body: RunCreate
+) -> Response:
     durable = durable_of(context)
     if durable.invoker is None:
         raise ConfigurationError("Background runs need LAMBDAGRAPH_WORKER_FUNCTION")
@@ -61,7 +63,9 @@ async def _start(context: ApiContext, owner: str, thread_id: str | None, body: R
 
 
 @router.post("/threads/{thread_id}/runs")
-async def create_background_run(context: Ctx, owner: User, thread_id: str, body: RunCreate) -> Response:
+async def create_background_run(
+    context: Ctx, owner: User, thread_id: str, body: RunCreate
+) -> Response:
     """Start a run in the background (a worker executes it); answers with the run at once."""
     return await _start(context, owner, valid_id(thread_id, "thread ID"), body)
 
@@ -169,7 +173,9 @@ def parse_stream_modes(raw: list[str]) -> frozenset[str] | None:
             modes.append(text)
     for mode in modes:
         if mode not in STREAM_MODES:
-            raise InvalidInput(f"Unknown stream mode {mode!r}; expected one of {sorted(STREAM_MODES)}")
+            raise InvalidInput(
+                f"Unknown stream mode {mode!r}; expected one of {sorted(STREAM_MODES)}"
+            )
     return frozenset(modes) or None
 
 

@@ -75,7 +75,9 @@ def function_timeout(logical_id: str, path: Path | None = None) -> int:
     document = load_template(path)
     function = document.get("Resources", {}).get(logical_id)
     if function is None or function.get("Type") != "AWS::Serverless::Function":
-        raise ConfigurationError(f"{logical_id} is not an AWS::Serverless::Function in the template")
+        raise ConfigurationError(
+            f"{logical_id} is not an AWS::Serverless::Function in the template"
+        )
     timeout = function.get("Properties", {}).get("Timeout")
     if timeout is None:
         timeout = document.get("Globals", {}).get("Function", {}).get("Timeout")

@@ -189,8 +189,12 @@ class EventLog:
 
     def _batch_items(self, run_id: str, events: Sequence[Event]) -> list[dict[str, Any]]:
         seqs = [_seq_of(event) for event in events]
-        body = zlib.compress(orjson.dumps([[s, e.event, _raw(e.data)] for s, e in zip(seqs, events)]))
-        parts = [body[i : i + self.max_item_bytes] for i in range(0, len(body), self.max_item_bytes)]
+        body = zlib.compress(
+            orjson.dumps([[s, e.event, _raw(e.data)] for s, e in zip(seqs, events)])
+        )
+        parts = [
+            body[i : i + self.max_item_bytes] for i in range(0, len(body), self.max_item_bytes)
+        ]
         expires_at = str(int(time.time()) + self.ttl_seconds)
         pk = run_events_pk(run_id)
         return [
@@ -261,7 +265,7 @@ def _seq_of(event: Event) -> int:
 def _write_units(item: dict[str, Any]) -> int:
     size = 0
     for name, value in item.items():
-        (kind, raw), = value.items()
+        ((kind, raw),) = value.items()
         size += len(name) + (len(raw) if kind == "B" else len(str(raw).encode()))
     return max(1, math.ceil(size / 1024))
 

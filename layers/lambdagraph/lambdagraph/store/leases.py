@@ -75,7 +75,10 @@ class RunLeases:
             TTL_ATTRIBUTE: {"N": str(int(now) + _LEASE_ITEM_TTL)},
         }
         return await self._conditional(
-            self.client.put_item, TableName=self.table_name, Item=item, ConditionExpression=RESERVE_LEASE
+            self.client.put_item,
+            TableName=self.table_name,
+            Item=item,
+            ConditionExpression=RESERVE_LEASE,
         )
 
     async def claim(self, run_id: str, attempt: int, holder: str) -> bool:
