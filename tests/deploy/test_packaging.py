@@ -107,6 +107,10 @@ def test_sam_build_succeeds_without_a_container(builds: dict[str, Build]) -> Non
         assert "Build Succeeded" in build.log
         assert (layer_dir(build) / "lambdagraph" / "__init__.py").is_file()
         assert not list(layer_dir(build).glob("lambdagraph/**/__pycache__"))
+        # Development-only packages never reach Lambda.
+        assert not list(layer_dir(build).glob("moto*")) and not list(
+            layer_dir(build).glob("pytest*")
+        )
         for function in functions():
             assert (build.directory / function).is_dir()
 
