@@ -81,7 +81,7 @@ def test_authorizer_allows_a_connection_in_auth_mode_none() -> None:
 def test_run_sh_is_valid_bash_and_serves_the_app_on_the_adapter_port() -> None:
     script = REPO_ROOT / functions()["StreamFunction"]["CodeUri"] / "run.sh"
     subprocess.run(["bash", "-n", str(script)], check=True)
-    bin_dir = os.path.dirname(current_python())  # run.sh execs `python`: this venv's
+    bin_dir = os.path.dirname(current_python())  # run.sh execs `python3`: this venv's
     env = process_env(
         resolved_environment("StreamFunction"), python_path=PACKAGE_PATH, bin_dir=bin_dir
     )

@@ -146,6 +146,7 @@ def test_built_api_function_answers_ok(builds: dict[str, Build], clean_python: P
 def test_built_run_sh_serves_the_app(builds: dict[str, Build], clean_python: Path) -> None:
     build = builds["x86_64"]
     script = build.directory / "StreamFunction" / "run.sh"
+    assert script.stat().st_mode & 0o111, "the Web Adapter executes run.sh: it must stay executable"
     env = process_env(
         resolved_environment("StreamFunction"),
         python_path=str(layer_dir(build)),
