@@ -215,8 +215,9 @@ class HttpChecks:
             thread_id, ASSISTANT, command={"resume": {"approved": True}}, stream_mode=["values"]
         ):
             pass
-        state = await self.client.threads.get_state(thread_id)
-        tools = [m for m in state["values"].get("messages", []) if m.get("type") == "tool"]
+        values: Any = (await self.client.threads.get_state(thread_id))["values"]
+        messages = values.get("messages", []) if isinstance(values, dict) else []
+        tools = [m for m in messages if m.get("type") == "tool"]
         if not any(m.get("name") == "send_email" for m in tools):
             raise SmokeError("resuming did not run send_email")
         return "paused, approved, sent"

@@ -26,4 +26,4 @@ asgi = Mangum(create_app_from_settings(settings), lifespan="off")
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Answer one HTTP API (payload 2.0) request."""
-    return asgi(event, context)  # type: ignore[arg-type]
+    return asgi(event, context)

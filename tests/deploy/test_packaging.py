@@ -13,6 +13,7 @@ import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Callable
 
 import pytest
 
@@ -178,7 +179,7 @@ def test_default_runtime_has_wheels_for_every_dependency(tmp_path: Path, archite
 
 
 def test_artifacts_fit_lambdas_unzipped_limit(
-    builds: dict[str, Build], record_property: pytest.RecordProperty
+    builds: dict[str, Build], record_property: Callable[[str, object], None]
 ) -> None:
     for build in builds.values():
         layer = tree_size(build.directory / "LambdaGraphLayer")
