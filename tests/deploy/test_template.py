@@ -68,9 +68,9 @@ def test_stream_function_runs_the_app_through_the_web_adapter() -> None:
     }
     assert stream["Timeout"] == 900
     adapter = transform()["Resources"]["StreamFunction"]["Properties"]["Layers"]
-    assert "LambdaAdapterLayerX86:27" in str(adapter) and "LambdaAdapterLayerArm64:27" in str(
-        adapter
-    )
+    assert "LambdaAdapterLayerX86:${WebAdapterLayerVersion}" in str(adapter)
+    assert "LambdaAdapterLayerArm64:${WebAdapterLayerVersion}" in str(adapter)
+    assert document()["Parameters"]["WebAdapterLayerVersion"]["Default"] == 27
 
 
 def test_function_url_auth_is_a_parameter_with_public_permissions_only_when_none() -> None:
