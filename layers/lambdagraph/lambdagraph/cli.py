@@ -15,6 +15,8 @@ def _dev(args: argparse.Namespace) -> int:
     # lazy: cold start — the local stack's dependencies are an extra, never on Lambda.
     from lambdagraph.local.server import serve
 
+    # boto's "found credentials/endpoint" notes are noise in a terminal running the stack.
+    logging.getLogger("botocore").setLevel(logging.WARNING)
     try:
         serve(host=args.host, port=args.port, dynamodb_port=args.dynamodb_port)
     except KeyboardInterrupt:

@@ -8,6 +8,7 @@ checkpoint of the first.
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import threading
@@ -101,6 +102,8 @@ def _storage(embedded: bool | None, host: str, port: int = 0) -> Iterator[tuple[
     if configured and not embedded:
         yield configured, False
         return
+    # moto's server logs every DynamoDB call at INFO; the terminal is for what the user runs.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     with embedded_aws(host=host, port=port) as endpoint:
         yield endpoint, True
 
