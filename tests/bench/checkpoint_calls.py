@@ -19,9 +19,7 @@ import json
 import logging
 import os
 import subprocess
-import sys
 import uuid
-from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
@@ -31,8 +29,8 @@ from lambdagraph.local.dynamo import embedded_aws, use_fake_credentials
 from lambdagraph.local.tables import ensure_tables
 from lambdagraph.store.checkpoint import DynamoDBSaver
 from tests.bench._hitl_graph import count_hitl_calls
+from tests.bench.venvs import ROOT, PeerUnavailable, ensure_venv, runtime_pins
 
-ROOT = Path(__file__).resolve().parents[2]
 PEER_VENV = ROOT / ".venv-bench-peer"
 PEER = "langgraph-checkpoint-aws==1.2.6"
 PEER_RUNNER = """
@@ -47,21 +45,10 @@ print(json.dumps({"interrupt": counts["interrupt"], "resume": counts["resume"]})
 
 def ensure_peer_venv() -> Path:
     """The peer's virtualenv python, created and installed on first use."""
-    python = PEER_VENV / "bin" / "python"
-    if not python.exists():
-        subprocess.run([sys.executable, "-m", "venv", str(PEER_VENV)], check=True)
-    pins = [
-        f"langgraph=={version('langgraph')}",
-        f"langgraph-checkpoint=={version('langgraph-checkpoint')}",
-    ]
-    result = subprocess.run(
-        [str(python), "-m", "pip", "install", "--quiet", PEER, *pins],
-        capture_output=True,
-        text=True,
-    )
-    if result.returncode != 0:
-        raise RuntimeError(f"pip install {PEER} {' '.join(pins)} failed:\n{result.stderr[-2000:]}")
-    return python
+    try:
+        return ensure_venv(PEER_VENV, [PEER, *runtime_pins()])
+    except PeerUnavailable as exc:
+        raise RuntimeError(str(exc)) from exc
 
 
 def count_peer(table: str) -> dict[str, Any]:

@@ -7,7 +7,9 @@ import io
 import pytest
 
 from lambdagraph.cli import main
-from lambdagraph.local.server import LocalStack
+from lambdagraph.local.server import LocalStack, running_stack
+from tests.conftest import Tables
+from tests.e2e.conftest import HeaderAuth, stack_settings
 
 
 def _chat(stack: LocalStack, *args: str) -> int:
@@ -86,3 +88,37 @@ def test_chat_treats_end_of_input_as_a_rejection(
 
     assert _chat(shared_stack, "send an email to bob@example.com") == 0
     assert capsys.readouterr().out.rstrip().endswith("Email to bob@example.com was not sent.")
+
+
+def test_chat_needs_a_message_unless_it_answers_a_thread(
+    shared_stack: LocalStack, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert _chat(shared_stack) == 2
+    assert "give a message" in capsys.readouterr().err
+
+
+def test_ctrl_c_at_the_prompt_leaves_the_approval_for_a_restarted_server(
+    tables: Tables, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def stop(*_: object) -> str:
+        raise KeyboardInterrupt
+
+    settings = stack_settings(tables)
+    with running_stack(settings=settings, authenticator=HeaderAuth()) as first:
+        monkeypatch.setattr("builtins.input", stop)
+        stopped = _chat(first, "send an email to kim@example.com")
+        thread_id = capsys.readouterr().out.split()[1]
+    with running_stack(settings=settings, authenticator=HeaderAuth()) as second:
+        monkeypatch.setattr("builtins.input", lambda: "y")
+        resumed = _chat(second, "--thread", thread_id)
+        answered = capsys.readouterr().out
+        nothing_left = _chat(second, "--thread", thread_id)
+        idle = capsys.readouterr().out
+
+    assert stopped == 130
+    assert answered.startswith(f"thread {thread_id}\n\napproval needed: send_email(")
+    assert "approve? [y/N] approved" in answered
+    assert resumed == 0
+    assert answered.rstrip().endswith("Email sent to kim@example.com.")
+    assert nothing_left == 0
+    assert "no approval is pending" in idle

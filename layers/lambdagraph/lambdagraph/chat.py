@@ -36,7 +36,7 @@ def connect(url: str, headers: dict[str, str] | None = None) -> SyncLangGraphCli
 
 def chat(
     client: SyncLangGraphClient,
-    message: str,
+    message: str | None,
     *,
     decide: Decide,
     out: TextIO,
@@ -45,25 +45,67 @@ def chat(
 ) -> int:
     """Send ``message`` on a thread, print the reply as it streams, handle approvals.
 
+    On an existing thread that is waiting for an approval (its run paused at an interrupt,
+    perhaps under a server that has since restarted), the approval is asked first and the
+    run resumed; then ``message``, if any, is sent. Ctrl-C at the prompt leaves the
+    approval pending for a later ``lambdagraph chat --thread ID``.
+
     Args:
         client: an SDK client for the server.
-        message: the user's message.
+        message: the user's message; None only answers a pending approval.
         decide: called with an interrupt's value; True approves, False rejects.
         out: where to print.
         thread_id: continue this thread; None creates one.
         assistant_id: the graph to talk to.
 
     Returns:
-        The exit status: 0 when the run ended normally, 1 on an ``error`` event.
+        The exit status: 0 when the run ended normally, 1 on an ``error`` event, 130 when
+        the user stopped at the prompt.
     """
+    pending: list[dict[str, Any]] = []
     if thread_id is None:
         thread_id = client.threads.create()["thread_id"]
+    else:
+        pending = client.threads.get_state(thread_id).get("interrupts") or []
     out.write(f"thread {thread_id}\n")
-    request: dict[str, Any] = {"input": {"messages": [{"role": "user", "content": message}]}}
+    requests: list[dict[str, Any]] = []
+    if message is not None:
+        requests.append({"input": {"messages": [{"role": "user", "content": message}]}})
+    elif not pending:
+        out.write("no approval is pending on this thread; nothing to send\n")
+        return 0
+    try:
+        if pending:
+            requests.insert(0, answer(pending[0].get("value"), decide, out))
+        for request in requests:
+            status = _converse(client, thread_id, assistant_id, request, decide, out)
+            if status:
+                return status
+    except KeyboardInterrupt:
+        out.write(f"\nleft pending; answer later with: lambdagraph chat --thread {thread_id}\n")
+        return 130
+    return 0
+
+
+def answer(value: Any, decide: Decide, out: TextIO) -> dict[str, Any]:
+    """Show an interrupt's value, ask ``decide``, and return the resume request."""
+    out.write(f"\napproval needed: {_describe(value)}\n")
+    approved = decide(value)
+    out.write("approved\n" if approved else "rejected\n")
+    return {"command": {"resume": {"approved": approved}}}
+
+
+def _converse(
+    client: SyncLangGraphClient,
+    thread_id: str,
+    assistant_id: str,
+    request: dict[str, Any],
+    decide: Decide,
+    out: TextIO,
+) -> int:
+    """Stream one request's run, answering interrupts until the graph finishes."""
     while True:
-        parts = client.runs.stream(
-            thread_id, assistant_id, stream_mode=STREAM_MODES, **request
-        )
+        parts = client.runs.stream(thread_id, assistant_id, stream_mode=STREAM_MODES, **request)
         printer = _Printer(out)
         printer.consume(parts)
         if printer.error is not None:
@@ -72,11 +114,7 @@ def chat(
         if not printer.interrupts:
             out.write("\n")
             return 0
-        value = printer.interrupts[0].get("value")
-        out.write(f"\napproval needed: {_describe(value)}\n")
-        approved = decide(value)
-        out.write("approved\n" if approved else "rejected\n")
-        request = {"command": {"resume": {"approved": approved}}}
+        request = answer(printer.interrupts[0].get("value"), decide, out)
 
 
 class _Printer:

@@ -24,6 +24,17 @@ def _dev(args: argparse.Namespace) -> int:
     return 0
 
 
+def _dynamodb(args: argparse.Namespace) -> int:
+    from lambdagraph.local.server import serve_dynamodb  # lazy: the `local` extra
+
+    logging.getLogger("botocore").setLevel(logging.WARNING)
+    try:
+        serve_dynamodb(host=args.host, port=args.port)
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
 def _chat(args: argparse.Namespace) -> int:
     from lambdagraph.chat import ask, chat, connect
 
@@ -35,6 +46,13 @@ def _chat(args: argparse.Namespace) -> int:
 
     else:
         decide = ask(sys.stdout)
+    if args.message is None and (args.ws or args.thread is None):
+        print(  # noqa: T201 - CLI output
+            "error: give a message (leaving it out only answers a pending approval, over HTTP, "
+            "with --thread)",
+            file=sys.stderr,
+        )
+        return 2
     if args.ws:
         from lambdagraph.ws.chat import run_chat  # lazy: the `local` extra (websockets)
 
@@ -72,10 +90,22 @@ def build_parser() -> argparse.ArgumentParser:
     dev.add_argument("--port", type=int, default=8000)
     dev.add_argument("--dynamodb-port", type=int, default=0, help="0 picks a free port")
     dev.set_defaults(func=_dev)
+    dynamodb = sub.add_parser(
+        "dynamodb", help="run only the embedded DynamoDB, so `dev` can restart without losing state"
+    )
+    dynamodb.add_argument("--host", default="127.0.0.1")
+    dynamodb.add_argument("--port", type=int, default=8001)
+    dynamodb.set_defaults(func=_dynamodb)
     chat = sub.add_parser("chat", help="send a message to a running server and stream the reply")
-    chat.add_argument("message")
+    chat.add_argument(
+        "message", nargs="?", default=None,
+        help="what to say; may be left out with --thread to answer a pending approval",
+    )
     chat.add_argument("--url", default="http://127.0.0.1:8000")
-    chat.add_argument("--thread", default=None, help="continue this thread id")
+    chat.add_argument(
+        "--thread", default=None,
+        help="continue this thread id (a pending approval on it is asked first)",
+    )
     chat.add_argument("--assistant", default="agent", help="graph name or assistant id")
     chat.add_argument("--token", default=None, help="bearer token for a server with auth")
     chat.add_argument("--ws", action="store_true", help="use the WebSocket API (ws://…/ws)")
@@ -88,7 +118,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``lambdagraph`` console script."""
-    logging.basicConfig(level=os.environ.get("LAMBDAGRAPH_LOG_LEVEL", "INFO"))
+    # The terminal is for tokens and the stack's banner; request logs only when asked for.
+    logging.basicConfig(level=os.environ.get("LAMBDAGRAPH_LOG_LEVEL", "WARNING"))
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args))

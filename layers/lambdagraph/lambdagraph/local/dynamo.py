@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import functools
 import os
 import threading
@@ -9,7 +10,10 @@ from contextlib import ExitStack, contextmanager
 from typing import Any, Callable, Iterator
 from unittest.mock import patch
 
+from moto.dynamodb import models as moto_dynamodb
 from moto.dynamodb.models import DynamoDBBackend
+from moto.dynamodb.models.dynamo_type import DynamoType
+from moto.dynamodb.models.table import Table
 from moto.server import ThreadedMotoServer
 
 _FAKE_CREDENTIALS = {
@@ -93,5 +97,90 @@ def serialized_dynamodb() -> Iterator[None]:
     with ExitStack() as stack:
         for name in _DYNAMODB_OPERATIONS:
             original = getattr(DynamoDBBackend, name)
+            if name == "transact_write_items":
+                original = _item_level_rollback(original)
             stack.enter_context(patch.object(DynamoDBBackend, name, serialized(original)))
+        stack.enter_context(patch.object(moto_dynamodb, "copy", _TableSparingCopy))
+        stack.enter_context(patch.object(Table, "query", _partition_query(Table.query)))
         yield
+
+
+class _TableSparingCopy:
+    """moto's ``copy`` module inside its DynamoDB backend, except that a whole table is not copied.
+
+    moto snapshots every table a transaction touches with ``deepcopy`` (in case it must roll
+    back), so each ``TransactWriteItems`` costs time in proportion to everything stored: a
+    long ``make dev`` session or benchmark got slower with every run. Under the lock above, a
+    snapshot of the items the transaction names is enough (``_item_level_rollback``).
+    """
+
+    @staticmethod
+    def deepcopy(value: Any, memo: dict[int, Any] | None = None) -> Any:
+        return value if isinstance(value, Table) else copy.deepcopy(value, memo)
+
+
+def _partition_query(query: Callable[..., Any]) -> Callable[..., Any]:
+    """moto's ``Table.query`` reading only the queried partition.
+
+    moto answers a key query by sorting every item of the table and keeping the partition's,
+    so a checkpoint read got slower with every thread ever stored. Index queries keep moto's
+    path. Runs under the lock above (``DynamoDBBackend.query``), so the instance attribute
+    that narrows ``all_items`` is seen by this query alone.
+    """
+
+    @functools.wraps(query)
+    def call(table: Table, hash_key: DynamoType | None, *args: Any, **kwargs: Any) -> Any:
+        index_name = args[6] if len(args) > 6 else kwargs.get("index_name")
+        if hash_key is None or index_name or not table.has_range_key:
+            return query(table, hash_key, *args, **kwargs)
+        partition = list(table.items.get(hash_key, {}).values())
+        table.all_items = lambda: partition  # type: ignore[method-assign]
+        try:
+            return query(table, hash_key, *args, **kwargs)
+        finally:
+            del table.all_items
+
+    return call
+
+
+_Saved = tuple[Table, DynamoType, DynamoType | None, Any]
+
+
+def _item_level_rollback(operation: Callable[..., Any]) -> Callable[..., Any]:
+    """``transact_write_items`` that restores the items it names when it fails."""
+
+    @functools.wraps(operation)
+    def call(backend: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> Any:
+        saved = [s for s in (_snapshot(backend, entry) for entry in transact_items) if s]
+        try:
+            return operation(backend, transact_items)
+        except Exception:
+            for table, hash_key, range_key, item in reversed(saved):
+                _restore(table, hash_key, range_key, item)
+            raise
+
+    return call
+
+
+def _snapshot(backend: DynamoDBBackend, entry: dict[str, Any]) -> _Saved | None:
+    try:
+        op = next(iter(entry.values()))
+        table = backend.tables[op["TableName"]]
+        key = op.get("Key") or op["Item"]
+        hash_key = DynamoType(key[table.hash_key_attr])
+        range_key = DynamoType(key[table.range_key_attr]) if table.has_range_key else None
+    except (KeyError, TypeError, StopIteration, AttributeError):
+        return None  # malformed: moto rejects it before writing anything for it
+    return table, hash_key, range_key, copy.deepcopy(table.get_item(hash_key, range_key))
+
+
+def _restore(table: Table, hash_key: DynamoType, range_key: DynamoType | None, item: Any) -> None:
+    if range_key is None:
+        if item is None:
+            table.items.pop(hash_key, None)
+        else:
+            table.items[hash_key] = item
+    elif item is None:
+        table.items.get(hash_key, {}).pop(range_key, None)
+    else:
+        table.items[hash_key][range_key] = item

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any, TextIO
 
-from lambdagraph.chat import STREAM_MODES, Decide, _describe, _Printer
+from lambdagraph.chat import STREAM_MODES, Decide, _Printer, answer
 from lambdagraph.ws.client import WebSocketClient
 
 
@@ -53,11 +53,7 @@ async def chat_over_websocket(
             if not printer.interrupts:
                 out.write("\n")
                 return 0
-            value = printer.interrupts[0].get("value")
-            out.write(f"\napproval needed: {_describe(value)}\n")
-            approved = decide(value)
-            out.write("approved\n" if approved else "rejected\n")
-            request = {"command": {"resume": {"approved": approved}}}
+            request = answer(printer.interrupts[0].get("value"), decide, out)
 
 
 def run_chat(url: str, message: str, **options: Any) -> int:
