@@ -6,6 +6,7 @@ stream from the function URL (the ``stream`` function).
 
 from __future__ import annotations
 
+import gc
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -21,6 +22,9 @@ copy_config_to_registered_loggers(source_logger=logger, include={"lambdagraph"})
 # Lifespan off: its shutdown would close the app's clients after every invocation, while a
 # warm instance reuses them; Mangum keeps one event loop for the instance.
 asgi = Mangum(create_app_from_settings(settings), lifespan="off")
+# Long-lived setup (libraries, the app) leaves the collector's view: full collections no
+# longer walk it (see README, Benchmarks).
+gc.freeze()
 
 
 @logger.inject_lambda_context(clear_state=True)

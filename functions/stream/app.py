@@ -7,6 +7,8 @@ The Lambda request context arrives in the ``x-amzn-request-context`` header.
 
 from __future__ import annotations
 
+import gc
+
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 
@@ -17,3 +19,6 @@ settings = Settings.from_env()
 logger = Logger(service="lambdagraph-stream", level=settings.log_level)
 copy_config_to_registered_loggers(source_logger=logger, include={"lambdagraph"})
 app = create_app_from_settings(settings)
+# Long-lived setup (libraries, the app) leaves the collector's view: full collections no
+# longer walk it mid-stream (see README, Benchmarks).
+gc.freeze()
