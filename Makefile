@@ -5,8 +5,11 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-dev
+# SAM CLI pins its own dependencies, so it gets a virtualenv of its own.
+SAM_VENV := .venv-sam
+SAM := $(SAM_VENV)/bin/sam
 
-.PHONY: dev test bench build clean
+.PHONY: dev test bench build sam clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -14,14 +17,27 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+$(SAM): infra/requirements-sam.txt
+	test -x $(SAM_VENV)/bin/python || $(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/python -m pip install --quiet -r infra/requirements-sam.txt
+	touch $(SAM)
+
+sam: $(SAM)
+
 dev: $(STAMP)
 	$(VENV)/bin/lambdagraph dev
 
-test: $(STAMP)
+# The packaging tests run `sam build`, so the suite needs SAM CLI too.
+test: $(STAMP) $(SAM)
 	$(PY) -m pytest
 
 bench: $(STAMP)
 	$(PY) -m tests.bench
 
+# The Lambda artifacts: needs a local Python of the template's Runtime (python3.14 by
+# default; `make build SAM_ARGS="--parameter-overrides Runtime=python3.11"` or --use-container).
+build: $(SAM)
+	SAM_CLI_TELEMETRY=0 $(SAM) build $(SAM_ARGS)
+
 clean:
-	rm -rf $(VENV) .pytest_cache .aws-sam
+	rm -rf $(VENV) $(SAM_VENV) .pytest_cache .aws-sam

@@ -15,7 +15,8 @@ import pytest
 from lambdagraph.local.dynamo import embedded_aws
 from lambdagraph.local.tables import ensure_tables
 
-EVENTS_DIR = Path(__file__).parent / "events"
+# One set of sample events, shared with `sam local invoke -e events/<name>.json`.
+EVENTS_DIR = Path(__file__).resolve().parents[1] / "events"
 
 # Never reach real AWS from a test: fake credentials, no profile, a fixed region.
 for _key in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"):
@@ -30,7 +31,7 @@ os.environ.update(
 
 
 def load_event(name: str) -> dict[str, Any]:
-    """A captured AWS event from ``tests/events/<name>.json``."""
+    """A sample AWS event from ``events/<name>.json`` (also used by ``sam local invoke``)."""
     return json.loads((EVENTS_DIR / f"{name}.json").read_text())  # type: ignore[no-any-return]
 
 

@@ -12,6 +12,9 @@ Variables:
     LAMBDAGRAPH_LOG_LEVEL: log level (``INFO``).
     LAMBDAGRAPH_AUTH_MODE: how requests are authenticated: ``none`` (every request is the
         local user), ``jwt`` or ``iam`` (``none``).
+    LAMBDAGRAPH_JWT_ISSUER: OIDC issuer whose tokens ``jwt`` mode accepts, e.g. a Cognito user
+        pool URL; its JWKS is read from the issuer's discovery document (empty).
+    LAMBDAGRAPH_JWT_AUDIENCE: audience (``aud``/``client_id``) those tokens must carry (empty).
     LAMBDAGRAPH_CANCEL_POLL_INTERVAL: seconds between the executor's reads of a run's cancel
         flag (``0.25``).
     LAMBDAGRAPH_HEARTBEAT_SECONDS: longest silence on an SSE stream before a ``: heartbeat``
@@ -67,6 +70,8 @@ class Settings:
     checkpoint_ttl_seconds: int = 0
     log_level: str = "INFO"
     auth_mode: str = "none"
+    jwt_issuer: str = ""
+    jwt_audience: str = ""
     cancel_poll_interval: float = 0.25
     heartbeat_seconds: float = 10.0
     max_body_bytes: int = 6 * 1024 * 1024
