@@ -2,7 +2,9 @@
 
 :class:`DurableRuns` wraps the executor for every run whose events must outlive the
 connection that watches it: background runs and WebSocket runs (executed by the worker),
-and ``stream_resumable`` runs (executed by the HTTP process that streams them).
+and ``stream_resumable`` runs (executed by the HTTP process that streams them). Other
+streamed runs only hold a lease (:meth:`DurableRuns.execute_leased`), so that a crash under
+them is recovered too.
 
 * **Exactly one executor per attempt.** The run's lease item is claimed attempt by attempt
   with a conditional write, so a retried or duplicated invocation does nothing.
@@ -163,6 +165,42 @@ class DurableRuns:
             drain_at = deadline - self.deadline_margin
         return await self._execute(run, 1, sinks, deadline=drain_at)
 
+    async def execute_leased(self, run: Run, sinks: Sequence[Sink]) -> RunStatus:
+        """Execute a run streamed by this process (not logged) while holding its lease.
+
+        The lease is what :meth:`recover` checks, so a run whose process dies mid-run (a
+        Lambda timeout, OOM, crash) is found and its thread freed. It is claimed beside the
+        execution rather than before it: no lease write delays the first token.
+        """
+        control = RunControl()
+        guards = [asyncio.create_task(self._claim_and_keep(run["run_id"], control))]
+        if run["status"] == "pending":
+            guards.append(asyncio.create_task(self._recover_ahead(run)))
+        try:
+            return await self.executor.execute(run, sinks, control=control)
+        finally:
+            await _stop(guards)
+
+    async def recover_active(self, owner: str, thread_id: str) -> bool:
+        """Recover the active run of a busy thread if its lease lapsed.
+
+        Returns:
+            True if the thread's run has ended (recovered now, or freed meanwhile), so
+            starting a run is worth another try.
+
+        Raises:
+            ThreadNotFound: unknown or another user's thread.
+        """
+        thread = await self.store.get_thread(owner, thread_id)
+        active = thread.get("active_run_id")
+        if not active:
+            return True  # freed meanwhile: worth another try
+        try:
+            run = await self.store.get_run(owner, thread_id, active)
+        except NotFound:
+            return False
+        return (await self.recover(run))["status"] in FINAL_RUN_STATUSES
+
     async def handle(
         self, payload: WorkerPayload, remaining_ms: Callable[[], int], holder: str
     ) -> str:
@@ -227,6 +265,8 @@ class DurableRuns:
         sink = SequencedSink([log_sink, *live], start=start, drop_metadata=attempt > 1)
         control = RunControl()
         guards = [asyncio.create_task(self._keep_lease(run_id, attempt, control))]
+        if run["status"] == "pending":
+            guards.append(asyncio.create_task(self._recover_ahead(run)))
         if deadline is not None:
             guards.append(asyncio.create_task(_drain_at(deadline, control)))
         try:
@@ -238,11 +278,7 @@ class DurableRuns:
             await asyncio.shield(self.log.mark_end(run_id, sink.next_seq - 1))
             raise
         finally:
-            for guard in guards:
-                guard.cancel()
-            for guard in guards:
-                with contextlib.suppress(asyncio.CancelledError):
-                    await guard
+            await _stop(guards)
         if status in FINAL_RUN_STATUSES:
             await self.log.mark_end(run_id, sink.next_seq - 1)
             return status
@@ -268,6 +304,32 @@ class DurableRuns:
             )
         await self.invoker.invoke(payload)
 
+    async def _claim_and_keep(self, run_id: str, control: RunControl) -> None:
+        try:
+            held = await self.leases.reserve(run_id) and await self.leases.claim(
+                run_id, 1, holder="http"
+            )
+        except Exception:
+            # Without a lease the run still executes; it is only not recoverable if it dies.
+            logger.warning("Could not take the lease of run %s", run_id, exc_info=True)
+            return
+        if not held:
+            control.request_drain("lease lost")
+            return
+        await self._keep_lease(run_id, 1, control)
+
+    async def _recover_ahead(self, run: Run) -> None:
+        """While ``run`` waits its turn, recover the run ahead of it if that one's holder died
+        (the executor's wait ends when the recovered run hands the thread over)."""
+        while True:
+            await asyncio.sleep(self.leases.lease_seconds)
+            try:
+                if (await self.store.read_run(run))["status"] != "pending":
+                    return
+                await self.recover_active(run["owner"], run["thread_id"])
+            except Exception:
+                logger.warning("Could not check the run ahead of %s", run["run_id"], exc_info=True)
+
     async def _keep_lease(self, run_id: str, attempt: int, control: RunControl) -> None:
         while True:
             await asyncio.sleep(self.leases.lease_seconds / 3)
@@ -284,6 +346,14 @@ class DurableRuns:
 
 def _run_log(run: Run | WorkerPayload) -> logging.LoggerAdapter[logging.Logger]:
     return logging.LoggerAdapter(logger, {"run_id": run["run_id"], "thread_id": run["thread_id"]})
+
+
+async def _stop(tasks: Sequence[asyncio.Task[None]]) -> None:
+    for task in tasks:
+        task.cancel()
+    for task in tasks:
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 async def _drain_at(deadline: float, control: RunControl) -> None:

@@ -2,8 +2,9 @@
 
 Every route that starts a run does the same three things: validate the body (422), record
 the run through the store (404 for an unknown or foreign thread, 409 for a busy one with
-``multitask_strategy="reject"``), then let the executor run it in the background while the
-response reads its events (:mod:`lambdagraph.http.streaming`).
+``multitask_strategy="reject"``, unless the run holding it lost its process and is
+recovered), then let the executor run it in the background while the response reads its
+events (:mod:`lambdagraph.http.streaming`).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from fastapi import APIRouter, Query
 from starlette.responses import Response, StreamingResponse
 
 from lambdagraph.engine.sinks import QueueSink
-from lambdagraph.errors import InvalidInput, NotFound
+from lambdagraph.errors import InvalidInput, NotFound, ThreadBusy
 from lambdagraph.http.context import ApiContext, Ctx, User, valid_id
 from lambdagraph.http.models import RunCreate
 from lambdagraph.http.responses import json_response
@@ -46,15 +47,27 @@ async def create_run(
     graph_id = context.resolve_graph(body.assistant_id)
     if thread_id is None and body.resumes:
         raise InvalidInput("Resuming an interrupt needs a thread: use /threads/{thread_id}/runs")
-    return await context.store.create_run(
-        owner,
-        thread_id=thread_id,
-        assistant_id=graph_id,
-        kwargs=body.to_kwargs(),
-        multitask_strategy=body.multitask_strategy or "enqueue",
-        if_not_exists=body.if_not_exists or ("create" if thread_id is None else "reject"),
-        metadata=body.metadata,
-    )
+
+    async def record() -> Run:
+        return await context.store.create_run(
+            owner,
+            thread_id=thread_id,
+            assistant_id=graph_id,
+            kwargs=body.to_kwargs(),
+            multitask_strategy=body.multitask_strategy or "enqueue",
+            if_not_exists=body.if_not_exists or ("create" if thread_id is None else "reject"),
+            metadata=body.metadata,
+        )
+
+    try:
+        return await record()
+    except ThreadBusy:
+        # Busy with a run whose process died? Then recovery frees the thread: try once more.
+        if thread_id is None or context.durable is None:
+            raise
+        if not await context.durable.recover_active(owner, thread_id):
+            raise
+    return await record()
 
 
 async def _launch_run(

@@ -64,6 +64,9 @@ async def _execute(context: ApiContext, run: Run, sink: QueueSink) -> None:
         if context.durable is not None and run["kwargs"].get("stream_resumable"):
             # Logged, numbered and leased, so the client can resume it from Last-Event-ID.
             await context.durable.execute_here(run, [sink], deadline=current_deadline())
+        elif context.durable is not None:
+            # Leased, so a run whose process dies is recovered and frees its thread.
+            await context.durable.execute_leased(run, [sink])
         else:
             await context.executor.execute(run, [sink])
     except Exception:
