@@ -282,3 +282,42 @@ async def test_duplicate_invocations_of_a_real_run_stream_its_tokens_once(tables
     assert [e.event for e in read.events].count("metadata") == 1
     assert "".join(_contents(read.events)).split() == [str(n) for n in range(1, 31)]
     assert (await durable.store.read_run(run))["status"] == "success"
+
+
+class LeaseWatchingSink:
+    """Collects events; at the first token, waits (with a deadline) until the run's lease
+    is held, so the run is still executing while the lease is inspected."""
+
+    def __init__(self, leases: RunLeases, run_id: str) -> None:
+        self.leases = leases
+        self.run_id = run_id
+        self.events: list[Event] = []
+        self.lease_while_running: Any = None
+
+    async def send(self, events: Sequence[Event]) -> None:
+        if self.lease_while_running is None and any(e.event == "messages" for e in events):
+            deadline = time.monotonic() + 10
+            while (lease := await self.leases.get(self.run_id)) is None or lease["attempt"] < 1:
+                assert time.monotonic() < deadline, "the leased run never claimed its lease"
+                await asyncio.sleep(0.01)
+            self.lease_while_running = lease
+        self.events.extend(events)
+
+    async def close(self) -> None:
+        return None
+
+
+async def test_a_leased_run_holds_its_lease_while_it_executes_and_logs_nothing(
+    tables: Tables,
+) -> None:
+    durable, _, run, _ = await _setup(tables, lambda store: StepExecutor(store, steps=2, tokens=2))
+    sink = LeaseWatchingSink(durable.leases, run["run_id"])
+
+    assert await durable.execute_leased(run, [sink]) == "success"
+
+    assert _contents(sink.events) == ["s0t0", "s0t1", "s1t0", "s1t1"]
+    assert sink.lease_while_running["holder"] == "http"
+    assert sink.lease_while_running["attempt"] == 1
+    assert await durable.log.last_seq(run["run_id"]) == -1
+    finished = await durable.store.read_run(run)
+    assert (await durable.recover(finished))["status"] == "success"
