@@ -10,6 +10,7 @@ from typing import Any, TypedDict
 
 import boto3
 import pytest
+from langgraph.checkpoint.base import empty_checkpoint
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.graph import END, START, StateGraph
 from langgraph.types import Command, interrupt
@@ -70,19 +71,15 @@ def test_two_concurrent_resumes_one_wins_one_conflicts(tables: Tables) -> None:
     assert saver.get_tuple(config).checkpoint["channel_values"]["steps"] == winners[0]["steps"]  # type: ignore[union-attr]
 
 
-def _put(saver: DynamoDBSaver, thread_id: str, parent: str | None, source: str) -> dict[str, Any]:
+def _put(
+    saver: DynamoDBSaver, thread_id: str, parent: str | None, source: str, **metadata: str
+) -> dict[str, Any]:
     configurable = {"thread_id": thread_id, "checkpoint_ns": ""}
     if parent:
         configurable["checkpoint_id"] = parent
-    checkpoint = {
-        "v": 4,
-        "id": str(uuid.uuid4()),
-        "ts": "2026-01-01T00:00:00+00:00",
-        "channel_values": {},
-        "channel_versions": {},
-        "versions_seen": {},
-    }
-    return saver.put({"configurable": configurable}, checkpoint, {"source": source}, {})  # type: ignore[arg-type]
+    return saver.put(  # type: ignore[arg-type]
+        {"configurable": configurable}, empty_checkpoint(), {"source": source, **metadata}, {}
+    )
 
 
 def _id(config: dict[str, Any]) -> str:
@@ -108,14 +105,7 @@ def test_fencing_rules_by_source(saver: DynamoDBSaver) -> None:
 def test_retrying_the_winning_put_is_not_a_conflict(saver: DynamoDBSaver) -> None:
     root = _id(_put(saver, "retry", None, "input"))
     config = {"configurable": {"thread_id": "retry", "checkpoint_ns": "", "checkpoint_id": root}}
-    checkpoint = {
-        "v": 4,
-        "id": str(uuid.uuid4()),
-        "ts": "2026-01-01T00:00:00+00:00",
-        "channel_values": {},
-        "channel_versions": {},
-        "versions_seen": {},
-    }
+    checkpoint = empty_checkpoint()
     saver.put(config, checkpoint, {"source": "loop"}, {})  # type: ignore[arg-type]
     saver.put(config, checkpoint, {"source": "loop"}, {})  # type: ignore[arg-type]
 
@@ -123,15 +113,7 @@ def test_retrying_the_winning_put_is_not_a_conflict(saver: DynamoDBSaver) -> Non
 def test_fences_are_per_namespace(saver: DynamoDBSaver) -> None:
     root = _id(_put(saver, "ns", None, "input"))
     child = {"configurable": {"thread_id": "ns", "checkpoint_ns": "sub:1", "checkpoint_id": root}}
-    checkpoint = {
-        "v": 4,
-        "id": str(uuid.uuid4()),
-        "ts": "2026-01-01T00:00:00+00:00",
-        "channel_values": {},
-        "channel_versions": {},
-        "versions_seen": {},
-    }
-    saver.put(child, checkpoint, {"source": "loop"}, {})  # type: ignore[arg-type]
+    saver.put(child, empty_checkpoint(), {"source": "loop"}, {})  # type: ignore[arg-type]
     _put(saver, "ns", root, "loop")  # the root namespace's slot is still free
 
 
@@ -171,15 +153,7 @@ def test_time_travel_replays_like_in_memory(tables: Tables, name: str) -> None:
 
 def test_delete_for_runs_frees_only_the_slots_it_held(saver: DynamoDBSaver) -> None:
     def put(parent: str | None, source: str, run_id: str) -> str:
-        configurable = {"thread_id": "runs", "checkpoint_ns": ""}
-        if parent:
-            configurable["checkpoint_id"] = parent
-        checkpoint = {
-            "v": 4, "id": str(uuid.uuid4()), "ts": "2026-01-01T00:00:00+00:00",
-            "channel_values": {}, "channel_versions": {}, "versions_seen": {},
-        }  # fmt: skip
-        metadata = {"source": source, "run_id": run_id}
-        return _id(saver.put({"configurable": configurable}, checkpoint, metadata, {}))  # type: ignore[arg-type]
+        return _id(_put(saver, "runs", parent, source, run_id=run_id))
 
     root = put(None, "input", "r0")
     kept, doomed = put(root, "loop", "r1"), put(root, "fork", "r2")

@@ -9,6 +9,7 @@ from typing import Any, TypedDict
 import boto3
 import pytest
 from botocore.exceptions import ClientError
+from langgraph.checkpoint.base import empty_checkpoint
 from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 from langgraph.graph import END, START, StateGraph
 
@@ -120,12 +121,9 @@ def test_with_allowlist_is_honoured(tables: Tables) -> None:
     )
     config = {"configurable": {"thread_id": "allow", "checkpoint_ns": ""}}
     checkpoint = {
-        "v": 4,
-        "id": str(uuid.uuid4()),
-        "ts": "2026-01-01T00:00:00+00:00",
+        **empty_checkpoint(),
         "channel_values": {"thing": Thing("a")},
         "channel_versions": {"thing": "1"},
-        "versions_seen": {},
     }
     stored = strict.put(config, checkpoint, {"source": "input"}, {"thing": "1"})  # type: ignore[arg-type]
     strict.put_writes(stored, [("thing", Thing("w"))], "task")

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import operator
-import uuid
 from typing import Annotated, Any, TypedDict
 
 import boto3
-from langgraph.checkpoint.base import ERROR, INTERRUPT, RESUME
+from langgraph.checkpoint.base import ERROR, INTERRUPT, RESUME, empty_checkpoint
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.graph import END, START, StateGraph
 from langgraph.types import Command, interrupt
@@ -19,15 +18,7 @@ from tests.conftest import Tables
 
 def _checkpoint(saver: DynamoDBSaver, thread_id: str) -> dict[str, Any]:
     config = {"configurable": {"thread_id": thread_id, "checkpoint_ns": ""}}
-    checkpoint = {
-        "v": 4,
-        "id": str(uuid.uuid4()),
-        "ts": "2026-01-01T00:00:00+00:00",
-        "channel_values": {},
-        "channel_versions": {},
-        "versions_seen": {},
-    }
-    return saver.put(config, checkpoint, {"source": "input", "step": -1}, {})  # type: ignore[arg-type]
+    return saver.put(config, empty_checkpoint(), {"source": "input", "step": -1}, {})  # type: ignore[arg-type]
 
 
 def test_writes_come_back_in_task_path_task_id_idx_order(saver: AsyncDynamoDBSaver) -> None:
