@@ -53,6 +53,17 @@ def stack_settings(tables: Tables, **overrides: Any) -> Settings:
     return dataclasses.replace(base, **overrides)
 
 
+STEPS_GRAPH = "steps=tests.e2e.durable_graphs:steps_graph"
+
+
+def short_lived_settings(tables: Tables) -> Settings:
+    """Settings whose worker times out after 1 s and drains 0.6 s before that, serving the
+    ``steps`` graph (0.12 s a step), so a 20-step run spans several worker invocations."""
+    return stack_settings(
+        tables, graphs=STEPS_GRAPH, local_worker_timeout_seconds=1.0, deadline_margin_ms=600
+    )
+
+
 @pytest.fixture
 def settings(tables: Tables) -> Settings:
     return stack_settings(tables)

@@ -22,10 +22,16 @@ from lambdagraph.store.app import AppStore
 from lambdagraph.store.events import EventLog
 from lambdagraph.store.leases import RunLeases
 from tests.conftest import Tables
-from tests.e2e.conftest import HeaderAuth, auth, eventually, stack_settings, user_message
+from tests.e2e.conftest import (
+    HeaderAuth,
+    auth,
+    eventually,
+    short_lived_settings,
+    stack_settings,
+    user_message,
+)
 from tests.e2e.proxy import CuttingProxy
 
-STEPS_GRAPH = "steps=tests.e2e.durable_graphs:steps_graph"
 
 
 def _tokens(parts: list[Any]) -> list[str]:
@@ -103,9 +109,7 @@ async def test_the_sdk_reconnects_after_a_cut_and_sees_every_event_once(stack: L
 @pytest.fixture
 def short_lived_stack(tables: Tables) -> Iterator[LocalStack]:
     """A stack whose worker times out after 1 s and drains 0.6 s before that."""
-    settings = stack_settings(
-        tables, graphs=STEPS_GRAPH, local_worker_timeout_seconds=1.0, deadline_margin_ms=600
-    )
+    settings = short_lived_settings(tables)
     with running_stack(settings=settings, authenticator=HeaderAuth()) as running:
         yield running
 

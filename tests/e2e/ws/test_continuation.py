@@ -9,19 +9,15 @@ from lambdagraph.local.server import LocalStack, running_stack
 from lambdagraph.store.leases import RunLeases
 
 from tests.conftest import Tables
-from tests.e2e.conftest import stack_settings
+from tests.e2e.conftest import short_lived_settings
 from tests.e2e.ws.conftest import TokenAuth, connect, events_of
 
-STEPS_GRAPH = "steps=tests.e2e.durable_graphs:steps_graph"
 
 
 @pytest.fixture
 def short_lived_stack(tables: Tables) -> Iterator[LocalStack]:
     """A worker that times out after 1 s and drains 0.6 s before that."""
-    settings = stack_settings(
-        tables, graphs=STEPS_GRAPH, local_worker_timeout_seconds=1.0, deadline_margin_ms=600
-    )
-    with running_stack(settings=settings, authenticator=TokenAuth()) as running:
+    with running_stack(settings=short_lived_settings(tables), authenticator=TokenAuth()) as running:
         yield running
 
 
