@@ -12,8 +12,8 @@ from typing import Any, Iterator
 import boto3
 import pytest
 
-from lambdagraph.local.dynamo import embedded_aws
-from lambdagraph.local.tables import ensure_tables
+from lambdagraph_client.local.dynamo import embedded_aws
+from lambdagraph_client.local.tables import ensure_tables
 
 # One set of sample events, shared with `sam local invoke -e events/<name>.json`.
 EVENTS_DIR = Path(__file__).resolve().parents[1] / "events"

@@ -25,8 +25,8 @@ from pathlib import Path
 import boto3
 from packaging.requirements import Requirement
 
-from lambdagraph.local.dynamo import embedded_aws, use_fake_credentials
-from lambdagraph.local.tables import ensure_tables
+from lambdagraph_client.local.dynamo import embedded_aws, use_fake_credentials
+from lambdagraph_client.local.tables import ensure_tables
 from tests.bench.rows import Row, ms, render
 from tests.bench.targets import _bench_env
 from tests.bench.venvs import ROOT

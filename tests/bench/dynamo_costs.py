@@ -21,8 +21,8 @@ from typing import Any
 
 import boto3
 
-from lambdagraph.local.dynamo import embedded_aws, use_fake_credentials
-from lambdagraph.local.tables import ensure_tables
+from lambdagraph_client.local.dynamo import embedded_aws, use_fake_credentials
+from lambdagraph_client.local.tables import ensure_tables
 from lambdagraph.store.checkpoint import DynamoDBSaver
 from tests.bench import event_log_writes
 from tests.bench._hitl_graph import count_hitl_calls

@@ -18,8 +18,8 @@ from langgraph.checkpoint.memory import InMemorySaver
 from lambdagraph.agents import GraphRegistry
 from lambdagraph.engine.durable import DurableRuns
 from lambdagraph.engine.executor import RunExecutor
-from lambdagraph.local.dynamo import embedded_aws, use_fake_credentials
-from lambdagraph.local.tables import ensure_tables
+from lambdagraph_client.local.dynamo import embedded_aws, use_fake_credentials
+from lambdagraph_client.local.tables import ensure_tables
 from lambdagraph.settings import Settings
 from lambdagraph.store.app import AppStore
 from lambdagraph.store.events import EventLog

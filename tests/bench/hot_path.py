@@ -23,8 +23,8 @@ import uuid
 import uvicorn
 
 from lambdagraph.http.app import create_app_from_settings
-from lambdagraph.local.dynamo import embedded_aws, use_fake_credentials
-from lambdagraph.local.server import _bind, prepare_storage
+from lambdagraph_client.local.dynamo import embedded_aws, use_fake_credentials
+from lambdagraph_client.local.server import _bind, prepare_storage
 from lambdagraph.settings import Settings
 from tests.bench.targets import _bench_env
 from tests.bench.venvs import ROOT

@@ -1,6 +1,6 @@
 """The local stack in a process of its own, for benchmarks: ``python -m tests.bench.stack_server``.
 
-Runs :func:`lambdagraph.local.server.serve`, what ``make dev`` runs (embedded moto), on a
+Runs :func:`lambdagraph_client.local.server.serve`, what ``make dev`` runs (embedded moto), on a
 free port with fresh tables and the scripted model at ``LAMBDAGRAPH_SCRIPTED_DELAY_MS``
 (default 0 here), and prints its banner; SIGINT stops it. The client runs in another
 process, as a user's would: a client thread inside the server's process would compete with
@@ -14,7 +14,7 @@ import logging
 import os
 import uuid
 
-from lambdagraph.local.server import serve
+from lambdagraph_client.local.server import serve
 from lambdagraph.settings import Settings
 
 

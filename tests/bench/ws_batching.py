@@ -94,7 +94,7 @@ async def end_to_end() -> tuple[int, int, float]:
 
     import websockets
 
-    from lambdagraph.local.server import running_stack
+    from lambdagraph_client.local.server import running_stack
     from lambdagraph.settings import Settings
     from lambdagraph.store.events import EventLog
 

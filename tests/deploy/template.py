@@ -1,6 +1,6 @@
 """Read ``template.yaml`` the way SAM and CloudFormation do, without AWS.
 
-The raw document comes from ``lambdagraph.local.template`` (the loader the local stack uses);
+The raw document comes from ``lambdagraph_client.local.template`` (the loader the local stack uses);
 :func:`transform` runs the SAM translator on it with local code paths swapped for S3 URIs
 (as ``sam package`` would) and a managed-policy loader that needs no IAM call.
 """
@@ -17,7 +17,7 @@ from typing import Any
 from samtranslator.translator.transform import transform as sam_transform
 from samtranslator.yaml_helper import yaml_parse
 
-from lambdagraph.local.template import load_template
+from lambdagraph_client.local.template import load_template
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = REPO_ROOT / "template.yaml"

@@ -5,9 +5,9 @@ from __future__ import annotations
 import boto3
 import pytest
 
-from lambdagraph.local import gateway
-from lambdagraph.local.invoker import LocalInvoker
-from lambdagraph.local.template import function_timeout, table_definitions
+from lambdagraph_client.local import gateway
+from lambdagraph_client.local.invoker import LocalInvoker
+from lambdagraph_client.local.template import function_timeout, table_definitions
 from lambdagraph.ws.routes import ROUTES
 from tests.conftest import Tables
 from tests.deploy.template import document, functions, globals_function

@@ -16,7 +16,7 @@ import httpx
 import pytest
 from botocore.stub import Stubber
 
-from lambdagraph.local.server import LocalStack, running_stack
+from lambdagraph_client.local.server import LocalStack, running_stack
 from tests.conftest import Tables
 from tests.deploy.template import REPO_ROOT, document
 from tests.e2e.conftest import stack_settings

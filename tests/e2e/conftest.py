@@ -18,7 +18,7 @@ from langgraph_sdk import get_client, get_sync_client
 from langgraph_sdk.client import LangGraphClient, SyncLangGraphClient
 
 from lambdagraph.errors import Unauthorized
-from lambdagraph.local.server import LocalStack, running_stack
+from lambdagraph_client.local.server import LocalStack, running_stack
 from lambdagraph.settings import Settings
 from tests.conftest import Tables
 

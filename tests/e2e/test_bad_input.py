@@ -8,7 +8,7 @@ from typing import Any, Iterator
 import httpx
 import pytest
 
-from lambdagraph.local.server import LocalStack
+from lambdagraph_client.local.server import LocalStack
 from tests.e2e.conftest import auth
 
 

@@ -6,8 +6,8 @@ import io
 
 import pytest
 
-from lambdagraph.cli import main
-from lambdagraph.local.server import LocalStack, running_stack
+from lambdagraph_client.cli import main
+from lambdagraph_client.local.server import LocalStack, running_stack
 from tests.conftest import Tables
 from tests.e2e.conftest import HeaderAuth, stack_settings
 

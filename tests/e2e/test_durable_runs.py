@@ -17,7 +17,7 @@ import pytest
 from langgraph_sdk import get_client
 from langgraph_sdk.client import LangGraphClient
 
-from lambdagraph.local.server import LocalStack, running_stack
+from lambdagraph_client.local.server import LocalStack, running_stack
 from lambdagraph.store.app import AppStore
 from lambdagraph.store.events import EventLog
 from lambdagraph.store.leases import RunLeases
@@ -249,7 +249,7 @@ async def test_join_query_forms_and_bad_input(stack: LocalStack, client: LangGra
 
 _WORKER_PROCESS = """
 import importlib.util, json, sys
-from lambdagraph.local.invoker import LocalContext
+from lambdagraph_client.local.invoker import LocalContext
 spec = importlib.util.spec_from_file_location("worker_app", sys.argv[1])
 app = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(app)

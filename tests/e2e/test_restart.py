@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from langgraph_sdk import get_client
 
-from lambdagraph.local.server import running_stack
+from lambdagraph_client.local.server import running_stack
 from tests.conftest import Tables
 from tests.e2e.conftest import HeaderAuth, auth, stack_settings, user_message
 

@@ -10,7 +10,7 @@ import pytest
 from langgraph_sdk.client import LangGraphClient
 from langgraph_sdk.errors import ConflictError
 
-from lambdagraph.local.server import LocalStack
+from lambdagraph_client.local.server import LocalStack
 from tests.e2e.conftest import auth, eventually, user_message
 
 LONG = "count to 3000"

@@ -15,7 +15,7 @@ from typing import Iterator, Literal
 import pytest
 from langgraph_sdk import get_client
 
-from lambdagraph.local.server import LocalStack, running_stack
+from lambdagraph_client.local.server import LocalStack, running_stack
 from lambdagraph.store.leases import RunLeases
 from tests.conftest import Tables
 from tests.e2e.conftest import DEADLINE, HeaderAuth, auth, stack_settings, user_message
@@ -24,7 +24,7 @@ from tests.e2e.conftest import DEADLINE, HeaderAuth, auth, stack_settings, user_
 # with one-second leases; it prints its URL once it serves.
 _SERVER_PROCESS = """
 import json, sys, threading
-from lambdagraph.local.server import running_stack
+from lambdagraph_client.local.server import running_stack
 from tests.conftest import Tables
 from tests.e2e.conftest import HeaderAuth, stack_settings
 settings = stack_settings(Tables(**json.loads(sys.argv[1])), run_lease_seconds=1.0)

@@ -10,7 +10,7 @@ from langgraph_sdk import get_client
 from langgraph_sdk.client import LangGraphClient, SyncLangGraphClient
 from langgraph_sdk.schema import StreamPart
 
-from lambdagraph.local.server import LocalStack
+from lambdagraph_client.local.server import LocalStack
 from tests.e2e.conftest import auth, user_message
 
 

@@ -8,7 +8,7 @@ from langgraph_sdk import get_client
 from langgraph_sdk.client import LangGraphClient
 from langgraph_sdk.errors import AuthenticationError, ConflictError, NotFoundError
 
-from lambdagraph.local.server import LocalStack
+from lambdagraph_client.local.server import LocalStack
 from tests.e2e.conftest import auth
 
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import websockets
 from lambdagraph.errors import Unauthorized
-from lambdagraph.local.server import LocalStack, running_stack
+from lambdagraph_client.local.server import LocalStack, running_stack
 from lambdagraph.settings import Settings
 from websockets.asyncio.client import ClientConnection
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import logging
 
 import pytest
-from lambdagraph.cli import main
-from lambdagraph.local.server import LocalStack
-from lambdagraph.ws.chat import websocket_url
-from lambdagraph.ws.client import WebSocketClient, WebSocketError
+from lambdagraph_client.cli import main
+from lambdagraph_client.local.server import LocalStack
+from lambdagraph_client.ws_chat import websocket_url
+from lambdagraph_client.websocket import WebSocketClient, WebSocketError
 
 from tests.e2e.ws.conftest import expected_count_text
 

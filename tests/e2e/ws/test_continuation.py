@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from lambdagraph.local.server import LocalStack, running_stack
+from lambdagraph_client.local.server import LocalStack, running_stack
 from lambdagraph.store.leases import RunLeases
 
 from tests.conftest import Tables

@@ -10,7 +10,7 @@ import time
 import boto3
 import pytest
 import websockets
-from lambdagraph.local.server import LocalStack
+from lambdagraph_client.local.server import LocalStack
 from lambdagraph.settings import Settings
 from lambdagraph.store import schema
 from lambdagraph.store.events import EventLog

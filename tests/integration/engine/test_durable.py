@@ -21,7 +21,7 @@ from lambdagraph.engine.sinks import Sink
 from lambdagraph.engine.usage import UsageTracker
 from lambdagraph.engine.worker import LambdaContext, handle_worker_event
 from lambdagraph.errors import Unavailable
-from lambdagraph.local.invoker import LocalInvoker
+from lambdagraph_client.local.invoker import LocalInvoker
 from lambdagraph.protocol.events import Event
 from lambdagraph.settings import Settings
 from lambdagraph.store.app import AppStore

@@ -8,7 +8,7 @@ from types import ModuleType
 
 import boto3
 import pytest
-from lambdagraph.local.invoker import LocalContext
+from lambdagraph_client.local.invoker import LocalContext
 from lambdagraph.store import schema
 
 from tests.conftest import Tables, load_event

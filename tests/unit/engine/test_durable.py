@@ -40,7 +40,7 @@ def test_durable_runs_and_the_worker_import_no_local_stack() -> None:
     code = (
         "import sys, lambdagraph.engine.durable, lambdagraph.engine.worker,"
         " lambdagraph.store.events;"
-        "print(','.join(m for m in ('moto', 'uvicorn', 'starlette', 'lambdagraph.local')"
+        "print(','.join(m for m in ('moto', 'uvicorn', 'starlette', 'lambdagraph_client.local')"
         " if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from lambdagraph.local.gateway import _route_key
+from lambdagraph_client.local.gateway import _route_key
 from lambdagraph.ws.actions import (
     DEFAULT_STREAM_MODE,
     CancelAction,

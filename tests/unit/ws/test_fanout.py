@@ -7,7 +7,7 @@ from typing import Any
 
 from lambdagraph.protocol.events import Event
 from lambdagraph.store.events import LogRead
-from lambdagraph.ws.connections import RunRef
+from lambdagraph.store.connections import RunRef
 from lambdagraph.ws.fanout import WebSocketFanout
 
 from tests.unit.ws.fakes import FakeManagementClient

@@ -15,7 +15,7 @@ def test_every_public_name_is_exported() -> None:
 
 
 def test_the_ws_function_path_needs_no_local_stack() -> None:
-    names = ("lambdagraph.ws.client", "lambdagraph.local", "moto", "uvicorn")
+    names = ("lambdagraph_client.websocket", "lambdagraph_client.local", "moto", "uvicorn")
     code = (
         "import sys, lambdagraph.ws, lambdagraph.protocol.ws;"
         f"print(sorted(m for m in {names!r} if m in sys.modules))"

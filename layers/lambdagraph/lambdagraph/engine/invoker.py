@@ -2,7 +2,7 @@
 
 Routes and the worker itself (for continuations) hand payloads to an :class:`Invoker`; in
 the cloud that is :class:`LambdaInvoker` (``InvocationType="Event"``), on the local stack
-``lambdagraph.local.invoker.LocalInvoker`` runs the handler in the background.
+``lambdagraph_client.local.invoker.LocalInvoker`` runs the handler in the background.
 """
 
 from __future__ import annotations

@@ -1,13 +1,11 @@
 """The WebSocket API: API Gateway routes, the batching sender, the worker's fan-out sink.
 
-``lambdagraph.ws.client`` (the Python client) needs the ``local`` extra and is not imported
-here.
+The Python client lives in ``lambdagraph_client.websocket``, outside the Lambda layer.
 """
 
 from lambdagraph.ws.api import WebSocketApi, build_ws_api
 from lambdagraph.ws.authorizer import authorize
 from lambdagraph.ws.batching import Batcher, merge_events
-from lambdagraph.ws.connections import ConnectionStore, RunRef
 from lambdagraph.ws.errors import CODES, ActionError
 from lambdagraph.ws.fanout import WebSocketFanout, websocket_sinks
 from lambdagraph.ws.sender import ConnectionSender, management_client
@@ -17,8 +15,6 @@ __all__ = [
     "ActionError",
     "Batcher",
     "ConnectionSender",
-    "ConnectionStore",
-    "RunRef",
     "WebSocketApi",
     "WebSocketFanout",
     "authorize",

@@ -36,7 +36,7 @@ from lambdagraph.store.dynamo import error_code
 from lambdagraph.store.events import EventLog
 from lambdagraph.store.records import Run, RunKwargs
 from lambdagraph.ws.actions import RunAction
-from lambdagraph.ws.connections import ConnectionStore, RunRef
+from lambdagraph.store.connections import ConnectionStore, RunRef
 from lambdagraph.ws.routes import ROUTES, Request, unknown_route
 from lambdagraph.ws.sender import ConnectionSender, ManagementClient, management_client
 

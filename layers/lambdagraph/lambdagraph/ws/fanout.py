@@ -29,7 +29,7 @@ from lambdagraph.store.app import AppStore
 from lambdagraph.store.events import EventLog
 from lambdagraph.store.records import FINAL_RUN_STATUSES, Run
 from lambdagraph.store.schema import parse_subscriber_entry, subscriber_entry
-from lambdagraph.ws.connections import ConnectionStore, RunRef
+from lambdagraph.store.connections import ConnectionStore, RunRef
 from lambdagraph.ws.sender import ConnectionSender, ManagementClient, management_client
 
 logger = logging.getLogger(__name__)

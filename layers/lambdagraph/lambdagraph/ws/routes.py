@@ -28,7 +28,7 @@ from lambdagraph.ws.actions import (
     parse_body,
     request_id_of,
 )
-from lambdagraph.ws.connections import RunRef
+from lambdagraph.store.connections import RunRef
 from lambdagraph.ws.errors import ActionError, error_message
 
 if TYPE_CHECKING:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 from typing import Any, NamedTuple
 
-from lambdagraph.chat import RunPrinter
+from lambdagraph_client.chat import RunPrinter
 
 
 class Part(NamedTuple):

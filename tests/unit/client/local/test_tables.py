@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import boto3
 
-from lambdagraph.local.template import table_definitions
+from lambdagraph_client.local.template import table_definitions
 from tests.conftest import Tables
 
 

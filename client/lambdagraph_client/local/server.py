@@ -25,11 +25,11 @@ from botocore.exceptions import ClientError
 from lambdagraph.auth import Authenticator
 from lambdagraph.errors import ConfigurationError
 from lambdagraph.http.app import create_app_from_settings
-from lambdagraph.local.dynamo import embedded_aws, use_fake_credentials
-from lambdagraph.local.gateway import PATH as WS_PATH
-from lambdagraph.local.gateway import build_gateway
-from lambdagraph.local.invoker import local_worker_invoker
-from lambdagraph.local.tables import ensure_tables
+from lambdagraph_client.local.dynamo import embedded_aws, use_fake_credentials
+from lambdagraph_client.local.gateway import PATH as WS_PATH
+from lambdagraph_client.local.gateway import build_gateway
+from lambdagraph_client.local.invoker import local_worker_invoker
+from lambdagraph_client.local.tables import ensure_tables
 from lambdagraph.settings import Settings
 
 if TYPE_CHECKING:

@@ -119,7 +119,7 @@ def _converse(
 class RunPrinter:
     """Prints one run's stream: tokens inline, tool calls and results as lines.
 
-    Both chats (SSE here, WebSocket in :mod:`lambdagraph.ws.chat`) feed it the run's
+    Both chats (SSE here, WebSocket in :mod:`lambdagraph_client.ws_chat`) feed it the run's
     events and let :meth:`finish` decide what comes next, so they print alike.
     """
 

@@ -8,7 +8,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from lambdagraph.local.tables import ensure_tables
+from lambdagraph_client.local.tables import ensure_tables
 from tests.conftest import Tables
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import boto3
 from botocore.stub import Stubber
 from lambdagraph.store import schema
-from lambdagraph.ws.connections import ConnectionStore, RunRef
+from lambdagraph.store.connections import ConnectionStore, RunRef
 
 REF = RunRef("r1", "alice", "t1")
 

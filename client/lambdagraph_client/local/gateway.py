@@ -40,7 +40,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from lambdagraph.auth import Authenticator, authenticator_from_settings
 from lambdagraph.errors import ConfigurationError, Unauthorized
-from lambdagraph.local.invoker import LocalContext
+from lambdagraph_client.local.invoker import LocalContext
 from lambdagraph.protocol.ws import MESSAGE_BYTES
 from lambdagraph.settings import Settings
 from lambdagraph.ws.api import WebSocketApi

@@ -15,7 +15,7 @@ import yaml
 
 from lambdagraph.errors import ConfigurationError
 
-_REPO_ROOT = Path(__file__).resolve().parents[4]
+_REPO_ROOT = Path(__file__).resolve().parents[3]
 
 
 def template_path() -> Path:

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from lambdagraph.errors import ConfigurationError
-from lambdagraph.local.invoker import LocalContext, LocalInvoker
-from lambdagraph.local.template import function_timeout
+from lambdagraph_client.local.invoker import LocalContext, LocalInvoker
+from lambdagraph_client.local.template import function_timeout
 
 TEMPLATE = """
 Globals:

@@ -6,7 +6,7 @@ import os
 
 import httpx
 
-from lambdagraph.local.server import running_stack
+from lambdagraph_client.local.server import running_stack
 from lambdagraph.settings import Settings
 
 

@@ -22,7 +22,7 @@ from typing import Any
 
 from lambdagraph.engine.invoker import WorkerPayload
 from lambdagraph.engine.worker import WorkerHandler
-from lambdagraph.local.template import function_timeout
+from lambdagraph_client.local.template import function_timeout
 from lambdagraph.settings import Settings
 
 logger = logging.getLogger(__name__)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from lambdagraph.local.template import table_definitions
+from lambdagraph_client.local.template import table_definitions
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

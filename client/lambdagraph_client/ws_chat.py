@@ -1,8 +1,8 @@
 """``lambdagraph chat --ws``: the terminal chat over the WebSocket API.
 
-Same output and approval flow as the SSE chat (:mod:`lambdagraph.chat`), but runs go
+Same output and approval flow as the SSE chat (:mod:`lambdagraph_client.chat`), but runs go
 through ``run`` actions and events arrive batched in ``events`` envelopes; a dropped
-connection is resumed with ``subscribe`` by :class:`~lambdagraph.ws.client.WebSocketClient`.
+connection is resumed with ``subscribe`` by :class:`~lambdagraph_client.websocket.WebSocketClient`.
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any, TextIO
 
-from lambdagraph.chat import STREAM_MODES, Decide, RunPrinter
-from lambdagraph.ws.client import WebSocketClient
+from lambdagraph_client.chat import STREAM_MODES, Decide, RunPrinter
+from lambdagraph_client.websocket import WebSocketClient
 
 
 def websocket_url(url: str) -> str:

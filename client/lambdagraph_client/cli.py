@@ -13,7 +13,7 @@ from lambdagraph.errors import ConfigurationError
 
 def _dev(args: argparse.Namespace) -> int:
     # lazy: cold start — the local stack's dependencies are an extra, never on Lambda.
-    from lambdagraph.local.server import serve
+    from lambdagraph_client.local.server import serve
 
     # boto's "found credentials/endpoint" notes are noise in a terminal running the stack.
     logging.getLogger("botocore").setLevel(logging.WARNING)
@@ -25,7 +25,7 @@ def _dev(args: argparse.Namespace) -> int:
 
 
 def _dynamodb(args: argparse.Namespace) -> int:
-    from lambdagraph.local.server import serve_dynamodb  # lazy: the `local` extra
+    from lambdagraph_client.local.server import serve_dynamodb  # lazy: the `local` extra
 
     logging.getLogger("botocore").setLevel(logging.WARNING)
     try:
@@ -36,7 +36,7 @@ def _dynamodb(args: argparse.Namespace) -> int:
 
 
 def _chat(args: argparse.Namespace) -> int:
-    from lambdagraph.chat import Decide, ask, chat, connect
+    from lambdagraph_client.chat import Decide, ask, chat, connect
 
     if args.yes or args.no:
         approved = bool(args.yes)
@@ -55,7 +55,7 @@ def _chat(args: argparse.Namespace) -> int:
         )
         return 2
     if args.ws:
-        from lambdagraph.ws.chat import run_chat  # lazy: the `local` extra (websockets)
+        from lambdagraph_client.ws_chat import run_chat  # lazy: the `local` extra (websockets)
 
         options = {"decide": decide, "out": sys.stdout, "token": args.token}
         try:
