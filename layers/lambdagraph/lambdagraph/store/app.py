@@ -50,6 +50,7 @@ class AppStore(RunScheduler):
     Args:
         table_name: the app table.
         client: a boto3 DynamoDB client; one is built when omitted.
+        bucket: the checkpoint bucket; run kwargs too large for an item are stored there.
 
     Example:
         >>> store = AppStore.from_settings(Settings.from_env())
@@ -57,13 +58,19 @@ class AppStore(RunScheduler):
         ...                              kwargs={"input": {...}, "stream_mode": ["values"]})
     """
 
-    def __init__(self, table_name: str, *, client: DynamoDBClient | None = None) -> None:
-        super().__init__(table_name, client=client)
+    def __init__(
+        self,
+        table_name: str,
+        *,
+        client: DynamoDBClient | None = None,
+        bucket: str | None = None,
+    ) -> None:
+        super().__init__(table_name, client=client, bucket=bucket)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> AppStore:
-        """A store on ``settings.app_table`` with a default client."""
-        return cls(settings.app_table)
+        """A store on ``settings.app_table`` (large run input to the checkpoint bucket)."""
+        return cls(settings.app_table, bucket=settings.checkpoint_bucket)
 
     # --- threads ---------------------------------------------------------------------
 
@@ -189,6 +196,7 @@ class AppStore(RunScheduler):
             "kwargs": kwargs,
             "owner": owner,
         }
+        await self._offload_kwargs(run)
         if thread_id is None:
             run["temporary"] = True
             await self._create_thread_with_run(run, temporary=True)
@@ -217,7 +225,7 @@ class AppStore(RunScheduler):
         item = await self._get(schema.run_key(thread_id, run_id))
         if item is None or get_s(item, "owner") != owner:
             raise RunNotFound(run_id)
-        return items.run_from_item(item)
+        return await self._run_from_item(item)
 
     async def list_runs(
         self, owner: str, thread_id: str, *, limit: int = 10, offset: int = 0
@@ -247,7 +255,7 @@ class AppStore(RunScheduler):
                     )
                 except ConditionFailed:
                     continue
-                return items.run_from_item(out)
+                return await self._run_from_item(out)
             if await self._cancel_pending(run, action):
                 run["status"] = "interrupted"
                 run["cancel"] = action

@@ -65,7 +65,9 @@ def is_temporary(item: Mapping[str, Any]) -> bool:
 
 
 def run_item(run: Run) -> Item:
-    """The item for a new run."""
+    """The item for a new run; kwargs over the inline limit are referred to by S3 key (the
+    store uploads them first, see ``AppTable._offload_kwargs``)."""
+    kwargs = j(run["kwargs"])
     item: Item = {
         **schema.run_key(run["thread_id"], run["run_id"]),
         "run_id": s(run["run_id"]),
@@ -77,11 +79,21 @@ def run_item(run: Run) -> Item:
         "status": s(run["status"]),
         "multitask_strategy": s(run["multitask_strategy"]),
         "metadata_json": j(run["metadata"]),
-        "kwargs_json": j(run["kwargs"]),
     }
+    if len(kwargs["S"].encode()) > schema.RUN_KWARGS_INLINE_BYTES:
+        item[schema.RUN_KWARGS_S3_ATTRIBUTE] = s(
+            schema.run_kwargs_s3_key(run["thread_id"], run["run_id"])
+        )
+    else:
+        item["kwargs_json"] = kwargs
     if run.get("temporary"):
         item["temporary"] = {"BOOL": True}
     return item
+
+
+def offloaded_kwargs_key(item: Mapping[str, Any]) -> str | None:
+    """The S3 key of a run item's kwargs when they were too large to keep in the item."""
+    return get_s(item, schema.RUN_KWARGS_S3_ATTRIBUTE)
 
 
 def run_from_item(item: Mapping[str, Any]) -> Run:

@@ -34,6 +34,8 @@ import re
 from collections.abc import Mapping
 from typing import Any, Final
 
+from lambdagraph.store.checkpoint import schema as checkpoint_schema
+
 GSI1: Final = "GSI1"
 TTL_ATTRIBUTE: Final = "expires_at"
 
@@ -101,6 +103,17 @@ THREAD_IS_NEW: Final = "attribute_not_exists(PK)"
 """Create a thread only if no thread (of any user) has that id."""
 
 RUN_IS_NEW: Final = "attribute_not_exists(PK)"
+
+RUN_KWARGS_INLINE_BYTES: Final = checkpoint_schema.DEFAULT_OFFLOAD_THRESHOLD_BYTES
+"""Run kwargs (the run's input) larger than this go to the checkpoint bucket, as checkpoint
+items do: a DynamoDB item holds at most 400 KB, a request body (Lambda's payload) 6 MB."""
+RUN_KWARGS_S3_ATTRIBUTE: Final = "kwargs_s3"
+
+
+def run_kwargs_s3_key(thread_id: str, run_id: str) -> str:
+    """S3 key of a run's offloaded kwargs: under the thread's checkpoint prefix, so deleting
+    the thread's checkpoints deletes it too."""
+    return f"{checkpoint_schema.s3_prefix(thread_id)}runs/{run_id}/kwargs.json"
 EXISTS: Final = "attribute_exists(PK)"
 
 OWNED: Final = "attribute_exists(PK) AND #owner = :owner"

@@ -12,11 +12,12 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, cast
 
 import boto3
+import orjson
 from botocore.exceptions import ClientError
 
-from lambdagraph.errors import ThreadNotFound, Unavailable
+from lambdagraph.errors import InvalidInput, ThreadNotFound, Unavailable
 from lambdagraph.store import items, schema
-from lambdagraph.store.dynamo import call, error_code, get_s, s, translate_errors
+from lambdagraph.store.dynamo import call, error_code, get_s, j, s, translate_errors
 from lambdagraph.store.records import Run, Thread
 
 if TYPE_CHECKING:
@@ -46,11 +47,55 @@ class AppTable:
     Args:
         table_name: the app table.
         client: a boto3 DynamoDB client; one is built when omitted.
+        bucket: the checkpoint bucket, where run kwargs too large for an item go.
     """
 
-    def __init__(self, table_name: str, *, client: DynamoDBClient | None = None) -> None:
+    def __init__(
+        self,
+        table_name: str,
+        *,
+        client: DynamoDBClient | None = None,
+        bucket: str | None = None,
+    ) -> None:
         self.table_name = table_name
         self.client = client if client is not None else boto3.client("dynamodb")
+        self.bucket = bucket
+        self._s3: Any = None
+
+    def _s3_client(self) -> Any:
+        if self._s3 is None:  # built on first use: most runs never need it
+            self._s3 = boto3.client("s3")
+        return self._s3
+
+    async def _offload_kwargs(self, run: Run) -> None:
+        """Upload the run's kwargs to S3 when its item could not hold them (``run_item``).
+
+        Raises:
+            InvalidInput: they are too large and no bucket is configured.
+        """
+        body = j(run["kwargs"])["S"].encode()
+        if len(body) <= schema.RUN_KWARGS_INLINE_BYTES:
+            return
+        if not self.bucket:
+            raise InvalidInput(
+                f"The run's input is {len(body)} bytes; above "
+                f"{schema.RUN_KWARGS_INLINE_BYTES} it needs a checkpoint bucket "
+                "(LAMBDAGRAPH_CHECKPOINT_BUCKET)"
+            )
+        key = schema.run_kwargs_s3_key(run["thread_id"], run["run_id"])
+        with translate_errors():
+            await call(self._s3_client().put_object, Bucket=self.bucket, Key=key, Body=body)
+
+    async def _run_from_item(self, item: Mapping[str, Any]) -> Run:
+        """The run an item holds, with offloaded kwargs read back from S3."""
+        run = items.run_from_item(item)
+        key = items.offloaded_kwargs_key(item)
+        if key is not None:
+            with translate_errors():
+                out = await call(self._s3_client().get_object, Bucket=self.bucket, Key=key)
+            body = await asyncio.to_thread(out["Body"].read)
+            run["kwargs"] = orjson.loads(body)
+        return run
 
     async def _read_partition(
         self, owner: str, thread_id: str, *, limit: int | None
@@ -72,13 +117,13 @@ class AppTable:
         if not items.is_thread_item(head) or get_s(head, "owner") != owner:
             raise ThreadNotFound(thread_id)
         thread = items.thread_from_item(found[0])
-        runs = [items.run_from_item(i) for i in found[1:]]
+        run_items = found[1:]
         while limit is None and "LastEvaluatedKey" in out:
             request["ExclusiveStartKey"] = out["LastEvaluatedKey"]
             with translate_errors():
                 out = await call(self.client.query, **request)
-            runs.extend(items.run_from_item(i) for i in out.get("Items", []))
-        return thread, runs
+            run_items.extend(out.get("Items", []))
+        return thread, [await self._run_from_item(i) for i in run_items]
 
     async def _delete_partition(self, thread_id: str, runs: list[Run]) -> None:
         """Delete a thread item and its runs."""
