@@ -8,6 +8,9 @@ STAMP := $(VENV)/.installed-dev
 # SAM CLI pins its own dependencies, so it gets a virtualenv of its own.
 SAM_VENV := .venv-sam
 SAM := $(SAM_VENV)/bin/sam
+# Where `make dev` serves: `make dev PORT=8002` (or HOST=0.0.0.0 to serve the network).
+HOST ?= 127.0.0.1
+PORT ?= 8000
 
 .PHONY: dev test bench build sam clean
 
@@ -25,7 +28,7 @@ $(SAM): infra/requirements-sam.txt
 sam: $(SAM)
 
 dev: $(STAMP)
-	$(VENV)/bin/lambdagraph dev
+	$(VENV)/bin/lambdagraph dev --host $(HOST) --port $(PORT)
 
 # The packaging tests run `sam build`, so the suite needs SAM CLI too.
 test: $(STAMP) $(SAM)

@@ -11,32 +11,43 @@ from __future__ import annotations
 import gc
 import logging
 import os
+import shutil
 import socket
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import boto3
 import uvicorn
 from botocore.exceptions import ClientError
-
 from lambdagraph.auth import Authenticator
 from lambdagraph.errors import ConfigurationError
 from lambdagraph.http.app import create_app_from_settings
+from lambdagraph.settings import Settings
+from lambdagraph.store.checkpoint.schema import DEFAULT_OFFLOAD_THRESHOLD_BYTES
+
 from lambdagraph_client.local.dynamo import embedded_aws, use_fake_credentials
+from lambdagraph_client.local.frames import FrameLimitedProtocol
 from lambdagraph_client.local.gateway import PATH as WS_PATH
 from lambdagraph_client.local.gateway import build_gateway
 from lambdagraph_client.local.invoker import local_worker_invoker
 from lambdagraph_client.local.tables import ensure_tables
-from lambdagraph.settings import Settings
 
 if TYPE_CHECKING:
     from langgraph.checkpoint.base import BaseCheckpointSaver
 
 _STARTUP_TIMEOUT = 30.0
 _SHUTDOWN_TIMEOUT = 15.0
+
+DEFAULT_URL = "http://127.0.0.1:8000"
+"""Where ``lambdagraph dev`` serves, and where ``lambdagraph chat`` connects, by default."""
+
+LOCAL_CHECKPOINT_BUCKET = "lambdagraph-checkpoints"
+"""The checkpoint bucket the local stack uses on its S3 when none is configured."""
 
 
 @dataclass
@@ -70,16 +81,51 @@ class LocalStack:
         model = self.settings.model
         if model == "scripted":
             model += f" (delay {self.settings.scripted_delay_ms} ms per chunk)"
+        bucket = self.settings.checkpoint_bucket
+        offload = (
+            f"s3://{bucket}  (checkpoint items over {DEFAULT_OFFLOAD_THRESHOLD_BYTES // 1024} KB)"
+            if bucket
+            else "none: set LAMBDAGRAPH_CHECKPOINT_BUCKET and AWS_ENDPOINT_URL_S3 for large state"
+        )
         return "\n".join(
             [
                 f"HTTP API   {self.url}  (LangGraph Server protocol; health: {self.url}/ok)",
                 f"DynamoDB   {self.dynamodb_endpoint}  ({origin}; created: {created})",
                 f"Tables     {tables}",
+                f"Offload    {offload}",
                 f"Model      {model}",
                 f"WebSocket  {self.ws_url}  (API Gateway emulator; @connections at {self.url}{WS_PATH})",
-                f"Try        lambdagraph chat --url {self.url} \"weather in Paris\"",
+                f"Docs       {self.url}/docs  (OpenAPI: {self.url}/openapi.json)",
+                f"Try        {_chat_command(self.url)} \"weather in Paris\"",
+                f"           {_chat_command(self.url)} --ws \"send an email to bob@example.com\"",
             ]
         )
+
+
+def _chat_command(url: str) -> str:
+    """How to run ``lambdagraph chat`` from here: the console script sits in the venv's bin,
+    which is on PATH only while the venv is activated."""
+    script = Path(sys.executable).parent / "lambdagraph"
+    if shutil.which("lambdagraph") == str(script):
+        shown = "lambdagraph"
+    elif script.is_relative_to(Path.cwd()):
+        shown = str(script.relative_to(Path.cwd()))
+    else:
+        shown = str(script)
+    command = f"{shown} chat"
+    return command if url == DEFAULT_URL else f"{command} --url {url}"
+
+
+def with_local_bucket(settings: Settings) -> Settings:
+    """``settings`` with the local checkpoint bucket when none is set and S3 is local.
+
+    The embedded moto serves S3 too, so large state (checkpoint items past DynamoDB's 400 KB)
+    is offloaded as in the cloud, where ``template.yaml`` always sets a bucket. An external
+    DynamoDB without ``AWS_ENDPOINT_URL_S3`` keeps the setting unset: that S3 would be AWS.
+    """
+    if settings.checkpoint_bucket or not os.environ.get("AWS_ENDPOINT_URL_S3"):
+        return settings
+    return replace(settings, checkpoint_bucket=LOCAL_CHECKPOINT_BUCKET)
 
 
 def prepare_storage(settings: Settings) -> list[str]:
@@ -122,7 +168,10 @@ def _bind(host: str, port: int) -> socket.socket:
         sock.listen(2048)
     except OSError as exc:
         sock.close()
-        raise ConfigurationError(f"Cannot listen on {host}:{port}: {exc.strerror}") from exc
+        raise ConfigurationError(
+            f"Cannot listen on {host}:{port}: {exc.strerror}; pick another port with "
+            f"`make dev PORT={port + 1}` or `lambdagraph dev --port {port + 1}`"
+        ) from exc
     return sock
 
 
@@ -135,8 +184,11 @@ def _with_ws_endpoint(settings: Settings, sock: socket.socket) -> Settings:
 
 
 def _server(app: Any) -> uvicorn.Server:
-    # No uvicorn access log: the app logs what matters, and tests stay quiet.
-    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on")
+    # No uvicorn access log: the app logs what matters, and tests stay quiet. The WebSocket
+    # protocol enforces API Gateway's 32 KB frame limit, which ASGI cannot see.
+    config = uvicorn.Config(
+        app, log_level="warning", access_log=False, lifespan="on", ws=FrameLimitedProtocol
+    )
     return uvicorn.Server(config)
 
 
@@ -168,6 +220,7 @@ def running_stack(
     settings = settings or Settings.from_env()
     with ExitStack() as stack:
         endpoint, is_embedded = stack.enter_context(_storage(embedded, host))
+        settings = with_local_bucket(settings)
         created = prepare_storage(settings)
         sock = stack.enter_context(_bind(host, port))
         settings = _with_ws_endpoint(settings, sock)
@@ -214,6 +267,14 @@ def _stop(server: uvicorn.Server, thread: threading.Thread) -> None:
         thread.join(_SHUTDOWN_TIMEOUT)
 
 
+def _import_from_cwd() -> None:
+    """Let ``LAMBDAGRAPH_GRAPHS`` name modules in the current directory, as ``langgraph dev``
+    does: a console script's ``sys.path`` starts at its own bin directory, not the cwd."""
+    cwd = os.getcwd()
+    if cwd not in sys.path and "" not in sys.path:
+        sys.path.insert(0, cwd)
+
+
 def serve(
     *,
     host: str = "127.0.0.1",
@@ -228,7 +289,9 @@ def serve(
     """
     use_fake_credentials()
     settings = settings or Settings.from_env()
+    _import_from_cwd()
     with _storage(None, host, dynamodb_port) as (endpoint, is_embedded):
+        settings = with_local_bucket(settings)
         created = prepare_storage(settings)
         sock = _bind(host, port)
         settings = _with_ws_endpoint(settings, sock)
@@ -241,7 +304,7 @@ def serve(
             settings=settings,
             created_tables=created,
         )
-        print(stack.describe(), flush=True)  # noqa: T201 - the terminal is the interface here
+        print(stack.describe(), flush=True)
         gateway = build_gateway(app, settings)
         # What exists now (libraries, the app) lives as long as the process. Freezing it keeps
         # full collections from walking it mid-stream: they halved tokens/s in `make bench`.
@@ -260,9 +323,10 @@ def serve_dynamodb(*, host: str = "127.0.0.1", port: int = 8001, settings: Setti
     use_fake_credentials()
     settings = settings or Settings.from_env()
     with _storage(True, host, port) as (endpoint, _):
+        settings = with_local_bucket(settings)
         created = prepare_storage(settings)
         tables = ", ".join(created) or "already there"
-        print(f"DynamoDB   {endpoint}  (embedded moto; tables: {tables})", flush=True)  # noqa: T201
+        print(f"DynamoDB   {endpoint}  (embedded moto; tables: {tables})", flush=True)
         use = f"AWS_ENDPOINT_URL_DYNAMODB={endpoint} AWS_ENDPOINT_URL_S3={endpoint} make dev"
-        print(f"Use it     {use}", flush=True)  # noqa: T201
+        print(f"Use it     {use}", flush=True)
         threading.Event().wait()
