@@ -25,10 +25,10 @@ from urllib.parse import urlencode
 
 import orjson
 import websockets
+from lambdagraph.protocol.events import Event
+from lambdagraph.protocol.ws import FRAME_BYTES
 from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
-
-from lambdagraph.protocol.events import Event
 
 logger = logging.getLogger(__name__)
 
@@ -214,7 +214,14 @@ class WebSocketClient:
     async def _send(self, frame: dict[str, Any]) -> None:
         if self.connection is None:
             raise ConnectionError("Not connected; call connect() first")
-        await self.connection.send(orjson.dumps(frame).decode())
+        text = orjson.dumps(frame).decode()
+        # API Gateway closes the connection on a frame over 32 KB: send larger messages
+        # (up to its 128 KB message limit) as fragments.
+        if len(text.encode()) <= FRAME_BYTES:
+            await self.connection.send(text)
+        else:
+            step = FRAME_BYTES // 4  # characters; UTF-8 needs at most 4 bytes for one
+            await self.connection.send(text[i : i + step] for i in range(0, len(text), step))
 
     async def _read(self, connection: ClientConnection, lost: asyncio.Event) -> None:
         try:

@@ -8,7 +8,8 @@ The emulator does what API Gateway does, with events of the real shape (see
   authorizer context (a non-200 answer refuses the handshake too);
 * each text frame → a ``MESSAGE`` event routed on ``$request.body.action`` (non-JSON or an
   unknown action → ``$default``), handled concurrently like separate Lambda invocations;
-  a frame over 128 KB closes the connection with 1009, as API Gateway does;
+  a message over 128 KB closes the connection with 1009, as API Gateway does (so does a
+  frame over 32 KB: :mod:`lambdagraph_client.local.frames`, in the server's protocol);
 * on close, ``$disconnect``;
 * ``POST/GET/DELETE /ws/@connections/{id}`` — the management API boto3's
   ``apigatewaymanagementapi`` client calls with ``endpoint_url=http://127.0.0.1:8000/ws``;
@@ -32,20 +33,20 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 import orjson
+from lambdagraph.auth import Authenticator, authenticator_from_settings
+from lambdagraph.errors import ConfigurationError, Unauthorized
+from lambdagraph.protocol.ws import MESSAGE_BYTES
+from lambdagraph.settings import Settings
+from lambdagraph.ws.api import WebSocketApi
+from lambdagraph.ws.authorizer import authorize, is_allowed
+from lambdagraph.ws.fanout import websocket_sinks
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, Router, WebSocketRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from lambdagraph.auth import Authenticator, authenticator_from_settings
-from lambdagraph.errors import ConfigurationError, Unauthorized
 from lambdagraph_client.local.invoker import LocalContext
-from lambdagraph.protocol.ws import MESSAGE_BYTES
-from lambdagraph.settings import Settings
-from lambdagraph.ws.api import WebSocketApi
-from lambdagraph.ws.authorizer import authorize, is_allowed
-from lambdagraph.ws.fanout import websocket_sinks
 
 logger = logging.getLogger(__name__)
 
