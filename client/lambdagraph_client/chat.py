@@ -36,6 +36,10 @@ def connect(url: str, headers: dict[str, str] | None = None) -> SyncLangGraphCli
     return get_sync_client(url=url, headers=headers)
 
 
+class ChatError(Exception):
+    """Something the user can fix (an unknown assistant, say): printed as one line."""
+
+
 def chat(
     client: SyncLangGraphClient,
     message: str | None,
@@ -63,13 +67,67 @@ def chat(
     Returns:
         The exit status: 0 when the run ended normally, 1 on an ``error`` event, 130 when
         the user stopped at the prompt.
+
+    Raises:
+        ChatError: the server has no such assistant (nothing was created).
     """
+    check_assistant(client, assistant_id)
     pending: Sequence[Mapping[str, object]] = []
     if thread_id is None:
         thread_id = client.threads.create()["thread_id"]
     else:
-        pending = client.threads.get_state(thread_id).get("interrupts") or []
+        pending = pending_interrupts(client, thread_id)
     out.write(f"thread {thread_id}\n")
+
+    def stream(request: dict[str, Any]) -> int | dict[str, Any]:
+        parts = client.runs.stream(thread_id, assistant_id, stream_mode=STREAM_MODES, **request)
+        printer = RunPrinter(out)
+        printer.consume(parts)
+        return printer.finish(decide)
+
+    again = f"lambdagraph chat --thread {thread_id}"
+    return converse(message, pending, stream, decide=decide, out=out, again=lambda: again)
+
+
+def check_assistant(client: SyncLangGraphClient, assistant_id: str) -> None:
+    """Fail with :class:`ChatError` unless the server serves ``assistant_id``."""
+    import httpx  # lazy: comes with langgraph-sdk, the `local` extra
+
+    try:
+        client.assistants.get(assistant_id)
+    except httpx.HTTPStatusError as exc:
+        if exc.response.status_code != 404:
+            raise
+        names = ", ".join(a["graph_id"] for a in client.assistants.search(limit=100)) or "none"
+        raise ChatError(f"no assistant {assistant_id!r} on this server (it serves: {names})") from exc
+
+
+def pending_interrupts(client: SyncLangGraphClient, thread_id: str) -> Sequence[Mapping[str, object]]:
+    """The interrupts a thread's last run paused at (empty when it waits for nothing)."""
+    return client.threads.get_state(thread_id).get("interrupts") or []
+
+
+Stream = Callable[[dict[str, Any]], "int | dict[str, Any]"]
+"""Runs one request and prints it: the exit status, or the request answering its interrupt."""
+
+
+def converse(
+    message: str | None,
+    pending: Sequence[Mapping[str, object]],
+    stream: Stream,
+    *,
+    decide: Decide,
+    out: TextIO,
+    again: Callable[[], str | None],
+) -> int:
+    """Answer a pending approval (if any), then send ``message`` (if any), run after run.
+
+    Both chats drive their transport through ``stream``. Ctrl-C leaves the approval pending
+    and prints how to come back: the command ``again()`` gives (None before a thread exists).
+
+    Returns:
+        The exit status: 0, 1 after an ``error`` event, 130 on Ctrl-C.
+    """
     requests: list[dict[str, Any]] = []
     if message is not None:
         requests.append({"input": {"messages": [{"role": "user", "content": message}]}})
@@ -78,13 +136,18 @@ def chat(
         return 0
     try:
         if pending:
+            if message is not None:
+                out.write("an approval is pending on this thread; answer it before your message\n")
             requests.insert(0, answer(pending[0].get("value"), decide, out))
         for request in requests:
-            status = _converse(client, thread_id, assistant_id, request, decide, out)
-            if status:
-                return status
+            outcome = stream(request)
+            while not isinstance(outcome, int):
+                outcome = stream(outcome)
+            if outcome:
+                return outcome
     except KeyboardInterrupt:
-        out.write(f"\nleft pending; answer later with: lambdagraph chat --thread {thread_id}\n")
+        command = again()
+        out.write(f"\nleft pending; answer later with: {command}\n" if command else "\nstopped\n")
         return 130
     return 0
 
@@ -95,25 +158,6 @@ def answer(value: Any, decide: Decide, out: TextIO) -> dict[str, Any]:
     approved = decide(value)
     out.write("approved\n" if approved else "rejected\n")
     return {"command": {"resume": {"approved": approved}}}
-
-
-def _converse(
-    client: SyncLangGraphClient,
-    thread_id: str,
-    assistant_id: str,
-    request: dict[str, Any],
-    decide: Decide,
-    out: TextIO,
-) -> int:
-    """Stream one request's run, answering interrupts until the graph finishes."""
-    while True:
-        parts = client.runs.stream(thread_id, assistant_id, stream_mode=STREAM_MODES, **request)
-        printer = RunPrinter(out)
-        printer.consume(parts)
-        outcome = printer.finish(decide)
-        if isinstance(outcome, int):
-            return outcome
-        request = outcome
 
 
 class RunPrinter:

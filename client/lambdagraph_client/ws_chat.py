@@ -8,9 +8,17 @@ connection is resumed with ``subscribe`` by :class:`~lambdagraph_client.websocke
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping, Sequence
 from typing import Any, TextIO
 
-from lambdagraph_client.chat import STREAM_MODES, Decide, RunPrinter
+from lambdagraph_client.chat import (
+    STREAM_MODES,
+    Decide,
+    RunPrinter,
+    connect,
+    converse,
+    pending_interrupts,
+)
 from lambdagraph_client.websocket import WebSocketClient
 
 
@@ -23,9 +31,44 @@ def websocket_url(url: str) -> str:
     return f"{scheme}://{url.split('://', 1)[-1].rstrip('/')}/ws"
 
 
-async def chat_over_websocket(
+def http_url(url: str) -> str:
+    """The HTTP API beside a WebSocket URL: ``ws://host:port/ws`` → ``http://host:port`` (the
+    local stack serves both on one origin); an ``http(s)://`` URL is used as given."""
+    if not url.startswith(("ws://", "wss://")):
+        return url
+    scheme = "https" if url.startswith("wss://") else "http"
+    return f"{scheme}://{url.split('://', 1)[-1].rstrip('/').removesuffix('/ws')}"
+
+
+async def stream_over_websocket(
     url: str,
-    message: str,
+    request: dict[str, Any],
+    *,
+    out: TextIO,
+    token: str | None = None,
+    thread_id: str | None = None,
+    assistant_id: str = "agent",
+) -> tuple[str, RunPrinter, str | None]:
+    """Start one run over the WebSocket API and print its events until it ends.
+
+    Returns:
+        The run's thread id, the printer that saw its events, and its final status.
+    """
+    async with WebSocketClient(websocket_url(url), token=token) as client:
+        run = await client.run(
+            assistant_id=assistant_id, thread_id=thread_id, stream_mode=STREAM_MODES, **request
+        )
+        if thread_id is None:
+            out.write(f"thread {run.thread_id}\n")
+        printer = RunPrinter(out)
+        async for event in client.events(run.run_id):
+            printer.consume([event])
+        return run.thread_id, printer, client.status(run.run_id)
+
+
+def run_chat(
+    url: str,
+    message: str | None,
     *,
     decide: Decide,
     out: TextIO,
@@ -33,27 +76,33 @@ async def chat_over_websocket(
     thread_id: str | None = None,
     assistant_id: str = "agent",
 ) -> int:
-    """Send ``message``, print the reply as it streams, handle approvals; the exit status."""
-    request: dict[str, Any] = {"input": {"messages": [{"role": "user", "content": message}]}}
-    async with WebSocketClient(websocket_url(url), token=token) as client:
-        while True:
-            run = await client.run(
-                assistant_id=assistant_id, thread_id=thread_id, stream_mode=STREAM_MODES, **request
+    """The chat over WebSocket, as the SSE chat behaves: the exit status.
+
+    Each run gets a connection of its own and the approval prompt runs outside the event
+    loop, so Ctrl-C there is a plain ``KeyboardInterrupt`` (asyncio would only cancel a
+    task blocked in ``input()``). The WebSocket API has no state action, so a pending
+    approval on ``thread_id`` is read from the HTTP API beside it (:func:`http_url`).
+    """
+    pending: Sequence[Mapping[str, object]] = []
+    if thread_id is not None:
+        headers = {"Authorization": f"Bearer {token}"} if token else None
+        pending = pending_interrupts(connect(http_url(url), headers=headers), thread_id)
+        out.write(f"thread {thread_id}\n")
+    current = {"thread_id": thread_id}
+
+    def stream(request: dict[str, Any]) -> int | dict[str, Any]:
+        tid, printer, status = asyncio.run(
+            stream_over_websocket(
+                url, request, out=out, token=token,
+                thread_id=current["thread_id"], assistant_id=assistant_id,
             )
-            if thread_id is None:
-                out.write(f"thread {run.thread_id}\n")
-            thread_id = run.thread_id
-            printer = RunPrinter(out)
-            async for event in client.events(run.run_id):
-                printer.consume([event])
-            status = client.status(run.run_id)
-            failed = status not in ("success", "interrupted", None)
-            outcome = printer.finish(decide, failure=status if failed else None)
-            if isinstance(outcome, int):
-                return outcome
-            request = outcome
+        )
+        current["thread_id"] = tid
+        failed = status not in ("success", "interrupted", None)
+        return printer.finish(decide, failure=status if failed else None)
 
+    def again() -> str | None:
+        tid = current["thread_id"]
+        return None if tid is None else f"lambdagraph chat --ws --thread {tid}"
 
-def run_chat(url: str, message: str, **options: Any) -> int:
-    """Synchronous wrapper for the CLI."""
-    return asyncio.run(chat_over_websocket(url, message, **options))
+    return converse(message, pending, stream, decide=decide, out=out, again=again)
