@@ -10,6 +10,7 @@ import threading
 import time
 from collections.abc import Sequence
 from types import TracebackType
+from typing import Self
 
 DEADLINE = 30.0
 
@@ -31,7 +32,7 @@ class Terminal:
         self._closed = threading.Event()
         threading.Thread(target=self._read, daemon=True).start()
 
-    def __enter__(self) -> Terminal:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(
