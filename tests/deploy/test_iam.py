@@ -13,7 +13,7 @@ import botocore.session
 import pytest
 from botocore import xform_name
 
-from tests.deploy.template import document, functions, package_modules, transform
+from tests.deploy.template import PACKAGE, document, functions, package_modules, transform
 
 # What each function may do; reviewed by hand, checked against the template below.
 CAPABILITIES = {
@@ -29,7 +29,12 @@ CAPABILITIES = {
         "BedrockInvokePolicy",
         "WorkerInvokePolicy",
     },
-    "WsFunction": {"AppTableAccessPolicy", "WorkerInvokePolicy", "WebSocketConnectionsPolicy"},
+    "WsFunction": {
+        "AppTableAccessPolicy",
+        "RunInputReadPolicy",
+        "WorkerInvokePolicy",
+        "WebSocketConnectionsPolicy",
+    },
     "AuthorizerFunction": set(),
     "WorkerFunction": {
         "AppTableAccessPolicy",
@@ -181,10 +186,25 @@ def test_checkpoint_store_policy_allows_every_call_the_saver_makes() -> None:
 
 def test_app_table_policy_allows_every_call_the_rest_of_the_package_makes() -> None:
     saver = set(package_modules("store/checkpoint"))
-    needed = required_actions([p for p in package_modules() if p not in saver])
+    rest = [p for p in package_modules() if p not in saver]
+    needed = required_actions(rest)
     assert needed["dynamodb"] <= allowed_actions("AppTableAccessPolicy")
     assert needed.get("lambda", set()) <= allowed_actions("WorkerInvokePolicy")
     assert needed.get("apigatewaymanagementapi", set()) <= allowed_actions(
         "WebSocketConnectionsPolicy"
     )
-    assert "s3" not in needed, "only the checkpoint saver touches S3"
+    touching_s3 = {p.relative_to(PACKAGE).as_posix() for p in rest if "s3" in required_actions([p])}
+    assert touching_s3 == {"store/table.py"}, "only the saver and the run-input offload touch S3"
+
+
+def test_run_input_is_the_only_s3_outside_the_saver_and_every_function_reading_runs_may() -> None:
+    # The app store offloads run kwargs too large for an item to the checkpoints bucket.
+    table = [p for p in package_modules("store") if p.name == "table.py"]
+    needed = required_actions(table)["s3"]
+    assert needed == {"s3:GetObject", "s3:PutObject"}
+    assert needed <= allowed_actions("CheckpointStoreAccessPolicy")
+    assert allowed_actions("RunInputReadPolicy") == {"s3:GetObject"}
+    for function, capabilities in CAPABILITIES.items():
+        if "AppTableAccessPolicy" in capabilities:
+            readable = capabilities & {"CheckpointStoreAccessPolicy", "RunInputReadPolicy"}
+            assert readable, f"{function} reads runs but cannot read their offloaded input"

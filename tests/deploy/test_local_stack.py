@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import boto3
 import pytest
-
+from lambdagraph.http.app import default_checkpointer
+from lambdagraph.settings import Settings
+from lambdagraph.store import schema
+from lambdagraph.store.app import AppStore
+from lambdagraph.store.checkpoint import AsyncDynamoDBSaver
+from lambdagraph.ws.routes import ROUTES
 from lambdagraph_client.local import gateway
 from lambdagraph_client.local.invoker import LocalInvoker
+from lambdagraph_client.local.server import LOCAL_CHECKPOINT_BUCKET, with_local_bucket
 from lambdagraph_client.local.template import function_timeout, table_definitions
-from lambdagraph.ws.routes import ROUTES
+
 from tests.conftest import Tables
-from tests.deploy.template import document, functions, globals_function
+from tests.deploy.template import document, functions, globals_function, resolved_environment
 
 
 def template_routes() -> set[str]:
@@ -59,3 +65,21 @@ def test_local_gateway_routes_and_stage_are_the_template_ones() -> None:
     assert set(ROUTES) == routes
     assert gateway.STAGE == document()["Resources"]["WebSocketApi"]["Properties"]["StageName"]
     assert gateway.ROUTE_TIMEOUT_SECONDS >= functions()["WsFunction"]["Timeout"]
+
+
+@pytest.mark.parametrize("function", ["StreamFunction", "ApiFunction", "WorkerFunction"])
+def test_the_local_stack_offloads_large_state_as_the_deployed_functions_do(
+    function: str, aws_endpoint: str
+) -> None:
+    deployed = Settings.from_env(resolved_environment(function, {}))
+    local = with_local_bucket(Settings())  # `make dev`: no bucket configured, S3 is moto's
+
+    for settings in (deployed, local):
+        saver = default_checkpointer(settings)
+        store = AppStore.from_settings(settings)
+        assert isinstance(saver, AsyncDynamoDBSaver)
+        assert saver.bucket and store.bucket == saver.bucket == settings.checkpoint_bucket
+        assert saver.offload_threshold_bytes == schema.RUN_KWARGS_INLINE_BYTES
+    assert deployed.checkpoint_bucket == "lg-CheckpointsBucket"
+    assert local.checkpoint_bucket == LOCAL_CHECKPOINT_BUCKET
+    assert deployed.max_body_bytes == local.max_body_bytes == 6 * 1024 * 1024

@@ -268,20 +268,30 @@ class AppStore(RunScheduler):
         """Return once the run reaches a final status, or as it is when ``timeout`` passes."""
         loop = asyncio.get_running_loop()
         deadline = None if timeout is None else loop.time() + timeout
+        run = await self.get_run(owner, thread_id, run_id)
         while True:
-            run = await self.get_run(owner, thread_id, run_id)
             if run["status"] in FINAL_RUN_STATUSES:
                 return run
             if deadline is not None and loop.time() >= deadline:
                 return run
             pause = _WAIT_POLL if deadline is None else min(_WAIT_POLL, deadline - loop.time())
             await asyncio.sleep(max(pause, 0))
+            run = await self.read_run(run)
 
     # --- used by the executor --------------------------------------------------------
 
     async def read_run(self, run: Run) -> Run:
-        """A fresh consistent copy of ``run`` (cancel flag, status)."""
-        return await self.get_run(run["owner"], run["thread_id"], run["run_id"])
+        """A fresh consistent copy of ``run`` (cancel flag, status).
+
+        Kwargs never change after creation: offloaded ones are taken from ``run`` rather than
+        read from S3 again on every poll.
+        """
+        item = await self._get(schema.run_key(run["thread_id"], run["run_id"]))
+        if item is None or get_s(item, "owner") != run["owner"]:
+            raise RunNotFound(run["run_id"])
+        if items.offloaded_kwargs_key(item) is None:
+            return items.run_from_item(item)
+        return {**items.run_from_item(item), "kwargs": run["kwargs"]}
 
 
 

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, cast
@@ -27,6 +28,8 @@ else:
 
 
 _CONFLICT_RETRIES = 3
+
+logger = logging.getLogger(__name__)
 
 
 class ConditionFailed(Exception):
@@ -90,11 +93,20 @@ class AppTable:
         """The run an item holds, with offloaded kwargs read back from S3."""
         run = items.run_from_item(item)
         key = items.offloaded_kwargs_key(item)
-        if key is not None:
+        if key is None:
+            return run
+        try:
             with translate_errors():
                 out = await call(self._s3_client().get_object, Bucket=self.bucket, Key=key)
-            body = await asyncio.to_thread(out["Body"].read)
-            run["kwargs"] = orjson.loads(body)
+        except ClientError as exc:
+            if error_code(exc) != "NoSuchKey":
+                raise
+            # Expired by the bucket's lifecycle rule (CheckpointObjectExpirationDays): the
+            # run's record stays readable without its input.
+            logger.warning("Run %s: its input at s3://%s/%s is gone", run["run_id"], self.bucket, key)
+            run["kwargs"] = {}
+            return run
+        run["kwargs"] = orjson.loads(await asyncio.to_thread(out["Body"].read))
         return run
 
     async def _read_partition(
