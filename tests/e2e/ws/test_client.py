@@ -7,8 +7,8 @@ import logging
 import pytest
 from lambdagraph_client.cli import main
 from lambdagraph_client.local.server import LocalStack
-from lambdagraph_client.ws_chat import websocket_url
 from lambdagraph_client.websocket import WebSocketClient, WebSocketError
+from lambdagraph_client.ws_chat import http_url, websocket_url
 
 from tests.e2e.ws.conftest import expected_count_text
 
@@ -33,7 +33,7 @@ async def test_client_runs_and_resumes_after_losing_its_connection(stack: LocalS
                 await client.connection.close()  # the tunnel
         assert client.reconnects == 1
         assert client.status(run.run_id) == "success"
-    ids = [int(e.id) for e in events]
+    ids = [int(str(e.id)) for e in events]
     assert ids == sorted(set(ids))
     assert text_of(events) == expected_count_text(300)
 
@@ -85,6 +85,12 @@ def test_websocket_url() -> None:
         websocket_url("wss://abc.execute-api.us-east-1.amazonaws.com/v1")
         == "wss://abc.execute-api.us-east-1.amazonaws.com/v1"
     )
+
+
+def test_http_url_is_the_api_beside_the_websocket() -> None:
+    assert http_url("http://127.0.0.1:8000") == "http://127.0.0.1:8000"
+    assert http_url("ws://127.0.0.1:8000/ws") == "http://127.0.0.1:8000"
+    assert http_url("wss://x.example/ws/") == "https://x.example"
 
 
 def test_chat_refused_says_why(stack: LocalStack, capsys: pytest.CaptureFixture[str]) -> None:
