@@ -374,7 +374,8 @@ def build_gateway(
     auth = authenticator or authenticator_from_settings(settings)
 
     async def authorizer(event: dict[str, Any]) -> dict[str, Any]:
-        return await authorize(event, auth)
+        answer: dict[str, Any] = await authorize(event, auth)
+        return answer
 
     gateway = LocalGateway(app, api.handle, authorizer)
     gateway.api = api

@@ -83,7 +83,8 @@ class LocalStack:
             model += f" (delay {self.settings.scripted_delay_ms} ms per chunk)"
         bucket = self.settings.checkpoint_bucket
         offload = (
-            f"s3://{bucket}  (checkpoint items over {DEFAULT_OFFLOAD_THRESHOLD_BYTES // 1024} KB)"
+            f"s3://{bucket}  (checkpoints and run input over "
+            f"{DEFAULT_OFFLOAD_THRESHOLD_BYTES // 1024} KB)"
             if bucket
             else "none: set LAMBDAGRAPH_CHECKPOINT_BUCKET and AWS_ENDPOINT_URL_S3 for large state"
         )
