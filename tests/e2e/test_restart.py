@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
-from langgraph_sdk import get_client
+import signal
+import subprocess
+import sys
+from typing import Any
 
+import pytest
+from lambdagraph.settings import Settings
 from lambdagraph_client.local.server import running_stack
+from langgraph_sdk import get_client, get_sync_client
+
 from tests.conftest import Tables
 from tests.e2e.conftest import HeaderAuth, auth, stack_settings, user_message
 
@@ -16,13 +23,13 @@ async def test_a_restarted_server_on_the_same_dynamodb_resumes_the_interrupt(
     with running_stack(settings=settings, authenticator=HeaderAuth()) as first:
         client = get_client(url=first.url, headers=auth("alice"))
         thread = await client.threads.create()
-        paused = await client.runs.wait(
+        paused: dict[str, Any] = await client.runs.wait(  # type: ignore[assignment]
             thread["thread_id"], "agent", input=user_message("send an email to c@d.e")
         )
     with running_stack(settings=settings, authenticator=HeaderAuth()) as second:
         client = get_client(url=second.url, headers=auth("alice"))
         before = await client.threads.get(thread["thread_id"])
-        resumed = await client.runs.wait(
+        resumed: dict[str, Any] = await client.runs.wait(  # type: ignore[assignment]
             thread["thread_id"], "agent", command={"resume": {"approved": True}}
         )
         runs = await client.runs.list(thread["thread_id"])
@@ -33,3 +40,38 @@ async def test_a_restarted_server_on_the_same_dynamodb_resumes_the_interrupt(
     # As in LangGraph Server, a run that paused at an interrupt succeeded; its thread waits.
     assert [run["status"] for run in runs] == ["success", "success"]
     assert second.created_tables == []
+
+
+def test_lambdagraph_dynamodb_keeps_large_state_across_dev_restarts(
+    tables: Tables, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-c", "import sys; from lambdagraph_client.cli import main; sys.exit(main())",
+         "dynamodb", "--port", "0"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    try:
+        assert process.stdout is not None
+        banner = process.stdout.readline()
+        endpoint = banner.split()[1]
+        monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", endpoint)
+        monkeypatch.setenv("AWS_ENDPOINT_URL_S3", endpoint)
+        settings = Settings(app_table="lambdagraph-app", scripted_delay_ms=0)  # as `make dev`
+        text = "a pasted report " * 25_000  # 400 KB: the run's input goes to the bucket
+        with running_stack(settings=settings, authenticator=HeaderAuth()) as first:
+            client = get_sync_client(url=first.url, headers=auth("alice"))
+            thread = client.threads.create()
+            client.runs.wait(thread["thread_id"], "agent", input=user_message(text))
+        with running_stack(settings=settings, authenticator=HeaderAuth()) as second:
+            client = get_sync_client(url=second.url, headers=auth("alice"))
+            runs = client.runs.list(thread["thread_id"])
+            state = client.threads.get_state(thread["thread_id"])
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=30)
+
+    assert "bucket: lambdagraph-checkpoints" in banner
+    assert second.settings.checkpoint_bucket == "lambdagraph-checkpoints"
+    assert runs[0]["kwargs"]["input"] == user_message(text)  # type: ignore[typeddict-item]
+    values: dict[str, Any] = state["values"]  # type: ignore[assignment]
+    assert values["messages"][0]["content"] == text

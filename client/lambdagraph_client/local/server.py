@@ -327,7 +327,8 @@ def serve_dynamodb(*, host: str = "127.0.0.1", port: int = 8001, settings: Setti
         settings = with_local_bucket(settings)
         created = prepare_storage(settings)
         tables = ", ".join(created) or "already there"
-        print(f"DynamoDB   {endpoint}  (embedded moto; tables: {tables})", flush=True)
+        bucket = f"; bucket: {settings.checkpoint_bucket}" if settings.checkpoint_bucket else ""
+        print(f"DynamoDB   {endpoint}  (embedded moto; tables: {tables}{bucket})", flush=True)
         use = f"AWS_ENDPOINT_URL_DYNAMODB={endpoint} AWS_ENDPOINT_URL_S3={endpoint} make dev"
         print(f"Use it     {use}", flush=True)
         threading.Event().wait()
