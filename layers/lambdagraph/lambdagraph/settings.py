@@ -47,6 +47,10 @@ Variables:
         one message (``50``).
     LAMBDAGRAPH_WS_BATCH_BYTES: the sender cuts batches before this size (``32000``, one
         32 KB API Gateway frame).
+    LAMBDAGRAPH_WS_SEND_QUEUE_BYTES: bytes of messages one WebSocket connection may have
+        waiting to be posted before the run waits for it (``1048576``).
+    LAMBDAGRAPH_WS_SLOW_CONSUMER_SECONDS: how long the run waits for such a connection
+        before detaching it with a ``slow_consumer`` error (``5``).
     LAMBDAGRAPH_WS_IDEMPOTENCY_SECONDS: how long a WebSocket ``run``'s ``request_id`` is
         remembered (``3600``).
 """
@@ -91,6 +95,8 @@ class Settings:
     ws_endpoint: str = ""
     ws_batch_window_ms: int = 50
     ws_batch_bytes: int = 32_000
+    ws_send_queue_bytes: int = 1024 * 1024
+    ws_slow_consumer_seconds: float = 5.0
     ws_idempotency_seconds: int = 3600
 
     @classmethod

@@ -149,8 +149,15 @@ class _ArgsBound:
         self.tail = ""
         self.add(str(entry.get("args") or ""))
 
+    def growth(self, text: str, tail: str | None = None) -> int:
+        """How much appending ``text`` (after ``tail``, by default the args' end) adds."""
+        seam = self.tail if tail is None else tail
+        return _derived_bound(text) + _EXPONENT_GROWTH * bool(
+            seam[-1:].isdigit() and text[:1] in ("e", "E")
+        )
+
     def add(self, text: str) -> None:
-        self.total += _derived_bound(self.tail + text) - _derived_bound(self.tail)
+        self.total += self.growth(text)
         self.tail = text[-1:] or self.tail
 
     @property
@@ -164,8 +171,8 @@ def _derived_bound(args: str) -> int:
     Parsing never lengthens strings, keys or literals (escapes only shrink), drops
     whitespace, and completes at most one closer per opener; only a number with an
     exponent may come out longer (by at most 14 bytes), ``NaN`` by one (``null``). Each
-    count is additive over appended text (exponents are counted across the seam by
-    :class:`_ArgsBound`), so the bound grows with the deltas alone.
+    count is additive over appended text (an exponent across the seam is counted by
+    :meth:`_ArgsBound.growth`), so the bound grows with the deltas alone.
     """
     return (
         _escaped(args)
@@ -272,8 +279,9 @@ class MessageRun:
         tails: dict[int, str] = {}
         for path, text in appended:
             if path[0] == "tool_call_chunks":
-                tail = tails.get(path[1], self._args[path[1]].tail)
-                grown += _derived_bound(tail + text) - _derived_bound(tail)
+                args = self._args[path[1]]
+                tail = tails.get(path[1], args.tail)
+                grown += args.growth(text, tail)
                 tails[path[1]] = text[-1:] or tail
         return grown, touches_args
 
