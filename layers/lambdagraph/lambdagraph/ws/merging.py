@@ -199,7 +199,6 @@ class MessageRun:
         self._item: bytes | None = ws.event_item(event)
         self.size = len(self._item)
         self._base: dict[str, Any] = {}
-        self._base_size = 0
         self._pending: dict[Path, list[str]] = {}
         self._args: dict[int, _ArgsBound] = {}
         self._args_pending = False
@@ -255,7 +254,7 @@ class MessageRun:
             return False
         chunk = merged.data[0]
         self._first, self._item, self.last_id = None, item, merged.id
-        self._base, self._base_size, self.size = chunk, len(item), len(item)
+        self._base, self.size = chunk, len(item)
         self._pending, self._args_pending = {}, False
         self._args = {}
         if chunk.get("type") == _AI and chunk.get("chunk_position") is None:
