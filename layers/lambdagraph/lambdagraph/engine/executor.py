@@ -25,6 +25,7 @@ from lambdagraph.engine.chunks import ChunkMapper
 from lambdagraph.engine.failures import error_event, is_expected
 from lambdagraph.engine.graph_call import graph_chunks, graph_input, run_config
 from lambdagraph.engine.sinks import Sink, observe_run
+from lambdagraph.engine.streaming_check import StreamingCheck
 from lambdagraph.engine.usage import UsageTracker
 from lambdagraph.errors import LambdagraphError, RunNotFound
 from lambdagraph.protocol.events import Event
@@ -235,9 +236,11 @@ class RunExecutor:
         graph = self.graphs.get(run["assistant_id"])
         if not run.get("temporary"):
             graph = graph.copy(update={"checkpointer": self.checkpointer})
-        config = run_config(run, usage)
+        check = StreamingCheck(run, mapper.requested)
+        config = check.attach(run_config(run, usage))
         chunks = graph_chunks(graph, graph_input(kwargs), config, mapper, kwargs, control)
         async for ns, mode, chunk in chunks:
+            check.see(ns, mode, chunk)
             if mode == "events":
                 events = [*usage.drain(), Event("events", chunk)]
             else:
