@@ -48,6 +48,13 @@ def _pool_with_config(state: MessagesState, config: RunnableConfig) -> dict[str,
     return {"messages": [answer]}
 
 
+async def _run_in_executor_without_config(state: MessagesState) -> dict[str, Any]:
+    loop = asyncio.get_running_loop()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        answer = await loop.run_in_executor(pool, MODEL.invoke, state["messages"])
+    return {"messages": [answer]}
+
+
 async def _async_without_config(state: MessagesState) -> dict[str, Any]:
     return {"messages": [await MODEL.ainvoke(state["messages"])]}
 
@@ -59,6 +66,7 @@ async def _to_thread_without_config(state: MessagesState) -> dict[str, Any]:
 sync_invoke = _one_node(_sync_invoke)
 pool_without_config = _one_node(_pool_without_config)
 pool_with_config = _one_node(_pool_with_config)
+run_in_executor_without_config = _one_node(_run_in_executor_without_config)
 async_without_config = _one_node(_async_without_config)
 to_thread_without_config = _one_node(_to_thread_without_config)
 

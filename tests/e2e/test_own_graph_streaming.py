@@ -22,7 +22,8 @@ from tests.conftest import Tables
 from tests.e2e.conftest import HeaderAuth, auth, stack_settings, user_message
 
 _GRAPHS = (
-    "sync_invoke", "pool_without_config", "pool_with_config", "async_without_config",
+    "sync_invoke", "pool_without_config", "pool_with_config", "run_in_executor_without_config",
+    "async_without_config",
     "to_thread_without_config", "canned_reply", "converse_stream", "with_subgraph",
 )
 _CHECK_LOGGER = "lambdagraph.engine.streaming_check"
@@ -98,10 +99,11 @@ async def test_model_calls_that_keep_the_runs_config_stream_their_tokens(
     assert _check_warnings(warnings) == []
 
 
+@pytest.mark.parametrize("graph", ["pool_without_config", "run_in_executor_without_config"])
 async def test_a_model_called_from_the_nodes_own_thread_pool_answers_whole_and_is_reported(
-    client: LangGraphClient, warnings: pytest.LogCaptureFixture
+    client: LangGraphClient, warnings: pytest.LogCaptureFixture, graph: str
 ) -> None:
-    parts, run_id = await _stream(client, "pool_without_config", ["messages-tuple", "usage"])
+    parts, run_id = await _stream(client, graph, ["messages-tuple", "usage"])
 
     messages = _data(parts, "messages")
     assert [message["type"] for message, _meta in messages] == ["ai"]

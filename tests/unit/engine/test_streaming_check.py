@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
+from lambdagraph.agents import ScriptedChatModel
 from lambdagraph.engine.streaming_check import WARNING, StreamingCheck
 from lambdagraph.engine.usage import UsageTracker
 from langchain_core.callbacks import CallbackManager
 from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage
 from langchain_core.outputs import ChatGeneration, LLMResult
 from langchain_core.runnables import RunnableConfig
+from langgraph.graph import START, MessagesState, StateGraph
 
 RUN: Any = {"run_id": "run-1", "thread_id": "thread-1"}
 LOGGER = "lambdagraph.engine.streaming_check"
@@ -104,3 +107,49 @@ def test_attaches_to_a_callback_manager_without_changing_it() -> None:
     assert isinstance(callbacks, CallbackManager)
     assert check in callbacks.handlers
     assert manager.handlers == []
+
+
+def _graph(node: Any) -> Any:
+    builder = StateGraph(MessagesState)
+    builder.add_node("answer", node)
+    builder.add_edge(START, "answer")
+    return builder.compile()
+
+
+MODEL = ScriptedChatModel(delay_ms=0)
+
+
+async def _tagged_nostream(state: MessagesState) -> dict[str, Any]:
+    return {"messages": [await MODEL.with_config(tags=["nostream"]).ainvoke(state["messages"])]}
+
+
+async def _streaming_disabled(state: MessagesState) -> dict[str, Any]:
+    model = ScriptedChatModel(delay_ms=0, disable_streaming=True)
+    return {"messages": [await model.ainvoke(state["messages"])]}
+
+
+def _own_pool(state: MessagesState) -> dict[str, Any]:
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return {"messages": [pool.submit(MODEL.invoke, state["messages"]).result()]}
+
+
+@pytest.mark.parametrize(
+    ("node", "reported"),
+    [(_tagged_nostream, False), (_streaming_disabled, False), (_own_pool, True)],
+    ids=["a model tagged nostream", "a model that does not stream", "a call in the node's pool"],
+)
+async def test_on_a_real_graph_only_a_call_that_lost_the_config_is_reported(
+    caplog: pytest.LogCaptureFixture, node: Any, reported: bool
+) -> None:
+    check = StreamingCheck(RUN, ["messages-tuple"])
+    config = check.attach({"callbacks": []})
+    whole_answers = 0
+    with caplog.at_level(logging.WARNING, logger=LOGGER):
+        async for mode, chunk in _graph(node).astream(
+            {"messages": [("user", "count to 3")]}, config, stream_mode=["messages", "updates"]
+        ):
+            check.see((), mode, chunk)
+            whole_answers += mode == "messages" and chunk[0].type == "ai"
+
+    assert whole_answers == 1  # in every case the answer arrived whole, once
+    assert warnings(caplog) == ([WARNING % "answer"] if reported else [])
