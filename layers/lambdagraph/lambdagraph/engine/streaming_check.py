@@ -6,13 +6,13 @@ for the node (async nodes, sync nodes, ``asyncio.to_thread``). A call made where
 is gone (``ThreadPoolExecutor.submit``, ``loop.run_in_executor``) still answers, and LangGraph
 then sends the whole message once, when the node returns.
 
-:class:`StreamingCheck` tells that apart from the legitimate reasons for a whole message with
-what the run does anyway: as one more callback it learns the ids of the answers of model calls
-that *did* get the run's config (a subgraph's model without ``stream_subgraphs``, a model
-tagged ``nostream``, one that cannot stream); a whole ``AIMessage`` on the ``messages``
-stream that is none of those, and that a chat model made (it carries ``response_metadata`` or
-LangChain's ``lc_run-`` id, which a message the node writes itself lacks), lost the config.
-The first such answer of a run is logged as one warning naming its node.
+:class:`StreamingCheck` reads what the run streams anyway. It reports a whole (not chunked)
+``AIMessage`` on the ``messages`` stream when a chat model made it (it carries
+``response_metadata`` or LangChain's ``lc_run-`` id; a message the node writes itself has
+neither) and no call that had the run's callbacks answered it. As one more callback, the check
+learns the ids of those answers, which arrive whole for reasons of their own: a subgraph's
+model without ``stream_subgraphs``, a model tagged ``nostream``, one that cannot stream. Only
+the first such answer of a run is logged, as one warning naming its node.
 """
 
 from __future__ import annotations
