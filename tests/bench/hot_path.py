@@ -22,7 +22,7 @@ import uuid
 
 import uvicorn
 
-from lambdagraph.http.app import create_app_from_settings
+from lambdagraph.wiring import build_http_app
 from lambdagraph_client.local.dynamo import embedded_aws, use_fake_credentials
 from lambdagraph_client.local.server import _bind, prepare_storage
 from lambdagraph.settings import Settings
@@ -49,7 +49,7 @@ async def _serve_and_profile(runs: int, profile: cProfile.Profile) -> list[str]:
         scripted_delay_ms=0,
     )
     prepare_storage(settings)
-    app = create_app_from_settings(settings)
+    app = build_http_app(settings)
     gc.freeze()  # as ``lambdagraph dev`` does before serving
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
     sock = _bind("127.0.0.1", 0)

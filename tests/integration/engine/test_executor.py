@@ -11,6 +11,7 @@ from langgraph.checkpoint.memory import InMemorySaver
 
 from lambdagraph.engine.executor import RunExecutor
 from lambdagraph.engine.sinks import MemorySink
+from lambdagraph.engine.resumable import SequencedSink
 from lambdagraph.protocol.events import Event
 from lambdagraph.protocol.sse import dumps
 from lambdagraph.store.app import AppStore
@@ -274,9 +275,10 @@ async def test_stateless_run_leaves_no_thread(store: AppStore, executor: RunExec
 
 
 async def test_resumable_runs_number_their_events(store: AppStore, executor: RunExecutor) -> None:
+    # Events are numbered in one place: the SequencedSink durable runs put before their sinks.
     run = await new_run(store, "chat", stream_mode=["messages-tuple"], stream_resumable=True)
     sink = MemorySink()
-    await executor.execute(run, [sink])
+    await executor.execute(run, [SequencedSink([sink])])
     ids = [int(e.id) for e in sink.events if e.id is not None]
     assert len(ids) == len(sink.events) and ids == sorted(set(ids))
 
