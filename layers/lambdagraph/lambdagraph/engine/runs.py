@@ -86,6 +86,7 @@ class RunService:
         request: RunRequest,
         *,
         thread_id: str | None,
+        new_thread: bool = False,
         metadata: dict[str, Any] | None = None,
     ) -> Run:
         """Record a run (``thread_id=None``: stateless, on a temporary thread).
@@ -94,6 +95,8 @@ class RunService:
             owner: the caller's user id.
             request: the validated request.
             thread_id: the thread to run on; created first when ``if_not_exists="create"``.
+            new_thread: ``thread_id`` is a fresh id for a thread to create (a WebSocket
+                ``run`` without ``thread_id``); the thread stays, unlike a stateless one.
             metadata: recorded beside the request's own metadata (e.g. the transport).
 
         Raises:
@@ -103,8 +106,11 @@ class RunService:
             ThreadBusy: busy thread, ``multitask_strategy="reject"``, its run still alive.
         """
         graph_id = resolve_graph(self.graphs, request.assistant_id)
-        if thread_id is None and request.resumes:
+        if request.resumes and (thread_id is None or new_thread):
             raise InvalidRequest(RESUME_NEEDS_THREAD)
+        if_not_exists = request.if_not_exists or ("reject" if thread_id else "create")
+        if new_thread:
+            if_not_exists = "create"
 
         async def record() -> Run:
             return await self.store.create_run(
@@ -113,8 +119,7 @@ class RunService:
                 assistant_id=graph_id,
                 kwargs=request.to_kwargs(),
                 multitask_strategy=request.multitask_strategy or "enqueue",
-                if_not_exists=request.if_not_exists
-                or ("create" if thread_id is None else "reject"),
+                if_not_exists=if_not_exists,
                 metadata={**(request.metadata or {}), **(metadata or {})},
             )
 

@@ -177,12 +177,13 @@ class WebSocketApi:
     async def _record(self, request: dict[str, Any], outcome: dict[str, Run]) -> dict[str, str]:
         action = RunAction.model_validate(request["action"])
         user_id = request["user_id"]
-        thread_id = action.thread_id
-        if thread_id is None:  # a new thread, named here so a repeat finds the same one
-            thread_id = str(uuid.uuid4())
-            action = action.model_copy(update={"if_not_exists": "create"})
+        # No thread_id: a new thread (it stays, unlike an HTTP stateless run's).
         run = await self.runs.create(
-            user_id, action, thread_id=thread_id, metadata={"transport": "websocket"}
+            user_id,
+            action,
+            thread_id=action.thread_id or str(uuid.uuid4()),
+            new_thread=action.thread_id is None,
+            metadata={"transport": "websocket"},
         )
         ref = RunRef(run["run_id"], user_id, run["thread_id"])
         await self.connections.put_run(ref)
