@@ -16,7 +16,7 @@ import pytest
 from lambdagraph_client.local.server import LocalStack
 
 from tests.e2e.conftest import auth
-from tests.e2e.ws.conftest import Socket
+from tests.e2e.ws.conftest import Socket, events_of
 
 RUN: dict[str, Any] = {"assistant_id": "agent", "input": {"messages": []}}
 
@@ -111,3 +111,26 @@ async def test_a_websocket_thread_id_must_be_a_uuid_like_a_path_id(
         alice, {"action": "run", "request_id": "q-4", **RUN, "thread_id": missing}
     )
     assert unknown["code"] == "thread_not_found"
+
+
+async def test_a_websocket_subscribe_follows_a_run_started_over_http(
+    http: httpx.AsyncClient, alice: Socket, thread_id: str
+) -> None:
+    started = await http.post(
+        f"/threads/{thread_id}/runs",
+        json={**RUN, "input": {"messages": [{"role": "user", "content": "count to 5"}]}},
+    )
+    run_id = started.json()["run_id"]
+
+    await alice.send({"action": "subscribe", "run_id": run_id})
+    unknown = await alice.receive()
+    await alice.send({"action": "subscribe", "run_id": run_id, "thread_id": thread_id})
+    messages = await alice.until_ended(run_id)
+
+    # By run_id alone only WebSocket runs are found; with its thread, any run is.
+    assert (unknown["type"], unknown["code"]) == ("error", "run_not_found")
+    assert messages[-1] == {"v": 1, "type": "run.ended", "run_id": run_id, "status": "success"}
+    events = events_of(messages)
+    assert events[0]["event"] == "metadata" and events[0]["data"]["run_id"] == run_id
+    assert events[-1]["event"] == "values"
+    assert events[-1]["data"]["messages"][-1]["content"].split()[-1] == "5"

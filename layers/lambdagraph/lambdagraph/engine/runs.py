@@ -45,6 +45,12 @@ RESUME_NEEDS_THREAD: Final = (
     "Resuming an interrupt needs a thread: start the run on the thread that was interrupted"
 )
 
+UNKEPT_FAILURE: Final = {
+    "error": "RunFailed",
+    "message": "The run failed. It was streamed without stream_resumable, so its events "
+    "were not kept; the thread keeps its last checkpoint.",
+}
+
 FOLLOW_POLL_SECONDS: Final = 0.1
 """How often a follower reads the event log while the run is quiet."""
 
@@ -276,20 +282,23 @@ class RunService:
 
         Yields each read's events; an empty list while the run is quiet (one per ``poll``),
         so the caller can keep its connection alive. Checks the run now and then: one whose
-        process died is recovered (the follower gets its ``error`` event and the end); a run
-        that was never logged (streamed without ``stream_resumable``) ends the follow as
-        soon as it is over.
+        process died is recovered (the follower gets its ``error`` event and the end). A run
+        that was never logged (streamed without ``stream_resumable``) kept no events: once
+        it is over the follower gets its outcome instead, the thread's final ``values`` (and
+        an ``error`` event if it failed).
         """
         loop = asyncio.get_running_loop()
         last_check = -float("inf")
         final_since: float | None = None
         logged = False
+        seen_log = after >= 0  # the caller saw logged events of this run already
         leases = self.durable.leases
         while True:
             late = final_since is not None and loop.time() - final_since > _UNLOGGED_GRACE
             read = await self.durable.log.read_after(run["run_id"], after, skip_gaps=late)
             if read.events:
                 after = int(read.events[-1].id or after)
+                seen_log = True
             yield read.events
             if read.ended:
                 return
@@ -308,9 +317,24 @@ class RunService:
                 if final and final_since is None:
                     final_since = now
             if final_since is not None and (not logged or late):
+                if not seen_log:
+                    yield await self._outcome(run)
                 return  # over, and nothing (more) will be logged
             if not read.events:
                 await asyncio.sleep(poll)
+
+    async def _outcome(self, run: Run) -> list[Event]:
+        """What is left of a run whose events were not kept: the thread's final values."""
+        events: list[Event] = []
+        try:
+            thread = await self.store.get_thread(run["owner"], run["thread_id"])
+        except NotFound:
+            thread = None  # a stateless run's thread goes with it
+        if thread is not None and thread.get("values") is not None:
+            events.append(Event("values", thread.get("values")))
+        if run["status"] == "error":
+            events.append(Event("error", UNKEPT_FAILURE))
+        return events
 
     async def replay(self, run_id: str, after: int, *, poll: float = FOLLOW_POLL_SECONDS) -> list[Event]:
         """A finished run's logged events after ``after``.

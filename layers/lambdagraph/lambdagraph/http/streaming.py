@@ -27,12 +27,20 @@ def run_path(run: Run) -> str:
     return f"/threads/{run['thread_id']}/runs/{run['run_id']}"
 
 
+def _located(run: Run, rejoin: str) -> dict[str, str]:
+    # A stateless run's records go with its temporary thread: there is nothing to rejoin,
+    # so no Location; Content-Location still names the run while it runs (the SDK reads it).
+    base = run_path(run)
+    located = {"Content-Location": base}
+    if not run.get("temporary"):
+        located["Location"] = f"{base}/{rejoin}"
+    return located
+
+
 def stream_headers(run: Run) -> dict[str, str]:
     """Headers of a run's SSE response: where to rejoin it and where the run lives."""
-    base = run_path(run)
     return {
-        "Location": f"{base}/stream",
-        "Content-Location": base,
+        **_located(run, "stream"),
         "Cache-Control": "no-store",
         # nginx and some proxies buffer responses unless told not to.
         "X-Accel-Buffering": "no",
@@ -41,8 +49,7 @@ def stream_headers(run: Run) -> dict[str, str]:
 
 def wait_headers(run: Run) -> dict[str, str]:
     """Headers of a ``/wait`` response, as LangGraph Server sends them."""
-    base = run_path(run)
-    return {"Location": f"{base}/join", "Content-Location": base}
+    return _located(run, "join")
 
 
 async def _next_events(sink: QueueSink, heartbeat: float) -> list[Event | None] | None:
