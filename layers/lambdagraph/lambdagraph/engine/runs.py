@@ -26,6 +26,7 @@ from typing import Any, Final
 from lambdagraph.engine.assistants import resolve_graph
 from lambdagraph.engine.durable import DurableRuns
 from lambdagraph.engine.executor import GraphRegistry
+from lambdagraph.engine.follow import RunFollower
 from lambdagraph.engine.requests import RunRequest
 from lambdagraph.engine.results import SERVER_FAULT
 from lambdagraph.engine.sinks import Sink
@@ -44,22 +45,6 @@ logger = logging.getLogger(__name__)
 RESUME_NEEDS_THREAD: Final = (
     "Resuming an interrupt needs a thread: start the run on the thread that was interrupted"
 )
-
-UNKEPT_FAILURE: Final = {
-    "error": "RunFailed",
-    "message": "The run failed. It was streamed without stream_resumable, so its events "
-    "were not kept; the thread keeps its last checkpoint.",
-}
-
-FOLLOW_POLL_SECONDS: Final = 0.1
-"""How often a follower reads the event log while the run is quiet."""
-
-# A logged run that is over but has no end marker this long after was cut short between its
-# last batch and the marker (a crash, a lost batch): stop following, skipping any gap.
-_UNLOGGED_GRACE: Final = 2.0
-# How long a replay of a just-finished run waits for its last batches to reach the log.
-_REPLAY_SETTLE: Final = 5.0
-
 
 class RunService:
     """Creates, launches, cancels, reads and follows runs for every transport.
@@ -82,6 +67,7 @@ class RunService:
         self.store = durable.store
         self.graphs = graphs
         self.cancel_wait_seconds = cancel_wait_seconds
+        self.follower = RunFollower(durable)
         self.tasks: set[asyncio.Task[Any]] = set()
 
     # --- create and launch -----------------------------------------------------------
@@ -273,86 +259,15 @@ class RunService:
 
     async def last_event_seq(self, run_id: str) -> int:
         """The id of the run's last logged event (``-1``: none yet)."""
-        return await self.durable.log.last_seq(run_id)
+        return await self.follower.last_event_seq(run_id)
 
-    async def follow(
-        self, run: Run, after: int, *, poll: float = FOLLOW_POLL_SECONDS
-    ) -> AsyncIterator[list[Event]]:
-        """Every logged event of ``run`` after ``after``, then live ones, until its log ends.
+    def follow(self, run: Run, after: int) -> AsyncIterator[list[Event]]:
+        """The run's events after ``after``, then live ones (see :meth:`RunFollower.follow`)."""
+        return self.follower.follow(run, after)
 
-        Yields each read's events; an empty list while the run is quiet (one per ``poll``),
-        so the caller can keep its connection alive. Checks the run now and then: one whose
-        process died is recovered (the follower gets its ``error`` event and the end). A run
-        that was never logged (streamed without ``stream_resumable``) kept no events: once
-        it is over the follower gets its outcome instead, the thread's final ``values`` (and
-        an ``error`` event if it failed).
-        """
-        loop = asyncio.get_running_loop()
-        last_check = -float("inf")
-        final_since: float | None = None
-        logged = False
-        seen_log = after >= 0  # the caller saw logged events of this run already
-        leases = self.durable.leases
-        while True:
-            late = final_since is not None and loop.time() - final_since > _UNLOGGED_GRACE
-            read = await self.durable.log.read_after(run["run_id"], after, skip_gaps=late)
-            if read.events:
-                after = int(read.events[-1].id or after)
-                seen_log = True
-            yield read.events
-            if read.ended:
-                return
-            now = loop.time()
-            # Logged runs are checked about twice per lease (a dead worker shows within one
-            # and a half leases); unlogged ones often, since only their status tells.
-            check_every = min(leases.lease_seconds / 2, 5.0) if logged else 5 * poll
-            if not read.events and now - last_check >= check_every:
-                last_check = now
-                logged = logged or await leases.get(run["run_id"]) is not None
-                try:
-                    run = await self.durable.recover(await self.store.read_run(run))
-                    final = run["status"] in FINAL_RUN_STATUSES
-                except NotFound:
-                    final = True  # a stateless run's records go with its temporary thread
-                if final and final_since is None:
-                    final_since = now
-            if final_since is not None and (not logged or late):
-                if not seen_log:
-                    yield await self._outcome(run)
-                return  # over, and nothing (more) will be logged
-            if not read.events:
-                await asyncio.sleep(poll)
-
-    async def _outcome(self, run: Run) -> list[Event]:
-        """What is left of a run whose events were not kept: the thread's final values."""
-        events: list[Event] = []
-        try:
-            thread = await self.store.get_thread(run["owner"], run["thread_id"])
-        except NotFound:
-            thread = None  # a stateless run's thread goes with it
-        if thread is not None and thread.get("values") is not None:
-            events.append(Event("values", thread.get("values")))
-        if run["status"] == "error":
-            events.append(Event("error", UNKEPT_FAILURE))
-        return events
-
-    async def replay(self, run_id: str, after: int, *, poll: float = FOLLOW_POLL_SECONDS) -> list[Event]:
-        """A finished run's logged events after ``after``.
-
-        Waits briefly for a just-finished run's last batches; a log that stays incomplete
-        (a crash between two batches) is replayed as it is.
-        """
-        log = self.durable.log
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + _REPLAY_SETTLE
-        while True:
-            read = await log.read_after(run_id, after)
-            if read.ended or (read.end_seq is None and not read.gap and loop.time() >= deadline):
-                return read.events
-            if loop.time() >= deadline:
-                logger.warning("event log of run %s incomplete; replaying what is there", run_id)
-                return (await log.read_after(run_id, after, skip_gaps=True)).events
-            await asyncio.sleep(poll)
+    async def replay(self, run_id: str, after: int) -> list[Event]:
+        """A finished run's logged events after ``after`` (see :meth:`RunFollower.replay`)."""
+        return await self.follower.replay(run_id, after)
 
     # --- background tasks ------------------------------------------------------------
 
