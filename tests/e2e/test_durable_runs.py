@@ -9,18 +9,19 @@ import json
 import os
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import httpx
 import pytest
-from langgraph_sdk import get_client
-from langgraph_sdk.client import LangGraphClient
-
-from lambdagraph_client.local.server import LocalStack, running_stack
 from lambdagraph.store.app import AppStore
 from lambdagraph.store.events import EventLog
 from lambdagraph.store.leases import RunLeases
+from lambdagraph_client.local.server import LocalStack, running_stack
+from langgraph_sdk import get_client
+from langgraph_sdk.client import LangGraphClient
+
 from tests.conftest import Tables
 from tests.e2e.conftest import (
     HeaderAuth,
@@ -31,7 +32,6 @@ from tests.e2e.conftest import (
     user_message,
 )
 from tests.e2e.proxy import CuttingProxy
-
 
 
 def _tokens(parts: list[Any]) -> list[str]:

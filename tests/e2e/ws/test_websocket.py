@@ -10,10 +10,10 @@ import time
 import boto3
 import pytest
 import websockets
-from lambdagraph_client.local.server import LocalStack
 from lambdagraph.settings import Settings
 from lambdagraph.store import schema
 from lambdagraph.store.events import EventLog
+from lambdagraph_client.local.server import LocalStack
 from langgraph_sdk import get_client
 
 from tests.e2e.conftest import auth, user_message

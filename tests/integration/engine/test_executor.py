@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import boto3
 import pytest
-from langgraph.checkpoint.memory import InMemorySaver
-
 from lambdagraph.engine.executor import RunExecutor
-from lambdagraph.engine.sinks import MemorySink
 from lambdagraph.engine.resumable import SequencedSink
+from lambdagraph.engine.sinks import MemorySink
 from lambdagraph.protocol.events import Event
 from lambdagraph.protocol.sse import dumps
 from lambdagraph.store.app import AppStore
 from lambdagraph.store.records import RunKwargs
+from langgraph.checkpoint.memory import InMemorySaver
+
 from tests.conftest import Tables
 from tests.integration.engine.graphs import (
     Registry,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from lambdagraph_client.local.gateway import _route_key
 from lambdagraph.ws.actions import (
     DEFAULT_STREAM_MODE,
     CancelAction,
@@ -14,6 +13,7 @@ from lambdagraph.ws.actions import (
     request_id_of,
 )
 from lambdagraph.ws.errors import CODES, ActionError
+from lambdagraph_client.local.gateway import _route_key
 
 
 def test_a_run_with_defaults() -> None:
