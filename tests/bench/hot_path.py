@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import cProfile
-import dataclasses
 import gc
 import io
 import logging
@@ -44,8 +43,8 @@ asyncio.run(main())
 
 async def _serve_and_profile(runs: int, profile: cProfile.Profile) -> list[str]:
     suffix = uuid.uuid4().hex[:8]
-    settings = dataclasses.replace(
-        Settings(), app_table=f"hot-app-{suffix}", checkpoint_table=f"hot-cp-{suffix}",
+    settings = Settings().replace(
+        app_table=f"hot-app-{suffix}", checkpoint_table=f"hot-cp-{suffix}",
         scripted_delay_ms=0,
     )
     prepare_storage(settings)

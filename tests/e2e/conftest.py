@@ -8,7 +8,6 @@ Each test gets its own stack on a free port over fresh tables (the session moto 
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import time
 import uuid
 from typing import Any, Awaitable, Callable, Iterator, Mapping
@@ -50,7 +49,7 @@ def stack_settings(tables: Tables, **overrides: Any) -> Settings:
         cancel_poll_interval=0.05,
         heartbeat_seconds=10.0,
     )
-    return dataclasses.replace(base, **overrides)
+    return base.replace(**overrides)
 
 
 STEPS_GRAPH = "steps=tests.e2e.durable_graphs:steps_graph"
