@@ -17,12 +17,12 @@ from langgraph.checkpoint.memory import InMemorySaver
 from lambdagraph.agents import GraphRegistry
 from lambdagraph.engine.durable import DurableRuns
 from lambdagraph.engine.executor import RunExecutor
-from lambdagraph_client.local.dynamo import embedded_aws, use_fake_credentials
-from lambdagraph_client.local.tables import ensure_tables
 from lambdagraph.settings import Settings
 from lambdagraph.store.app import AppStore
 from lambdagraph.store.events import EventLog
 from lambdagraph.store.leases import RunLeases
+from lambdagraph_client.local.dynamo import embedded_aws, use_fake_credentials
+from lambdagraph_client.local.tables import ensure_tables
 
 TOKENS = 1000
 

@@ -22,9 +22,9 @@ import uuid
 import uvicorn
 
 from lambdagraph.http.app import create_app_from_settings
+from lambdagraph.settings import Settings
 from lambdagraph_client.local.dynamo import embedded_aws, use_fake_credentials
 from lambdagraph_client.local.server import _bind, prepare_storage
-from lambdagraph.settings import Settings
 from tests.bench.targets import _bench_env
 from tests.bench.venvs import ROOT
 
@@ -52,7 +52,7 @@ async def _serve_and_profile(runs: int, profile: cProfile.Profile) -> list[str]:
     gc.freeze()  # as ``lambdagraph dev`` does before serving
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
     sock = _bind("127.0.0.1", 0)
-    url = "http://127.0.0.1:%d" % sock.getsockname()[1]
+    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
     task = asyncio.create_task(server.serve(sockets=[sock]))
     while not server.started:
         await asyncio.sleep(0.01)
@@ -88,4 +88,4 @@ def profile_hot_path(runs: int = 3, top: int = 30) -> str:
 
 
 if __name__ == "__main__":
-    print(profile_hot_path(int(sys.argv[1]) if len(sys.argv) > 1 else 3))  # noqa: T201
+    print(profile_hot_path(int(sys.argv[1]) if len(sys.argv) > 1 else 3))

@@ -13,8 +13,8 @@ import logging
 import os
 import uuid
 
-from lambdagraph_client.local.server import serve
 from lambdagraph.settings import Settings
+from lambdagraph_client.local.server import serve
 
 
 def main() -> None:

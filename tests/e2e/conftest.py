@@ -10,15 +10,16 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from typing import Any, Awaitable, Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from typing import Any
 
 import pytest
 from langgraph_sdk import get_client, get_sync_client
 from langgraph_sdk.client import LangGraphClient, SyncLangGraphClient
 
 from lambdagraph.errors import Unauthorized
-from lambdagraph_client.local.server import LocalStack, running_stack
 from lambdagraph.settings import Settings
+from lambdagraph_client.local.server import LocalStack, running_stack
 from tests.conftest import Tables
 
 DEADLINE = 30.0

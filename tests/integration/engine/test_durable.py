@@ -20,13 +20,13 @@ from lambdagraph.engine.sinks import Sink
 from lambdagraph.engine.usage import UsageTracker
 from lambdagraph.engine.worker import LambdaContext, handle_worker_event
 from lambdagraph.errors import Unavailable
-from lambdagraph_client.local.invoker import LocalInvoker
 from lambdagraph.protocol.events import Event
 from lambdagraph.settings import Settings
 from lambdagraph.store.app import AppStore
 from lambdagraph.store.events import EventLog
 from lambdagraph.store.leases import RunLeases
 from lambdagraph.store.records import Run, RunStatus
+from lambdagraph_client.local.invoker import LocalInvoker
 from tests.conftest import Tables
 
 OWNER = "user-1"
