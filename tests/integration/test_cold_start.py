@@ -1,4 +1,5 @@
-"""Every AWS client a Lambda function holds after its cold start carries the shared botocore
+"""Each Lambda function's cold start, imported as Lambda imports it: a bad setting stops it
+with a message naming the variable, and every AWS client it holds carries the shared botocore
 configuration (``lambdagraph.aws``), found by walking what the function module built."""
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import pytest
 from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 from botocore.client import BaseClient
 
+from lambdagraph.errors import ConfigurationError
 from tests.deploy.template import REPO_ROOT, functions, resolved_environment
 
 # What each function must hold: the stores and saver (DynamoDB, S3 for the bucket), the
@@ -64,9 +66,10 @@ def _filled(cell: Any) -> bool:
     return True
 
 
-def load_function(logical_id: str, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
-    """Import ``functions/<name>/app.py`` under the template's environment for the function."""
-    for name, value in resolved_environment(logical_id).items():
+def load_function(logical_id: str, monkeypatch: pytest.MonkeyPatch, **overrides: str) -> ModuleType:
+    """Import ``functions/<name>/app.py`` under the template's environment for the function,
+    with ``overrides`` on top."""
+    for name, value in {**resolved_environment(logical_id), **overrides}.items():
         monkeypatch.setenv(name, value)
     # The api and stream modules freeze the collector's view of the process for the
     # instance's life; in the test process that would pin every later test's garbage.
@@ -77,6 +80,33 @@ def load_function(logical_id: str, monkeypatch: pytest.MonkeyPatch) -> ModuleTyp
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+@pytest.mark.parametrize("logical_id", sorted(EXPECTED))
+def test_a_bad_setting_stops_the_cold_start_naming_the_variable(
+    logical_id: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bad = {"LAMBDAGRAPH_RUN_LEASE_SECONDS": "30s"}
+
+    with pytest.raises(ConfigurationError) as caught:
+        load_function(logical_id, monkeypatch, **bad)
+
+    assert str(caught.value) == "LAMBDAGRAPH_RUN_LEASE_SECONDS='30s' is not a number"
+
+
+@pytest.mark.parametrize("logical_id", sorted(set(EXPECTED) - {"AuthorizerFunction"}))
+def test_an_unimportable_graph_stops_the_cold_start_of_every_function_serving_graphs(
+    logical_id: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bad = {"LAMBDAGRAPH_GRAPHS": "mine=no_such_module_xyz:graph"}
+
+    with pytest.raises(ConfigurationError) as caught:
+        load_function(logical_id, monkeypatch, **bad)
+
+    assert str(caught.value).startswith(
+        "LAMBDAGRAPH_GRAPHS entry 'mine=no_such_module_xyz:graph': "
+        "cannot import module 'no_such_module_xyz'"
+    )
 
 
 def built_by(module: ModuleType) -> list[Any]:
