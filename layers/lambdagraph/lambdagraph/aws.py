@@ -4,17 +4,17 @@ Every boto3 client the package creates comes from :func:`client` (or, where a li
 the client itself, is handed :func:`client_config`), so retries, timeouts and the connection
 pool are decided here once:
 
-* **Standard retry mode, 3 attempts in all.** It retries throttling, 5xx answers and
-  connection errors with jittered exponential backoff, and its retry quota stops a failing
-  dependency from being hammered; botocore's default ``legacy`` mode retries fewer error
-  kinds and DynamoDB's legacy 10 attempts could hold a streamed request for many seconds.
-  What still fails reaches the store's error table (a throttle becomes a 503 to retry).
+* **Standard retry mode, 3 attempts in all.** It retries throttling, transient 5xx answers
+  and connection errors with jittered exponential backoff, and its retry quota stops
+  retrying a dependency that keeps failing; botocore's default ``legacy`` mode has no quota
+  and gives DynamoDB 10 attempts, which can hold a streamed request for many seconds. What
+  still fails reaches the store's error table (a throttle becomes a 503 to retry).
 * **Connect timeout 5 s** instead of botocore's 60 s: every endpoint is in-region (or on
   127.0.0.1 locally) and connects in milliseconds, so 5 s means unreachable (a VPC without
   an endpoint, a dead local stack) and three attempts fail in seconds, not minutes.
 * **Read timeout 20 s** instead of 60 s. DynamoDB, an ``Event`` Lambda invoke and the API
   Gateway management API answer in milliseconds, and moto under the local stack's load in
-  well under a second. The timeout is generous on purpose: a read timeout is retried, and a
+  at most a few seconds. The timeout is generous on purpose: a read timeout is retried, and a
   retried conditional write whose first attempt did land reads as a conflict, so it must
   never cut a legitimate call. Bedrock's ConverseStream sends its first chunk only after
   the whole prompt is processed, which on a long prompt can pass a minute: it gets 300 s.

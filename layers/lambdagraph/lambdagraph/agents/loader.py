@@ -16,6 +16,7 @@ from __future__ import annotations
 import importlib
 import threading
 from collections.abc import Callable, Mapping
+from functools import partial
 from typing import Any
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
@@ -153,8 +154,7 @@ class GraphRegistry:
         }
         for name, spec in parse_graph_specs(settings.graphs).items():
             label = f"LAMBDAGRAPH_GRAPHS entry '{name}={spec}'"
-            target = _resolve(spec, label)
-            loaders[name] = lambda target=target, label=label: _as_compiled(target, label)  # type: ignore[misc]
+            loaders[name] = partial(_as_compiled, _resolve(spec, label), label)
         return cls(loaders)
 
     def names(self) -> list[str]:
