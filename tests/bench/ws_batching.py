@@ -32,11 +32,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
+from langchain_core.messages import AIMessageChunk
+
 from lambdagraph.protocol.events import Event
 from lambdagraph.ws.batching import Batcher
 from lambdagraph.ws.sender import ConnectionSender
-from langchain_core.messages import AIMessageChunk
-
 from tests.unit.ws.quadratic import QuadraticBatcher
 
 TOKENS = 1000
@@ -147,6 +147,7 @@ async def end_to_end() -> tuple[int, int, float]:
     import uuid
 
     import websockets
+
     from lambdagraph.settings import Settings
     from lambdagraph.store.events import EventLog
     from lambdagraph_client.local.server import running_stack

@@ -7,10 +7,11 @@ from typing import Any
 
 import orjson
 import websockets
+from websockets.asyncio.server import ServerConnection
+
 from lambdagraph.protocol import ws
 from lambdagraph.ws.sender import slow_consumer
 from lambdagraph_client.websocket import WebSocketClient
-from websockets.asyncio.server import ServerConnection
 
 
 def events_message(ids: range) -> bytes:

@@ -7,11 +7,11 @@ from typing import Any
 
 import orjson
 import pytest
+from langchain_core.messages import AIMessageChunk
+
 from lambdagraph.protocol import ws
 from lambdagraph.protocol.events import Event
 from lambdagraph.ws.batching import DEFAULT_BATCH_BYTES, Batcher, merge_events
-from langchain_core.messages import AIMessageChunk
-
 from tests.unit.ws.quadratic import QuadraticBatcher
 
 META = {"langgraph_node": "agent", "langgraph_step": 1}

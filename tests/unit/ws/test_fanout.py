@@ -10,7 +10,6 @@ from lambdagraph.protocol.events import Event
 from lambdagraph.store.connections import RunRef
 from lambdagraph.store.events import LogRead
 from lambdagraph.ws.fanout import WebSocketFanout
-
 from tests.unit.ws.fakes import FakeManagementClient, SlowManagementClient
 
 

@@ -8,7 +8,6 @@ from typing import Any
 from lambdagraph.protocol import ws
 from lambdagraph.protocol.events import Event
 from lambdagraph.ws.sender import ConnectionSender
-
 from tests.unit.ws.fakes import FakeManagementClient, SlowManagementClient
 from tests.unit.ws.test_batching import token
 

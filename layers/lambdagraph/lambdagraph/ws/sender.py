@@ -26,9 +26,9 @@ import random
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any, Final, Protocol
 
-import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
+from lambdagraph import aws
 from lambdagraph.protocol import ws
 from lambdagraph.protocol.events import Event
 from lambdagraph.store.dynamo import error_code
@@ -65,7 +65,7 @@ def management_client(endpoint_url: str) -> ApiGatewayManagementApiClient:
             cloud (or a custom domain), ``http://127.0.0.1:8000/ws`` on the local stack;
             botocore appends ``/@connections/{id}``.
     """
-    return boto3.client("apigatewaymanagementapi", endpoint_url=endpoint_url)
+    return aws.client("apigatewaymanagementapi", endpoint_url=endpoint_url)
 
 
 OnGone = Callable[[str], Awaitable[None]]
