@@ -23,7 +23,8 @@ EXPECTED = {
     "ApiFunction": {"dynamodb", "s3", "lambda"},
     "StreamFunction": {"dynamodb", "s3", "lambda"},
     "WorkerFunction": {"dynamodb", "s3", "lambda", "apigatewaymanagementapi"},
-    "WsFunction": {"dynamodb", "s3", "lambda"},
+    # The ws function records runs and hands them to the worker: no saver, so no S3.
+    "WsFunction": {"dynamodb", "lambda"},
     "AuthorizerFunction": set(),
 }
 T = TypeVar("T")
