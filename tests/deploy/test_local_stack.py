@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import boto3
 import pytest
-from lambdagraph.http.app import default_checkpointer
+
 from lambdagraph.settings import Settings
 from lambdagraph.store import schema
 from lambdagraph.store.app import AppStore
 from lambdagraph.store.checkpoint import AsyncDynamoDBSaver
+from lambdagraph.wiring import default_checkpointer
 from lambdagraph.ws.routes import ROUTES
 from lambdagraph_client.local import gateway
 from lambdagraph_client.local.invoker import LocalInvoker
 from lambdagraph_client.local.server import LOCAL_CHECKPOINT_BUCKET, with_local_bucket
 from lambdagraph_client.local.template import function_timeout, table_definitions
-
 from tests.conftest import Tables
 from tests.deploy.template import document, functions, globals_function, resolved_environment
 

@@ -15,8 +15,8 @@ from typing import IO
 
 import httpx
 import pytest
-from lambdagraph_client.cli import main
 
+from lambdagraph_client.cli import main
 from tests.conftest import Tables
 
 ROOT = Path(__file__).resolve().parents[2]

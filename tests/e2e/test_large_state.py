@@ -8,11 +8,11 @@ from typing import Any
 
 import boto3
 import pytest
-from lambdagraph.settings import Settings
-from lambdagraph.store.checkpoint.schema import s3_prefix
-from lambdagraph_client.local.server import LOCAL_CHECKPOINT_BUCKET, LocalStack, running_stack
 from langgraph_sdk import get_client
 
+from lambdagraph.settings import Settings
+from lambdagraph.store.bucket import s3_prefix
+from lambdagraph_client.local.server import LOCAL_CHECKPOINT_BUCKET, LocalStack, running_stack
 from tests.conftest import Tables
 from tests.e2e.conftest import HeaderAuth, auth, user_message
 

@@ -8,10 +8,10 @@ import sys
 from typing import Any
 
 import pytest
-from lambdagraph.settings import Settings
-from lambdagraph_client.local.server import running_stack
 from langgraph_sdk import get_client, get_sync_client
 
+from lambdagraph.settings import Settings
+from lambdagraph_client.local.server import running_stack
 from tests.conftest import Tables
 from tests.e2e.conftest import HeaderAuth, auth, stack_settings, user_message
 

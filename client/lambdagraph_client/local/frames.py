@@ -8,9 +8,10 @@ frames are still visible; the message limit stays in :mod:`lambdagraph_client.lo
 
 from __future__ import annotations
 
-from lambdagraph.protocol.ws import FRAME_BYTES
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from websockets.frames import Frame
+
+from lambdagraph.protocol.ws import FRAME_BYTES
 
 TOO_BIG = 1009
 """The close code API Gateway sends for an oversized frame or message ("Message too big")."""

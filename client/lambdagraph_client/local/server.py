@@ -17,19 +17,19 @@ import sys
 import threading
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import boto3
 import uvicorn
 from botocore.exceptions import ClientError
+
 from lambdagraph.auth import Authenticator
 from lambdagraph.errors import ConfigurationError
-from lambdagraph.http.app import create_app_from_settings
 from lambdagraph.settings import Settings
-from lambdagraph.store.checkpoint.schema import DEFAULT_OFFLOAD_THRESHOLD_BYTES
-
+from lambdagraph.store.bucket import OFFLOAD_THRESHOLD_BYTES
+from lambdagraph.wiring import build_local
 from lambdagraph_client.local.dynamo import embedded_aws, use_fake_credentials
 from lambdagraph_client.local.frames import FrameLimitedProtocol
 from lambdagraph_client.local.gateway import PATH as WS_PATH
@@ -78,13 +78,13 @@ class LocalStack:
         origin = "embedded moto" if self.embedded else "external"
         tables = f"{self.settings.app_table}, {self.settings.checkpoint_table}"
         created = ", ".join(self.created_tables) or "none"
-        model = self.settings.model
+        model: str = self.settings.model
         if model == "scripted":
             model += f" (delay {self.settings.scripted_delay_ms} ms per chunk)"
         bucket = self.settings.checkpoint_bucket
         offload = (
             f"s3://{bucket}  (checkpoints and run input over "
-            f"{DEFAULT_OFFLOAD_THRESHOLD_BYTES // 1024} KB)"
+            f"{OFFLOAD_THRESHOLD_BYTES // 1024} KB)"
             if bucket
             else "none: set LAMBDAGRAPH_CHECKPOINT_BUCKET and AWS_ENDPOINT_URL_S3 for large state"
         )
@@ -126,7 +126,7 @@ def with_local_bucket(settings: Settings) -> Settings:
     """
     if settings.checkpoint_bucket or not os.environ.get("AWS_ENDPOINT_URL_S3"):
         return settings
-    return replace(settings, checkpoint_bucket=LOCAL_CHECKPOINT_BUCKET)
+    return settings.replace(checkpoint_bucket=LOCAL_CHECKPOINT_BUCKET)
 
 
 def prepare_storage(settings: Settings) -> list[str]:
@@ -181,7 +181,7 @@ def _with_ws_endpoint(settings: Settings, sock: socket.socket) -> Settings:
     if settings.ws_endpoint:
         return settings
     bound_host, bound_port = sock.getsockname()[:2]
-    return replace(settings, ws_endpoint=f"http://{bound_host}:{bound_port}{WS_PATH}")
+    return settings.replace(ws_endpoint=f"http://{bound_host}:{bound_port}{WS_PATH}")
 
 
 def _server(app: Any) -> uvicorn.Server:
@@ -225,13 +225,13 @@ def running_stack(
         created = prepare_storage(settings)
         sock = stack.enter_context(_bind(host, port))
         settings = _with_ws_endpoint(settings, sock)
-        app = create_app_from_settings(
+        apps = build_local(
             settings,
             authenticator=authenticator,
             checkpointer=checkpointer,
             worker_invoker=local_worker_invoker(settings),
         )
-        server = _server(build_gateway(app, settings, authenticator))
+        server = _server(build_gateway(apps, settings, authenticator))
         thread = threading.Thread(
             target=server.run, kwargs={"sockets": [sock]}, name="lambdagraph-http", daemon=True
         )
@@ -296,7 +296,7 @@ def serve(
         created = prepare_storage(settings)
         sock = _bind(host, port)
         settings = _with_ws_endpoint(settings, sock)
-        app = create_app_from_settings(settings, worker_invoker=local_worker_invoker(settings))
+        apps = build_local(settings, worker_invoker=local_worker_invoker(settings))
         bound_host, bound_port = sock.getsockname()[:2]
         stack = LocalStack(
             url=f"http://{bound_host}:{bound_port}",
@@ -306,7 +306,7 @@ def serve(
             created_tables=created,
         )
         print(stack.describe(), flush=True)
-        gateway = build_gateway(app, settings)
+        gateway = build_gateway(apps, settings)
         # What exists now (libraries, the app) lives as long as the process. Freezing it keeps
         # full collections from walking it mid-stream: they halved tokens/s in `make bench`.
         gc.freeze()

@@ -7,10 +7,10 @@ import asyncio
 import logging
 
 import pytest
-from lambdagraph_client.cli import main
-from lambdagraph_client.local.server import LocalStack
 from langgraph_sdk import get_client
 
+from lambdagraph_client.cli import main
+from lambdagraph_client.local.server import LocalStack
 from tests.e2e.conftest import auth
 from tests.e2e.terminal import Terminal
 

@@ -8,10 +8,10 @@ import json
 
 import pytest
 import websockets
+
 from lambdagraph.protocol.ws import FRAME_BYTES, MESSAGE_BYTES
 from lambdagraph_client.local.server import LocalStack
 from lambdagraph_client.websocket import WebSocketClient
-
 from tests.e2e.ws.conftest import Socket, expected_count_text
 
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import boto3
 import pytest
-from lambdagraph.errors import InvalidInput
-from lambdagraph.store import schema
-from lambdagraph.store.app import AppStore
-from lambdagraph.store.checkpoint.schema import s3_prefix
-from lambdagraph.store.records import RunKwargs
 
+from lambdagraph.errors import InvalidInput
+from lambdagraph.store import bucket, schema
+from lambdagraph.store.app import AppStore
+from lambdagraph.store.bucket import s3_prefix
+from lambdagraph.store.records import RunKwargs
 from tests.conftest import Tables
 
 
@@ -35,7 +35,7 @@ async def test_a_500_kb_input_is_stored_in_s3_and_read_back_by_every_read(tables
     )["Item"]
     assert "kwargs_json" not in item
     assert sorted(_objects(tables, thread_id)) == sorted(
-        schema.run_kwargs_s3_key(thread_id, r["run_id"]) for r in (running, queued)
+        bucket.run_kwargs_key(thread_id, r["run_id"]) for r in (running, queued)
     )
     assert (await store.get_run("alice", thread_id, queued["run_id"]))["kwargs"] == big
     assert [r["kwargs"] for r in await store.list_runs("alice", thread_id)] == [big, big]

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from lambdagraph.store import schema
+from lambdagraph.store import bucket, schema
 from lambdagraph.store.dynamo import get_j, get_list, get_s, j, s
 from lambdagraph.store.records import Run, RunStatus, Thread, ThreadStatus
 
@@ -82,7 +82,7 @@ def run_item(run: Run) -> Item:
     }
     if len(kwargs["S"].encode()) > schema.RUN_KWARGS_INLINE_BYTES:
         item[schema.RUN_KWARGS_S3_ATTRIBUTE] = s(
-            schema.run_kwargs_s3_key(run["thread_id"], run["run_id"])
+            bucket.run_kwargs_key(run["thread_id"], run["run_id"])
         )
     else:
         item["kwargs_json"] = kwargs

@@ -34,7 +34,7 @@ import re
 from collections.abc import Mapping
 from typing import Any, Final
 
-from lambdagraph.store.checkpoint import schema as checkpoint_schema
+from lambdagraph.store import bucket
 
 GSI1: Final = "GSI1"
 TTL_ATTRIBUTE: Final = "expires_at"
@@ -73,6 +73,13 @@ def run_key(thread_id: str, run_id: str) -> dict[str, dict[str, str]]:
     return {"PK": {"S": thread_pk(thread_id)}, "SK": {"S": run_sk(run_id)}}
 
 
+RUN_KWARGS_INLINE_BYTES: Final = bucket.OFFLOAD_THRESHOLD_BYTES
+"""Run kwargs (the run's input) larger than this go to the checkpoint bucket, as checkpoint
+items do: a DynamoDB item holds at most 400 KB, a request body (Lambda's payload) 6 MB."""
+RUN_KWARGS_S3_ATTRIBUTE: Final = "kwargs_s3"
+"""The run item's attribute naming its kwargs' S3 key (``bucket.run_kwargs_key``)."""
+
+
 def owner_gsi1pk(owner: str) -> str:
     """GSI1 partition listing one user's threads."""
     return f"OWNER#{owner}"
@@ -103,17 +110,6 @@ THREAD_IS_NEW: Final = "attribute_not_exists(PK)"
 """Create a thread only if no thread (of any user) has that id."""
 
 RUN_IS_NEW: Final = "attribute_not_exists(PK)"
-
-RUN_KWARGS_INLINE_BYTES: Final = checkpoint_schema.DEFAULT_OFFLOAD_THRESHOLD_BYTES
-"""Run kwargs (the run's input) larger than this go to the checkpoint bucket, as checkpoint
-items do: a DynamoDB item holds at most 400 KB, a request body (Lambda's payload) 6 MB."""
-RUN_KWARGS_S3_ATTRIBUTE: Final = "kwargs_s3"
-
-
-def run_kwargs_s3_key(thread_id: str, run_id: str) -> str:
-    """S3 key of a run's offloaded kwargs: under the thread's checkpoint prefix, so deleting
-    the thread's checkpoints deletes it too."""
-    return f"{checkpoint_schema.s3_prefix(thread_id)}runs/{run_id}/kwargs.json"
 EXISTS: Final = "attribute_exists(PK)"
 
 OWNED: Final = "attribute_exists(PK) AND #owner = :owner"

@@ -12,12 +12,12 @@ import random
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, cast
 
-import boto3
 import orjson
 from botocore.exceptions import ClientError
 
+from lambdagraph import aws
 from lambdagraph.errors import InvalidInput, ThreadNotFound, Unavailable
-from lambdagraph.store import items, schema
+from lambdagraph.store import bucket, items, schema
 from lambdagraph.store.dynamo import call, error_code, get_s, j, s, translate_errors
 from lambdagraph.store.records import Run, Thread
 
@@ -61,13 +61,13 @@ class AppTable:
         bucket: str | None = None,
     ) -> None:
         self.table_name = table_name
-        self.client = client if client is not None else boto3.client("dynamodb")
+        self.client = client if client is not None else aws.client("dynamodb")
         self.bucket = bucket
         self._s3: Any = None
 
     def _s3_client(self) -> Any:
         if self._s3 is None:  # built on first use: most runs never need it
-            self._s3 = boto3.client("s3")
+            self._s3 = aws.client("s3")
         return self._s3
 
     async def _offload_kwargs(self, run: Run) -> None:
@@ -85,7 +85,7 @@ class AppTable:
                 f"{schema.RUN_KWARGS_INLINE_BYTES} it needs a checkpoint bucket "
                 "(LAMBDAGRAPH_CHECKPOINT_BUCKET)"
             )
-        key = schema.run_kwargs_s3_key(run["thread_id"], run["run_id"])
+        key = bucket.run_kwargs_key(run["thread_id"], run["run_id"])
         with translate_errors():
             await call(self._s3_client().put_object, Bucket=self.bucket, Key=key, Body=body)
 

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
+from lambdagraph.store import bucket
+
 PK = "PK"
 SK = "SK"
 TTL_ATTRIBUTE = "expires_at"
@@ -44,7 +46,7 @@ CHILD = "child"
 
 # DynamoDB limits (docs: ServiceQuotas / API reference).
 MAX_ITEM_BYTES = 400 * 1024
-DEFAULT_OFFLOAD_THRESHOLD_BYTES = 350 * 1024
+DEFAULT_OFFLOAD_THRESHOLD_BYTES = bucket.OFFLOAD_THRESHOLD_BYTES
 MAX_TRANSACT_ITEMS = 100
 MAX_TRANSACT_BYTES = 4 * 1024 * 1024
 MAX_BATCH_WRITE_ITEMS = 25
@@ -70,6 +72,9 @@ def fence_update(*, fenced: bool, ttl: bool) -> str:
     return f"{expression}, {TTL_ATTRIBUTE} = :ttl" if ttl else expression
 
 
+s3_prefix = bucket.s3_prefix  # the bucket's layout is shared with the app table's run input
+
+
 def ns_key(checkpoint_ns: str) -> str:
     """The namespace as it appears in sort keys: percent-encoded, never containing ``#``."""
     return quote(checkpoint_ns, safe=":|")
@@ -93,8 +98,3 @@ def fence_sk(checkpoint_ns: str, parent_id: str) -> str:
 def write_sk(checkpoint_ns: str, checkpoint_id: str, task_id: str, idx: int) -> str:
     """Sort key of one pending write; ``(task_id, idx)`` is its identity, as in LangGraph."""
     return f"{checkpoint_sk(checkpoint_ns, checkpoint_id)}#w#{task_id}#{idx}"
-
-
-def s3_prefix(thread_id: str) -> str:
-    """S3 key prefix of every offloaded payload of a thread."""
-    return f"{quote(thread_id, safe='')}/"
