@@ -17,8 +17,16 @@ Variables:
     LAMBDAGRAPH_JWT_AUDIENCE: audience (``aud``/``client_id``) those tokens must carry (empty).
     LAMBDAGRAPH_CANCEL_POLL_INTERVAL: seconds between the executor's reads of a run's cancel
         flag (``0.25``).
-    LAMBDAGRAPH_HEARTBEAT_SECONDS: longest silence on an SSE stream before a ``: heartbeat``
-        comment is sent; proxies drop idle streams at 30 s (``10``).
+    LAMBDAGRAPH_HEARTBEAT_SECONDS: longest silence on a long response (SSE streams, ``/wait``,
+        ``/join``) before a heartbeat (``: heartbeat`` comment, or a newline before JSON);
+        proxies drop idle connections at 30 s (``10``).
+    LAMBDAGRAPH_STREAM_QUEUE_EVENTS: how many events may wait for a streaming or waiting
+        HTTP client before the run waits for it (``1000``).
+    LAMBDAGRAPH_SLOW_CONSUMER_SECONDS: how long a run waits for such a client to make room
+        before it detaches the client with a ``SlowConsumer`` error event (``5``).
+    LAMBDAGRAPH_RUN_TIMEOUT_SECONDS: longest a run may execute, counted from its start
+        across worker invocations; it then ends with status ``timeout``. 0: no limit; a run
+        request's ``timeout_seconds`` overrides it (``0``).
     LAMBDAGRAPH_MAX_BODY_BYTES: largest request body the HTTP API accepts, 413 above it; Lambda
         caps payloads at 6 MB (``6291456``).
     LAMBDAGRAPH_CORS_ALLOW_ORIGINS: comma-separated origins allowed by CORS (``*``).
@@ -54,8 +62,8 @@ Variables:
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
-from typing import Mapping
 
 from lambdagraph.errors import ConfigurationError
 
@@ -74,6 +82,9 @@ class Settings:
     jwt_audience: str = ""
     cancel_poll_interval: float = 0.25
     heartbeat_seconds: float = 10.0
+    stream_queue_events: int = 1000
+    slow_consumer_seconds: float = 5.0
+    run_timeout_seconds: float = 0.0
     max_body_bytes: int = 6 * 1024 * 1024
     cors_allow_origins: str = "*"
     model: str = "scripted"

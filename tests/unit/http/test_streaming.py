@@ -6,7 +6,6 @@ import asyncio
 
 import orjson
 import pytest
-
 from lambdagraph.engine.sinks import QueueSink
 from lambdagraph.http.streaming import RunResult, sse_body, wait_body
 from lambdagraph.protocol.events import Event
@@ -14,12 +13,16 @@ from lambdagraph.protocol.events import Event
 pytestmark = pytest.mark.timeout(10)
 
 
+def _sink(max_events: int = 100, wait_seconds: float = 5.0) -> QueueSink:
+    return QueueSink(max_events=max_events, wait_seconds=wait_seconds)
+
+
 async def _collect(body: object) -> list[bytes]:
     return [chunk async for chunk in body]  # type: ignore[attr-defined]
 
 
 async def test_sse_body_writes_every_event_then_ends_without_calling_on_gone() -> None:
-    sink = QueueSink()
+    sink = _sink()
     gone: list[bool] = []
     await sink.send([Event("metadata", {"run_id": "r"}), Event("values", {"x": 1})])
     await sink.close()
@@ -34,7 +37,7 @@ async def test_sse_body_writes_every_event_then_ends_without_calling_on_gone() -
 
 
 async def test_sse_body_sends_heartbeat_comments_while_the_run_is_quiet() -> None:
-    sink = QueueSink()
+    sink = _sink()
     body = sse_body(sink, heartbeat=0.01)
 
     first = await anext(body)
@@ -47,7 +50,7 @@ async def test_sse_body_sends_heartbeat_comments_while_the_run_is_quiet() -> Non
 
 
 async def test_sse_body_closed_early_detaches_and_reports_the_client_gone() -> None:
-    sink = QueueSink()
+    sink = _sink()
     gone: list[bool] = []
     await sink.send([Event("metadata", {"run_id": "r"})])
     body = sse_body(sink, heartbeat=5, on_gone=lambda: gone.append(True))
@@ -61,7 +64,7 @@ async def test_sse_body_closed_early_detaches_and_reports_the_client_gone() -> N
 
 
 async def test_sse_body_cancelled_while_waiting_still_runs_its_cleanup() -> None:
-    sink = QueueSink()
+    sink = _sink()
     gone = asyncio.Event()
     body = sse_body(sink, heartbeat=5, on_gone=gone.set)
 
@@ -76,7 +79,7 @@ async def test_sse_body_cancelled_while_waiting_still_runs_its_cleanup() -> None
 
 
 async def test_wait_body_returns_last_values_after_newline_keepalives() -> None:
-    sink = QueueSink()
+    sink = _sink()
     body = wait_body(sink, heartbeat=0.01, fallback=_no_fallback)
 
     assert await anext(body) == b"\n"
@@ -88,7 +91,7 @@ async def test_wait_body_returns_last_values_after_newline_keepalives() -> None:
 
 
 async def test_wait_body_uses_the_fallback_when_the_run_sent_no_values() -> None:
-    sink = QueueSink()
+    sink = _sink()
     await sink.close()
 
     async def fallback() -> object:

@@ -33,6 +33,7 @@ from langgraph.runtime import RunControl
 from lambdagraph.engine.invoker import ContinuePayload, Invoker, RunPayload, WorkerPayload
 from lambdagraph.engine.resumable import EventLogSink, SequencedSink
 from lambdagraph.engine.sinks import Sink
+from lambdagraph.engine.timeouts import RunClock
 from lambdagraph.engine.usage import UsageTracker
 from lambdagraph.errors import (
     ConfigurationError,
@@ -70,6 +71,7 @@ class Executor(Protocol):
         *,
         control: RunControl | None = None,
         usage: UsageTracker | None = None,
+        clock: RunClock | None = None,
     ) -> RunStatus:
         """Execute the run; ``"running"`` when it drained at a checkpoint (``control``)."""
         ...
@@ -228,7 +230,8 @@ class DurableRuns:
             return "finished"
         deadline = time.monotonic() + remaining_ms() / 1000 - self.deadline_margin
         live = await self.worker_sinks(run) if self.worker_sinks is not None else []
-        status = await self._execute(run, attempt, live, deadline=deadline)
+        clock = RunClock(payload.get("started_at") if payload["kind"] == "continue" else None)
+        status = await self._execute(run, attempt, live, deadline=deadline, clock=clock)
         return "continued" if status == "running" else status
 
     async def recover(self, run: Run) -> Run:
@@ -252,7 +255,13 @@ class DurableRuns:
         return await self.store.read_run(run)
 
     async def _execute(
-        self, run: Run, attempt: int, live: Sequence[Sink], *, deadline: float | None
+        self,
+        run: Run,
+        attempt: int,
+        live: Sequence[Sink],
+        *,
+        deadline: float | None,
+        clock: RunClock | None = None,
     ) -> RunStatus:
         run_id = run["run_id"]
         start = 0 if attempt == 1 else await self.log.last_seq(run_id) + 1
@@ -269,9 +278,10 @@ class DurableRuns:
             guards.append(asyncio.create_task(self._recover_ahead(run)))
         if deadline is not None:
             guards.append(asyncio.create_task(_drain_at(deadline, control)))
+        clock = clock or RunClock()
         try:
             status = await self.executor.execute(
-                _attempt_of(run, attempt), [sink], control=control, usage=usage
+                _attempt_of(run, attempt), [sink], control=control, usage=usage, clock=clock
             )
         except asyncio.CancelledError:
             # The executor recorded the run interrupted (server shutdown): close its log too.
@@ -293,6 +303,8 @@ class DurableRuns:
             "run_id": run_id,
             "attempt": attempt + 1,
         }
+        if clock.started_at is not None:
+            payload["started_at"] = clock.started_at  # the time limit spans invocations
         await self._invoke(payload)
         _run_log(run).info("Drained before the deadline; attempt %s continues", attempt + 1)
         return status
@@ -382,10 +394,14 @@ def parse_payload(event: dict[str, Any]) -> WorkerPayload:
     attempt = event.get("attempt")
     if not isinstance(attempt, int) or attempt < 2:
         raise InvalidInput(f"A continuation needs an attempt >= 2, got {attempt!r}")
-    return ContinuePayload(
+    payload = ContinuePayload(
         kind="continue",
         owner=event["owner"],
         thread_id=event["thread_id"],
         run_id=event["run_id"],
         attempt=attempt,
     )
+    started_at = event.get("started_at")
+    if isinstance(started_at, (int, float)) and not isinstance(started_at, bool):
+        payload["started_at"] = float(started_at)
+    return payload

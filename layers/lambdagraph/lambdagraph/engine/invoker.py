@@ -8,7 +8,7 @@ the cloud that is :class:`LambdaInvoker` (``InvocationType="Event"``), on the lo
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Any, Literal, Protocol, TypedDict
+from typing import TYPE_CHECKING, Any, Literal, NotRequired, Protocol, TypedDict
 
 import boto3
 
@@ -37,6 +37,8 @@ class ContinuePayload(TypedDict):
     thread_id: str
     run_id: str
     attempt: int
+    started_at: NotRequired[float]
+    """When attempt 1 started executing (epoch seconds): the run's time limit counts from it."""
 
 
 WorkerPayload = RunPayload | ContinuePayload

@@ -104,6 +104,7 @@ def build_worker(
         GraphRegistry.from_settings(settings),
         checkpointer,
         cancel_poll_interval=settings.cancel_poll_interval,
+        run_timeout=settings.run_timeout_seconds,
     )
     return durable_runs(
         settings, store=store, executor=executor, invoker=invoker, worker_sinks=worker_sinks

@@ -143,7 +143,11 @@ def create_app_from_settings(
     graphs = agents.GraphRegistry.from_settings(settings)
     saver = checkpointer if checkpointer is not None else default_checkpointer(settings)
     executor = RunExecutor(
-        store, graphs, saver, cancel_poll_interval=settings.cancel_poll_interval
+        store,
+        graphs,
+        saver,
+        cancel_poll_interval=settings.cancel_poll_interval,
+        run_timeout=settings.run_timeout_seconds,
     )
     return create_app(
         store=store,

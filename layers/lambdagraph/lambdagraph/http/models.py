@@ -14,6 +14,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from lambdagraph.engine.graph_call import check_checkpoint_ref, check_config, check_goto
+from lambdagraph.engine.timeouts import TimeoutSeconds
 from lambdagraph.protocol.events import STREAM_MODES
 from lambdagraph.store.records import MultitaskStrategy, RunKwargs, ThreadStatus
 
@@ -60,6 +61,8 @@ class RunCreate(BaseModel):
     on_completion: Literal["delete", "keep"] | None = None
     feedback_keys: list[str] | None = None
     webhook: str | None = None
+    timeout_seconds: TimeoutSeconds | None = None
+    """Ours, not LangGraph Server's: the run's time limit (see ``engine.timeouts``)."""
 
     @field_validator("stream_mode", mode="before")
     @classmethod
@@ -115,6 +118,7 @@ class RunCreate(BaseModel):
             "stream_resumable": self.stream_resumable,
             "feedback_keys": self.feedback_keys,
             "webhook": self.webhook,
+            "timeout_seconds": self.timeout_seconds,
         }
         return kwargs
 

@@ -25,6 +25,7 @@ from lambdagraph.http.state import read_values
 from lambdagraph.http.streaming import (
     cancel_when_gone,
     launch,
+    response_sink,
     sse_body,
     stream_headers,
     wait_body,
@@ -76,7 +77,7 @@ async def _launch_run(
     """Record and start a run whose response reads its events: the run, its sink, and
     what to do if the client leaves early (``on_disconnect``)."""
     run = await create_run(context, owner, thread_id, body)
-    sink = QueueSink()
+    sink = response_sink(context.settings, run)
     launch(context, run, sink)
     on_gone = cancel_when_gone(context, owner, run) if body.on_disconnect == "cancel" else None
     return run, sink, on_gone

@@ -13,6 +13,7 @@ import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from lambdagraph.engine.graph_call import check_config, check_goto
+from lambdagraph.engine.timeouts import TimeoutSeconds
 from lambdagraph.protocol.events import StreamMode
 from lambdagraph.store.records import MultitaskStrategy
 from lambdagraph.ws.errors import ActionError
@@ -43,6 +44,7 @@ class RunAction(_Action):
     config: dict[str, Any] | None = None
     context: dict[str, Any] | None = None
     multitask_strategy: MultitaskStrategy = "enqueue"
+    timeout_seconds: TimeoutSeconds | None = None
 
     @field_validator("command")
     @classmethod

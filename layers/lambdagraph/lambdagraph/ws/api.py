@@ -32,11 +32,11 @@ from lambdagraph.protocol.events import Event
 from lambdagraph.settings import Settings
 from lambdagraph.store import schema
 from lambdagraph.store.app import AppStore
+from lambdagraph.store.connections import ConnectionStore, RunRef
 from lambdagraph.store.dynamo import error_code
 from lambdagraph.store.events import EventLog
 from lambdagraph.store.records import Run, RunKwargs
 from lambdagraph.ws.actions import RunAction
-from lambdagraph.store.connections import ConnectionStore, RunRef
 from lambdagraph.ws.routes import ROUTES, Request, unknown_route
 from lambdagraph.ws.sender import ConnectionSender, ManagementClient, management_client
 
@@ -230,7 +230,7 @@ class WebSocketApi:
         action = RunAction.model_validate(request["action"])
         user_id = request["user_id"]
         kwargs: RunKwargs = {"input": action.input, "stream_mode": action.stream_modes()}
-        for name in ("command", "config", "context"):
+        for name in ("command", "config", "context", "timeout_seconds"):
             if getattr(action, name) is not None:
                 kwargs[name] = getattr(action, name)
         run = await self.store.create_run(
