@@ -24,6 +24,7 @@ MAX_TIMEOUT_SECONDS: Final = 7 * 86_400
 TimeoutSeconds = Annotated[
     float,
     Field(
+        strict=True,  # a number, not "10" or true, on every transport
         gt=0,
         le=MAX_TIMEOUT_SECONDS,
         allow_inf_nan=False,
