@@ -90,6 +90,23 @@ async def test_wait_body_returns_last_values_after_newline_keepalives() -> None:
     assert orjson.loads(b"".join(rest)) == {"n": 2}
 
 
+async def test_wait_body_sends_newlines_while_events_keep_coming() -> None:
+    sink = _sink(max_events=1000)
+
+    async def steady_run() -> None:
+        for n in range(20):  # an event every 10 ms for 0.2 s: never a 50 ms pause
+            await sink.send([Event("values", {"n": n})])
+            await asyncio.sleep(0.01)
+        await sink.close()
+
+    producer = asyncio.ensure_future(steady_run())
+    chunks = await _collect(wait_body(sink, heartbeat=0.05, fallback=_no_fallback))
+    await producer
+
+    assert b"\n" in chunks[:-1]  # the wire heard from the response, not from the run
+    assert orjson.loads(b"".join(chunks)) == {"n": 19}
+
+
 async def test_wait_body_uses_the_fallback_when_the_run_sent_no_values() -> None:
     sink = _sink()
     await sink.close()
