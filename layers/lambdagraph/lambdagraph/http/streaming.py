@@ -4,9 +4,9 @@ The route records the run, hands a bounded :class:`QueueSink` (:func:`response_s
 executor in a background task (:func:`launch`) and returns a ``StreamingResponse`` over one
 of the generators below. Each generator reads the queue, writes a heartbeat whenever the
 wire has been silent for the heartbeat interval, and in ``finally`` detaches the sink and
-reports a client that left early. Iteration may end by
-cancellation (the client went away) or by an exception from ``send``, so ``finally`` only
-does non-blocking work: slow follow-ups (cancelling the run) are scheduled, not awaited.
+reports a client that left early. Iteration may end by cancellation (the client went away)
+or by an exception from ``send``, so ``finally`` only does non-blocking work: slow
+follow-ups (cancelling the run) are scheduled, not awaited.
 """
 
 from __future__ import annotations
@@ -219,8 +219,8 @@ async def wait_body(
 
     A newline goes out whenever ``heartbeat`` seconds passed without a write, however
     many events the run sends meanwhile: leading whitespace keeps proxies from idling the
-    connection out and is ignored by JSON parsers. When the run sent no values (cancelled early), ``fallback`` supplies the
-    thread's current values.
+    connection out and is ignored by JSON parsers. When the run sent no values (cancelled
+    early), ``fallback`` supplies the thread's current values.
     """
     result = RunResult()
     finished = False
