@@ -77,7 +77,7 @@ async def _launch_run(
     """Record and start a run whose response reads its events: the run, its sink, and
     what to do if the client leaves early (``on_disconnect``)."""
     run = await create_run(context, owner, thread_id, body)
-    sink = response_sink(context.settings, run)
+    sink = response_sink(context.settings, resumable=body.stream_resumable)
     launch(context, run, sink)
     on_gone = cancel_when_gone(context, owner, run) if body.on_disconnect == "cancel" else None
     return run, sink, on_gone

@@ -73,13 +73,12 @@ def wait_headers(run: Run) -> dict[str, str]:
     return {"Location": f"{base}/join", "Content-Location": base}
 
 
-def response_sink(settings: Settings, run: Run) -> QueueSink:
-    """The bounded queue between ``run`` and the response that streams or awaits it.
+def response_sink(settings: Settings, *, resumable: bool) -> QueueSink:
+    """The bounded queue between a run and the response that streams or awaits it.
 
-    A client that reads too slowly is detached with an ``error`` event; a resumable run's
-    notice tells it to rejoin, since every event stays in the run's log.
+    A client that reads too slowly is detached with an ``error`` event; the notice of a
+    ``resumable`` run tells it to rejoin, since every event stays in the run's log.
     """
-    resumable = bool(run["kwargs"].get("stream_resumable"))
     return QueueSink(
         max_events=settings.stream_queue_events,
         wait_seconds=settings.slow_consumer_seconds,
