@@ -21,11 +21,11 @@ import sys
 import uuid
 
 import uvicorn
-
-from lambdagraph.http.app import create_app_from_settings
+from lambdagraph.settings import Settings
+from lambdagraph.wiring import build_http_app
 from lambdagraph_client.local.dynamo import embedded_aws, use_fake_credentials
 from lambdagraph_client.local.server import _bind, prepare_storage
-from lambdagraph.settings import Settings
+
 from tests.bench.targets import _bench_env
 from tests.bench.venvs import ROOT
 
@@ -49,7 +49,7 @@ async def _serve_and_profile(runs: int, profile: cProfile.Profile) -> list[str]:
         scripted_delay_ms=0,
     )
     prepare_storage(settings)
-    app = create_app_from_settings(settings)
+    app = build_http_app(settings)
     gc.freeze()  # as ``lambdagraph dev`` does before serving
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
     sock = _bind("127.0.0.1", 0)
@@ -89,4 +89,4 @@ def profile_hot_path(runs: int = 3, top: int = 30) -> str:
 
 
 if __name__ == "__main__":
-    print(profile_hot_path(int(sys.argv[1]) if len(sys.argv) > 1 else 3))  # noqa: T201
+    print(profile_hot_path(int(sys.argv[1]) if len(sys.argv) > 1 else 3))

@@ -17,6 +17,10 @@ Variables:
     LAMBDAGRAPH_JWT_AUDIENCE: audience (``aud``/``client_id``) those tokens must carry (empty).
     LAMBDAGRAPH_CANCEL_POLL_INTERVAL: seconds between the executor's reads of a run's cancel
         flag (``0.25``).
+    LAMBDAGRAPH_CANCEL_WAIT_SECONDS: how long a cancel that waits (HTTP ``cancel?wait=1``, a
+        WebSocket ``cancel`` from a connection not subscribed to the run) waits for the run
+        to stop before answering with its current status (``20``: below API Gateway's 29 s
+        route and 30 s HTTP API limits, far above the cancel poll of a healthy run).
     LAMBDAGRAPH_HEARTBEAT_SECONDS: longest silence on a long response (SSE streams, ``/wait``,
         ``/join``) before a heartbeat (``: heartbeat`` comment, or a newline before JSON);
         proxies drop idle connections at 30 s (``10``).
@@ -81,6 +85,7 @@ class Settings:
     jwt_issuer: str = ""
     jwt_audience: str = ""
     cancel_poll_interval: float = 0.25
+    cancel_wait_seconds: float = 20.0
     heartbeat_seconds: float = 10.0
     stream_queue_events: int = 1000
     slow_consumer_seconds: float = 5.0

@@ -10,10 +10,10 @@ from typing import Any
 
 import boto3
 import pytest
-from lambdagraph.agents import GraphRegistry
 from lambdagraph.settings import Settings
 from lambdagraph.store import schema
 from lambdagraph.store.records import Run
+from lambdagraph.wiring import build_ws_api
 from lambdagraph.ws.api import WebSocketApi
 
 from tests.conftest import Tables, load_event
@@ -40,11 +40,11 @@ def starter() -> FakeStarter:
 
 @pytest.fixture
 def api(tables: Tables, client: FakeManagementClient, starter: FakeStarter) -> WebSocketApi:
-    settings = Settings(app_table=tables.app, checkpoint_table=tables.checkpoints)
-    built = WebSocketApi.from_settings(
-        settings, starter=starter, graphs=GraphRegistry.from_settings(settings)
+    settings = Settings(
+        app_table=tables.app, checkpoint_table=tables.checkpoints, worker_function="worker"
     )
-    built.client_factory = lambda endpoint: client
+    built = build_ws_api(settings, client_factory=lambda endpoint: client)
+    built.runs.hand_to_worker = starter.start_background  # type: ignore[method-assign]
     return built
 
 

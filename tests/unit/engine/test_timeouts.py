@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from lambdagraph.engine.durable import parse_payload
+from lambdagraph.engine.invoker import parse_payload
 from lambdagraph.engine.timeouts import RUN_TIMEOUT, RunClock, time_limit, timeout_event
 from lambdagraph.store.records import RunKwargs
 

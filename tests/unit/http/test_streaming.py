@@ -6,9 +6,11 @@ import asyncio
 
 import orjson
 import pytest
+from lambdagraph.engine.results import RunResult
 from lambdagraph.engine.sinks import QueueSink
-from lambdagraph.http.streaming import RunResult, sse_body, wait_body
+from lambdagraph.http.streaming import response_sink, sse_body, wait_body
 from lambdagraph.protocol.events import Event
+from lambdagraph.settings import Settings
 
 pytestmark = pytest.mark.timeout(10)
 
@@ -117,6 +119,34 @@ async def test_wait_body_uses_the_fallback_when_the_run_sent_no_values() -> None
     chunks = await _collect(wait_body(sink, heartbeat=5, fallback=fallback))
 
     assert orjson.loads(b"".join(chunks)) == {"from": "state"}
+
+
+@pytest.mark.parametrize(
+    ("resumable", "stateless", "points_to"),
+    [
+        (True, False, "Location header with Last-Event-ID"),
+        (False, False, "Content-Location header"),
+        # A stateless run's records go with its thread: no header to point to, rejoin or not.
+        (True, True, None),
+        (False, True, None),
+    ],
+)
+async def test_a_detached_slow_client_is_told_where_the_rest_of_its_run_is(
+    resumable: bool, stateless: bool, points_to: str | None
+) -> None:
+    settings = Settings(stream_queue_events=1, slow_consumer_seconds=0.01)
+    sink = response_sink(settings, resumable=resumable, stateless=stateless)
+    await sink.send([Event("values", {"n": 1}), Event("values", {"n": 2})])
+
+    batch = await sink.take(0)
+
+    assert batch is not None and batch[-1] is None
+    notice = batch[-2]
+    assert notice is not None and notice.data["error"] == "SlowConsumer"
+    if points_to is None:
+        assert "header" not in notice.data["message"]
+    else:
+        assert points_to in notice.data["message"]
 
 
 def test_run_result_prefers_interrupts_and_reports_errors() -> None:

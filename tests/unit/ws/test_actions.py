@@ -74,7 +74,7 @@ def test_cancel_and_subscribe() -> None:
         (
             '{"action": "run", "request_id": "q", "assistant_id": "a", "command": {"goto": {}}}',
             "invalid_request",
-            "command: must be a node name",
+            "command.goto: must be a node name",  # the HTTP API's 422 detail, word for word
         ),
         (
             (

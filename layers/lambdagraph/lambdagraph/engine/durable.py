@@ -8,7 +8,8 @@ them is recovered too.
 
 * **Exactly one executor per attempt.** The run's lease item is claimed attempt by attempt
   with a conditional write, so a retried or duplicated invocation does nothing.
-* **Event log.** Events are numbered by a :class:`SequencedSink` and written in batches by an
+* **Event log.** Events are numbered by a :class:`SequencedSink` (the one place run
+  events get ids) and written in batches by an
   :class:`EventLogSink`; ids continue across attempts; an end marker closes the log.
 * **Deadline.** Before the Lambda deadline (minus a margin) the graph is asked to drain: it
   stops at the next superstep boundary with its checkpoint saved, the run stays ``running``
@@ -26,7 +27,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, Final, Protocol
+from typing import Final, Protocol
 
 from langgraph.runtime import RunControl
 
@@ -82,7 +83,8 @@ class DurableRuns:
 
     Args:
         store: threads and runs.
-        executor: drives the graphs.
+        executor: drives the graphs; ``None`` in a process that never executes a run (the
+            ``ws`` function only records runs and hands them to the worker).
         log: the event log.
         leases: worker leases.
         invoker: starts worker invocations (background runs, continuations); ``None`` where
@@ -91,14 +93,14 @@ class DurableRuns:
         deadline_margin: seconds before the Lambda deadline at which a worker drains.
         handoff_seconds: how long a handed-over run (new, or continuing) may wait for its
             worker before it counts as lost; covers async-invocation queueing and retries.
-        worker_sinks: more sinks for a run a worker executes (the WebSocket sender), given
-            the run; they receive the same numbered events as the log.
+        worker_sinks: more sinks for every run this process executes (the WebSocket
+            fan-out), given the run; they receive the same events as the run's stream.
     """
 
     def __init__(
         self,
         store: AppStore,
-        executor: Executor,
+        executor: Executor | None,
         log: EventLog,
         leases: RunLeases,
         invoker: Invoker | None,
@@ -117,6 +119,14 @@ class DurableRuns:
         self.deadline_margin = deadline_margin
         self.handoff_seconds = handoff_seconds
         self.worker_sinks = worker_sinks
+
+    async def _more_sinks(self, run: Run) -> Sequence[Sink]:
+        return await self.worker_sinks(run) if self.worker_sinks is not None else []
+
+    def _executor(self) -> Executor:
+        if self.executor is None:
+            raise ConfigurationError("This process executes no runs: it has no executor")
+        return self.executor
 
     async def start_background(self, run: Run) -> None:
         """Hand a recorded run to a worker invocation.
@@ -165,7 +175,8 @@ class DurableRuns:
         drain_at = None
         if deadline is not None and self.invoker is not None:
             drain_at = deadline - self.deadline_margin
-        return await self._execute(run, 1, sinks, deadline=drain_at)
+        live = [*sinks, *await self._more_sinks(run)]
+        return await self._execute(run, 1, live, deadline=drain_at)
 
     async def execute_leased(self, run: Run, sinks: Sequence[Sink]) -> RunStatus:
         """Execute a run streamed by this process (not logged) while holding its lease.
@@ -179,7 +190,8 @@ class DurableRuns:
         if run["status"] == "pending":
             guards.append(asyncio.create_task(self._recover_ahead(run)))
         try:
-            return await self.executor.execute(run, sinks, control=control)
+            live = [*sinks, *await self._more_sinks(run)]
+            return await self._executor().execute(run, live, control=control)
         finally:
             await _stop(guards)
 
@@ -229,8 +241,8 @@ class DurableRuns:
         if run["status"] in FINAL_RUN_STATUSES:
             return "finished"
         deadline = time.monotonic() + remaining_ms() / 1000 - self.deadline_margin
-        live = await self.worker_sinks(run) if self.worker_sinks is not None else []
         clock = RunClock(payload.get("started_at") if payload["kind"] == "continue" else None)
+        live = await self._more_sinks(run)
         status = await self._execute(run, attempt, live, deadline=deadline, clock=clock)
         return "continued" if status == "running" else status
 
@@ -280,7 +292,7 @@ class DurableRuns:
             guards.append(asyncio.create_task(_drain_at(deadline, control)))
         clock = clock or RunClock()
         try:
-            status = await self.executor.execute(
+            status = await self._executor().execute(
                 _attempt_of(run, attempt), [sink], control=control, usage=usage, clock=clock
             )
         except asyncio.CancelledError:
@@ -379,29 +391,3 @@ def _attempt_of(run: Run, attempt: int) -> Run:
     kwargs = {k: v for k, v in run["kwargs"].items() if k not in _STARTING_KWARGS}
     continued: Run = {**run, "kwargs": kwargs}  # type: ignore[typeddict-item]
     return continued
-
-
-def parse_payload(event: dict[str, Any]) -> WorkerPayload:
-    """Read a worker invocation's payload; ``InvalidInput`` for anything else."""
-    kind = event.get("kind")
-    fields = ("owner", "thread_id", "run_id")
-    if kind not in ("run", "continue") or not all(isinstance(event.get(f), str) for f in fields):
-        raise InvalidInput(f"Not a worker payload: kind={kind!r}")
-    if kind == "run":
-        return RunPayload(
-            kind="run", owner=event["owner"], thread_id=event["thread_id"], run_id=event["run_id"]
-        )
-    attempt = event.get("attempt")
-    if not isinstance(attempt, int) or attempt < 2:
-        raise InvalidInput(f"A continuation needs an attempt >= 2, got {attempt!r}")
-    payload = ContinuePayload(
-        kind="continue",
-        owner=event["owner"],
-        thread_id=event["thread_id"],
-        run_id=event["run_id"],
-        attempt=attempt,
-    )
-    started_at = event.get("started_at")
-    if isinstance(started_at, (int, float)) and not isinstance(started_at, bool):
-        payload["started_at"] = float(started_at)
-    return payload

@@ -1,6 +1,7 @@
 """The WebSocket sink: a run's events, fanned out to every subscribed connection.
 
-The worker executing a run gives the executor one :class:`WebSocketFanout`. It keeps the
+The process executing a run (the worker, or the HTTP process streaming it) gives the
+executor one :class:`WebSocketFanout` (built by ``lambdagraph.wiring``). It keeps the
 events of this attempt in memory and one :class:`ConnectionSender` per subscriber.
 Subscribers are the run item's ``ws_subscribers`` entries ``<connection>#<after>``; the
 executor already reads that item every poll interval for the cancel flag and hands it to
@@ -18,19 +19,17 @@ status), then sends ``run.ended`` to everyone after their last events.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
-from lambdagraph.engine.sinks import Sink
 from lambdagraph.protocol import ws
 from lambdagraph.protocol.events import Event
-from lambdagraph.settings import Settings
 from lambdagraph.store.app import AppStore
+from lambdagraph.store.connections import ConnectionStore, RunRef
 from lambdagraph.store.events import EventLog
 from lambdagraph.store.records import FINAL_RUN_STATUSES, Run
 from lambdagraph.store.schema import parse_subscriber_entry, subscriber_entry
-from lambdagraph.store.connections import ConnectionStore, RunRef
-from lambdagraph.ws.sender import ConnectionSender, ManagementClient, management_client
+from lambdagraph.ws.sender import ConnectionSender, ManagementClient
 
 logger = logging.getLogger(__name__)
 
@@ -180,42 +179,3 @@ class WebSocketFanout:
 
 def _seq(event: Event) -> int:
     return int(event.id) if event.id is not None else -1
-
-
-def websocket_sinks(
-    settings: Settings,
-    *,
-    store: AppStore | None = None,
-    client: ManagementClient | None = None,
-) -> Callable[[Run], Awaitable[list[Sink]]] | None:
-    """The worker's extra sinks (``DurableRuns.worker_sinks``): a fan-out for each run
-    started over the WebSocket.
-
-    Reads ``LAMBDAGRAPH_WS_ENDPOINT`` (via ``settings``); without it the worker has nowhere
-    to post and this returns ``None``.
-    """
-    if not settings.ws_endpoint:
-        return None
-    store = store or AppStore.from_settings(settings)
-    client = client or management_client(settings.ws_endpoint)
-    connections = ConnectionStore(
-        settings.app_table, client=store.client, index_ttl_seconds=settings.event_log_ttl_seconds
-    )
-    log = EventLog(settings.app_table, client=store.client)
-
-    async def build(run: Run) -> list[Sink]:
-        if (run.get("metadata") or {}).get("transport") != "websocket":
-            return []
-        return [
-            WebSocketFanout(
-                run,
-                client,
-                store=store,
-                connections=connections,
-                log=log,
-                window=settings.ws_batch_window_ms / 1000,
-                batch_bytes=settings.ws_batch_bytes,
-            )
-        ]
-
-    return build
