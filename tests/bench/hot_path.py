@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import cProfile
-import dataclasses
 import gc
 import io
 import logging
@@ -44,8 +43,8 @@ asyncio.run(main())
 
 async def _serve_and_profile(runs: int, profile: cProfile.Profile) -> list[str]:
     suffix = uuid.uuid4().hex[:8]
-    settings = dataclasses.replace(
-        Settings(), app_table=f"hot-app-{suffix}", checkpoint_table=f"hot-cp-{suffix}",
+    settings = Settings().replace(
+        app_table=f"hot-app-{suffix}", checkpoint_table=f"hot-cp-{suffix}",
         scripted_delay_ms=0,
     )
     prepare_storage(settings)
@@ -53,7 +52,7 @@ async def _serve_and_profile(runs: int, profile: cProfile.Profile) -> list[str]:
     gc.freeze()  # as ``lambdagraph dev`` does before serving
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
     sock = _bind("127.0.0.1", 0)
-    url = "http://127.0.0.1:%d" % sock.getsockname()[1]
+    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
     task = asyncio.create_task(server.serve(sockets=[sock]))
     while not server.started:
         await asyncio.sleep(0.01)

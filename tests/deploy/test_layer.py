@@ -8,9 +8,9 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from lambdagraph.engine.invoker import parse_payload
 from packaging.requirements import Requirement
 
+from lambdagraph.engine.invoker import parse_payload
 from tests.conftest import EVENTS_DIR
 from tests.deploy.template import REPO_ROOT, document
 

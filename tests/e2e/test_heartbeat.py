@@ -8,10 +8,10 @@ import asyncio
 import httpx
 import orjson
 import pytest
-from lambdagraph.settings import Settings
-from lambdagraph_client.local.server import LocalStack
 from langgraph_sdk.client import LangGraphClient
 
+from lambdagraph.settings import Settings
+from lambdagraph_client.local.server import LocalStack
 from tests.conftest import Tables
 from tests.e2e.conftest import auth, stack_settings, user_message
 from tests.e2e.test_runs import LongRun

@@ -4,19 +4,18 @@ last completed step, free their thread, and the thread continues from that step.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import orjson
 import pytest
-from lambdagraph.settings import Settings
-from lambdagraph.store.leases import RunLeases
-from lambdagraph_client.local.server import LocalStack, running_stack
 from langgraph_sdk import get_client
 from langgraph_sdk.client import LangGraphClient
 
+from lambdagraph.settings import Settings
+from lambdagraph.store.leases import RunLeases
+from lambdagraph_client.local.server import LocalStack, running_stack
 from tests.conftest import Tables
 from tests.e2e.conftest import (
     STEPS_GRAPH,
@@ -92,9 +91,7 @@ async def test_a_streamed_run_over_its_own_limit_times_out_and_the_thread_goes_o
 async def test_the_server_default_limit_applies_to_a_stream_that_sets_none(
     tables: Tables,
 ) -> None:
-    settings = dataclasses.replace(
-        stack_settings(tables, graphs=STEPS_GRAPH), run_timeout_seconds=0.5
-    )
+    settings = stack_settings(tables, graphs=STEPS_GRAPH, run_timeout_seconds=0.5)
     with running_stack(settings=settings, authenticator=HeaderAuth()) as stack:
         client = get_client(url=stack.url, headers=auth("alice"))
         thread = await client.threads.create()
@@ -113,7 +110,7 @@ async def test_the_server_default_limit_applies_to_a_stream_that_sets_none(
 @pytest.fixture
 def short_lived_stack(tables: Tables) -> Iterator[LocalStack]:
     """Workers that time out after 1 s (drain 0.6 s before) and a 1.2 s run time limit."""
-    settings = dataclasses.replace(short_lived_settings(tables), run_timeout_seconds=1.2)
+    settings = short_lived_settings(tables).replace(run_timeout_seconds=1.2)
     with running_stack(settings=settings, authenticator=HeaderAuth()) as running:
         yield running
 

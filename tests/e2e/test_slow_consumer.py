@@ -7,10 +7,10 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from lambdagraph.settings import Settings
-from lambdagraph_client.local.server import LocalStack
 from langgraph_sdk import get_client
 
+from lambdagraph.settings import Settings
+from lambdagraph_client.local.server import LocalStack
 from tests.conftest import Tables
 from tests.e2e.conftest import DEADLINE, auth, stack_settings, user_message
 from tests.e2e.slow_client import Frame, SlowStream

@@ -15,7 +15,7 @@ import socket
 import threading
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import boto3
@@ -131,7 +131,7 @@ def _with_ws_endpoint(settings: Settings, sock: socket.socket) -> Settings:
     if settings.ws_endpoint:
         return settings
     bound_host, bound_port = sock.getsockname()[:2]
-    return replace(settings, ws_endpoint=f"http://{bound_host}:{bound_port}{WS_PATH}")
+    return settings.replace(ws_endpoint=f"http://{bound_host}:{bound_port}{WS_PATH}")
 
 
 def _server(app: Any) -> uvicorn.Server:

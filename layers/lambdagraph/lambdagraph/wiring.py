@@ -138,6 +138,8 @@ class Core:
                     log=log,
                     window=settings.ws_batch_window_ms / 1000,
                     batch_bytes=settings.ws_batch_bytes,
+                    max_queued_bytes=settings.ws_send_queue_bytes,
+                    max_wait=settings.ws_slow_consumer_seconds,
                 )
             ]
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+
 from lambdagraph.engine.sinks import SLOW_CONSUMER, QueueSink
 from lambdagraph.errors import ConfigurationError
 from lambdagraph.protocol.events import Event

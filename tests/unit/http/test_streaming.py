@@ -6,6 +6,7 @@ import asyncio
 
 import orjson
 import pytest
+
 from lambdagraph.engine.results import RunResult
 from lambdagraph.engine.sinks import QueueSink
 from lambdagraph.http.streaming import response_sink, sse_body, wait_body

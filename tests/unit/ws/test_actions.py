@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from lambdagraph.ws.actions import (
     DEFAULT_STREAM_MODE,
     CancelAction,
