@@ -13,6 +13,7 @@ accepted and ignored; fields we act on are checked strictly (no string-to-bool c
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Any, ClassVar, Literal
 from uuid import UUID
@@ -42,6 +43,43 @@ class CommandRequest(BaseModel):
         check_goto(value)
         return value
 
+    @field_validator("update")
+    @classmethod
+    def _update_pairs(cls, value: Any) -> Any:
+        if isinstance(value, list) and not all(
+            isinstance(p, list) and len(p) == 2 and isinstance(p[0], str) for p in value
+        ):
+            raise ValueError("must be an object or a list of [channel, value] pairs")
+        return value
+
+    @model_validator(mode="after")
+    def _does_something(self) -> CommandRequest:
+        # An empty command gives the graph no input at all: the run would fail at its start.
+        if self.update is None and self.resume is None and self.goto is None:
+            raise ValueError("a command needs at least one of resume, update, goto")
+        return self
+
+
+class RunConfig(BaseModel):
+    """``config`` as LangGraph Server's ``Config`` schema has it; other keys pass through.
+
+    The keys LangChain reads are checked here: a bad one would fail the run at its start.
+    """
+
+    model_config = ConfigDict(extra="allow", strict=True)
+
+    tags: list[str] | None = None
+    recursion_limit: int | None = Field(default=None, ge=1)
+    configurable: dict[str, Any] | None = None
+    metadata: dict[str, Any] | None = None
+    run_name: str | None = None
+    max_concurrency: int | None = Field(default=None, ge=1)
+
+    @model_validator(mode="after")
+    def _configurable_ref(self) -> RunConfig:
+        check_config({"configurable": self.configurable})
+        return self
+
 
 class RunRequest(BaseModel):
     """What to run: the graph, its input or command, what to stream, how to share the thread.
@@ -60,7 +98,7 @@ class RunRequest(BaseModel):
     """Stream modes, one name or a list (``messages-tuple`` yields events named ``messages``)."""
     stream_subgraphs: bool = False
     stream_resumable: bool = False
-    config: dict[str, Any] | None = None
+    config: RunConfig | None = None
     context: dict[str, Any] | None = None
     metadata: dict[str, Any] | None = None
     checkpoint: dict[str, Any] | None = None
@@ -92,17 +130,11 @@ class RunRequest(BaseModel):
         check_checkpoint_ref(value)
         return value
 
-    @field_validator("config")
-    @classmethod
-    def _configurable_ref(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
-        check_config(value)
-        return value
-
     @model_validator(mode="after")
     def _input_or_command(self) -> RunRequest:
         if self.input is not None and self.command is not None:
             raise ValueError("Provide either 'input' or 'command', not both")
-        if self.config and self.config.get("configurable") and self.context:
+        if self.config and self.config.configurable and self.context:
             raise ValueError("Provide either 'config.configurable' or 'context', not both")
         return self
 
@@ -119,7 +151,7 @@ class RunRequest(BaseModel):
             "command": self.command.model_dump(exclude_none=True) if self.command else None,
             "stream_mode": self.stream_mode,
             "stream_subgraphs": self.stream_subgraphs,
-            "config": self.config,
+            "config": self.config.model_dump(exclude_unset=True) if self.config else None,
             "context": self.context,
             "interrupt_before": self.interrupt_before,
             "interrupt_after": self.interrupt_after,
@@ -141,6 +173,7 @@ def parse_uuid(value: str, what: str) -> str:
 
 
 _TRANSPORT_LOCATIONS = frozenset({"body", "query", "path"})
+_MODEL_NAME = re.compile(r" or instance of \w+")
 
 
 def describe_errors(errors: Iterable[Any]) -> str:
@@ -160,6 +193,7 @@ def describe_errors(errors: Iterable[Any]) -> str:
             if p not in _TRANSPORT_LOCATIONS and not (isinstance(p, str) and "[" in p)
         ]
         message = str(error.get("msg", "invalid value")).removeprefix("Value error, ")
+        message = _MODEL_NAME.sub("", message)  # "a valid dictionary or instance of RunConfig"
         if not loc and error.get("type") == "missing":
             parts.append("Request body is required")
         elif error.get("type") == "model_attributes_type" and not loc:
