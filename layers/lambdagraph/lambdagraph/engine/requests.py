@@ -13,7 +13,6 @@ accepted and ignored; fields we act on are checked strictly (no string-to-bool c
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from typing import Any, ClassVar, Literal
 from uuid import UUID
@@ -173,7 +172,7 @@ def parse_uuid(value: str, what: str) -> str:
 
 
 _TRANSPORT_LOCATIONS = frozenset({"body", "query", "path"})
-_MODEL_NAME = re.compile(r" or instance of \w+")
+_OBJECT_EXPECTED = frozenset({"model_type", "model_attributes_type"})
 
 
 def describe_errors(errors: Iterable[Any]) -> str:
@@ -193,7 +192,9 @@ def describe_errors(errors: Iterable[Any]) -> str:
             if p not in _TRANSPORT_LOCATIONS and not (isinstance(p, str) and "[" in p)
         ]
         message = str(error.get("msg", "invalid value")).removeprefix("Value error, ")
-        message = _MODEL_NAME.sub("", message)  # "a valid dictionary or instance of RunConfig"
+        if error.get("type") in _OBJECT_EXPECTED:
+            # Pydantic words it differently per input mode and names our model classes.
+            message = "Input should be a valid dictionary"
         if not loc and error.get("type") == "missing":
             parts.append("Request body is required")
         elif error.get("type") == "model_attributes_type" and not loc:
