@@ -219,3 +219,21 @@ async def test_thread_metadata_out_of_range_creates_no_thread(http: httpx.AsyncC
     assert response.status_code == 422
     assert response.json()["detail"].startswith("metadata.n: integer out of range")
     assert (await http.post("/threads/search", json={})).json() == []
+
+
+async def test_a_good_config_runs_on_both_transports(
+    http: httpx.AsyncClient, alice: Socket
+) -> None:
+    thread_id = str((await http.post("/threads", json={})).json()["thread_id"])
+    body = {**RUN, "input": HELLO, "config": {"tags": ["mine"], "configurable": {"x": None}}}
+
+    waited = await http.post(f"/threads/{thread_id}/runs/wait", json=body)
+    await alice.send({"action": "run", "request_id": "m-3", "thread_id": thread_id, **body})
+    accepted = await alice.receive_type("run.accepted")
+    messages = await alice.until_ended(accepted["run_id"])
+
+    run = (await http.get(f"/threads/{thread_id}/runs/{accepted['run_id']}")).json()
+
+    assert waited.status_code == 200 and "__error__" not in waited.json()
+    assert messages[-1]["status"] == "success"
+    assert run["kwargs"]["config"] == body["config"]  # kept as sent, no keys added

@@ -79,6 +79,16 @@ class RunConfig(BaseModel):
         check_config({"configurable": self.configurable})
         return self
 
+    def as_config(self) -> dict[str, Any]:
+        """The config as the client meant it: a declared key left null is not passed on
+        (LangGraph reads a null ``recursion_limit`` as a value, not as its default)."""
+        declared = type(self).model_fields
+        return {
+            key: value
+            for key, value in self.model_dump(exclude_unset=True).items()
+            if value is not None or key not in declared
+        }
+
 
 class RunRequest(BaseModel):
     """What to run: the graph, its input or command, what to stream, how to share the thread.
@@ -150,7 +160,7 @@ class RunRequest(BaseModel):
             "command": self.command.model_dump(exclude_none=True) if self.command else None,
             "stream_mode": self.stream_mode,
             "stream_subgraphs": self.stream_subgraphs,
-            "config": self.config.model_dump(exclude_unset=True) if self.config else None,
+            "config": self.config.as_config() if self.config else None,
             "context": self.context,
             "interrupt_before": self.interrupt_before,
             "interrupt_after": self.interrupt_after,
