@@ -16,6 +16,7 @@ from starlette.responses import Response, StreamingResponse
 
 from lambdagraph.engine import QueueSink, RunRequest
 from lambdagraph.errors import NotFound
+from lambdagraph.http.body import JsonBodyRoute
 from lambdagraph.http.context import ApiContext, Ctx, User, valid_id
 from lambdagraph.http.deadline import current_deadline
 from lambdagraph.http.responses import json_response
@@ -29,7 +30,7 @@ from lambdagraph.http.streaming import (
 )
 from lambdagraph.store.records import Run, public_run
 
-router = APIRouter(tags=["runs"])
+router = APIRouter(tags=["runs"], route_class=JsonBodyRoute)
 
 
 async def _launch(
