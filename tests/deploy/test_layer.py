@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from packaging.requirements import Requirement
 
-from lambdagraph.engine.durable import parse_payload
+from lambdagraph.engine.invoker import parse_payload
 from tests.conftest import EVENTS_DIR
 from tests.deploy.template import REPO_ROOT, document
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -59,6 +60,11 @@ RUN = {"assistant_id": "agent", "input": {"messages": []}}
         ),
         ({"input": {"messages": []}}, "assistant_id: Field required"),
         ([RUN], "must be a JSON object"),
+        ({**RUN, "timeout_seconds": 0}, "timeout_seconds: Input should be greater than 0"),
+        ({**RUN, "timeout_seconds": -5}, "timeout_seconds: Input should be greater than 0"),
+        ({**RUN, "timeout_seconds": "10"}, "timeout_seconds: Input should be a valid number"),
+        ({**RUN, "timeout_seconds": True}, "timeout_seconds: Input should be a valid number"),
+        ({**RUN, "timeout_seconds": 1e9}, "timeout_seconds: Input should be less than or equal"),
     ],
 )
 def test_invalid_run_bodies_are_422(

@@ -81,6 +81,21 @@ def test_choices_ignore_case_and_surrounding_spaces() -> None:
         ),
         ("LAMBDAGRAPH_WS_BATCH_BYTES", "0", "LAMBDAGRAPH_WS_BATCH_BYTES='0' is not positive"),
         (
+            "LAMBDAGRAPH_STREAM_QUEUE_EVENTS",
+            "0",
+            "LAMBDAGRAPH_STREAM_QUEUE_EVENTS='0' is not positive",
+        ),
+        (
+            "LAMBDAGRAPH_SLOW_CONSUMER_SECONDS",
+            "0",
+            "LAMBDAGRAPH_SLOW_CONSUMER_SECONDS='0' is not positive",
+        ),
+        (
+            "LAMBDAGRAPH_RUN_TIMEOUT_SECONDS",
+            "-1",
+            "LAMBDAGRAPH_RUN_TIMEOUT_SECONDS='-1' is negative",
+        ),
+        (
             "LAMBDAGRAPH_EVENT_LOG_TTL_SECONDS",
             "0",
             "LAMBDAGRAPH_EVENT_LOG_TTL_SECONDS='0' is not positive",

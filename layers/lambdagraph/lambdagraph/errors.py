@@ -5,7 +5,8 @@
     LambdagraphError
     ├── ConfigurationError          bad settings or constructor options
     ├── InvalidInput                a request the client must fix (422)
-    │   └── InvalidRequest          the run request breaks a rule of the run service
+    │   ├── InvalidRequest          a field's value breaks a rule every transport shares
+    │   └── BadJson                 the body or frame is not JSON text at all
     ├── Unauthorized                no valid credentials on the request (401)
     ├── NotFound                    unknown, or another user's (404)
     │   ├── ThreadNotFound
@@ -47,9 +48,15 @@ class InvalidInput(LambdagraphError):
 
 
 class InvalidRequest(InvalidInput):
-    """The run request breaks a rule every transport shares (e.g. resuming without a thread)."""
+    """The request breaks a rule every transport shares (e.g. resuming without a thread)."""
 
     code = "invalid_request"
+
+
+class BadJson(InvalidInput):
+    """The request body or WebSocket frame is not JSON text (bad syntax, not UTF-8)."""
+
+    code = "bad_json"
 
 
 class Unauthorized(LambdagraphError):

@@ -26,8 +26,16 @@ Variables:
         WebSocket ``cancel`` from a connection not subscribed to the run) waits for the run
         to stop before answering with its current status (``20``: below API Gateway's 29 s
         route and 30 s HTTP API limits, far above the cancel poll of a healthy run).
-    LAMBDAGRAPH_HEARTBEAT_SECONDS: longest silence on an SSE stream before a ``: heartbeat``
-        comment is sent; proxies drop idle streams at 30 s (``10``).
+    LAMBDAGRAPH_HEARTBEAT_SECONDS: longest silence on a long response (SSE streams, ``/wait``,
+        ``/join``) before a heartbeat (``: heartbeat`` comment, or a newline before JSON);
+        proxies drop idle connections at 30 s (``10``).
+    LAMBDAGRAPH_STREAM_QUEUE_EVENTS: how many events may wait for a streaming or waiting
+        HTTP client before the run waits for it (``1000``).
+    LAMBDAGRAPH_SLOW_CONSUMER_SECONDS: how long a run waits for such a client to make room
+        before it detaches the client with a ``SlowConsumer`` error event (``5``).
+    LAMBDAGRAPH_RUN_TIMEOUT_SECONDS: longest a run may execute, counted from its start
+        across worker invocations; it then ends with status ``timeout``. 0: no limit; a run
+        request's ``timeout_seconds`` overrides it (``0``).
     LAMBDAGRAPH_MAX_BODY_BYTES: largest request body the HTTP API accepts, 413 above it; Lambda
         caps payloads at 6 MB (``6291456``).
     LAMBDAGRAPH_CORS_ALLOW_ORIGINS: comma-separated origins allowed by CORS (``*``).
@@ -128,6 +136,9 @@ class Settings(BaseSettings):
     cancel_poll_interval: float = Field(0.25, gt=0)
     cancel_wait_seconds: float = Field(20.0, gt=0)
     heartbeat_seconds: float = Field(10.0, gt=0)
+    stream_queue_events: int = Field(1000, gt=0)
+    slow_consumer_seconds: float = Field(5.0, gt=0)
+    run_timeout_seconds: float = Field(0.0, ge=0)
     max_body_bytes: int = Field(6 * 1024 * 1024, gt=0)
     cors_allow_origins: str = "*"
     model: ModelName = "scripted"

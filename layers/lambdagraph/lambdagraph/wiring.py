@@ -109,6 +109,7 @@ class Core:
             self.graphs,
             checkpointer if checkpointer is not None else default_checkpointer(self.settings),
             cancel_poll_interval=self.settings.cancel_poll_interval,
+            run_timeout=self.settings.run_timeout_seconds,
         )
 
     def websocket_sinks(self, client: ManagementClient | None = None) -> WorkerSinks | None:

@@ -13,8 +13,8 @@ from typing import Any
 
 import httpx
 import pytest
-from lambdagraph_client.local.server import LocalStack
 
+from lambdagraph_client.local.server import LocalStack
 from tests.e2e.conftest import auth
 from tests.e2e.ws.conftest import Socket, events_of
 
@@ -35,6 +35,8 @@ BAD_BODIES: list[dict[str, Any]] = [
     {**RUN, "config": {"configurable": {"user": "a"}}, "context": {"user": "b"}},
     {"input": {"messages": []}},
     {**RUN, "assistant_id": ""},
+    {**RUN, "timeout_seconds": 0},
+    {**RUN, "timeout_seconds": "10"},
 ]
 
 

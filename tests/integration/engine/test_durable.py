@@ -17,6 +17,7 @@ from lambdagraph.agents import GraphRegistry
 from lambdagraph.engine.durable import WORKER_LOST, DurableRuns
 from lambdagraph.engine.executor import RunExecutor
 from lambdagraph.engine.sinks import Sink
+from lambdagraph.engine.timeouts import RunClock
 from lambdagraph.engine.usage import UsageTracker
 from lambdagraph.engine.worker import LambdaContext, handle_worker_event
 from lambdagraph.errors import Unavailable
@@ -53,6 +54,7 @@ class StepExecutor:
         *,
         control: RunControl | None = None,
         usage: UsageTracker | None = None,
+        clock: RunClock | None = None,
     ) -> RunStatus:
         self.executions.append(dict(run["kwargs"]))
         run_id = run["run_id"]

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from lambdagraph.engine.durable import parse_payload
+from lambdagraph.engine.invoker import parse_payload
 from lambdagraph.errors import InvalidInput
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from lambdagraph.ws.actions import (
     DEFAULT_STREAM_MODE,
     CancelAction,
@@ -37,6 +38,12 @@ def test_one_stream_mode_becomes_a_list_and_extra_fields_are_ignored() -> None:
     }
     action = parse_action(data)
     assert isinstance(action, RunAction) and action.stream_modes() == ["values"]
+
+
+def test_a_run_may_set_its_time_limit() -> None:
+    data = {"action": "run", "request_id": "q", "assistant_id": "a", "timeout_seconds": 90}
+    action = parse_action(data)
+    assert isinstance(action, RunAction) and action.timeout_seconds == 90.0
 
 
 def test_cancel_and_subscribe() -> None:
@@ -79,6 +86,16 @@ def test_cancel_and_subscribe() -> None:
             "config: configurable.checkpoint_id must be a string",
         ),
         ('{"action": "subscribe", "run_id": "r", "after": [1]}', "invalid_request", "after"),
+        (
+            '{"action": "run", "request_id": "q", "assistant_id": "a", "timeout_seconds": 0}',
+            "invalid_request",
+            "timeout_seconds: Input should be greater than 0",
+        ),
+        (
+            '{"action": "run", "request_id": "q", "assistant_id": "a", "timeout_seconds": "9"}',
+            "invalid_request",
+            "timeout_seconds: Input should be a valid number",
+        ),
     ],
 )
 def test_bad_frames_name_what_is_wrong(body: str, code: str, fragment: str) -> None:

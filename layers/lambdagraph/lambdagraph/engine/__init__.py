@@ -6,10 +6,10 @@ run service (:class:`RunService`), sinks and results. Everything else is interna
 
 from lambdagraph.engine.assistants import assistant_id, resolve_graph
 from lambdagraph.engine.chunks import config_checkpoint, interrupt_dict
-from lambdagraph.engine.durable import DurableRuns, parse_payload
+from lambdagraph.engine.durable import DurableRuns
 from lambdagraph.engine.executor import GraphRegistry, RunExecutor
 from lambdagraph.engine.graph_call import check_checkpoint_ref
-from lambdagraph.engine.invoker import Invoker, LambdaInvoker, WorkerPayload
+from lambdagraph.engine.invoker import Invoker, LambdaInvoker, WorkerPayload, parse_payload
 from lambdagraph.engine.requests import (
     STRICT,
     CommandRequest,
@@ -20,11 +20,12 @@ from lambdagraph.engine.requests import (
 from lambdagraph.engine.results import INTERRUPT_KEY, SERVER_FAULT, RunResult
 from lambdagraph.engine.resumable import EventLogSink, SequencedSink
 from lambdagraph.engine.runs import RunService
-from lambdagraph.engine.sinks import MemorySink, QueueSink, Sink
+from lambdagraph.engine.sinks import SLOW_CONSUMER, MemorySink, QueueSink, Sink
 
 __all__ = [
     "INTERRUPT_KEY",
     "SERVER_FAULT",
+    "SLOW_CONSUMER",
     "STRICT",
     "CommandRequest",
     "DurableRuns",

@@ -27,13 +27,14 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, Final, Protocol
+from typing import Final, Protocol
 
 from langgraph.runtime import RunControl
 
 from lambdagraph.engine.invoker import ContinuePayload, Invoker, RunPayload, WorkerPayload
 from lambdagraph.engine.resumable import EventLogSink, SequencedSink
 from lambdagraph.engine.sinks import Sink
+from lambdagraph.engine.timeouts import RunClock
 from lambdagraph.engine.usage import UsageTracker
 from lambdagraph.errors import (
     ConfigurationError,
@@ -71,6 +72,7 @@ class Executor(Protocol):
         *,
         control: RunControl | None = None,
         usage: UsageTracker | None = None,
+        clock: RunClock | None = None,
     ) -> RunStatus:
         """Execute the run; ``"running"`` when it drained at a checkpoint (``control``)."""
         ...
@@ -239,7 +241,9 @@ class DurableRuns:
         if run["status"] in FINAL_RUN_STATUSES:
             return "finished"
         deadline = time.monotonic() + remaining_ms() / 1000 - self.deadline_margin
-        status = await self._execute(run, attempt, await self._more_sinks(run), deadline=deadline)
+        clock = RunClock(payload.get("started_at") if payload["kind"] == "continue" else None)
+        live = await self._more_sinks(run)
+        status = await self._execute(run, attempt, live, deadline=deadline, clock=clock)
         return "continued" if status == "running" else status
 
     async def recover(self, run: Run) -> Run:
@@ -263,7 +267,13 @@ class DurableRuns:
         return await self.store.read_run(run)
 
     async def _execute(
-        self, run: Run, attempt: int, live: Sequence[Sink], *, deadline: float | None
+        self,
+        run: Run,
+        attempt: int,
+        live: Sequence[Sink],
+        *,
+        deadline: float | None,
+        clock: RunClock | None = None,
     ) -> RunStatus:
         run_id = run["run_id"]
         start = 0 if attempt == 1 else await self.log.last_seq(run_id) + 1
@@ -280,9 +290,10 @@ class DurableRuns:
             guards.append(asyncio.create_task(self._recover_ahead(run)))
         if deadline is not None:
             guards.append(asyncio.create_task(_drain_at(deadline, control)))
+        clock = clock or RunClock()
         try:
             status = await self._executor().execute(
-                _attempt_of(run, attempt), [sink], control=control, usage=usage
+                _attempt_of(run, attempt), [sink], control=control, usage=usage, clock=clock
             )
         except asyncio.CancelledError:
             # The executor recorded the run interrupted (server shutdown): close its log too.
@@ -304,6 +315,8 @@ class DurableRuns:
             "run_id": run_id,
             "attempt": attempt + 1,
         }
+        if clock.started_at is not None:
+            payload["started_at"] = clock.started_at  # the time limit spans invocations
         await self._invoke(payload)
         _run_log(run).info("Drained before the deadline; attempt %s continues", attempt + 1)
         return status
@@ -378,25 +391,3 @@ def _attempt_of(run: Run, attempt: int) -> Run:
     kwargs = {k: v for k, v in run["kwargs"].items() if k not in _STARTING_KWARGS}
     continued: Run = {**run, "kwargs": kwargs}  # type: ignore[typeddict-item]
     return continued
-
-
-def parse_payload(event: dict[str, Any]) -> WorkerPayload:
-    """Read a worker invocation's payload; ``InvalidInput`` for anything else."""
-    kind = event.get("kind")
-    fields = ("owner", "thread_id", "run_id")
-    if kind not in ("run", "continue") or not all(isinstance(event.get(f), str) for f in fields):
-        raise InvalidInput(f"Not a worker payload: kind={kind!r}")
-    if kind == "run":
-        return RunPayload(
-            kind="run", owner=event["owner"], thread_id=event["thread_id"], run_id=event["run_id"]
-        )
-    attempt = event.get("attempt")
-    if not isinstance(attempt, int) or attempt < 2:
-        raise InvalidInput(f"A continuation needs an attempt >= 2, got {attempt!r}")
-    return ContinuePayload(
-        kind="continue",
-        owner=event["owner"],
-        thread_id=event["thread_id"],
-        run_id=event["run_id"],
-        attempt=attempt,
-    )

@@ -26,6 +26,7 @@ from lambdagraph.engine.failures import error_event, is_expected
 from lambdagraph.engine.graph_call import graph_chunks, graph_input, run_config
 from lambdagraph.engine.sinks import Sink, observe_run
 from lambdagraph.engine.streaming_check import StreamingCheck
+from lambdagraph.engine.timeouts import RunClock, time_limit, timeout_event
 from lambdagraph.engine.usage import UsageTracker
 from lambdagraph.errors import LambdagraphError, RunNotFound
 from lambdagraph.protocol.events import Event
@@ -55,6 +56,7 @@ class GraphRegistry(Protocol):
 @dataclass
 class _RunState:
     cancel: CancelAction | None = None
+    timed_out: bool = False
 
 
 class _Emitter:
@@ -90,6 +92,8 @@ class RunExecutor:
         graphs: where graphs are looked up by ``assistant_id``.
         checkpointer: the saver for graph state (not used by stateless runs).
         cancel_poll_interval: seconds between consistent reads of the run's cancel flag.
+        run_timeout: seconds a run may execute unless it sets its own ``timeout_seconds``;
+            0 for no limit. A run over its limit ends with status ``timeout``.
 
     Example:
         >>> executor = RunExecutor(store, registry, saver)
@@ -104,11 +108,13 @@ class RunExecutor:
         checkpointer: BaseCheckpointSaver[Any],
         *,
         cancel_poll_interval: float = 0.25,
+        run_timeout: float = 0.0,
     ) -> None:
         self.store = store
         self.graphs = graphs
         self.checkpointer = checkpointer
         self.cancel_poll_interval = cancel_poll_interval
+        self.run_timeout = run_timeout
 
     async def execute(
         self,
@@ -117,6 +123,7 @@ class RunExecutor:
         *,
         control: RunControl | None = None,
         usage: UsageTracker | None = None,
+        clock: RunClock | None = None,
     ) -> RunStatus:
         """Execute ``run``, sending its events to every sink; returns the final status.
 
@@ -126,7 +133,9 @@ class RunExecutor:
         When ``control`` asks the graph to drain (the Lambda deadline nears), the graph stops
         at the next superstep boundary with its checkpoint saved; the run is left ``running``
         (for a continuation) and ``"running"`` is returned. A caller that continues runs
-        passes its own ``usage`` tracker, carrying the counts of earlier invocations.
+        passes its own ``usage`` tracker, carrying the counts of earlier invocations, and
+        its ``clock``, carrying the run's start: the time limit counts from it. A run over
+        its limit is cancelled like a cancelled run, with status ``timeout``.
         """
         log = logging.LoggerAdapter(
             logger, {"run_id": run["run_id"], "thread_id": run["thread_id"]}
@@ -143,7 +152,7 @@ class RunExecutor:
             except asyncio.CancelledError:
                 await asyncio.shield(self._abandon(run, log))
                 raise
-            return await self._run(run, emitter, log, control, usage)
+            return await self._run(run, emitter, log, control, usage, clock)
         finally:
             await emitter.close()
 
@@ -174,7 +183,10 @@ class RunExecutor:
         log: logging.LoggerAdapter[Any],
         control: RunControl | None = None,
         tracker: UsageTracker | None = None,
+        clock: RunClock | None = None,
     ) -> RunStatus:
+        clock = clock or RunClock()
+        clock.start()
         kwargs = run["kwargs"]
         mapper = ChunkMapper(
             kwargs.get("stream_mode") or ["values"], subgraphs=bool(kwargs.get("stream_subgraphs"))
@@ -184,19 +196,27 @@ class RunExecutor:
         status: RunStatus = "success"
         log.info("Run started")
         graph_task = asyncio.create_task(self._stream(run, mapper, usage, emitter, control))
-        watcher = asyncio.create_task(
-            self._watch_cancel(run, graph_task, state, log, emitter.sinks)
-        )
+        watcher = self._watch_cancel(run, graph_task, state, log, emitter.sinks)
+        guards = [asyncio.create_task(watcher)]
+        limit = time_limit(kwargs, self.run_timeout)
+        if limit > 0:
+            guards.append(asyncio.create_task(_expire(graph_task, state, clock.left(limit))))
         try:
             await graph_task
         except asyncio.CancelledError:
             current = asyncio.current_task()
-            if state.cancel is None or (current is not None and current.cancelling()):
+            ours = state.cancel is not None or state.timed_out
+            if not ours or (current is not None and current.cancelling()):
                 graph_task.cancel()
                 await asyncio.shield(self._finish(run, "interrupted", mapper, usage, log))
                 raise
-            status = "interrupted"
-            log.info("Run cancelled (%s)", state.cancel)
+            if state.timed_out:
+                status = "timeout"
+                log.info("Run timed out after %ss", limit)
+                await emitter.send([*usage.drain(), timeout_event(limit)])
+            else:
+                status = "interrupted"
+                log.info("Run cancelled (%s)", state.cancel)
         except GraphDrained as exc:
             status = "running"
             log.info("Run drained at a checkpoint (%s); a continuation picks it up", exc.reason)
@@ -208,7 +228,8 @@ class RunExecutor:
                 log.exception("Run failed")
             await emitter.send([*usage.drain(), error_event(exc)])
         finally:
-            watcher.cancel()
+            for guard in guards:
+                guard.cancel()
         await emitter.send(usage.drain())
         if status == "running":
             return status
@@ -296,6 +317,14 @@ class RunExecutor:
         except LambdagraphError:
             log.exception("Could not record the run's final status %s", status)
         log.info("Run ended: %s (thread %s)", status, thread_status)
+
+
+async def _expire(graph_task: asyncio.Task[None], state: _RunState, after: float) -> None:
+    """Cancel the graph task once the run's time is up (``after`` seconds from now)."""
+    await asyncio.sleep(max(0.0, after))
+    if not graph_task.done():
+        state.timed_out = True
+        graph_task.cancel()
 
 
 async def _show_run(sinks: Sequence[Sink], run: Run, log: logging.LoggerAdapter[Any]) -> None:

@@ -157,6 +157,8 @@ def check_goto(goto: Any) -> None:
     Raises:
         ValueError: not a node name, a ``{"node", "input"}`` send, or a list of them.
     """
+    if goto == []:
+        raise ValueError("must name at least one node")
     for target in goto if isinstance(goto, list) else [] if goto is None else [goto]:
         if isinstance(target, str):
             continue

@@ -8,9 +8,10 @@ the cloud that is :class:`LambdaInvoker` (``InvocationType="Event"``), on the lo
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Any, Literal, Protocol, TypedDict
+from typing import TYPE_CHECKING, Any, Literal, NotRequired, Protocol, TypedDict
 
 from lambdagraph import aws
+from lambdagraph.errors import InvalidInput
 from lambdagraph.protocol.sse import dumps
 
 if TYPE_CHECKING:
@@ -36,6 +37,8 @@ class ContinuePayload(TypedDict):
     thread_id: str
     run_id: str
     attempt: int
+    started_at: NotRequired[float]
+    """When attempt 1 started executing (epoch seconds): the run's time limit counts from it."""
 
 
 WorkerPayload = RunPayload | ContinuePayload
@@ -68,3 +71,29 @@ class LambdaInvoker:
             InvocationType="Event",
             Payload=dumps(payload),
         )
+
+
+def parse_payload(event: dict[str, Any]) -> WorkerPayload:
+    """Read a worker invocation's payload; ``InvalidInput`` for anything else."""
+    kind = event.get("kind")
+    fields = ("owner", "thread_id", "run_id")
+    if kind not in ("run", "continue") or not all(isinstance(event.get(f), str) for f in fields):
+        raise InvalidInput(f"Not a worker payload: kind={kind!r}")
+    if kind == "run":
+        return RunPayload(
+            kind="run", owner=event["owner"], thread_id=event["thread_id"], run_id=event["run_id"]
+        )
+    attempt = event.get("attempt")
+    if not isinstance(attempt, int) or attempt < 2:
+        raise InvalidInput(f"A continuation needs an attempt >= 2, got {attempt!r}")
+    payload = ContinuePayload(
+        kind="continue",
+        owner=event["owner"],
+        thread_id=event["thread_id"],
+        run_id=event["run_id"],
+        attempt=attempt,
+    )
+    started_at = event.get("started_at")
+    if isinstance(started_at, (int, float)) and not isinstance(started_at, bool):
+        payload["started_at"] = float(started_at)
+    return payload

@@ -20,6 +20,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from lambdagraph.engine.graph_call import check_checkpoint_ref, check_config, check_goto
+from lambdagraph.engine.timeouts import TimeoutSeconds
 from lambdagraph.protocol.events import STREAM_MODES
 from lambdagraph.store.records import MultitaskStrategy, RunKwargs
 
@@ -42,6 +43,53 @@ class CommandRequest(BaseModel):
         check_goto(value)
         return value
 
+    @field_validator("update")
+    @classmethod
+    def _update_pairs(cls, value: Any) -> Any:
+        if isinstance(value, list) and not all(
+            isinstance(p, list) and len(p) == 2 and isinstance(p[0], str) for p in value
+        ):
+            raise ValueError("must be an object or a list of [channel, value] pairs")
+        return value
+
+    @model_validator(mode="after")
+    def _does_something(self) -> CommandRequest:
+        # An empty command gives the graph no input at all: the run would fail at its start.
+        if self.update is None and self.resume is None and self.goto is None:
+            raise ValueError("a command needs at least one of resume, update, goto")
+        return self
+
+
+class RunConfig(BaseModel):
+    """``config`` as LangGraph Server's ``Config`` schema has it; other keys pass through.
+
+    The keys LangChain reads are checked here: a bad one would fail the run at its start.
+    """
+
+    model_config = ConfigDict(extra="allow", strict=True)
+
+    tags: list[str] | None = None
+    recursion_limit: int | None = Field(default=None, ge=1)
+    configurable: dict[str, Any] | None = None
+    metadata: dict[str, Any] | None = None
+    run_name: str | None = None
+    max_concurrency: int | None = Field(default=None, ge=1)
+
+    @model_validator(mode="after")
+    def _configurable_ref(self) -> RunConfig:
+        check_config({"configurable": self.configurable})
+        return self
+
+    def as_config(self) -> dict[str, Any]:
+        """The config as the client meant it: a declared key left null is not passed on
+        (LangGraph reads a null ``recursion_limit`` as a value, not as its default)."""
+        declared = type(self).model_fields
+        return {
+            key: value
+            for key, value in self.model_dump(exclude_unset=True).items()
+            if value is not None or key not in declared
+        }
+
 
 class RunRequest(BaseModel):
     """What to run: the graph, its input or command, what to stream, how to share the thread.
@@ -60,7 +108,7 @@ class RunRequest(BaseModel):
     """Stream modes, one name or a list (``messages-tuple`` yields events named ``messages``)."""
     stream_subgraphs: bool = False
     stream_resumable: bool = False
-    config: dict[str, Any] | None = None
+    config: RunConfig | None = None
     context: dict[str, Any] | None = None
     metadata: dict[str, Any] | None = None
     checkpoint: dict[str, Any] | None = None
@@ -73,6 +121,8 @@ class RunRequest(BaseModel):
     on_completion: Literal["delete", "keep"] | None = None
     feedback_keys: list[str] | None = None
     webhook: str | None = None
+    timeout_seconds: TimeoutSeconds | None = None
+    """Ours, not LangGraph Server's: the run's time limit (see ``engine.timeouts``)."""
 
     @field_validator("stream_mode", mode="before")
     @classmethod
@@ -92,17 +142,11 @@ class RunRequest(BaseModel):
         check_checkpoint_ref(value)
         return value
 
-    @field_validator("config")
-    @classmethod
-    def _configurable_ref(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
-        check_config(value)
-        return value
-
     @model_validator(mode="after")
     def _input_or_command(self) -> RunRequest:
         if self.input is not None and self.command is not None:
             raise ValueError("Provide either 'input' or 'command', not both")
-        if self.config and self.config.get("configurable") and self.context:
+        if self.config and self.config.configurable and self.context:
             raise ValueError("Provide either 'config.configurable' or 'context', not both")
         return self
 
@@ -119,7 +163,7 @@ class RunRequest(BaseModel):
             "command": self.command.model_dump(exclude_none=True) if self.command else None,
             "stream_mode": self.stream_mode,
             "stream_subgraphs": self.stream_subgraphs,
-            "config": self.config,
+            "config": self.config.as_config() if self.config else None,
             "context": self.context,
             "interrupt_before": self.interrupt_before,
             "interrupt_after": self.interrupt_after,
@@ -128,6 +172,7 @@ class RunRequest(BaseModel):
             "stream_resumable": self.stream_resumable,
             "feedback_keys": self.feedback_keys,
             "webhook": self.webhook,
+            "timeout_seconds": self.timeout_seconds,
         }
         return kwargs
 
@@ -141,6 +186,7 @@ def parse_uuid(value: str, what: str) -> str:
 
 
 _TRANSPORT_LOCATIONS = frozenset({"body", "query", "path"})
+_OBJECT_EXPECTED = frozenset({"model_type", "model_attributes_type"})
 
 
 def describe_errors(errors: Iterable[Any]) -> str:
@@ -160,6 +206,9 @@ def describe_errors(errors: Iterable[Any]) -> str:
             if p not in _TRANSPORT_LOCATIONS and not (isinstance(p, str) and "[" in p)
         ]
         message = str(error.get("msg", "invalid value")).removeprefix("Value error, ")
+        if error.get("type") in _OBJECT_EXPECTED:
+            # Pydantic words it differently per input mode and names our model classes.
+            message = "Input should be a valid dictionary"
         if not loc and error.get("type") == "missing":
             parts.append("Request body is required")
         elif error.get("type") == "model_attributes_type" and not loc:

@@ -27,6 +27,7 @@ from lambdagraph.engine.assistants import resolve_graph
 from lambdagraph.engine.durable import DurableRuns
 from lambdagraph.engine.executor import GraphRegistry
 from lambdagraph.engine.follow import RunFollower
+from lambdagraph.engine.inputs import GraphInputs
 from lambdagraph.engine.requests import RunRequest
 from lambdagraph.engine.results import SERVER_FAULT
 from lambdagraph.engine.sinks import Sink
@@ -36,6 +37,7 @@ from lambdagraph.errors import (
     LambdagraphError,
     NotFound,
     ThreadBusy,
+    ThreadNotFound,
 )
 from lambdagraph.protocol.events import Event
 from lambdagraph.store.records import FINAL_RUN_STATUSES, CancelAction, Run
@@ -45,6 +47,19 @@ logger = logging.getLogger(__name__)
 RESUME_NEEDS_THREAD: Final = (
     "Resuming an interrupt needs a thread: start the run on the thread that was interrupted"
 )
+
+# LangGraph Server (langgraph-api 0.16.7, langgraph 1.2.24; checked with `langgraph dev` and
+# langgraph-sdk 0.4.14) checks nothing here: a resume on a thread with no pending interrupt
+# answers 200 and the run does nothing (a thread with state) or fails with TypeError "'NoneType'
+# object is not iterable" (a thread without state). A client resuming there has lost track
+# of the thread (the interrupt was answered already, or never happened), so we say so instead,
+# with the status of our other resume rule (422).
+NO_PENDING_INTERRUPT: Final = (
+    "command.resume: thread {thread_id} has no pending interrupt to resume (it is {status});"
+    " start a run with input instead"
+)
+# A thread busy with a run may stop at an interrupt before a queued resume starts.
+_RESUMABLE_STATUSES: Final = frozenset({"interrupted", "busy"})
 
 class RunService:
     """Creates, launches, cancels, reads and follows runs for every transport.
@@ -57,7 +72,8 @@ class RunService:
 
     Example:
         >>> service = RunService(durable, registry, cancel_wait_seconds=20)
-        >>> run = await service.stream("alice", request, thread_id=tid, sink=QueueSink())
+        >>> sink = QueueSink(max_events=1000, wait_seconds=5.0)
+        >>> run = await service.stream("alice", request, thread_id=tid, sink=sink)
     """
 
     def __init__(
@@ -68,6 +84,7 @@ class RunService:
         self.graphs = graphs
         self.cancel_wait_seconds = cancel_wait_seconds
         self.follower = RunFollower(durable)
+        self._inputs: dict[str, GraphInputs] = {}
         self.tasks: set[asyncio.Task[Any]] = set()
 
     # --- create and launch -----------------------------------------------------------
@@ -93,16 +110,22 @@ class RunService:
 
         Raises:
             AssistantNotFound: no graph by that id.
-            InvalidRequest: resuming an interrupt without a thread.
+            InvalidRequest: an input, update or ``goto`` the graph would fail on; resuming
+                without a thread, or on a thread with no pending interrupt.
             ThreadNotFound: unknown or another user's thread.
             ThreadBusy: busy thread, ``multitask_strategy="reject"``, its run still alive.
         """
         graph_id = resolve_graph(self.graphs, request.assistant_id)
+        self.inputs_of(graph_id).check(request)
         if request.resumes and (thread_id is None or new_thread):
             raise InvalidRequest(RESUME_NEEDS_THREAD)
         if_not_exists = request.if_not_exists or ("reject" if thread_id else "create")
         if new_thread:
             if_not_exists = "create"
+        if request.resumes and thread_id is not None and not request.to_kwargs()["checkpoint_id"]:
+            # A resume at a named checkpoint replays an earlier interrupt: nothing to check.
+            missing_ok = if_not_exists == "create"
+            await self._check_pending_interrupt(owner, thread_id, missing_ok=missing_ok)
 
         async def record() -> Run:
             return await self.store.create_run(
@@ -122,6 +145,26 @@ class RunService:
             if thread_id is None or not await self.durable.recover_active(owner, thread_id):
                 raise
         return await record()
+
+    def inputs_of(self, graph_id: str) -> GraphInputs:
+        """What the graph accepts as input, read once per graph (loading it on first use)."""
+        inputs = self._inputs.get(graph_id)
+        if inputs is None:
+            inputs = self._inputs[graph_id] = GraphInputs.of(self.graphs.get(graph_id))
+        return inputs
+
+    async def _check_pending_interrupt(
+        self, owner: str, thread_id: str, *, missing_ok: bool
+    ) -> None:
+        # One read of the thread item, only for resumes: ordinary runs never pay it.
+        try:
+            status: str = (await self.store.get_thread(owner, thread_id))["status"]
+        except ThreadNotFound:
+            if not missing_ok:
+                raise
+            status = "not created yet"
+        if status not in _RESUMABLE_STATUSES:
+            raise InvalidRequest(NO_PENDING_INTERRUPT.format(thread_id=thread_id, status=status))
 
     async def stream(
         self,

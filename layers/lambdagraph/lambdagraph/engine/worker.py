@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Protocol
 
-from lambdagraph.engine.durable import DurableRuns, parse_payload
+from lambdagraph.engine.durable import DurableRuns
+from lambdagraph.engine.invoker import parse_payload
 from lambdagraph.engine.sinks import Sink
 from lambdagraph.store.records import Run
 

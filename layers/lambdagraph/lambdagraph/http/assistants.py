@@ -13,13 +13,14 @@ from typing import Annotated, Any, Final
 from fastapi import APIRouter, Body, Query
 from starlette.responses import Response
 
+from lambdagraph.http.body import JsonBodyRoute
 from lambdagraph.http.context import ApiContext, Ctx, User
 from lambdagraph.http.models import AssistantSearch
 from lambdagraph.http.responses import json_response
 
 logger = logging.getLogger(__name__)
 
-router = APIRouter(tags=["assistants"])
+router = APIRouter(tags=["assistants"], route_class=JsonBodyRoute)
 
 # Graphs are code, not records: they exist since the process loaded them.
 _LOADED_AT: Final = datetime.now(UTC).isoformat()

@@ -18,6 +18,7 @@ from starlette.responses import Response, StreamingResponse
 
 from lambdagraph.engine import RunRequest, RunService
 from lambdagraph.errors import InvalidInput
+from lambdagraph.http.body import JsonBodyRoute
 from lambdagraph.http.context import ApiContext, Ctx, User, valid_id
 from lambdagraph.http.responses import json_response
 from lambdagraph.http.runs import thread_values
@@ -27,7 +28,7 @@ from lambdagraph.protocol.sse import dumps, encode_comment, encode_event
 from lambdagraph.store.events import parse_event_id
 from lambdagraph.store.records import FINAL_RUN_STATUSES, Run, public_run
 
-router = APIRouter(tags=["runs"])
+router = APIRouter(tags=["runs"], route_class=JsonBodyRoute)
 
 _ALWAYS_SENT: Final = frozenset({"metadata", "error"})
 

@@ -16,22 +16,31 @@ from starlette.responses import Response, StreamingResponse
 
 from lambdagraph.engine import QueueSink, RunRequest
 from lambdagraph.errors import NotFound
+from lambdagraph.http.body import JsonBodyRoute
 from lambdagraph.http.context import ApiContext, Ctx, User, valid_id
 from lambdagraph.http.deadline import current_deadline
 from lambdagraph.http.responses import json_response
 from lambdagraph.http.state import read_values
-from lambdagraph.http.streaming import sse_body, stream_headers, wait_body, wait_headers
+from lambdagraph.http.streaming import (
+    response_sink,
+    sse_body,
+    stream_headers,
+    wait_body,
+    wait_headers,
+)
 from lambdagraph.store.records import Run, public_run
 
-router = APIRouter(tags=["runs"])
+router = APIRouter(tags=["runs"], route_class=JsonBodyRoute)
 
 
 async def _launch(
     context: ApiContext, owner: str, thread_id: str | None, body: RunRequest
 ) -> tuple[Run, QueueSink, Callable[[], None] | None]:
-    """Stream a run into a fresh sink: the run, its sink, and what to do if the client
-    leaves early (``on_disconnect``)."""
-    sink = QueueSink()
+    """Stream a run into a fresh bounded sink: the run, its sink, and what to do if the
+    client leaves early (``on_disconnect``)."""
+    sink = response_sink(
+        context.settings, resumable=body.stream_resumable, stateless=thread_id is None
+    )
     run = await context.runs.stream(
         owner, body, thread_id=thread_id, sink=sink, deadline=current_deadline()
     )

@@ -1,25 +1,46 @@
 """Where a run's events become an HTTP body: SSE frames for ``/stream``, one JSON for ``/wait``.
 
-The route asks the run service to stream a run into a :class:`QueueSink` and returns a
-``StreamingResponse`` over one of the generators below. Each generator reads the queue, keeps the connection alive while the run is quiet, and in
-``finally`` detaches the sink and reports a client that left early. Iteration may end by
-cancellation (the client went away) or by an exception from ``send``, so ``finally`` only
-does non-blocking work: slow follow-ups (cancelling the run) are scheduled, not awaited.
+The route builds a bounded :class:`QueueSink` (:func:`response_sink`), asks the run service
+to stream a run into it and returns a ``StreamingResponse`` over one of the generators
+below. Each generator reads the queue, writes a heartbeat whenever the wire has been silent
+for the heartbeat interval, and in ``finally`` detaches the sink and reports a client that
+left early. Iteration may end by cancellation (the client went away) or by an exception
+from ``send``, so ``finally`` only does non-blocking work: slow follow-ups (cancelling the
+run) are scheduled, not awaited.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
+from collections.abc import AsyncGenerator, Awaitable, Callable
+from typing import Any, Final
 
-from lambdagraph.engine import QueueSink, RunResult
+from lambdagraph.engine import SLOW_CONSUMER, QueueSink, RunResult
 from lambdagraph.protocol.events import Event
 from lambdagraph.protocol.sse import dumps, encode_comment, encode_event
+from lambdagraph.settings import Settings
 from lambdagraph.store.records import Run
 
 logger = logging.getLogger(__name__)
+
+SLOW_STREAM: Final = Event(
+    "error",
+    {
+        "error": "SlowConsumer",
+        "message": "The client read the stream too slowly and was detached; the run goes on. "
+        "Its outcome is at the Content-Location header; stream_resumable=true makes a run "
+        "rejoinable",
+    },
+)
+SLOW_RESUMABLE: Final = Event(
+    "error",
+    {
+        "error": "SlowConsumer",
+        "message": "The client read the stream too slowly and was detached; the run goes on. "
+        "Rejoin at the Location header with Last-Event-ID to receive the rest",
+    },
+)
 
 
 def run_path(run: Run) -> str:
@@ -52,37 +73,61 @@ def wait_headers(run: Run) -> dict[str, str]:
     return _located(run, "join")
 
 
-async def _next_events(sink: QueueSink, heartbeat: float) -> list[Event | None] | None:
-    """Every event queued now (waiting up to ``heartbeat`` for one); ``None`` on silence."""
-    try:
-        first = await asyncio.wait_for(sink.queue.get(), heartbeat)
-    except TimeoutError:
-        return None
-    batch = [first]
-    while first is not None and not sink.queue.empty():
-        item = sink.queue.get_nowait()
-        batch.append(item)
-        if item is None:
-            break
-    return batch
+def response_sink(settings: Settings, *, resumable: bool, stateless: bool = False) -> QueueSink:
+    """The bounded queue between a run and the response that streams or awaits it.
+
+    A client that reads too slowly is detached with an ``error`` event; the notice of a
+    ``resumable`` run tells it to rejoin, since every event stays in the run's log. A
+    ``stateless`` run's records go with its temporary thread, so its notice names no place
+    to look.
+    """
+    if stateless:
+        notice = SLOW_CONSUMER
+    else:
+        notice = SLOW_RESUMABLE if resumable else SLOW_STREAM
+    return QueueSink(
+        max_events=settings.stream_queue_events,
+        wait_seconds=settings.slow_consumer_seconds,
+        slow_notice=notice,
+    )
+
+
+class _WireSilence:
+    """How long the response has written nothing, for heartbeats that depend on the wire
+    alone: a ``/wait`` forwards no events, so run events say nothing about the wire."""
+
+    def __init__(self, heartbeat: float) -> None:
+        self._loop = asyncio.get_running_loop()
+        self.heartbeat = heartbeat
+        self.since = self._loop.time()
+
+    def left(self) -> float:
+        """Seconds before a heartbeat is due (0 or less: due now)."""
+        return self.since + self.heartbeat - self._loop.time()
+
+    def wrote(self) -> None:
+        """Bytes just went out."""
+        self.since = self._loop.time()
 
 
 async def sse_body(
     sink: QueueSink, *, heartbeat: float, on_gone: Callable[[], None] | None = None
-) -> AsyncIterator[bytes]:
+) -> AsyncGenerator[bytes, None]:
     """SSE frames for every event the run sends, ``: heartbeat`` comments while it is quiet.
 
     Args:
         sink: the run's queue; ``None`` in it marks the end of the run's stream.
-        heartbeat: longest silence, in seconds, before a heartbeat comment.
+        heartbeat: longest silence on the wire, in seconds, before a heartbeat comment.
         on_gone: called (without blocking) when the client leaves before the run's end.
     """
     finished = False
+    silence = _WireSilence(heartbeat)
     try:
         while not finished:
-            batch = await _next_events(sink, heartbeat)
+            batch = await sink.take(silence.left())
             if batch is None:
                 yield encode_comment("heartbeat")
+                silence.wrote()
                 continue
             frames = []
             for event in batch:
@@ -92,6 +137,7 @@ async def sse_body(
                 frames.append(encode_event(event))
             if frames:
                 yield b"".join(frames)
+                silence.wrote()
     finally:
         sink.detach()
         if not finished and on_gone is not None:
@@ -104,26 +150,28 @@ async def wait_body(
     heartbeat: float,
     fallback: Callable[[], Awaitable[Any]],
     on_gone: Callable[[], None] | None = None,
-) -> AsyncIterator[bytes]:
+) -> AsyncGenerator[bytes, None]:
     """The run's result as one JSON document, preceded by newlines while the run works.
 
-    Leading whitespace keeps proxies from idling the connection out and is ignored by JSON
-    parsers. When the run sent no values (cancelled early), ``fallback`` supplies the
-    thread's current values.
+    A newline goes out whenever ``heartbeat`` seconds passed without a write, however
+    many events the run sends meanwhile: leading whitespace keeps proxies from idling the
+    connection out and is ignored by JSON parsers. When the run sent no values (cancelled
+    early), ``fallback`` supplies the thread's current values.
     """
     result = RunResult()
     finished = False
+    silence = _WireSilence(heartbeat)
     try:
         while not finished:
-            batch = await _next_events(sink, heartbeat)
-            if batch is None:
-                yield b"\n"
-                continue
-            for event in batch:
+            for event in await sink.take(silence.left()) or ():
                 if event is None:
                     finished = True
                     break
                 result.absorb(event)
+            if not finished and silence.left() <= 0:
+                # Due whatever the run sends: none of its events reach this response's wire.
+                yield b"\n"
+                silence.wrote()
         body = result.body()
         if body is None:
             body = await fallback()

@@ -7,13 +7,14 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Query
 from starlette.responses import Response
 
+from lambdagraph.http.body import JsonBodyRoute
 from lambdagraph.http.context import Ctx, User, valid_id
 from lambdagraph.http.models import HistoryRequest, ThreadCreate, ThreadSearch
 from lambdagraph.http.responses import json_response
 from lambdagraph.http.state import read_history, read_state
 from lambdagraph.store.records import public_thread
 
-router = APIRouter(tags=["threads"])
+router = APIRouter(tags=["threads"], route_class=JsonBodyRoute)
 
 
 @router.post("/threads")

@@ -45,6 +45,7 @@ class RunKwargs(TypedDict, total=False):
     feedback_keys: list[str] | None
     webhook: str | None
     durability: Durability | None
+    timeout_seconds: float | None
 
 
 class Usage(TypedDict):

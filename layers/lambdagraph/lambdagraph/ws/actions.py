@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Final, Literal, get_args
 
-import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from lambdagraph.engine import RunRequest, describe_errors, parse_uuid
+from lambdagraph.errors import BadJson, InvalidInput
+from lambdagraph.protocol.codec import check_json, parse_json
 from lambdagraph.store.records import MultitaskStrategy
 from lambdagraph.ws.errors import ActionError
 
@@ -97,12 +98,12 @@ _MODELS: dict[str, type[BaseModel]] = {
 }
 
 
-def parse_body(body: str | None) -> dict[str, Any]:
-    """The frame as a JSON object, or ``bad_json``."""
+def parse_body(body: str | bytes | None) -> dict[str, Any]:
+    """The frame as a JSON object (its values not yet checked), or ``bad_json``."""
     try:
-        data = orjson.loads(body or b"")
-    except orjson.JSONDecodeError:
-        raise ActionError("bad_json", "The frame is not valid JSON") from None
+        data = parse_json(body or b"", subject="The frame")
+    except BadJson as exc:
+        raise ActionError("bad_json", exc.message) from None
     if not isinstance(data, dict):
         raise ActionError("bad_json", "The frame must be a JSON object with an `action`")
     return data
@@ -111,7 +112,13 @@ def parse_body(body: str | None) -> dict[str, Any]:
 def request_id_of(data: dict[str, Any]) -> str | None:
     """The client's ``request_id`` if the frame carries a usable one (echoed in errors)."""
     value = data.get("request_id")
-    return value if isinstance(value, str) and 0 < len(value) <= 200 else None
+    if not isinstance(value, str) or not 0 < len(value) <= 200:
+        return None
+    try:
+        check_json(value)  # a lone surrogate could not be echoed back
+    except InvalidInput:
+        return None
+    return value
 
 
 def parse_action(data: dict[str, Any]) -> Action:
@@ -120,7 +127,10 @@ def parse_action(data: dict[str, Any]) -> Action:
     Raises:
         ActionError: ``unknown_action``, or ``invalid_request`` with the message the HTTP
             API gives as its 422 ``detail`` for the same fields.
+        InvalidRequest: a value the HTTP API refuses too (``invalid_request``; see
+            :func:`lambdagraph.protocol.codec.check_json`).
     """
+    check_json(data, subject="The frame")  # InvalidRequest: invalid_request, named
     name = data.get("action")
     model = _MODELS.get(name) if isinstance(name, str) else None
     if model is None:

@@ -9,6 +9,7 @@ answers an ``error`` message and the connection stays open. Nothing here ever po
 
 from __future__ import annotations
 
+import base64
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -96,7 +97,7 @@ async def default(api: Host, request: Request) -> dict[str, Any]:
     """``$default`` and every action route: parse the frame and run its action."""
     request_id = None
     try:
-        data = parse_body(request.event.decoded_body)
+        data = parse_body(frame_body(request.event))
         request_id = request_id_of(data)
         action = parse_action(data)
         if not request.user_id:
@@ -105,6 +106,20 @@ async def default(api: Host, request: Request) -> dict[str, Any]:
     except Exception as exc:  # noqa: BLE001 - every failure becomes an error frame
         await api.reply(request, error_message(exc, request_id=request_id))
     return OK
+
+
+def frame_body(event: APIGatewayWebSocketEvent) -> str | bytes | None:
+    """The frame as sent: text, or the bytes of a binary frame (base64 in the event).
+
+    Powertools' ``decoded_body`` decodes those bytes as UTF-8 and raises on anything else;
+    here they reach the JSON decoder, which answers ``bad_json``.
+    """
+    if event.is_base64_encoded and event.body is not None:
+        try:
+            return base64.b64decode(event.body)
+        except ValueError:
+            return event.body.encode()
+    return event.body
 
 
 async def unknown_route(api: Host, request: Request) -> dict[str, Any]:
