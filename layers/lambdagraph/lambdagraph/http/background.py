@@ -19,6 +19,7 @@ from starlette.responses import Response, StreamingResponse
 from lambdagraph.engine import RunRequest, RunService
 from lambdagraph.errors import InvalidInput
 from lambdagraph.http.context import ApiContext, Ctx, User, valid_id
+from lambdagraph.http.openapi import EventStreamResponse, error_responses
 from lambdagraph.http.responses import json_response
 from lambdagraph.http.runs import thread_values
 from lambdagraph.http.streaming import run_path, stream_headers, wait_headers
@@ -39,7 +40,7 @@ async def _start(
     return json_response(public_run(run), headers={"Content-Location": run_path(run)})
 
 
-@router.post("/threads/{thread_id}/runs")
+@router.post("/threads/{thread_id}/runs", responses=error_responses(404, 409))
 async def create_background_run(
     context: Ctx, owner: User, thread_id: str, body: RunRequest
 ) -> Response:
@@ -47,7 +48,7 @@ async def create_background_run(
     return await _start(context, owner, valid_id(thread_id, "thread ID"), body)
 
 
-@router.post("/runs")
+@router.post("/runs", responses=error_responses(404))
 async def create_stateless_background_run(
     context: Ctx, owner: User, body: RunRequest
 ) -> Response:
@@ -55,7 +56,11 @@ async def create_stateless_background_run(
     return await _start(context, owner, None, body)
 
 
-@router.get("/threads/{thread_id}/runs/{run_id}/stream")
+@router.get(
+    "/threads/{thread_id}/runs/{run_id}/stream",
+    response_class=EventStreamResponse,
+    responses=error_responses(404),
+)
 async def join_stream(
     context: Ctx,
     owner: User,
@@ -88,7 +93,7 @@ async def join_stream(
     )
 
 
-@router.get("/threads/{thread_id}/runs/{run_id}/join")
+@router.get("/threads/{thread_id}/runs/{run_id}/join", responses=error_responses(404))
 async def join_run(context: Ctx, owner: User, thread_id: str, run_id: str) -> Response:
     """Wait for a run (background or not) to end; answer with the thread's values.
 
