@@ -19,7 +19,7 @@ from starlette.responses import Response, StreamingResponse
 from lambdagraph.engine import RunRequest, RunService
 from lambdagraph.errors import InvalidInput
 from lambdagraph.http.context import ApiContext, Ctx, User, valid_id
-from lambdagraph.http.openapi import EventStreamResponse, error_responses
+from lambdagraph.http.openapi import error_responses, stream_responses
 from lambdagraph.http.responses import json_response
 from lambdagraph.http.runs import thread_values
 from lambdagraph.http.streaming import run_path, stream_headers, wait_headers
@@ -58,8 +58,8 @@ async def create_stateless_background_run(
 
 @router.get(
     "/threads/{thread_id}/runs/{run_id}/stream",
-    response_class=EventStreamResponse,
-    responses=error_responses(404),
+    response_class=StreamingResponse,
+    responses=stream_responses(404),
 )
 async def join_stream(
     context: Ctx,

@@ -4,7 +4,8 @@ One error schema (:class:`ErrorResponse`, the body :func:`~lambdagraph.http.erro
 sends) is attached to every route with the statuses it can give, through
 :func:`error_responses`; FastAPI's own 422 ``HTTPValidationError`` (a list of errors) never
 appears, because every 422 body here is one readable string. SSE routes declare
-``text/event-stream`` through :class:`EventStreamResponse`.
+``text/event-stream`` events through :func:`stream_responses`, with
+``response_class=StreamingResponse`` so FastAPI adds no JSON body of its own.
 
 Example::
 
@@ -18,8 +19,7 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from fastapi import FastAPI
-from pydantic import BaseModel, ConfigDict
-from starlette.responses import StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class ErrorResponse(BaseModel):
@@ -30,13 +30,16 @@ class ErrorResponse(BaseModel):
     detail: str
 
 
+class ServerSentEvent(BaseModel):
+    """One event of an SSE route's stream, as a client's parser sees it."""
+
+    event: str
+    data: str = Field(description="JSON text (LangGraph Server's event payloads)")
+    id: str | None = Field(default=None, description="Resume after it with `Last-Event-ID`")
+
+
 ERROR_SCHEMA: Final = ErrorResponse.__name__
-
-
-class EventStreamResponse(StreamingResponse):
-    """A streamed ``text/event-stream`` body; as ``response_class`` it sets the declared type."""
-
-    media_type = "text/event-stream"
+EVENT_SCHEMA: Final = ServerSentEvent.__name__
 
 
 ERROR_DESCRIPTIONS: Final[Mapping[int, str]] = {
@@ -79,15 +82,24 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     }
 
 
+def stream_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """``responses`` for an SSE route: its events (``schema`` describes each one, as
+    OpenAPI before 3.2 reads a ``text/event-stream`` schema), and its errors, as JSON."""
+    events = {"text/event-stream": {"schema": {"$ref": f"#/components/schemas/{EVENT_SCHEMA}"}}}
+    return {200: {"content": events}, **error_responses(*statuses)}
+
+
 def install_openapi(app: FastAPI) -> None:
-    """Make ``app.openapi()`` declare :class:`ErrorResponse` once, where every route refers."""
+    """Make ``app.openapi()`` declare :class:`ErrorResponse` and :class:`ServerSentEvent`
+    once, where the routes refer to them."""
     build = app.openapi
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             document = build()  # cached by FastAPI: the additions below stay
             schemas = document.setdefault("components", {}).setdefault("schemas", {})
-            schemas[ERROR_SCHEMA] = ErrorResponse.model_json_schema()
+            for model in (ErrorResponse, ServerSentEvent):
+                schemas[model.__name__] = model.model_json_schema()
         return app.openapi_schema or build()
 
     app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented override

@@ -18,7 +18,11 @@ from lambdagraph.engine import QueueSink, RunRequest
 from lambdagraph.errors import NotFound
 from lambdagraph.http.context import ApiContext, Ctx, User, valid_id
 from lambdagraph.http.deadline import current_deadline
-from lambdagraph.http.openapi import CANCELLING, EventStreamResponse, error_responses
+from lambdagraph.http.openapi import (
+    CANCELLING,
+    error_responses,
+    stream_responses,
+)
 from lambdagraph.http.responses import json_response
 from lambdagraph.http.state import read_values
 from lambdagraph.http.streaming import sse_body, stream_headers, wait_body, wait_headers
@@ -82,8 +86,8 @@ async def thread_values(context: ApiContext, owner: str, run: Run) -> Any:
 
 @router.post(
     "/threads/{thread_id}/runs/stream",
-    response_class=EventStreamResponse,
-    responses=error_responses(404, 409),
+    response_class=StreamingResponse,
+    responses=stream_responses(404, 409),
 )
 async def stream_run(context: Ctx, owner: User, thread_id: str, body: RunRequest) -> Response:
     """Start a run on a thread and stream its events as SSE."""
@@ -91,7 +95,7 @@ async def stream_run(context: Ctx, owner: User, thread_id: str, body: RunRequest
 
 
 @router.post(
-    "/runs/stream", response_class=EventStreamResponse, responses=error_responses(404)
+    "/runs/stream", response_class=StreamingResponse, responses=stream_responses(404)
 )
 async def stream_stateless_run(context: Ctx, owner: User, body: RunRequest) -> Response:
     """Start a stateless run (temporary thread) and stream its events as SSE."""
