@@ -34,6 +34,7 @@ from lambdagraph.http.errors import (
     ServerFaultMiddleware,
     install_error_handlers,
 )
+from lambdagraph.http.openapi import COMMON_ERRORS, error_responses, install_openapi
 from lambdagraph.http.responses import json_response
 from lambdagraph.settings import Settings
 from lambdagraph.store.app import AppStore
@@ -83,12 +84,15 @@ def create_app(
     app = FastAPI(title="lambdagraph", version=lambdagraph.__version__, lifespan=lifespan)
     app.state.context = context
     install_error_handlers(app)
-    app.include_router(threads.router)
+    install_openapi(app)
+    common = error_responses(*COMMON_ERRORS)
+    app.include_router(threads.router, responses=common)
     # Before run_routes.router: its GET /threads/{tid}/runs/{rid} must not shadow .../stream, /join.
-    app.include_router(background.router)
-    app.include_router(run_routes.router)
-    app.include_router(assistants.router)
-    app.add_api_route("/ok", ok, methods=["GET"], tags=["meta"])
+    app.include_router(background.router, responses=common)
+    app.include_router(run_routes.router, responses=common)
+    app.include_router(assistants.router, responses=common)
+    # The body limit and Content-Length check guard every route, even this one.
+    app.add_api_route("/ok", ok, methods=["GET"], tags=["meta"], responses=error_responses(400, 413))
     # Added innermost first: the body limit sits next to the routes, CORS outermost so
     # even a 413 or a 500 carries the CORS headers a browser needs to read it.
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes)

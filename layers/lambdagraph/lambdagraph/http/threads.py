@@ -10,6 +10,7 @@ from starlette.responses import Response
 from lambdagraph.http.body import JsonBodyRoute
 from lambdagraph.http.context import Ctx, User, valid_id
 from lambdagraph.http.models import HistoryRequest, ThreadCreate, ThreadSearch
+from lambdagraph.http.openapi import error_responses
 from lambdagraph.http.responses import json_response
 from lambdagraph.http.state import read_history, read_state
 from lambdagraph.store.records import public_thread
@@ -17,7 +18,7 @@ from lambdagraph.store.records import public_thread
 router = APIRouter(tags=["threads"], route_class=JsonBodyRoute)
 
 
-@router.post("/threads")
+@router.post("/threads", responses=error_responses(409))
 async def create_thread(
     context: Ctx, owner: User, body: Annotated[ThreadCreate | None, Body()] = None
 ) -> Response:
@@ -44,14 +45,16 @@ async def search_threads(
     return json_response([public_thread(thread) for thread in threads])
 
 
-@router.get("/threads/{thread_id}")
+@router.get("/threads/{thread_id}", responses=error_responses(404))
 async def get_thread(context: Ctx, owner: User, thread_id: str) -> Response:
     """One thread; another user's thread is a 404."""
     thread = await context.store.get_thread(owner, valid_id(thread_id, "thread ID"))
     return json_response(public_thread(thread))
 
 
-@router.delete("/threads/{thread_id}")
+@router.delete(
+    "/threads/{thread_id}", status_code=204, responses=error_responses(404)
+)
 async def delete_thread(context: Ctx, owner: User, thread_id: str) -> Response:
     """Delete a thread and its runs."""
     thread_id = valid_id(thread_id, "thread ID")
@@ -60,7 +63,7 @@ async def delete_thread(context: Ctx, owner: User, thread_id: str) -> Response:
     return Response(status_code=204)
 
 
-@router.get("/threads/{thread_id}/state")
+@router.get("/threads/{thread_id}/state", responses=error_responses(404))
 async def get_state(
     context: Ctx, owner: User, thread_id: str, subgraphs: Annotated[bool, Query()] = False
 ) -> Response:
@@ -69,7 +72,7 @@ async def get_state(
     return json_response(await read_state(context, owner, thread, subgraphs=subgraphs))
 
 
-@router.post("/threads/{thread_id}/history")
+@router.post("/threads/{thread_id}/history", responses=error_responses(404))
 async def get_history(
     context: Ctx,
     owner: User,
