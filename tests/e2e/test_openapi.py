@@ -123,7 +123,7 @@ def test_successful_answers_match_the_document(
         ("/threads/{thread_id}", "GET", f"/threads/{MISSING}", {}, 404),
         ("/threads/{thread_id}", "GET", "/threads/not-a-uuid", {}, 422),
         ("/threads", "POST", "/threads", {"json": {"if_exists": "maybe"}}, 422),
-        ("/threads", "POST", "/threads", {"content": b"\x80abc", "headers": {}}, 400),
+        ("/threads", "POST", "/threads", {"content": b"\x80abc", "headers": {}}, 422),
         ("/threads/search", "POST", "/threads/search", {"content": b"{", "headers": {}}, 422),
         ("/runs/stream", "POST", "/runs/stream", {"json": {"assistant_id": "nope"}}, 404),
         ("/runs/stream", "POST", "/runs/stream", {"json": {"input": {}}}, 422),
