@@ -26,11 +26,17 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, Final, Protocol
+from typing import TYPE_CHECKING, Any, Final, Protocol
 
 from langgraph.runtime import RunControl
 
-from lambdagraph.engine.invoker import ContinuePayload, Invoker, RunPayload, WorkerPayload
+from lambdagraph.engine.invoker import (
+    ContinuePayload,
+    ErasePayload,
+    Invoker,
+    RunPayload,
+    WorkerPayload,
+)
 from lambdagraph.engine.resumable import EventLogSink, SequencedSink
 from lambdagraph.engine.sinks import Sink
 from lambdagraph.engine.usage import UsageTracker
@@ -46,6 +52,9 @@ from lambdagraph.store.app import AppStore
 from lambdagraph.store.events import EventLog, format_event_id
 from lambdagraph.store.leases import RunLeases
 from lambdagraph.store.records import FINAL_RUN_STATUSES, Run, RunStatus
+
+if TYPE_CHECKING:
+    from lambdagraph.engine.erase import ThreadEraser
 
 logger = logging.getLogger(__name__)
 
@@ -92,6 +101,9 @@ class DurableRuns:
         worker_sinks: more sinks for a run a worker executes (the WebSocket sender), given
             the run; they receive the same numbered events as the log.
     """
+
+    eraser: ThreadEraser | None = None
+    """Erases deleted threads (``erase`` payloads); set by ``engine.worker.durable_runs``."""
 
     def __init__(
         self,
@@ -202,7 +214,7 @@ class DurableRuns:
         return (await self.recover(run))["status"] in FINAL_RUN_STATUSES
 
     async def handle(
-        self, payload: WorkerPayload, remaining_ms: Callable[[], int], holder: str
+        self, payload: RunPayload | ContinuePayload, remaining_ms: Callable[[], int], holder: str
     ) -> str:
         """Worker entry: execute (or continue) the payload's run if this attempt is ours.
 
@@ -344,7 +356,7 @@ class DurableRuns:
                 return
 
 
-def _run_log(run: Run | WorkerPayload) -> logging.LoggerAdapter[logging.Logger]:
+def _run_log(run: Run | RunPayload | ContinuePayload) -> logging.LoggerAdapter[logging.Logger]:
     return logging.LoggerAdapter(logger, {"run_id": run["run_id"], "thread_id": run["thread_id"]})
 
 
@@ -372,6 +384,8 @@ def _attempt_of(run: Run, attempt: int) -> Run:
 def parse_payload(event: dict[str, Any]) -> WorkerPayload:
     """Read a worker invocation's payload; ``InvalidInput`` for anything else."""
     kind = event.get("kind")
+    if kind == "erase" and all(isinstance(event.get(f), str) for f in ("owner", "thread_id")):
+        return ErasePayload(kind="erase", owner=event["owner"], thread_id=event["thread_id"])
     fields = ("owner", "thread_id", "run_id")
     if kind not in ("run", "continue") or not all(isinstance(event.get(f), str) for f in fields):
         raise InvalidInput(f"Not a worker payload: kind={kind!r}")

@@ -39,7 +39,15 @@ class ContinuePayload(TypedDict):
     attempt: int
 
 
-WorkerPayload = RunPayload | ContinuePayload
+class ErasePayload(TypedDict):
+    """Erase everything a deleted (tombstoned) thread owned (see ``engine.erase``)."""
+
+    kind: Literal["erase"]
+    owner: str
+    thread_id: str
+
+
+WorkerPayload = RunPayload | ContinuePayload | ErasePayload
 
 
 class Invoker(Protocol):

@@ -12,8 +12,9 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from lambdagraph.agents import GraphRegistry
 from lambdagraph.engine.durable import DurableRuns, parse_payload
+from lambdagraph.engine.erase import ThreadEraser
 from lambdagraph.engine.executor import RunExecutor
-from lambdagraph.engine.invoker import Invoker, LambdaInvoker
+from lambdagraph.engine.invoker import ErasePayload, Invoker, LambdaInvoker
 from lambdagraph.engine.sinks import Sink
 from lambdagraph.errors import ConfigurationError
 from lambdagraph.settings import Settings
@@ -55,7 +56,7 @@ def durable_runs(
 
     ``worker_sinks`` gives worker runs more sinks (the WebSocket fan-out).
     """
-    return DurableRuns(
+    durable = DurableRuns(
         store,
         executor,
         EventLog(
@@ -69,6 +70,10 @@ def durable_runs(
         deadline_margin=settings.deadline_margin_ms / 1000,
         worker_sinks=worker_sinks,
     )
+    durable.eraser = ThreadEraser.from_settings(
+        settings, store=store, checkpointer=executor.checkpointer, invoker=invoker
+    )
+    return durable
 
 
 def build_worker(
@@ -115,6 +120,17 @@ async def handle_worker_event(
 ) -> str:
     """Handle one worker invocation; returns what happened (see :meth:`DurableRuns.handle`)."""
     payload = parse_payload(event)
+    if payload["kind"] == "erase":
+        return await erase(durable, payload, context)
     return await durable.handle(
+        payload, context.get_remaining_time_in_millis, context.aws_request_id
+    )
+
+
+async def erase(durable: DurableRuns, payload: ErasePayload, context: LambdaContext) -> str:
+    """Handle an ``erase`` payload with the worker's :class:`ThreadEraser`."""
+    if durable.eraser is None:
+        raise ConfigurationError("This worker has no thread eraser (see durable_runs)")
+    return await durable.eraser.handle(
         payload, context.get_remaining_time_in_millis, context.aws_request_id
     )

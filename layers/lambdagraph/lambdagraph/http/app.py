@@ -24,6 +24,7 @@ import lambdagraph
 from lambdagraph import agents
 from lambdagraph.auth import Authenticator, authenticator_from_settings
 from lambdagraph.engine.durable import DurableRuns
+from lambdagraph.engine.erase import ThreadEraser
 from lambdagraph.engine.executor import GraphRegistry, RunExecutor
 from lambdagraph.engine.invoker import Invoker, LambdaInvoker
 from lambdagraph.engine.worker import WorkerHandler, durable_runs, handle_worker_event
@@ -70,20 +71,26 @@ def create_app(
     Returns:
         A FastAPI app; run tasks still going at shutdown are cancelled.
     """
+    saver = checkpointer if checkpointer is not None else executor.checkpointer
+    eraser = durable.eraser if durable is not None else None
+    if eraser is None:  # no worker machinery: erase deleted threads in this process
+        eraser = ThreadEraser.from_settings(settings, store=store, checkpointer=saver, invoker=None)
     context = ApiContext(
         store=store,
         executor=executor,
         graphs=graphs,
         authenticator=authenticator,
-        checkpointer=checkpointer if checkpointer is not None else executor.checkpointer,
+        checkpointer=saver,
         settings=settings,
         durable=durable,
+        eraser=eraser,
     )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
         await context.aclose()
+        await eraser.aclose()
         closer = getattr(durable.invoker if durable else None, "aclose", None)
         if closer is not None:
             await closer()  # the local invoker's background workers

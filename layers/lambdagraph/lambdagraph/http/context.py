@@ -18,6 +18,7 @@ from fastapi import Depends, Request
 from lambdagraph.auth import Authenticator
 from lambdagraph.engine.assistants import assistant_id, resolve_graph
 from lambdagraph.engine.durable import DurableRuns
+from lambdagraph.engine.erase import ThreadEraser
 from lambdagraph.engine.executor import GraphRegistry, RunExecutor
 from lambdagraph.errors import InvalidInput
 from lambdagraph.settings import Settings
@@ -41,6 +42,8 @@ class ApiContext:
     settings: Settings
     durable: DurableRuns | None = None
     """Background runs, resumable streams and joins (``create_app_from_settings`` sets it)."""
+    eraser: ThreadEraser | None = None
+    """Deletes threads and erases what they owned (``create_app`` sets it)."""
     tasks: set[asyncio.Task[Any]] = field(default_factory=set, init=False, repr=False)
     _stateful: dict[str, Pregel[Any, Any, Any, Any]] = field(
         default_factory=dict, init=False, repr=False

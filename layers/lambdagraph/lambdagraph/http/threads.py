@@ -7,7 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Query
 from starlette.responses import Response
 
-from lambdagraph.http.context import Ctx, User, valid_id
+from lambdagraph.engine.erase import ThreadEraser
+from lambdagraph.errors import ConfigurationError, Conflict, NotFound
+from lambdagraph.http.context import ApiContext, Ctx, User, valid_id
 from lambdagraph.http.models import HistoryRequest, ThreadCreate, ThreadSearch
 from lambdagraph.http.responses import json_response
 from lambdagraph.http.state import read_history, read_state
@@ -20,14 +22,23 @@ router = APIRouter(tags=["threads"])
 async def create_thread(
     context: Ctx, owner: User, body: Annotated[ThreadCreate | None, Body()] = None
 ) -> Response:
-    """Create a thread (``if_exists="do_nothing"`` returns the existing one instead of 409)."""
+    """Create a thread (``if_exists="do_nothing"`` returns the caller's existing one).
+
+    An id that is taken answers the same 409 whoever holds it (ids are global): another
+    user's thread, the caller's own, or a deleted thread still being erased.
+    """
     body = body or ThreadCreate()
-    thread = await context.store.create_thread(
-        owner,
-        thread_id=body.thread_id,
-        metadata=body.metadata,
-        if_exists=body.if_exists or "raise",
-    )
+    try:
+        thread = await context.store.create_thread(
+            owner,
+            thread_id=body.thread_id,
+            metadata=body.metadata,
+            if_exists=body.if_exists or "raise",
+        )
+    except (Conflict, NotFound):
+        if body.thread_id is not None:  # a deleted thread whose erasure stopped? restart it
+            await eraser_of(context).revive(body.thread_id)
+        raise
     return json_response(public_thread(thread))
 
 
@@ -52,10 +63,12 @@ async def get_thread(context: Ctx, owner: User, thread_id: str) -> Response:
 
 @router.delete("/threads/{thread_id}")
 async def delete_thread(context: Ctx, owner: User, thread_id: str) -> Response:
-    """Delete a thread and its runs."""
-    thread_id = valid_id(thread_id, "thread ID")
-    await context.store.get_thread(owner, thread_id)
-    await context.store.delete_thread(owner, thread_id)
+    """Delete a thread: gone at once, everything it owned erased in the background.
+
+    One conditional write, whatever the thread holds; its active run is cancelled, and its
+    checkpoints, runs and event logs are erased by a worker (``lambdagraph.engine.erase``).
+    """
+    await eraser_of(context).delete(owner, valid_id(thread_id, "thread ID"))
     return Response(status_code=204)
 
 
@@ -88,3 +101,10 @@ async def get_history(
         checkpoint=body.checkpoint,
     )
     return json_response(states)
+
+
+def eraser_of(context: ApiContext) -> ThreadEraser:
+    """The app's thread eraser (``create_app`` always configures one)."""
+    if context.eraser is None:
+        raise ConfigurationError("No thread eraser is configured")
+    return context.eraser
