@@ -298,7 +298,8 @@ async def test_a_5000_item_thread_is_gone_at_once_then_erased_completely(app: Ap
 
 
 async def test_an_erase_cut_off_by_its_deadline_continues_in_a_new_invocation(app: App) -> None:
-    thread_id, run_ids = await big_thread(app, writes=1200, log_items=150)
+    app.eraser.batch_items = 100
+    thread_id, run_ids = await big_thread(app, writes=300, log_items=60)
     before = len(owned_items(app, thread_id, run_ids))
     await app.http.delete(f"/threads/{thread_id}", headers=as_user("alice"))
     # Exactly the margin left: the job's deadline is now, so it stops after its first page.
@@ -332,7 +333,8 @@ class DyingSaver:
 async def test_an_erase_whose_worker_died_is_restarted_by_the_next_attempt_to_reuse_the_id(
     app: App,
 ) -> None:
-    thread_id, run_ids = await big_thread(app, writes=1200, log_items=150)
+    app.eraser.batch_items = 100
+    thread_id, run_ids = await big_thread(app, writes=300, log_items=60)
     await app.http.delete(f"/threads/{thread_id}", headers=as_user("alice"))
     payload = app.invoker.take("erase")
     real_saver = app.eraser.checkpointer
