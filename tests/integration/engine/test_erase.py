@@ -13,7 +13,7 @@ import os
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import boto3
 import httpx
@@ -193,7 +193,7 @@ async def count_partition(table: str, pk: str) -> int:
         out = await asyncio.to_thread(lambda: client.query(**request))
         total += out["Count"]
         if "LastEvaluatedKey" not in out:
-            return total
+            return int(total)
         request["ExclusiveStartKey"] = out["LastEvaluatedKey"]
 
 
@@ -324,7 +324,7 @@ class DyingSaver:
         self.pages += 1
         if self.pages > 1:
             raise RuntimeError("the worker died")
-        return await self.saver.adelete_thread_batch(thread_id, max_items=max_items)
+        return bool(await self.saver.adelete_thread_batch(thread_id, max_items=max_items))
 
     async def adelete_thread(self, thread_id: str) -> None:
         raise AssertionError("the eraser deletes in bounded batches")
@@ -338,7 +338,7 @@ async def test_an_erase_whose_worker_died_is_restarted_by_the_next_attempt_to_re
     await app.http.delete(f"/threads/{thread_id}", headers=as_user("alice"))
     payload = app.invoker.take("erase")
     real_saver = app.eraser.checkpointer
-    app.eraser.checkpointer = DyingSaver(app.saver)  # type: ignore[assignment]
+    app.eraser.checkpointer = cast(Any, DyingSaver(app.saver))
     with pytest.raises(RuntimeError, match="died"):
         await app.work(payload)
     app.eraser.checkpointer = real_saver
@@ -370,7 +370,7 @@ async def test_a_duplicated_erase_invocation_does_nothing_while_the_first_holds_
 
     assert await app.work(payload) == "skipped"
     assert owned_items(app, thread_id, run_ids)
-    assert await app.eraser.handle(payload, None, "first") == "erased"  # type: ignore[arg-type]
+    assert await app.eraser.handle(cast(Any, payload), None, "first") == "erased"
     assert await app.work(payload) == "skipped"  # retried after the end: nothing left
     assert owned_items(app, thread_id, run_ids) == []
 
@@ -397,7 +397,7 @@ async def test_deleting_a_busy_thread_cancels_its_run_then_erases_what_it_wrote(
     log = EventLog(app.tables.app)
 
     async def working() -> bool:
-        return await log.last_seq(run_id) >= 3
+        return bool(await log.last_seq(run_id) >= 3)
 
     await eventually(working, "the run to log a few steps")
 
@@ -427,7 +427,7 @@ async def test_without_a_worker_the_app_erases_in_process(tables: Tables) -> Non
     )
     transport = httpx.ASGITransport(app=api)
     async with httpx.AsyncClient(transport=transport, base_url="http://app") as http:
-        app = App(http, store, saver, None, RecordingInvoker(), [], tables)  # type: ignore[arg-type]
+        app = App(http, store, saver, cast(Any, None), RecordingInvoker(), [], tables)
         thread_id = (await create(app, "alice")).json()["thread_id"]
         await converse(app, "alice", thread_id, "hello")
         run_ids = await run_ids_of(app, "alice", thread_id)

@@ -9,6 +9,10 @@ Starting a run is one conditional transaction on the thread item (``active_run_i
 runs never execute on one thread at once. A run that cannot start at once waits ``pending``
 in the thread's ``queue``; the executor of the active run hands the thread to the head of the
 queue when it finishes (:meth:`AppStore.finish_run`).
+
+Deleting a thread is one conditional write that turns its item into a tombstone
+(:meth:`AppStore.delete_thread`); runs are read together with their thread, so a deleted
+thread's runs are not found either, and ``lambdagraph.engine.erase`` erases the rest.
 """
 
 from __future__ import annotations
