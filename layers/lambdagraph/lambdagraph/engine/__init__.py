@@ -1,6 +1,7 @@
 """The run executor: the one place that drives a compiled graph and emits protocol events."""
 
 from lambdagraph.engine.durable import DurableRuns
+from lambdagraph.engine.erase import ThreadEraser
 from lambdagraph.engine.executor import GraphRegistry, RunExecutor
 from lambdagraph.engine.invoker import Invoker, LambdaInvoker
 from lambdagraph.engine.resumable import EventLogSink, SequencedSink
@@ -17,4 +18,5 @@ __all__ = [
     "RunExecutor",
     "SequencedSink",
     "Sink",
+    "ThreadEraser",
 ]
