@@ -30,7 +30,7 @@ import logging
 import time
 import uuid
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, Protocol, runtime_checkable
 
 from lambdagraph.engine.invoker import ErasePayload, Invoker
@@ -70,18 +70,17 @@ class _Job:
     holder: str
     deadline: float | None
     renew: Callable[[], Coroutine[Any, Any, bool]]
-    renew_every: float
-    renewed: float = field(default_factory=time.monotonic)
 
     async def keep(self) -> bool:
-        """Between two pages: False when time is up (hand over), else renew when due."""
-        now = time.monotonic()
-        if self.deadline is not None and now >= self.deadline:
+        """Before the next page: False when time is up (hand over), else renew the lease.
+
+        Renewing before every page means a job that stalled past its lease (and was taken
+        over, maybe finished, the id re-created) deletes nothing more: it stops here.
+        """
+        if self.deadline is not None and time.monotonic() >= self.deadline:
             return False
-        if now - self.renewed >= self.renew_every:
-            if not await self.renew():
-                raise _LeaseLost(self.thread_id)
-            self.renewed = now
+        if not await self.renew():
+            raise _LeaseLost(self.thread_id)
         return True
 
 
@@ -94,7 +93,7 @@ class ThreadEraser:
         checkpointer: the saver holding the threads' checkpoints.
         leases: run worker leases (to tell a stopped run's process is gone).
         invoker: starts worker invocations; ``None``: erase in this process.
-        lease_seconds: how long a job's claim holds (renewed every third of it).
+        lease_seconds: how long a job's claim holds (renewed before every page).
         handoff_seconds: how long a handed-over erasure may wait for its worker.
         deadline_margin: seconds before the Lambda deadline at which a job hands over.
         batch_items: items read and deleted per page.
@@ -204,7 +203,7 @@ class ThreadEraser:
         async def renew() -> bool:
             return await self.erasure.renew(thread_id, holder, hold=self.lease_seconds)
 
-        job = _Job(thread_id, holder, deadline, renew, self.lease_seconds / 3)
+        job = _Job(thread_id, holder, deadline, renew)
         try:
             if await self._erase(job, tombstone):
                 if not await self.erasure.delete_tombstone(thread_id, holder):
