@@ -9,7 +9,9 @@ Example:
 
 When the connection drops while :meth:`WebSocketClient.events` is iterating, the client
 reconnects (new connection id) and sends ``subscribe`` with ``after`` = the last event id it
-yielded, so every event arrives exactly once.
+yielded, so every event arrives exactly once. A ``slow_consumer`` error (the server detached
+this connection from the run because it fell behind) is answered the same way, without
+reconnecting.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from lambdagraph.protocol.events import Event
 logger = logging.getLogger(__name__)
 
 _ENDED: Final = object()
+_RESUBSCRIBE: Final = object()
 
 
 class WebSocketError(Exception):
@@ -176,6 +179,9 @@ class WebSocketClient:
             item = getter.result()
             if item is _ENDED:
                 return
+            if item is _RESUBSCRIBE:  # detached as too slow: ask again from where we are
+                await self.subscribe(run_id, after=self._last_ids.get(run_id))
+                continue
             last = self._last_ids.get(run_id)
             if item.id is not None and last is not None and int(item.id) <= int(last):
                 continue  # already seen before a reconnect
@@ -242,7 +248,9 @@ class WebSocketClient:
             if self._resolve(message.get("request_id"), message):
                 return
             run_id = message.get("run_id")
-            if run_id in self._runs:  # e.g. event_too_large: the run goes on without it
+            if run_id in self._runs and message["code"] == "slow_consumer":
+                self._runs[run_id].put_nowait(_RESUBSCRIBE)
+            elif run_id in self._runs:  # e.g. event_too_large: the run goes on without it
                 data = {"error": message["code"], "message": message["message"]}
                 self._runs[run_id].put_nowait(Event("error", data, message.get("event_id")))
             else:

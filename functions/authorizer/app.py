@@ -16,6 +16,7 @@ from lambdagraph.ws.authorizer import authorize
 entry = LambdaEntry.from_env("lambdagraph-authorizer")
 logger = entry.logger
 authenticator = authenticator_from_settings(entry.settings)
+entry.ready()
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -7,18 +7,10 @@ The Lambda request context arrives in the ``x-amzn-request-context`` header.
 
 from __future__ import annotations
 
-import gc
+from lambdagraph.entry import LambdaEntry
+from lambdagraph.wiring import build_http_app
 
-from aws_lambda_powertools import Logger
-from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
-
-from lambdagraph.http.app import create_app_from_settings
-from lambdagraph.settings import Settings
-
-settings = Settings.from_env()
-logger = Logger(service="lambdagraph-stream", level=settings.log_level)
-copy_config_to_registered_loggers(source_logger=logger, include={"lambdagraph"})
-app = create_app_from_settings(settings)
-# Long-lived setup (libraries, the app) leaves the collector's view: full collections no
-# longer walk it mid-stream (see README, Benchmarks).
-gc.freeze()
+entry = LambdaEntry.from_env("lambdagraph-stream", own_loop=False)
+logger = entry.logger
+app = build_http_app(entry.settings)
+entry.ready()

@@ -9,14 +9,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from lambdagraph.engine.worker import build_worker, handle_worker_event
+from lambdagraph.engine.worker import handle_worker_event
 from lambdagraph.entry import LambdaEntry
-from lambdagraph.ws.fanout import websocket_sinks
+from lambdagraph.wiring import build_worker
 
 entry = LambdaEntry.from_env("lambdagraph-worker")
 logger = entry.logger
-# Runs started over the WebSocket post their events to subscribers (LAMBDAGRAPH_WS_ENDPOINT).
-worker = build_worker(entry.settings, worker_sinks=websocket_sinks(entry.settings))
+# Runs post their events to WebSocket subscribers (LAMBDAGRAPH_WS_ENDPOINT).
+worker = build_worker(entry.settings)
+entry.ready()
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -10,11 +10,12 @@ from __future__ import annotations
 from typing import Any
 
 from lambdagraph.entry import LambdaEntry
-from lambdagraph.ws.api import build_ws_api
+from lambdagraph.wiring import build_ws_api
 
 entry = LambdaEntry.from_env("lambdagraph-ws")
 logger = entry.logger
 api = build_ws_api(entry.settings)
+entry.ready()
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -1,7 +1,7 @@
 """Item 3: cold start of the ``stream`` function, and the unzipped artifact sizes.
 
 A fresh Python process imports the ``stream`` function's app (``functions/stream/app.py``;
-where that file is absent, the same three lines over ``create_app_from_settings``) and serves
+where that file is absent, the same three lines over ``build_http_app``) and serves
 its first request: one streamed run of the demo graph (``POST /runs/stream``, ``hello
 there``) through the ASGI interface, to the end of the stream, DynamoDB (a moto server in
 another process) included. The naive variant is the same app in a process that imports, up
@@ -23,10 +23,10 @@ from importlib.metadata import PackageNotFoundError, distribution, requires
 from pathlib import Path
 
 import boto3
-from packaging.requirements import Requirement
-
 from lambdagraph_client.local.dynamo import embedded_aws, use_fake_credentials
 from lambdagraph_client.local.tables import ensure_tables
+from packaging.requirements import Requirement
+
 from tests.bench.rows import Row, ms, render
 from tests.bench.targets import _bench_env
 from tests.bench.venvs import ROOT
@@ -55,12 +55,12 @@ if os.path.exists(path):
 else:
     from aws_lambda_powertools import Logger
     from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
-    from lambdagraph.http.app import create_app_from_settings
+    from lambdagraph.wiring import build_http_app
     from lambdagraph.settings import Settings
     settings = Settings.from_env()
     logger = Logger(service="lambdagraph-stream", level=settings.log_level)
     copy_config_to_registered_loggers(source_logger=logger, include={"lambdagraph"})
-    app = create_app_from_settings(settings)
+    app = build_http_app(settings)
 if variant == "naive":
     app.state.context.graphs.load_all()
 imported = time.time()
@@ -223,4 +223,4 @@ def measure() -> list[Row]:
 
 
 if __name__ == "__main__":
-    print(render(measure()))  # noqa: T201 - a report
+    print(render(measure()))

@@ -9,7 +9,6 @@ and flush windows, and prints BatchWriteItem calls, items and write units (1 KB 
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import uuid
 
 import boto3
@@ -18,12 +17,12 @@ from langgraph.checkpoint.memory import InMemorySaver
 from lambdagraph.agents import GraphRegistry
 from lambdagraph.engine.durable import DurableRuns
 from lambdagraph.engine.executor import RunExecutor
-from lambdagraph_client.local.dynamo import embedded_aws, use_fake_credentials
-from lambdagraph_client.local.tables import ensure_tables
 from lambdagraph.settings import Settings
 from lambdagraph.store.app import AppStore
 from lambdagraph.store.events import EventLog
 from lambdagraph.store.leases import RunLeases
+from lambdagraph_client.local.dynamo import embedded_aws, use_fake_credentials
+from lambdagraph_client.local.tables import ensure_tables
 
 TOKENS = 1000
 
@@ -37,7 +36,7 @@ async def measure(delay_ms: int, flush_ms: int) -> dict[str, float]:
     """Writes per 1,000 tokens for one model speed and flush window."""
     table = f"app-{uuid.uuid4().hex[:8]}"
     ensure_tables(boto3.client("dynamodb"), {"AppTable": table})
-    settings = dataclasses.replace(Settings(), app_table=table, scripted_delay_ms=delay_ms)
+    settings = Settings().replace(app_table=table, scripted_delay_ms=delay_ms)
     store = AppStore(table)
     executor = RunExecutor(store, GraphRegistry.from_settings(settings), InMemorySaver())
     log = EventLog(table)

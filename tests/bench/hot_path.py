@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import cProfile
-import dataclasses
 import gc
 import io
 import logging
@@ -21,11 +20,11 @@ import sys
 import uuid
 
 import uvicorn
-
-from lambdagraph.http.app import create_app_from_settings
+from lambdagraph.settings import Settings
+from lambdagraph.wiring import build_http_app
 from lambdagraph_client.local.dynamo import embedded_aws, use_fake_credentials
 from lambdagraph_client.local.server import _bind, prepare_storage
-from lambdagraph.settings import Settings
+
 from tests.bench.targets import _bench_env
 from tests.bench.venvs import ROOT
 
@@ -44,16 +43,16 @@ asyncio.run(main())
 
 async def _serve_and_profile(runs: int, profile: cProfile.Profile) -> list[str]:
     suffix = uuid.uuid4().hex[:8]
-    settings = dataclasses.replace(
-        Settings(), app_table=f"hot-app-{suffix}", checkpoint_table=f"hot-cp-{suffix}",
+    settings = Settings().replace(
+        app_table=f"hot-app-{suffix}", checkpoint_table=f"hot-cp-{suffix}",
         scripted_delay_ms=0,
     )
     prepare_storage(settings)
-    app = create_app_from_settings(settings)
+    app = build_http_app(settings)
     gc.freeze()  # as ``lambdagraph dev`` does before serving
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
     sock = _bind("127.0.0.1", 0)
-    url = "http://127.0.0.1:%d" % sock.getsockname()[1]
+    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
     task = asyncio.create_task(server.serve(sockets=[sock]))
     while not server.started:
         await asyncio.sleep(0.01)
@@ -89,4 +88,4 @@ def profile_hot_path(runs: int = 3, top: int = 30) -> str:
 
 
 if __name__ == "__main__":
-    print(profile_hot_path(int(sys.argv[1]) if len(sys.argv) > 1 else 3))  # noqa: T201
+    print(profile_hot_path(int(sys.argv[1]) if len(sys.argv) > 1 else 3))

@@ -9,21 +9,19 @@ it for the GIL.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import os
 import uuid
 
-from lambdagraph_client.local.server import serve
 from lambdagraph.settings import Settings
+from lambdagraph_client.local.server import serve
 
 
 def main() -> None:
     """Serve until SIGINT."""
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's per-request access log
     suffix = uuid.uuid4().hex[:8]
-    settings = dataclasses.replace(
-        Settings.from_env(),
+    settings = Settings.from_env().replace(
         app_table=f"bench-app-{suffix}",
         checkpoint_table=f"bench-checkpoints-{suffix}",
         scripted_delay_ms=int(os.environ.get("LAMBDAGRAPH_SCRIPTED_DELAY_MS", "0")),

@@ -8,7 +8,14 @@ completed. "Added latency" is produced → post started: the wait the sender add
 the round trip every post pays anyway; "delivered" is produced → post completed. The
 baseline posts every token on its own, in order (window 0, batch size one event).
 
-A second part runs the demo agent's ``count to 1000`` at 5 ms per token (200 tokens/s)
+The batcher's own cost: one message of 100, 1,000 and 10,000 token chunks handed to a
+:class:`Batcher` at once (a model faster than the window, or a subscriber's catch-up), text
+or tool-call arguments, in µs per token (best of three, garbage collector paused; the
+baseline once at 10,000), against
+:class:`tests.unit.ws.quadratic.QuadraticBatcher`, the batcher before it became linear
+(LangChain add and a re-encode per token), in the same run.
+
+A third part runs the demo agent's ``count to 1000`` at 5 ms per token (200 tokens/s)
 through the whole local stack (``run`` action, worker, sender, boto3, the gateway emulator)
 and counts the messages a ``websockets`` client receives against the tokens in the log.
 Run: ``python -m tests.bench.ws_batching``.
@@ -17,6 +24,7 @@ Run: ``python -m tests.bench.ws_batching``.
 from __future__ import annotations
 
 import asyncio
+import gc
 import statistics
 import threading
 import time
@@ -24,13 +32,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from lambdagraph.protocol.events import Event
-from lambdagraph.ws.sender import ConnectionSender
 from langchain_core.messages import AIMessageChunk
+
+from lambdagraph.protocol.events import Event
+from lambdagraph.ws.batching import Batcher
+from lambdagraph.ws.sender import ConnectionSender
+from tests.unit.ws.quadratic import QuadraticBatcher
 
 TOKENS = 1000
 RATE = 200.0  # tokens per second
 RTTS = (0.005, 0.020)  # seconds per post_to_connection (in-region figures are ~5-30 ms)
+LENGTHS = (100, 1_000, 10_000)  # tokens in one message, for the batcher's own cost
 
 
 @dataclass
@@ -65,6 +77,48 @@ def token(seq: int) -> Event:
     return Event("messages", [chunk, {"langgraph_node": "agent"}], str(seq))
 
 
+def message_chunks(count: int, *, tool_call: bool) -> list[Event]:
+    """One message of ``count`` chunks: short text tokens, or one tool call's argument pieces."""
+    if not tool_call:
+        return [token(seq) for seq in range(count)]
+    start = {"name": "search", "args": '{"query": "', "id": "call-1", "index": 0}
+    events = [Event("messages", [AIMessageChunk(content="", id="bench-message",
+                                                tool_call_chunks=[start]).model_dump(), {}], "0")]
+    for seq in range(1, count):
+        piece = {"name": None, "args": f"w{seq} ", "id": None, "index": 0}
+        chunk = AIMessageChunk(content="", id="bench-message", tool_call_chunks=[piece])
+        events.append(Event("messages", [chunk.model_dump(), {}], str(seq)))
+    return events
+
+
+def batching_cost(batcher_class: type[Any], events: list[Event], repeats: int = 3) -> float:
+    """µs per event to batch ``events`` handed over at once, best of ``repeats``."""
+    best = float("inf")
+    for _ in range(repeats):
+        gc.collect()
+        gc.disable()
+        try:
+            started = time.perf_counter()
+            batcher = batcher_class("r", "t")
+            batcher.add(events)
+            batcher.drain()
+            best = min(best, time.perf_counter() - started)
+        finally:
+            gc.enable()
+    return best * 1e6 / len(events)
+
+
+def per_token_costs(*, tool_call: bool) -> tuple[list[float], list[float]]:
+    """(ours, quadratic baseline): µs per token for each of :data:`LENGTHS`."""
+    ours, baseline = [], []
+    for count in LENGTHS:
+        events = message_chunks(count, tool_call=tool_call)
+        ours.append(batching_cost(Batcher, events))
+        # The quadratic batcher needs minutes for 10,000 tool-call pieces: time it once there.
+        baseline.append(batching_cost(QuadraticBatcher, events, 1 if count >= 10_000 else 3))
+    return ours, baseline
+
+
 def percentiles(values_ms: list[float]) -> tuple[float, float]:
     ordered = sorted(values_ms)
     return statistics.median(ordered), ordered[int(len(ordered) * 0.99) - 1]
@@ -94,9 +148,9 @@ async def end_to_end() -> tuple[int, int, float]:
 
     import websockets
 
-    from lambdagraph_client.local.server import running_stack
     from lambdagraph.settings import Settings
     from lambdagraph.store.events import EventLog
+    from lambdagraph_client.local.server import running_stack
 
     suffix = uuid.uuid4().hex[:8]
     settings = Settings(
@@ -142,6 +196,15 @@ async def main() -> None:
         print(
             f"posts ratio at {rtt * 1000:.0f} ms RTT: {batch[0] / base[0]:.3f} (target <= 0.1); "
             f"added p99 {batch[2]:.1f} ms (target < 60 ms)"
+        )
+    for tool_call in (False, True):
+        ours, baseline = per_token_costs(tool_call=tool_call)
+        kind = "tool-call arguments" if tool_call else "text"
+        print(
+            f"batching one {kind} message, µs per token at {LENGTHS}: "
+            f"{' / '.join(f'{v:.1f}' for v in ours)} (10,000/100: {ours[-1] / ours[0]:.2f}); "
+            f"quadratic: {' / '.join(f'{v:.1f}' for v in baseline)} "
+            f"(10,000/100: {baseline[-1] / baseline[0]:.2f})"
         )
     tokens, messages, seconds = await end_to_end()
     print(

@@ -4,7 +4,6 @@ default, and every one the template sets is read."""
 from __future__ import annotations
 
 import ast
-import dataclasses
 import re
 
 import pytest
@@ -27,8 +26,8 @@ PREFIX = "LAMBDAGRAPH_"
 
 
 def settings_variables() -> dict[str, str]:
-    """``LAMBDAGRAPH_*`` name → field, derived from the Settings dataclass."""
-    return {f"{PREFIX}{field.name.upper()}": field.name for field in dataclasses.fields(Settings)}
+    """``LAMBDAGRAPH_*`` name → field, derived from the Settings model."""
+    return {f"{PREFIX}{name.upper()}": name for name in Settings.model_fields}
 
 
 def template_variables() -> set[str]:

@@ -8,18 +8,18 @@ Each test gets its own stack on a free port over fresh tables (the session moto 
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import time
 import uuid
-from typing import Any, Awaitable, Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from typing import Any
 
 import pytest
 from langgraph_sdk import get_client, get_sync_client
 from langgraph_sdk.client import LangGraphClient, SyncLangGraphClient
 
 from lambdagraph.errors import Unauthorized
-from lambdagraph_client.local.server import LocalStack, running_stack
 from lambdagraph.settings import Settings
+from lambdagraph_client.local.server import LocalStack, running_stack
 from tests.conftest import Tables
 
 DEADLINE = 30.0
@@ -50,7 +50,7 @@ def stack_settings(tables: Tables, **overrides: Any) -> Settings:
         cancel_poll_interval=0.05,
         heartbeat_seconds=10.0,
     )
-    return dataclasses.replace(base, **overrides)
+    return base.replace(**overrides)
 
 
 STEPS_GRAPH = "steps=tests.e2e.durable_graphs:steps_graph"

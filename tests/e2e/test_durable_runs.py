@@ -9,18 +9,19 @@ import json
 import os
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import httpx
 import pytest
-from langgraph_sdk import get_client
-from langgraph_sdk.client import LangGraphClient
-
-from lambdagraph_client.local.server import LocalStack, running_stack
 from lambdagraph.store.app import AppStore
 from lambdagraph.store.events import EventLog
 from lambdagraph.store.leases import RunLeases
+from lambdagraph_client.local.server import LocalStack, running_stack
+from langgraph_sdk import get_client
+from langgraph_sdk.client import LangGraphClient
+
 from tests.conftest import Tables
 from tests.e2e.conftest import (
     HeaderAuth,
@@ -31,7 +32,6 @@ from tests.e2e.conftest import (
     user_message,
 )
 from tests.e2e.proxy import CuttingProxy
-
 
 
 def _tokens(parts: list[Any]) -> list[str]:
@@ -356,7 +356,7 @@ async def test_a_joiner_that_asked_to_cancel_on_disconnect_cancels_the_run(
     await eventually(interrupted, "the joiner's disconnect to cancel the run")
 
 
-async def test_joining_a_run_that_was_not_logged_ends_when_it_does(
+async def test_joining_a_run_that_was_not_logged_ends_when_it_does_with_its_values(
     client: LangGraphClient,
 ) -> None:
     thread = await client.threads.create()
@@ -373,7 +373,10 @@ async def test_joining_a_run_that_was_not_logged_ends_when_it_does(
             joined = await _collect(
                 client.runs.join_stream(thread["thread_id"], run_id, last_event_id="-1")
             )
-    assert joined == []  # nothing was logged to replay; the join ended with the run
+    # Nothing was logged to replay: the join ends with the run and hands over its outcome,
+    # the thread's final values, instead of an empty body.
+    assert [part.event for part in joined] == ["values"]
+    assert joined[0].data["messages"][-1]["content"].split()[-1] == "300"
     assert "".join(_tokens(parts)).split()[-1] == "300"
 
 

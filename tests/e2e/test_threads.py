@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from lambdagraph_client.local.server import LocalStack
 from langgraph_sdk import get_client
 from langgraph_sdk.client import LangGraphClient
 from langgraph_sdk.errors import AuthenticationError, ConflictError, NotFoundError
 
+from lambdagraph_client.local.server import LocalStack
 from tests.e2e.conftest import auth, eventually, user_message
 
 

@@ -32,20 +32,20 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 import orjson
+from lambdagraph.auth import Authenticator, authenticator_from_settings
+from lambdagraph.errors import Unauthorized
+from lambdagraph.protocol.ws import MESSAGE_BYTES
+from lambdagraph.settings import Settings
+from lambdagraph.wiring import LocalApps
+from lambdagraph.ws.api import WebSocketApi
+from lambdagraph.ws.authorizer import authorize, is_allowed
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, Router, WebSocketRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from lambdagraph.auth import Authenticator, authenticator_from_settings
-from lambdagraph.errors import ConfigurationError, Unauthorized
 from lambdagraph_client.local.invoker import LocalContext
-from lambdagraph.protocol.ws import MESSAGE_BYTES
-from lambdagraph.settings import Settings
-from lambdagraph.ws.api import WebSocketApi
-from lambdagraph.ws.authorizer import authorize, is_allowed
-from lambdagraph.ws.fanout import websocket_sinks
 
 logger = logging.getLogger(__name__)
 
@@ -350,31 +350,17 @@ def _iso(epoch: float) -> str:
 
 
 def build_gateway(
-    app: Any, settings: Settings, authenticator: Authenticator | None = None
+    apps: LocalApps, settings: Settings, authenticator: Authenticator | None = None
 ) -> LocalGateway:
-    """Wrap the local HTTP app with the WebSocket API, wired like the deployed functions.
+    """Serve the local HTTP app together with its WebSocket API (``lambdagraph.wiring``).
 
-    The worker of the app's durable runs gets the WebSocket fan-out (posting to this
-    gateway through ``settings.ws_endpoint``), the ``ws`` handler shares the app's store and
-    graphs, and the authorizer uses ``authenticator`` (default: ``LAMBDAGRAPH_AUTH_MODE``).
-
-    Raises:
-        ConfigurationError: the app has no durable runs (no worker to execute runs) or
-            ``settings.ws_endpoint`` is not set.
+    The authorizer uses ``authenticator`` (default: ``LAMBDAGRAPH_AUTH_MODE``).
     """
-    context = app.state.context
-    durable = context.durable
-    if durable is None or not settings.ws_endpoint:
-        raise ConfigurationError("The local WebSocket API needs a worker invoker and ws_endpoint")
-    durable.worker_sinks = websocket_sinks(settings, store=context.store)
-    api = WebSocketApi.from_settings(
-        settings, starter=durable, store=context.store, graphs=context.graphs
-    )
     auth = authenticator or authenticator_from_settings(settings)
 
     async def authorizer(event: dict[str, Any]) -> dict[str, Any]:
         return await authorize(event, auth)
 
-    gateway = LocalGateway(app, api.handle, authorizer)
-    gateway.api = api
+    gateway = LocalGateway(apps.http, apps.ws.handle, authorizer)
+    gateway.api = apps.ws
     return gateway

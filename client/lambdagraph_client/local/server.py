@@ -15,22 +15,22 @@ import socket
 import threading
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import boto3
 import uvicorn
 from botocore.exceptions import ClientError
-
 from lambdagraph.auth import Authenticator
 from lambdagraph.errors import ConfigurationError
-from lambdagraph.http.app import create_app_from_settings
+from lambdagraph.settings import Settings
+from lambdagraph.wiring import build_local
+
 from lambdagraph_client.local.dynamo import embedded_aws, use_fake_credentials
 from lambdagraph_client.local.gateway import PATH as WS_PATH
 from lambdagraph_client.local.gateway import build_gateway
 from lambdagraph_client.local.invoker import local_worker_invoker
 from lambdagraph_client.local.tables import ensure_tables
-from lambdagraph.settings import Settings
 
 if TYPE_CHECKING:
     from langgraph.checkpoint.base import BaseCheckpointSaver
@@ -131,7 +131,7 @@ def _with_ws_endpoint(settings: Settings, sock: socket.socket) -> Settings:
     if settings.ws_endpoint:
         return settings
     bound_host, bound_port = sock.getsockname()[:2]
-    return replace(settings, ws_endpoint=f"http://{bound_host}:{bound_port}{WS_PATH}")
+    return settings.replace(ws_endpoint=f"http://{bound_host}:{bound_port}{WS_PATH}")
 
 
 def _server(app: Any) -> uvicorn.Server:
@@ -171,13 +171,13 @@ def running_stack(
         created = prepare_storage(settings)
         sock = stack.enter_context(_bind(host, port))
         settings = _with_ws_endpoint(settings, sock)
-        app = create_app_from_settings(
+        apps = build_local(
             settings,
             authenticator=authenticator,
             checkpointer=checkpointer,
             worker_invoker=local_worker_invoker(settings),
         )
-        server = _server(build_gateway(app, settings, authenticator))
+        server = _server(build_gateway(apps, settings, authenticator))
         thread = threading.Thread(
             target=server.run, kwargs={"sockets": [sock]}, name="lambdagraph-http", daemon=True
         )
@@ -232,7 +232,7 @@ def serve(
         created = prepare_storage(settings)
         sock = _bind(host, port)
         settings = _with_ws_endpoint(settings, sock)
-        app = create_app_from_settings(settings, worker_invoker=local_worker_invoker(settings))
+        apps = build_local(settings, worker_invoker=local_worker_invoker(settings))
         bound_host, bound_port = sock.getsockname()[:2]
         stack = LocalStack(
             url=f"http://{bound_host}:{bound_port}",
@@ -241,8 +241,8 @@ def serve(
             settings=settings,
             created_tables=created,
         )
-        print(stack.describe(), flush=True)  # noqa: T201 - the terminal is the interface here
-        gateway = build_gateway(app, settings)
+        print(stack.describe(), flush=True)
+        gateway = build_gateway(apps, settings)
         # What exists now (libraries, the app) lives as long as the process. Freezing it keeps
         # full collections from walking it mid-stream: they halved tokens/s in `make bench`.
         gc.freeze()
@@ -262,7 +262,7 @@ def serve_dynamodb(*, host: str = "127.0.0.1", port: int = 8001, settings: Setti
     with _storage(True, host, port) as (endpoint, _):
         created = prepare_storage(settings)
         tables = ", ".join(created) or "already there"
-        print(f"DynamoDB   {endpoint}  (embedded moto; tables: {tables})", flush=True)  # noqa: T201
+        print(f"DynamoDB   {endpoint}  (embedded moto; tables: {tables})", flush=True)
         use = f"AWS_ENDPOINT_URL_DYNAMODB={endpoint} AWS_ENDPOINT_URL_S3={endpoint} make dev"
-        print(f"Use it     {use}", flush=True)  # noqa: T201
+        print(f"Use it     {use}", flush=True)
         threading.Event().wait()

@@ -1,13 +1,16 @@
 """What every Lambda entry point in ``functions/`` sets up once per cold start.
 
-Each ``functions/<name>/app.py`` builds one :class:`LambdaEntry` at module level, decorates
-its ``handler`` with ``entry.logger.inject_lambda_context(clear_state=True)`` and runs the
-package's coroutine with :meth:`LambdaEntry.run`.
+Each ``functions/<name>/app.py`` builds one :class:`LambdaEntry` at module level, builds its
+collaborators with :mod:`lambdagraph.wiring`, calls :meth:`LambdaEntry.ready`, and decorates
+its ``handler`` with ``entry.logger.inject_lambda_context(clear_state=True)``. Functions whose
+event loop we own run the package's coroutine with :meth:`LambdaEntry.run`; the ``api`` and
+``stream`` functions leave the loop to Mangum and uvicorn (``own_loop=False``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import Coroutine
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -15,6 +18,7 @@ from typing import Any, TypeVar
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 
+from lambdagraph.errors import ConfigurationError
 from lambdagraph.settings import Settings
 
 T = TypeVar("T")
@@ -22,11 +26,12 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class LambdaEntry:
-    """The settings, the one Powertools logger and the event loop of a Lambda instance.
+    """The settings, the one Powertools logger and (optionally) the event loop of an instance.
 
     Example:
         entry = LambdaEntry.from_env("lambdagraph-ws")
         api = build_ws_api(entry.settings)
+        entry.ready()
 
         @entry.logger.inject_lambda_context(clear_state=True)
         def handler(event, context):
@@ -35,22 +40,37 @@ class LambdaEntry:
 
     settings: Settings
     logger: Logger
-    loop: asyncio.AbstractEventLoop
+    loop: asyncio.AbstractEventLoop | None
 
     @classmethod
-    def from_env(cls, service: str) -> LambdaEntry:
+    def from_env(cls, service: str, *, own_loop: bool = True) -> LambdaEntry:
         """Read the settings (every ``LAMBDAGRAPH_*`` variable) and set up logging.
 
         Args:
             service: the ``service`` key of every log line.
+            own_loop: create the instance's event loop; False where a server owns it
+                (Mangum in ``api``, uvicorn in ``stream``).
         """
         settings = Settings.from_env()
         logger = Logger(service=service, level=settings.log_level)
         # Package modules log through `logging`; this gives them the same JSON handler.
         copy_config_to_registered_loggers(source_logger=logger, include={"lambdagraph"})
         # One loop for the life of the instance: clients built on it stay usable warm.
-        return cls(settings, logger, asyncio.new_event_loop())
+        return cls(settings, logger, asyncio.new_event_loop() if own_loop else None)
+
+    def ready(self) -> None:
+        """Cold start done: what exists now (libraries, clients, the app) lives as long as
+        the instance, so it leaves the collector's view and full collections no longer walk
+        it mid-stream (see README, Benchmarks)."""
+        gc.freeze()
 
     def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
-        """Run ``coroutine`` to completion on the instance's loop."""
+        """Run ``coroutine`` to completion on the instance's loop.
+
+        Raises:
+            ConfigurationError: the entry was built with ``own_loop=False``.
+        """
+        if self.loop is None:
+            coroutine.close()
+            raise ConfigurationError("This entry's event loop belongs to its server")
         return self.loop.run_until_complete(coroutine)

@@ -5,6 +5,7 @@
     LambdagraphError
     ├── ConfigurationError          bad settings or constructor options
     ├── InvalidInput                a request the client must fix (422)
+    │   └── InvalidRequest          the run request breaks a rule of the run service
     ├── Unauthorized                no valid credentials on the request (401)
     ├── NotFound                    unknown, or another user's (404)
     │   ├── ThreadNotFound
@@ -43,6 +44,12 @@ class InvalidInput(LambdagraphError):
     """The request is well-formed JSON but asks for something invalid."""
 
     code = "invalid_input"
+
+
+class InvalidRequest(InvalidInput):
+    """The run request breaks a rule every transport shares (e.g. resuming without a thread)."""
+
+    code = "invalid_request"
 
 
 class Unauthorized(LambdagraphError):

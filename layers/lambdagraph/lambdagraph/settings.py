@@ -1,7 +1,11 @@
 """Every environment variable lambdagraph reads, with its default, in one place.
 
 ``Settings.from_env()`` is called once per cold start (entry points, the local stack); code
-below the entry points receives the values it needs as arguments.
+below the entry points receives the values it needs as arguments. ``Settings`` is a frozen
+``pydantic-settings`` model: a bad value (not a number, negative where that means nothing,
+an unknown choice, a malformed ``LAMBDAGRAPH_GRAPHS``) fails right there with a
+``ConfigurationError`` that names the variable, e.g.
+``LAMBDAGRAPH_RUN_LEASE_SECONDS='x' is not a number``.
 
 Variables:
     LAMBDAGRAPH_CHECKPOINT_TABLE: checkpoints table name (``lambdagraph-checkpoints``).
@@ -9,7 +13,8 @@ Variables:
     LAMBDAGRAPH_CHECKPOINT_BUCKET: S3 bucket for checkpoint items over the size threshold
         (unset: no offload; oversized items then raise ``ConfigurationError``).
     LAMBDAGRAPH_CHECKPOINT_TTL_SECONDS: checkpoint lifetime; 0 keeps them forever (``0``).
-    LAMBDAGRAPH_LOG_LEVEL: log level (``INFO``).
+    LAMBDAGRAPH_LOG_LEVEL: log level, ``DEBUG``, ``INFO``, ``WARNING``, ``ERROR`` or ``CRITICAL``
+        (``INFO``).
     LAMBDAGRAPH_AUTH_MODE: how requests are authenticated: ``none`` (every request is the
         local user), ``jwt`` or ``iam`` (``none``).
     LAMBDAGRAPH_JWT_ISSUER: OIDC issuer whose tokens ``jwt`` mode accepts, e.g. a Cognito user
@@ -17,6 +22,10 @@ Variables:
     LAMBDAGRAPH_JWT_AUDIENCE: audience (``aud``/``client_id``) those tokens must carry (empty).
     LAMBDAGRAPH_CANCEL_POLL_INTERVAL: seconds between the executor's reads of a run's cancel
         flag (``0.25``).
+    LAMBDAGRAPH_CANCEL_WAIT_SECONDS: how long a cancel that waits (HTTP ``cancel?wait=1``, a
+        WebSocket ``cancel`` from a connection not subscribed to the run) waits for the run
+        to stop before answering with its current status (``20``: below API Gateway's 29 s
+        route and 30 s HTTP API limits, far above the cancel poll of a healthy run).
     LAMBDAGRAPH_HEARTBEAT_SECONDS: longest silence on an SSE stream before a ``: heartbeat``
         comment is sent; proxies drop idle streams at 30 s (``10``).
     LAMBDAGRAPH_MAX_BODY_BYTES: largest request body the HTTP API accepts, 413 above it; Lambda
@@ -47,6 +56,10 @@ Variables:
         one message (``50``).
     LAMBDAGRAPH_WS_BATCH_BYTES: the sender cuts batches before this size (``32000``, one
         32 KB API Gateway frame).
+    LAMBDAGRAPH_WS_SEND_QUEUE_BYTES: bytes of messages one WebSocket connection may have
+        waiting to be posted before the run waits for it (``1048576``).
+    LAMBDAGRAPH_WS_SLOW_CONSUMER_SECONDS: how long the run waits for such a connection
+        before detaching it with a ``slow_consumer`` error (``5``).
     LAMBDAGRAPH_WS_IDEMPOTENCY_SECONDS: how long a WebSocket ``run``'s ``request_id`` is
         remembered (``3600``).
 """
@@ -54,69 +67,220 @@ Variables:
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, fields
-from typing import Mapping
+import re
+from collections.abc import Mapping
+from typing import Any, Literal, get_args
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_core import ErrorDetails
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
 from lambdagraph.errors import ConfigurationError
 
+#: Prefix of every variable; the rest of a variable's name is its field's, upper-cased.
+ENV_PREFIX = "LAMBDAGRAPH_"
 
-@dataclass(frozen=True)
-class Settings:
-    """lambdagraph configuration, read from the environment once."""
+ModelName = Literal["scripted", "bedrock"]
+AuthMode = Literal["none", "jwt", "iam"]
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+
+#: A graph name in ``LAMBDAGRAPH_GRAPHS`` (it becomes an assistant id).
+GRAPH_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+#: An import path ``module.path:attr`` naming a graph.
+GRAPH_SPEC = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
+
+
+class Settings(BaseSettings):
+    """lambdagraph configuration, validated once per cold start.
+
+    ``Settings(**values)`` takes field values and reads no environment (tests build it so);
+    :meth:`from_env` reads the ``LAMBDAGRAPH_*`` variables. Either raises
+    ``ConfigurationError`` naming each bad variable and its value.
+
+    Example:
+        >>> Settings.from_env({"LAMBDAGRAPH_MODEL": "bedrock"}).model
+        'bedrock'
+        >>> Settings(scripted_delay_ms=0).replace(app_table="dev-app").app_table
+        'dev-app'
+    """
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_ignore_empty=True,
+        frozen=True,
+        extra="forbid",
+        allow_inf_nan=False,
+    )
 
     checkpoint_table: str = "lambdagraph-checkpoints"
     app_table: str = "lambdagraph-app"
     checkpoint_bucket: str | None = None
-    checkpoint_ttl_seconds: int = 0
-    log_level: str = "INFO"
-    auth_mode: str = "none"
+    checkpoint_ttl_seconds: int = Field(0, ge=0)
+    log_level: LogLevel = "INFO"
+    auth_mode: AuthMode = "none"
     jwt_issuer: str = ""
     jwt_audience: str = ""
-    cancel_poll_interval: float = 0.25
-    heartbeat_seconds: float = 10.0
-    max_body_bytes: int = 6 * 1024 * 1024
+    cancel_poll_interval: float = Field(0.25, gt=0)
+    cancel_wait_seconds: float = Field(20.0, gt=0)
+    heartbeat_seconds: float = Field(10.0, gt=0)
+    max_body_bytes: int = Field(6 * 1024 * 1024, gt=0)
     cors_allow_origins: str = "*"
-    model: str = "scripted"
+    model: ModelName = "scripted"
     bedrock_model_id: str = "us.anthropic.claude-haiku-4-5-20251001-v1:0"
-    scripted_delay_ms: int = 20
+    scripted_delay_ms: int = Field(20, ge=0)
     graphs: str = ""
     # Durable runs (event log, worker, continuations).
-    event_log_ttl_seconds: int = 86_400
-    event_log_flush_ms: int = 100
+    event_log_ttl_seconds: int = Field(86_400, gt=0)
+    event_log_flush_ms: int = Field(100, ge=0)
     worker_function: str = ""
-    deadline_margin_ms: int = 60_000
-    run_lease_seconds: float = 30.0
-    local_worker_timeout_seconds: float = 0.0
+    deadline_margin_ms: int = Field(60_000, ge=0)
+    run_lease_seconds: float = Field(30.0, gt=0)
+    local_worker_timeout_seconds: float = Field(0.0, ge=0)
     # WebSocket API.
     ws_endpoint: str = ""
-    ws_batch_window_ms: int = 50
-    ws_batch_bytes: int = 32_000
-    ws_idempotency_seconds: int = 3600
+    ws_batch_window_ms: int = Field(50, ge=0)
+    ws_batch_bytes: int = Field(32_000, gt=0)
+    ws_send_queue_bytes: int = Field(1024 * 1024, gt=0)
+    ws_slow_consumer_seconds: float = Field(5.0, gt=0)
+    ws_idempotency_seconds: int = Field(3600, gt=0)
+
+    def __init__(self, **values: Any) -> None:
+        try:
+            super().__init__(**values)
+        except ValidationError as exc:
+            raise ConfigurationError(describe_errors(exc)) from None
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Only the given values: the environment is read by `from_env` alone, so a test's
+        # `Settings(...)` never picks up a developer's LAMBDAGRAPH_* variables.
+        return (init_settings,)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
-        """Build settings from ``LAMBDAGRAPH_*`` variables; unset ones keep their default."""
-        env = os.environ if environ is None else environ
-        values: dict[str, object] = {}
-        for field in fields(cls):
-            raw = env.get(f"LAMBDAGRAPH_{field.name.upper()}")
-            if raw is None or raw == "":
-                continue
-            values[field.name] = _convert(field.name, raw, field.type)
-        return cls(**values)  # type: ignore[arg-type]
+        """Settings from ``LAMBDAGRAPH_*`` variables; unset or empty ones keep their default.
+
+        Args:
+            environ: the variables to read; ``os.environ`` when None.
+
+        Raises:
+            ConfigurationError: a value does not validate; the message names the variable.
+        """
+        source = _MappingEnvSource(cls, os.environ if environ is None else environ)
+        return cls(**source())
+
+    def replace(self, **changes: Any) -> Settings:
+        """A copy with ``changes`` applied, validated like the original.
+
+        Raises:
+            ConfigurationError: a changed value does not validate.
+        """
+        return type(self)(**{**self.model_dump(), **changes})
+
+    @field_validator("model", "auth_mode", mode="before")
+    @classmethod
+    def _fold_choice(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _fold_log_level(cls, value: object) -> object:
+        return value.strip().upper() if isinstance(value, str) else value
+
+    @field_validator("graphs")
+    @classmethod
+    def _check_graphs(cls, value: str) -> str:
+        try:
+            parse_graph_specs(value)
+        except ConfigurationError as exc:
+            raise ValueError(exc.message) from exc
+        return value
 
 
-def _convert(name: str, raw: str, annotation: object) -> object:
-    kind = str(annotation)
-    try:
-        if kind.startswith("int"):
-            return int(raw)
-        if kind.startswith("float"):
-            return float(raw)
-        if kind.startswith("bool"):
-            if raw.lower() not in {"1", "0", "true", "false", "yes", "no"}:
-                raise ValueError(raw)
-            return raw.lower() in {"1", "true", "yes"}
-    except ValueError as exc:
-        raise ConfigurationError(f"LAMBDAGRAPH_{name.upper()}={raw!r} is not a {kind}") from exc
-    return raw
+class _MappingEnvSource(EnvSettingsSource):
+    """pydantic-settings' environment source over a given mapping instead of ``os.environ``."""
+
+    def __init__(self, settings_cls: type[BaseSettings], environ: Mapping[str, str]) -> None:
+        self._environ = environ
+        super().__init__(settings_cls)
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        # Matching is case-insensitive (the source lower-cases names), and an empty value
+        # means unset, as the model's config says.
+        return {name.lower(): value for name, value in self._environ.items() if value != ""}
+
+
+def parse_graph_specs(value: str) -> dict[str, str]:
+    """Parse ``LAMBDAGRAPH_GRAPHS`` (``name=module:attr,other=pkg.mod:graph``).
+
+    Args:
+        value: the variable's value; empty means no extra graphs.
+
+    Returns:
+        Graph name → import spec, in the order given.
+
+    Raises:
+        ConfigurationError: an entry without ``=``, a bad name or spec, or a duplicate name.
+    """
+    specs: dict[str, str] = {}
+    for entry in value.split(","):
+        entry = entry.strip()
+        if not entry:
+            continue
+        name, sep, spec = (part.strip() for part in entry.partition("="))
+        if not sep or not GRAPH_NAME.match(name) or not GRAPH_SPEC.match(spec):
+            raise ConfigurationError(
+                f"{ENV_PREFIX}GRAPHS entry {entry!r} is not of the form 'name=module.path:attr'"
+            )
+        if name in specs:
+            raise ConfigurationError(f"{ENV_PREFIX}GRAPHS names graph {name!r} twice")
+        specs[name] = spec
+    return specs
+
+
+_PROBLEMS = {
+    "int_parsing": "is not an integer",
+    "int_type": "is not an integer",
+    "int_from_float": "is not an integer",
+    "float_parsing": "is not a number",
+    "float_type": "is not a number",
+    "finite_number": "is not a finite number",
+    "string_type": "is not a string",
+}
+
+
+def describe_errors(exc: ValidationError) -> str:
+    """One line per bad value of ``exc``, each naming its variable, joined by ``; ``."""
+    return "; ".join(_describe(error) for error in exc.errors())
+
+
+def _describe(error: ErrorDetails) -> str:
+    field = str(error["loc"][0]) if error["loc"] else "?"
+    variable = f"{ENV_PREFIX}{field.upper()}"
+    shown = f"{variable}={error['input']!r}"
+    kind, ctx = error["type"], error.get("ctx", {})
+    if kind == "extra_forbidden":
+        return f"{field!r} is not a setting (no variable {variable})"
+    if kind == "literal_error":
+        choices = ", ".join(get_args(Settings.model_fields[field].annotation))
+        return f"Unknown {field}: {shown} is not one of: {choices}"
+    if kind in ("greater_than_equal", "greater_than"):
+        bound = ctx.get("ge", ctx.get("gt"))
+        if bound == 0:
+            return f"{shown} is {'negative' if kind == 'greater_than_equal' else 'not positive'}"
+    if kind == "value_error":
+        message = str(ctx.get("error", error["msg"]))
+        return message if message.startswith(variable) else f"{shown} {message}"
+    return f"{shown} {_PROBLEMS.get(kind, error['msg'])}"

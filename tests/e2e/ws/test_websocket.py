@@ -11,12 +11,12 @@ import boto3
 import httpx
 import pytest
 import websockets
+from langgraph_sdk import get_client
+
 from lambdagraph.settings import Settings
 from lambdagraph.store import schema
 from lambdagraph.store.events import EventLog
 from lambdagraph_client.local.server import LocalStack
-from langgraph_sdk import get_client
-
 from tests.e2e.conftest import auth, eventually, user_message
 from tests.e2e.ws.conftest import (
     Socket,
@@ -175,7 +175,13 @@ async def test_a_repeated_request_id_starts_nothing_new(stack: LocalStack, alice
         ),
         ({"action": "run", "request_id": "q", "assistant_id": "nope"}, "assistant_not_found"),
         (
-            {"action": "run", "request_id": "q", "assistant_id": "agent", "thread_id": "unknown"},
+            # A well-formed id of no thread (a malformed one is test_same_rules' business).
+            {
+                "action": "run",
+                "request_id": "q",
+                "assistant_id": "agent",
+                "thread_id": "5b3c1a9e-0000-4000-8000-000000000000",
+            },
             "thread_not_found",
         ),
         ({"action": "cancel"}, "invalid_request"),

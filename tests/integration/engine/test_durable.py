@@ -5,7 +5,6 @@ recovery of a run whose worker died."""
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -21,13 +20,13 @@ from lambdagraph.engine.sinks import Sink
 from lambdagraph.engine.usage import UsageTracker
 from lambdagraph.engine.worker import LambdaContext, handle_worker_event
 from lambdagraph.errors import Unavailable
-from lambdagraph_client.local.invoker import LocalInvoker
 from lambdagraph.protocol.events import Event
 from lambdagraph.settings import Settings
 from lambdagraph.store.app import AppStore
 from lambdagraph.store.events import EventLog
 from lambdagraph.store.leases import RunLeases
 from lambdagraph.store.records import Run, RunStatus
+from lambdagraph_client.local.invoker import LocalInvoker
 from tests.conftest import Tables
 
 OWNER = "user-1"
@@ -250,7 +249,7 @@ async def test_a_worker_that_lost_its_lease_stops_at_the_next_step_without_conti
 
 
 async def test_duplicate_invocations_of_a_real_run_stream_its_tokens_once(tables: Tables) -> None:
-    settings = dataclasses.replace(Settings(), scripted_delay_ms=1)
+    settings = Settings().replace(scripted_delay_ms=1)
     durable, invoker, _, _ = await _setup(
         tables,
         lambda store: RunExecutor(

@@ -18,12 +18,14 @@ from typing import Any, cast
 import boto3
 import httpx
 import pytest
+from langchain_core.runnables import RunnableConfig
+from langgraph.checkpoint.base import empty_checkpoint
+
 from lambdagraph.agents import GraphRegistry
 from lambdagraph.engine.durable import DurableRuns
 from lambdagraph.engine.erase import ThreadEraser
-from lambdagraph.engine.executor import RunExecutor
 from lambdagraph.engine.invoker import WorkerPayload
-from lambdagraph.engine.worker import durable_runs, handle_worker_event
+from lambdagraph.engine.worker import handle_worker_event
 from lambdagraph.errors import Unauthorized
 from lambdagraph.http.app import create_app
 from lambdagraph.protocol.events import Event
@@ -33,9 +35,8 @@ from lambdagraph.store.checkpoint import AsyncDynamoDBSaver
 from lambdagraph.store.connections import ConnectionStore, RunRef
 from lambdagraph.store.events import EventLog, format_event_id
 from lambdagraph.store.leases import RunLeases
+from lambdagraph.wiring import Core, build_http_app
 from lambdagraph_client.local.invoker import LocalContext
-from langgraph.checkpoint.base import empty_checkpoint
-
 from tests.conftest import Tables
 
 DEADLINE = 30.0
@@ -118,13 +119,15 @@ async def app(tables: Tables) -> AsyncIterator[App]:
         tables.checkpoints, client=checkpoint_client, bucket=tables.bucket,
         offload_threshold_bytes=2048,
     )
-    graphs = GraphRegistry.from_settings(settings)
-    executor = RunExecutor(store, graphs, saver, cancel_poll_interval=0.05)
+    # The composition root's parts, over this store (its counting client) and saver.
+    core = Core(settings, store, GraphRegistry.from_settings(settings))
+    executor = core.executor(saver)
     invoker = RecordingInvoker()
-    durable = durable_runs(settings, store=store, executor=executor, invoker=invoker)
+    eraser = core.eraser(saver, invoker)
+    durable = core.durable(executor, invoker, eraser=eraser)
     api = create_app(
-        store=store, executor=executor, graphs=graphs, authenticator=BearerAuth(),
-        settings=settings, checkpointer=saver, durable=durable,
+        store=store, runs=core.service(durable), graphs=core.graphs, authenticator=BearerAuth(),
+        settings=settings, checkpointer=saver, eraser=eraser,
     )
     transport = httpx.ASGITransport(app=api)
     async with httpx.AsyncClient(transport=transport, base_url="http://app") as http:
@@ -147,7 +150,7 @@ async def bulk_checkpoints(saver: AsyncDynamoDBSaver, thread_id: str, *, writes:
     """Checkpoints in two subgraph namespaces (some offloaded to S3), with ``writes``
     pending writes in tasks of 100 (one transaction each)."""
     for ns in ("tools:a", "tools:b"):
-        config: dict[str, Any] = {"configurable": {"thread_id": thread_id, "checkpoint_ns": ns}}
+        config: RunnableConfig = {"configurable": {"thread_id": thread_id, "checkpoint_ns": ns}}
         for step in range(20):
             checkpoint = empty_checkpoint()
             checkpoint["channel_values"] = {"notes": os.urandom(1500 if step % 5 else 8).hex()}
@@ -375,6 +378,29 @@ async def test_a_duplicated_erase_invocation_does_nothing_while_the_first_holds_
     assert owned_items(app, thread_id, run_ids) == []
 
 
+async def test_no_run_starts_on_a_deleted_thread_even_one_asked_to_create_it(app: App) -> None:
+    thread_id = (await create(app, "alice")).json()["thread_id"]
+    await converse(app, "alice", thread_id, "hi")
+    run_ids = await run_ids_of(app, "alice", thread_id)
+    await app.http.delete(f"/threads/{thread_id}", headers=as_user("alice"))
+    before = owned_items(app, thread_id, run_ids)
+    body = {"assistant_id": "agent", "input": {"messages": []}}
+
+    for path in ("runs", "runs/wait", "runs/stream"):
+        for extra in ({}, {"if_not_exists": "create"}):
+            answer = await app.http.post(
+                f"/threads/{thread_id}/{path}", json={**body, **extra}, headers=as_user("alice")
+            )
+            assert answer.status_code == 404, (path, extra, answer.text)
+            assert answer.json() == {"detail": f"Thread {thread_id} not found"}
+
+    # Nothing recorded, nothing handed to a worker: the tombstone alone, as before.
+    assert [p["kind"] for p in app.invoker.payloads] == ["erase"]
+    assert owned_items(app, thread_id, run_ids) == before
+    assert await app.work(app.invoker.take("erase")) == "erased"
+    assert owned_items(app, thread_id, run_ids) == []
+
+
 async def eventually(check: Callable[[], Any], what: str) -> None:
     deadline = time.monotonic() + DEADLINE
     while not await check():
@@ -417,14 +443,10 @@ async def test_without_a_worker_the_app_erases_in_process(tables: Tables) -> Non
         app_table=tables.app, checkpoint_table=tables.checkpoints,
         checkpoint_bucket=tables.bucket, scripted_delay_ms=0,
     )
-    store = AppStore(tables.app)
     saver = AsyncDynamoDBSaver(tables.checkpoints, bucket=tables.bucket)
-    graphs = GraphRegistry.from_settings(settings)
-    executor = RunExecutor(store, graphs, saver)
-    api = create_app(
-        store=store, executor=executor, graphs=graphs, authenticator=BearerAuth(),
-        settings=settings, checkpointer=saver,
-    )
+    # No LAMBDAGRAPH_WORKER_FUNCTION and no in-process worker: the app as wiring builds it.
+    api = build_http_app(settings, authenticator=BearerAuth(), checkpointer=saver)
+    store = api.state.context.store
     transport = httpx.ASGITransport(app=api)
     async with httpx.AsyncClient(transport=transport, base_url="http://app") as http:
         app = App(http, store, saver, cast(Any, None), RecordingInvoker(), [], tables)

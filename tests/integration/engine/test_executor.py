@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import boto3
 import pytest
-from langgraph.checkpoint.memory import InMemorySaver
-
 from lambdagraph.engine.executor import RunExecutor
+from lambdagraph.engine.resumable import SequencedSink
 from lambdagraph.engine.sinks import MemorySink
 from lambdagraph.protocol.events import Event
 from lambdagraph.protocol.sse import dumps
 from lambdagraph.store.app import AppStore
 from lambdagraph.store.records import RunKwargs
+from langgraph.checkpoint.memory import InMemorySaver
+
 from tests.conftest import Tables
 from tests.integration.engine.graphs import (
     Registry,
@@ -274,9 +276,10 @@ async def test_stateless_run_leaves_no_thread(store: AppStore, executor: RunExec
 
 
 async def test_resumable_runs_number_their_events(store: AppStore, executor: RunExecutor) -> None:
+    # Events are numbered in one place: the SequencedSink durable runs put before their sinks.
     run = await new_run(store, "chat", stream_mode=["messages-tuple"], stream_resumable=True)
     sink = MemorySink()
-    await executor.execute(run, [sink])
+    await executor.execute(run, [SequencedSink([sink])])
     ids = [int(e.id) for e in sink.events if e.id is not None]
     assert len(ids) == len(sink.events) and ids == sorted(set(ids))
 

@@ -9,13 +9,13 @@ from typing import Any, TypedDict
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from lambdagraph.errors import ConfigurationError
-from lambdagraph.settings import Settings
-from lambdagraph.store.checkpoint import AsyncDynamoDBSaver, DynamoDBSaver
 from langgraph.checkpoint.base import empty_checkpoint
 from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 from langgraph.graph import END, START, StateGraph
 
+from lambdagraph.errors import ConfigurationError
+from lambdagraph.settings import Settings
+from lambdagraph.store.checkpoint import AsyncDynamoDBSaver, DynamoDBSaver
 from tests.conftest import Tables
 from tests.integration.store.conftest import encrypted_serde
 

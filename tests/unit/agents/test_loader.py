@@ -144,6 +144,34 @@ def test_malformed_graphs_variable_fails_at_startup(value: str, message: str) ->
         GraphRegistry.from_settings(Settings(graphs=value))
 
 
+def test_an_unimportable_entry_fails_when_the_registry_is_built() -> None:
+    entry = "mine=no_such_module_xyz:graph"
+
+    with pytest.raises(ConfigurationError) as caught:
+        GraphRegistry.from_settings(Settings(graphs=entry))
+
+    assert str(caught.value).startswith(
+        f"LAMBDAGRAPH_GRAPHS entry '{entry}': cannot import module 'no_such_module_xyz': "
+    )
+
+
+def test_an_entry_naming_a_missing_attribute_fails_when_the_registry_is_built(
+    module: str,
+) -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        GraphRegistry.from_settings(Settings(graphs=f"mine={module}:nope"))
+
+    assert str(caught.value) == (
+        f"LAMBDAGRAPH_GRAPHS entry 'mine={module}:nope': {module!r} has no attribute 'nope'"
+    )
+
+
+def test_building_the_registry_imports_but_calls_no_factory(module: str) -> None:
+    GraphRegistry.from_settings(Settings(graphs=f"doubler={module}:factory"))
+
+    assert __import__(module).CALLS == []
+
+
 def test_registry_serves_the_demo_and_user_graphs(module: str) -> None:
     registry = GraphRegistry.from_settings(
         Settings(graphs=f"doubler={module}:factory,other={module}:compiled", scripted_delay_ms=0)

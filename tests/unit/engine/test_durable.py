@@ -7,6 +7,7 @@ import sys
 from typing import Any
 
 import pytest
+
 from lambdagraph.engine.durable import parse_payload
 from lambdagraph.errors import InvalidInput
 

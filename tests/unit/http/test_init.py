@@ -9,7 +9,7 @@ import lambdagraph.http
 
 
 def test_exported_names_resolve() -> None:
-    assert lambdagraph.http.__all__ == ["create_app", "create_app_from_settings"]
+    assert lambdagraph.http.__all__ == ["create_app"]  # building from settings: wiring
     for name in lambdagraph.http.__all__:
         assert callable(getattr(lambdagraph.http, name))
 

@@ -38,3 +38,17 @@ class FakeManagementClient:
     def messages(self, connection_id: str) -> list[dict[str, Any]]:
         """Every message the connection received, decoded."""
         return [orjson.loads(raw) for raw in self.posts.get(connection_id, [])]
+
+
+class SlowManagementClient(FakeManagementClient):
+    """Posts to the connections in ``slow`` block until :attr:`gate` is set (a stuck client)."""
+
+    def __init__(self, slow: set[str]) -> None:
+        super().__init__()
+        self.slow = slow
+        self.gate = threading.Event()
+
+    def post_to_connection(self, *, ConnectionId: str, Data: bytes) -> dict[str, Any]:
+        if ConnectionId in self.slow and not self.gate.wait(timeout=30):
+            raise client_error("LimitExceededException")  # never reached while a test runs
+        return super().post_to_connection(ConnectionId=ConnectionId, Data=Data)

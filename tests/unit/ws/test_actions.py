@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from lambdagraph_client.local.gateway import _route_key
 from lambdagraph.ws.actions import (
     DEFAULT_STREAM_MODE,
     CancelAction,
@@ -14,6 +13,7 @@ from lambdagraph.ws.actions import (
     request_id_of,
 )
 from lambdagraph.ws.errors import CODES, ActionError
+from lambdagraph_client.local.gateway import _route_key
 
 
 def test_a_run_with_defaults() -> None:
@@ -68,7 +68,7 @@ def test_cancel_and_subscribe() -> None:
         (
             '{"action": "run", "request_id": "q", "assistant_id": "a", "command": {"goto": {}}}',
             "invalid_request",
-            "command: must be a node name",
+            "command.goto: must be a node name",  # the HTTP API's 422 detail, word for word
         ),
         (
             (

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
 from lambdagraph.protocol.events import Event
-from lambdagraph.store.events import LogRead
 from lambdagraph.store.connections import RunRef
+from lambdagraph.store.events import LogRead
 from lambdagraph.ws.fanout import WebSocketFanout
-
-from tests.unit.ws.fakes import FakeManagementClient
+from tests.unit.ws.fakes import FakeManagementClient, SlowManagementClient
 
 
 def run_item(status: str = "running", subscribers: list[str] | None = None) -> dict[str, Any]:
@@ -142,3 +142,46 @@ async def test_a_drained_run_hands_its_subscribers_over() -> None:
     assert connections.subscribed == [("a", 3)]
     assert connections.removed == [("t1", "r1", {"a#-1"})]
     assert all(m["type"] == "events" for m in client.messages("a"))  # no run.ended yet
+
+
+def padded(start: int, stop: int) -> list[Event]:
+    return [Event("custom", {"n": i, "pad": "p" * 200}, str(i)) for i in range(start, stop)]
+
+
+async def test_a_slow_subscriber_is_detached_the_others_get_everything_and_it_can_rejoin() -> None:
+    client = SlowManagementClient({"slow"})
+    connections = FakeConnections()
+    sink = WebSocketFanout(
+        run_item(subscribers=["fast#-1", "slow#-1"]),  # type: ignore[arg-type]
+        client,
+        store=FakeStore(run_item("success", ["fast#-1", "slow#9"])),  # type: ignore[arg-type]
+        connections=connections,  # type: ignore[arg-type]
+        window=3600.0,
+        batch_bytes=600,
+        max_queued_bytes=1_000,
+        max_wait=0.05,
+    )
+    try:
+        async with asyncio.timeout(10):  # the run is held at most max_wait per send
+            await sink.send(padded(0, 6))
+            await sink.send(padded(6, 12))
+        assert connections.removed == [("t1", "r1", {"slow#-1"})]
+        client.gate.set()
+        async with asyncio.timeout(10):  # the detached sender posts its last word
+            while not any(m["type"] == "error" for m in client.messages("slow")):
+                await asyncio.sleep(0.005)
+        await sink.observe(run_item(subscribers=["fast#-1", "slow#-1"]))  # read before removal
+        await sink.send(padded(12, 14))
+        await sink.observe(run_item(subscribers=["fast#-1", "slow#9"]))  # the client rejoins
+        await sink.send(padded(14, 16))
+    finally:
+        client.gate.set()
+        await sink.close()
+    assert received_ids(client, "fast") == list(range(16))
+    messages = client.messages("slow")
+    cut = next(i for i, m in enumerate(messages) if m["type"] == "error")
+    assert messages[cut]["code"] == "slow_consumer"
+    before = [int(e["id"]) for m in messages[:cut] for e in m["events"]]
+    after = [int(e["id"]) for m in messages[cut + 1 : -1] for e in m["events"]]
+    assert before == list(range(len(before))) and after == list(range(10, 16))
+    assert messages[-1]["type"] == "run.ended" and client.messages("fast")[-1]["type"] == "run.ended"

@@ -8,8 +8,7 @@ from typing import Any
 from lambdagraph.protocol import ws
 from lambdagraph.protocol.events import Event
 from lambdagraph.ws.sender import ConnectionSender
-
-from tests.unit.ws.fakes import FakeManagementClient
+from tests.unit.ws.fakes import FakeManagementClient, SlowManagementClient
 from tests.unit.ws.test_batching import token
 
 
@@ -82,3 +81,54 @@ async def test_other_errors_drop_the_message_and_keep_going() -> None:
     out.post(ws.pong())
     await out.close()
     assert out.dropped == 1 and client.messages("c1") == [ws.pong()]
+
+
+def padded(start: int, stop: int) -> list[Event]:
+    return [Event("custom", {"n": i, "pad": "p" * 200}, str(i)) for i in range(start, stop)]
+
+
+async def test_a_lagging_consumer_holds_the_producer_until_it_catches_up() -> None:
+    client = SlowManagementClient({"c1"})
+    out = sender(client, window=60.0, batch_bytes=600, max_queued_bytes=1_000, max_wait=60.0)
+    try:
+        out.add(padded(0, 12))  # about 3 KB of messages behind one stuck post
+        assert not out.has_room
+        waiting = asyncio.ensure_future(out.wait_for_room())
+        client.gate.set()
+        async with asyncio.timeout(10):
+            await waiting
+        assert out.has_room and not out.detached
+    finally:
+        client.gate.set()
+        await out.close()
+    received = [e["data"]["n"] for m in client.messages("c1") for e in m["events"]]
+    assert received == list(range(12)) and out.queued_bytes == 0
+
+
+async def test_a_consumer_that_stays_behind_is_detached_with_a_slow_consumer_error() -> None:
+    client = SlowManagementClient({"c1"})
+    detached: list[str] = []
+
+    async def on_detach(connection_id: str) -> None:
+        detached.append(connection_id)
+
+    out = sender(
+        client, window=60.0, batch_bytes=600, max_queued_bytes=1_000, max_wait=0.05,
+        on_detach=on_detach,
+    )
+    try:
+        out.add(padded(0, 12))
+        async with asyncio.timeout(10):  # the producer is released after max_wait
+            await out.wait_for_room()
+        assert out.detached and detached == ["c1"] and out.has_room
+        out.add(padded(12, 20))  # ignored from now on: nothing grows
+        out.post(ws.run_ended("r1", "success"))
+        assert out.queued_bytes < 1_000
+    finally:
+        client.gate.set()
+        await out.close()
+    *events, last = client.messages("c1")
+    assert [m["type"] for m in events] == ["events"]  # only the post that was in flight
+    assert last["type"] == "error" and last["code"] == "slow_consumer"
+    assert last["run_id"] == "r1" and '"action": "subscribe"' in last["message"]
+    assert out.queued_bytes == 0

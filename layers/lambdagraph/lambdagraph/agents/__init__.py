@@ -9,13 +9,13 @@ from lambdagraph.agents.loader import (
     DEMO_GRAPH,
     GraphRegistry,
     load_graph,
-    parse_graph_specs,
     with_checkpointer,
 )
 from lambdagraph.agents.models import create_chat_model
 from lambdagraph.agents.scripted import ScriptedChatModel
 from lambdagraph.agents.tools import DEMO_TOOLS, calculator, get_weather, send_email
 from lambdagraph.errors import ScriptedModelError
+from lambdagraph.settings import parse_graph_specs
 
 __all__ = [
     "DEMO_GRAPH",

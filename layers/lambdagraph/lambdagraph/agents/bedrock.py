@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING, Any
 
 from langchain_aws import ChatBedrockConverse
 
+from lambdagraph.aws import client_config
+
 if TYPE_CHECKING:
     from mypy_boto3_bedrock_runtime import BedrockRuntimeClient
 
@@ -25,14 +27,18 @@ def create_bedrock_model(
     Args:
         model_id: a Bedrock model or inference profile id, e.g.
             ``us.anthropic.claude-haiku-4-5-20251001-v1:0``.
-        client: a boto3 ``bedrock-runtime`` client; built from the default session if None.
+        client: a boto3 ``bedrock-runtime`` client; built from the default session with
+            ``lambdagraph.aws``'s configuration if None.
         region_name: region for a client built here (default: the session's, ``AWS_REGION``
             in Lambda).
-        **kwargs: further ``ChatBedrockConverse`` options (``temperature``, ``max_tokens``…).
+        **kwargs: further ``ChatBedrockConverse`` options (``temperature``, ``max_tokens``…);
+            a ``config`` is merged over ``lambdagraph.aws``'s.
 
     Returns:
         The chat model.
     """
+    # langchain-aws builds the clients (runtime and control plane) itself; they get ours.
+    kwargs["config"] = client_config("bedrock-runtime", kwargs.get("config"))
     return ChatBedrockConverse(
         model=model_id,
         client=client,

@@ -14,9 +14,9 @@ so concurrent runs with different savers never interfere.
 from __future__ import annotations
 
 import importlib
-import re
 import threading
 from collections.abc import Callable, Mapping
+from functools import partial
 from typing import Any
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
@@ -26,13 +26,10 @@ from langgraph.pregel import Pregel
 from lambdagraph.agents.demo import build_agent_graph
 from lambdagraph.agents.models import create_chat_model
 from lambdagraph.errors import AssistantNotFound, ConfigurationError
-from lambdagraph.settings import Settings
+from lambdagraph.settings import GRAPH_SPEC, Settings, parse_graph_specs
 
 #: Name of the built-in demo graph.
 DEMO_GRAPH = "agent"
-
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-_SPEC = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
 
 
 def load_graph(spec: str) -> Pregel[Any, Any, Any, Any]:
@@ -49,58 +46,59 @@ def load_graph(spec: str) -> Pregel[Any, Any, Any, Any]:
         ConfigurationError: malformed spec, import failure, missing attribute, a failing
             factory, or an object that is not a graph.
     """
+    label = f"Graph spec {spec.strip()!r}"
+    return _as_compiled(_resolve(spec, label), label)
+
+
+def _resolve(spec: str, label: str) -> Any:
+    """Import the module of ``spec`` and walk to its attribute; ``label`` opens any error."""
     spec = spec.strip()
-    if not _SPEC.match(spec):
-        raise ConfigurationError(f"Graph spec {spec!r} is not of the form 'module.path:attr'")
+    if not GRAPH_SPEC.match(spec):
+        raise ConfigurationError(f"{label} is not of the form 'module.path:attr'")
     module_name, attr_path = spec.split(":", 1)
     try:
         target: Any = importlib.import_module(module_name)
     except Exception as exc:  # any import-time failure is a configuration error
-        raise ConfigurationError(
-            f"Graph spec {spec!r}: cannot import module {module_name!r}: {exc}"
-        ) from exc
+        raise ConfigurationError(f"{label}: cannot import module {module_name!r}: {exc}") from exc
     for part in attr_path.split("."):
         try:
             target = getattr(target, part)
         except AttributeError as exc:
             raise ConfigurationError(
-                f"Graph spec {spec!r}: {module_name!r} has no attribute {attr_path!r}"
+                f"{label}: {module_name!r} has no attribute {attr_path!r}"
             ) from exc
-    return _as_compiled(target, spec)
+    return target
 
 
-def _as_compiled(target: Any, spec: str) -> Pregel[Any, Any, Any, Any]:
+def _as_compiled(target: Any, label: str) -> Pregel[Any, Any, Any, Any]:
     if isinstance(target, Pregel):
         return target
     if isinstance(target, StateGraph):
-        return _compile(target, spec)
+        return _compile(target, label)
     if callable(target):
         try:
             built = target()
         except ConfigurationError:
             raise
         except Exception as exc:
-            raise ConfigurationError(f"Graph spec {spec!r}: the factory failed: {exc}") from exc
+            raise ConfigurationError(f"{label}: the factory failed: {exc}") from exc
         if isinstance(built, Pregel):
             return built
         if isinstance(built, StateGraph):
-            return _compile(built, spec)
+            return _compile(built, label)
         raise ConfigurationError(
-            f"Graph spec {spec!r}: the factory returned {type(built).__name__}, not a graph"
+            f"{label}: the factory returned {type(built).__name__}, not a graph"
         )
     raise ConfigurationError(
-        f"Graph spec {spec!r} names a {type(target).__name__}, not a compiled graph, "
-        "StateGraph or factory"
+        f"{label} names a {type(target).__name__}, not a compiled graph, StateGraph or factory"
     )
 
 
-def _compile(builder: StateGraph[Any, Any, Any, Any], spec: str) -> Pregel[Any, Any, Any, Any]:
+def _compile(builder: StateGraph[Any, Any, Any, Any], label: str) -> Pregel[Any, Any, Any, Any]:
     try:
         return builder.compile()
     except Exception as exc:
-        raise ConfigurationError(
-            f"Graph spec {spec!r}: the StateGraph does not compile: {exc}"
-        ) from exc
+        raise ConfigurationError(f"{label}: the StateGraph does not compile: {exc}") from exc
 
 
 def with_checkpointer(
@@ -116,34 +114,6 @@ def with_checkpointer(
         The copy.
     """
     return graph.copy(update={"checkpointer": saver})
-
-
-def parse_graph_specs(value: str) -> dict[str, str]:
-    """Parse ``LAMBDAGRAPH_GRAPHS`` (``name=module:attr,other=pkg.mod:graph``).
-
-    Args:
-        value: the variable's value; empty means no extra graphs.
-
-    Returns:
-        Graph name → import spec, in the order given.
-
-    Raises:
-        ConfigurationError: an entry without ``=``, a bad name or spec, or a duplicate name.
-    """
-    specs: dict[str, str] = {}
-    for entry in value.split(","):
-        entry = entry.strip()
-        if not entry:
-            continue
-        name, sep, spec = (part.strip() for part in entry.partition("="))
-        if not sep or not _NAME.match(name) or not _SPEC.match(spec):
-            raise ConfigurationError(
-                f"LAMBDAGRAPH_GRAPHS entry {entry!r} is not of the form 'name=module.path:attr'"
-            )
-        if name in specs:
-            raise ConfigurationError(f"LAMBDAGRAPH_GRAPHS names graph {name!r} twice")
-        specs[name] = spec
-    return specs
 
 
 class GraphRegistry:
@@ -171,16 +141,20 @@ class GraphRegistry:
     def from_settings(cls, settings: Settings) -> GraphRegistry:
         """The built-in ``agent`` plus the graphs ``settings.graphs`` names.
 
-        A user graph named ``agent`` replaces the demo graph.
+        A user graph named ``agent`` replaces the demo graph. Each user graph's module is
+        imported here, so an entry that cannot load fails at cold start; building the graph
+        (calling a factory, compiling) still waits for its first use.
 
         Raises:
-            ConfigurationError: ``LAMBDAGRAPH_GRAPHS`` is malformed.
+            ConfigurationError: a ``LAMBDAGRAPH_GRAPHS`` entry is malformed, its module does
+                not import or lacks the attribute; the message names the entry.
         """
         loaders: dict[str, Callable[[], Pregel[Any, Any, Any, Any]]] = {
             DEMO_GRAPH: lambda: _build_demo_graph(settings)
         }
         for name, spec in parse_graph_specs(settings.graphs).items():
-            loaders[name] = lambda spec=spec: load_graph(spec)  # type: ignore[misc]
+            label = f"LAMBDAGRAPH_GRAPHS entry '{name}={spec}'"
+            loaders[name] = partial(_as_compiled, _resolve(spec, label), label)
         return cls(loaders)
 
     def names(self) -> list[str]:

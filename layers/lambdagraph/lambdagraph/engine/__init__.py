@@ -1,13 +1,33 @@
-"""The run executor: the one place that drives a compiled graph and emits protocol events."""
+"""The engine: the run service every transport adapts to, and the executor under it.
 
-from lambdagraph.engine.durable import DurableRuns
+Transports use what this package exports: the run request model (:class:`RunRequest`), the
+run service (:class:`RunService`), sinks and results. Everything else is internal.
+"""
+
+from lambdagraph.engine.assistants import assistant_id, resolve_graph
+from lambdagraph.engine.chunks import config_checkpoint, interrupt_dict
+from lambdagraph.engine.durable import DurableRuns, parse_payload
 from lambdagraph.engine.erase import ThreadEraser
 from lambdagraph.engine.executor import GraphRegistry, RunExecutor
-from lambdagraph.engine.invoker import Invoker, LambdaInvoker
+from lambdagraph.engine.graph_call import check_checkpoint_ref
+from lambdagraph.engine.invoker import Invoker, LambdaInvoker, WorkerPayload
+from lambdagraph.engine.requests import (
+    STRICT,
+    CommandRequest,
+    RunRequest,
+    describe_errors,
+    parse_uuid,
+)
+from lambdagraph.engine.results import INTERRUPT_KEY, SERVER_FAULT, RunResult
 from lambdagraph.engine.resumable import EventLogSink, SequencedSink
+from lambdagraph.engine.runs import RunService
 from lambdagraph.engine.sinks import MemorySink, QueueSink, Sink
 
 __all__ = [
+    "INTERRUPT_KEY",
+    "SERVER_FAULT",
+    "STRICT",
+    "CommandRequest",
     "DurableRuns",
     "EventLogSink",
     "GraphRegistry",
@@ -16,7 +36,19 @@ __all__ = [
     "MemorySink",
     "QueueSink",
     "RunExecutor",
+    "RunRequest",
+    "RunResult",
+    "RunService",
     "SequencedSink",
     "Sink",
     "ThreadEraser",
+    "WorkerPayload",
+    "assistant_id",
+    "check_checkpoint_ref",
+    "config_checkpoint",
+    "describe_errors",
+    "interrupt_dict",
+    "parse_payload",
+    "parse_uuid",
+    "resolve_graph",
 ]

@@ -8,7 +8,8 @@ them is recovered too.
 
 * **Exactly one executor per attempt.** The run's lease item is claimed attempt by attempt
   with a conditional write, so a retried or duplicated invocation does nothing.
-* **Event log.** Events are numbered by a :class:`SequencedSink` and written in batches by an
+* **Event log.** Events are numbered by a :class:`SequencedSink` (the one place run
+  events get ids) and written in batches by an
   :class:`EventLogSink`; ids continue across attempts; an end marker closes the log.
 * **Deadline.** Before the Lambda deadline (minus a margin) the graph is asked to drain: it
   stops at the next superstep boundary with its checkpoint saved, the run stays ``running``
@@ -89,7 +90,8 @@ class DurableRuns:
 
     Args:
         store: threads and runs.
-        executor: drives the graphs.
+        executor: drives the graphs; ``None`` in a process that never executes a run (the
+            ``ws`` function only records runs and hands them to the worker).
         log: the event log.
         leases: worker leases.
         invoker: starts worker invocations (background runs, continuations); ``None`` where
@@ -98,17 +100,16 @@ class DurableRuns:
         deadline_margin: seconds before the Lambda deadline at which a worker drains.
         handoff_seconds: how long a handed-over run (new, or continuing) may wait for its
             worker before it counts as lost; covers async-invocation queueing and retries.
-        worker_sinks: more sinks for a run a worker executes (the WebSocket sender), given
-            the run; they receive the same numbered events as the log.
+        worker_sinks: more sinks for every run this process executes (the WebSocket
+            fan-out), given the run; they receive the same events as the run's stream.
+        eraser: erases deleted threads (``erase`` payloads); ``None`` in a process that
+            never erases (the ``ws`` function).
     """
-
-    eraser: ThreadEraser | None = None
-    """Erases deleted threads (``erase`` payloads); set by ``engine.worker.durable_runs``."""
 
     def __init__(
         self,
         store: AppStore,
-        executor: Executor,
+        executor: Executor | None,
         log: EventLog,
         leases: RunLeases,
         invoker: Invoker | None,
@@ -117,6 +118,7 @@ class DurableRuns:
         deadline_margin: float = 60.0,
         handoff_seconds: float = 300.0,
         worker_sinks: Callable[[Run], Awaitable[Sequence[Sink]]] | None = None,
+        eraser: ThreadEraser | None = None,
     ) -> None:
         self.store = store
         self.executor = executor
@@ -127,6 +129,15 @@ class DurableRuns:
         self.deadline_margin = deadline_margin
         self.handoff_seconds = handoff_seconds
         self.worker_sinks = worker_sinks
+        self.eraser = eraser
+
+    async def _more_sinks(self, run: Run) -> Sequence[Sink]:
+        return await self.worker_sinks(run) if self.worker_sinks is not None else []
+
+    def _executor(self) -> Executor:
+        if self.executor is None:
+            raise ConfigurationError("This process executes no runs: it has no executor")
+        return self.executor
 
     async def start_background(self, run: Run) -> None:
         """Hand a recorded run to a worker invocation.
@@ -175,7 +186,8 @@ class DurableRuns:
         drain_at = None
         if deadline is not None and self.invoker is not None:
             drain_at = deadline - self.deadline_margin
-        return await self._execute(run, 1, sinks, deadline=drain_at)
+        live = [*sinks, *await self._more_sinks(run)]
+        return await self._execute(run, 1, live, deadline=drain_at)
 
     async def execute_leased(self, run: Run, sinks: Sequence[Sink]) -> RunStatus:
         """Execute a run streamed by this process (not logged) while holding its lease.
@@ -189,7 +201,8 @@ class DurableRuns:
         if run["status"] == "pending":
             guards.append(asyncio.create_task(self._recover_ahead(run)))
         try:
-            return await self.executor.execute(run, sinks, control=control)
+            live = [*sinks, *await self._more_sinks(run)]
+            return await self._executor().execute(run, live, control=control)
         finally:
             await _stop(guards)
 
@@ -239,8 +252,7 @@ class DurableRuns:
         if run["status"] in FINAL_RUN_STATUSES:
             return "finished"
         deadline = time.monotonic() + remaining_ms() / 1000 - self.deadline_margin
-        live = await self.worker_sinks(run) if self.worker_sinks is not None else []
-        status = await self._execute(run, attempt, live, deadline=deadline)
+        status = await self._execute(run, attempt, await self._more_sinks(run), deadline=deadline)
         return "continued" if status == "running" else status
 
     async def recover(self, run: Run) -> Run:
@@ -282,7 +294,7 @@ class DurableRuns:
         if deadline is not None:
             guards.append(asyncio.create_task(_drain_at(deadline, control)))
         try:
-            status = await self.executor.execute(
+            status = await self._executor().execute(
                 _attempt_of(run, attempt), [sink], control=control, usage=usage
             )
         except asyncio.CancelledError:

@@ -25,6 +25,7 @@ from lambdagraph.engine.chunks import ChunkMapper
 from lambdagraph.engine.failures import error_event, is_expected
 from lambdagraph.engine.graph_call import graph_chunks, graph_input, run_config
 from lambdagraph.engine.sinks import Sink, observe_run
+from lambdagraph.engine.streaming_check import StreamingCheck
 from lambdagraph.engine.usage import UsageTracker
 from lambdagraph.errors import LambdagraphError, RunNotFound
 from lambdagraph.protocol.events import Event
@@ -57,19 +58,15 @@ class _RunState:
 
 
 class _Emitter:
-    """Hands events to every sink in order; numbers them when the run is resumable."""
+    """Hands events to every sink in order (ids are the event log's: ``SequencedSink``)."""
 
-    def __init__(self, sinks: Sequence[Sink], *, numbered: bool, log: logging.LoggerAdapter[Any]):
+    def __init__(self, sinks: Sequence[Sink], *, log: logging.LoggerAdapter[Any]):
         self.sinks = list(sinks)
-        self.numbered = numbered
-        self.next_id = 0
         self.log = log
 
     async def send(self, events: Sequence[Event]) -> None:
         if not events:
             return
-        if self.numbered:
-            events = [self._number(e) for e in events]
         for sink in list(self.sinks):
             try:
                 await sink.send(events)
@@ -83,10 +80,6 @@ class _Emitter:
                 await sink.close()
             except Exception:
                 self.log.warning("A sink failed to close", exc_info=True)
-
-    def _number(self, event: Event) -> Event:
-        self.next_id += 1
-        return Event(event.event, event.data, str(self.next_id))
 
 
 class RunExecutor:
@@ -138,8 +131,7 @@ class RunExecutor:
         log = logging.LoggerAdapter(
             logger, {"run_id": run["run_id"], "thread_id": run["thread_id"]}
         )
-        kwargs = run["kwargs"]
-        emitter = _Emitter(sinks, numbered=bool(kwargs.get("stream_resumable")), log=log)
+        emitter = _Emitter(sinks, log=log)
         try:
             try:
                 await emitter.send([Event("metadata", {"run_id": run["run_id"], "attempt": 1})])
@@ -235,9 +227,11 @@ class RunExecutor:
         graph = self.graphs.get(run["assistant_id"])
         if not run.get("temporary"):
             graph = graph.copy(update={"checkpointer": self.checkpointer})
-        config = run_config(run, usage)
+        check = StreamingCheck(run, mapper.requested)
+        config = check.attach(run_config(run, usage))
         chunks = graph_chunks(graph, graph_input(kwargs), config, mapper, kwargs, control)
         async for ns, mode, chunk in chunks:
+            check.see(ns, mode, chunk)
             if mode == "events":
                 events = [*usage.drain(), Event("events", chunk)]
             else:

@@ -10,8 +10,7 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Any, Literal, Protocol, TypedDict
 
-import boto3
-
+from lambdagraph import aws
 from lambdagraph.protocol.sse import dumps
 
 if TYPE_CHECKING:
@@ -68,7 +67,7 @@ class LambdaInvoker:
 
     def __init__(self, function_name: str, *, client: LambdaClient | None = None) -> None:
         self.function_name = function_name
-        self.client = client if client is not None else boto3.client("lambda")
+        self.client = client if client is not None else aws.client("lambda")
 
     async def invoke(self, payload: WorkerPayload) -> None:
         await asyncio.to_thread(

@@ -1,5 +1,8 @@
-"""The HTTP API: LangGraph Server's protocol (threads, runs, SSE streams, assistants)."""
+"""The HTTP API: LangGraph Server's protocol (threads, runs, SSE streams, assistants).
 
-from lambdagraph.http.app import create_app, create_app_from_settings
+``lambdagraph.wiring.build_http_app`` builds it from ``Settings``.
+"""
 
-__all__ = ["create_app", "create_app_from_settings"]
+from lambdagraph.http.app import create_app
+
+__all__ = ["create_app"]

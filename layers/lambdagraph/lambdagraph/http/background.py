@@ -1,76 +1,56 @@
 """Background runs and joining runs: ``POST .../runs``, ``GET .../runs/{rid}/stream``, ``/join``.
 
-A background run is recorded, then handed to a worker invocation; nothing in this process
-executes it. Joining reads the run's event log: every event after ``Last-Event-ID`` (``-1``:
-from the start; no header: only what comes next), then follows the log with consistent reads
-until its end marker. The process serving a join need not be the one executing the run.
+A background run is recorded and handed to a worker by the run service; nothing in this
+process executes it. Joining follows the run's event log through the service: every event
+after ``Last-Event-ID`` (``-1``: from the start; no header: only what comes next), then live
+ones until the run ends. The process serving a join need not be the one executing the run.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import logging
 from collections.abc import AsyncIterator, Callable
 from typing import Annotated, Final
 
 from fastapi import APIRouter, Header, Query, Request
 from starlette.responses import Response, StreamingResponse
 
-from lambdagraph.engine.durable import DurableRuns
-from lambdagraph.errors import ConfigurationError, InvalidInput, NotFound
+from lambdagraph.engine import RunRequest, RunService
+from lambdagraph.errors import InvalidInput
 from lambdagraph.http.context import ApiContext, Ctx, User, valid_id
-from lambdagraph.http.models import RunCreate
 from lambdagraph.http.responses import json_response
-from lambdagraph.http.runs import create_run
-from lambdagraph.http.state import read_values
-from lambdagraph.http.streaming import cancel_when_gone, run_path, stream_headers, wait_headers
+from lambdagraph.http.runs import thread_values
+from lambdagraph.http.streaming import run_path, stream_headers, wait_headers
 from lambdagraph.protocol.events import STREAM_MODES, Event
 from lambdagraph.protocol.sse import dumps, encode_comment, encode_event
 from lambdagraph.store.events import parse_event_id
 from lambdagraph.store.records import FINAL_RUN_STATUSES, Run, public_run
 
-logger = logging.getLogger(__name__)
-
 router = APIRouter(tags=["runs"])
 
-POLL_SECONDS: Final = 0.1
-"""How often a join reads the event log while the run is quiet."""
-
-# A logged run that is over but has no end marker this long after was cut short between its
-# last batch and the marker (a crash, a lost batch): stop following, skipping any gap.
-_UNLOGGED_GRACE: Final = 2.0
 _ALWAYS_SENT: Final = frozenset({"metadata", "error"})
 
 
-def durable_of(context: ApiContext) -> DurableRuns:
-    """The app's durable-run machinery (configured by ``create_app``)."""
-    if context.durable is None:
-        raise ConfigurationError("Background runs need a worker invoker; none is configured")
-    return context.durable
-
-
 async def _start(
-    context: ApiContext, owner: str, thread_id: str | None, body: RunCreate
+    context: ApiContext, owner: str, thread_id: str | None, body: RunRequest
 ) -> Response:
-    durable = durable_of(context)
-    if durable.invoker is None:
-        raise ConfigurationError("Background runs need LAMBDAGRAPH_WORKER_FUNCTION")
-    run = await create_run(context, owner, thread_id, body)
-    await durable.start_background(run)
+    run = await context.runs.start(owner, body, thread_id=thread_id)
     return json_response(public_run(run), headers={"Content-Location": run_path(run)})
 
 
 @router.post("/threads/{thread_id}/runs")
 async def create_background_run(
-    context: Ctx, owner: User, thread_id: str, body: RunCreate
+    context: Ctx, owner: User, thread_id: str, body: RunRequest
 ) -> Response:
     """Start a run in the background (a worker executes it); answers with the run at once."""
     return await _start(context, owner, valid_id(thread_id, "thread ID"), body)
 
 
 @router.post("/runs")
-async def create_stateless_background_run(context: Ctx, owner: User, body: RunCreate) -> Response:
+async def create_stateless_background_run(
+    context: Ctx, owner: User, body: RunRequest
+) -> Response:
     """Start a stateless run in the background."""
     return await _start(context, owner, None, body)
 
@@ -88,16 +68,15 @@ async def join_stream(
     """Stream a run's events: replay after ``Last-Event-ID``, then follow until it ends."""
     thread_id, run_id = valid_id(thread_id, "thread ID"), valid_id(run_id, "run ID")
     modes = parse_stream_modes(request.query_params.getlist("stream_mode"))
-    durable = durable_of(context)
-    run = await durable.recover(await context.store.get_run(owner, thread_id, run_id))
+    run = await context.runs.get(owner, thread_id, run_id)
     if last_event_id is None or last_event_id.strip() == "":
-        after = await durable.log.last_seq(run_id)
+        after = await context.runs.last_event_seq(run_id)
     else:
         after = parse_event_id(last_event_id)
-    on_gone = cancel_when_gone(context, owner, run) if cancel_on_disconnect else None
+    on_gone = context.runs.cancel_later(run) if cancel_on_disconnect else None
     return StreamingResponse(
         follow_run(
-            durable,
+            context.runs,
             run,
             after,
             modes=modes,
@@ -117,35 +96,21 @@ async def join_run(context: Ctx, owner: User, thread_id: str, run_id: str) -> Re
     so proxies do not cut a long wait.
     """
     thread_id, run_id = valid_id(thread_id, "thread ID"), valid_id(run_id, "run ID")
-    durable = durable_of(context)
-    run = await context.store.get_run(owner, thread_id, run_id)
+    run = await context.runs.get(owner, thread_id, run_id)
     return StreamingResponse(
-        _join_body(context, durable, owner, run),
+        _join_body(context, owner, run),
         media_type="application/json",
         headers=wait_headers(run),
     )
 
 
-async def _join_body(
-    context: ApiContext, durable: DurableRuns, owner: str, run: Run
-) -> AsyncIterator[bytes]:
-    thread_id, run_id = run["thread_id"], run["run_id"]
-    pause = min(context.settings.heartbeat_seconds, durable.leases.lease_seconds)
-    while run["status"] not in FINAL_RUN_STATUSES:
-        # Wake up now and then to keep the connection alive and notice a dead worker.
-        try:
-            run = await context.store.wait_for_run(owner, thread_id, run_id, timeout=pause)
-            run = await durable.recover(run)
-        except NotFound:
-            break  # a stateless run's records go with its temporary thread
-        if run["status"] not in FINAL_RUN_STATUSES:
+async def _join_body(context: ApiContext, owner: str, run: Run) -> AsyncIterator[bytes]:
+    # Wake up now and then to keep the connection alive and notice a dead worker.
+    pause = min(context.settings.heartbeat_seconds, context.runs.durable.leases.lease_seconds)
+    async for current in context.runs.watch(run, pause=pause):
+        if current["status"] not in FINAL_RUN_STATUSES:
             yield b"\n"
-    try:
-        thread = await context.store.get_thread(owner, thread_id)
-    except NotFound:
-        yield dumps({})
-        return
-    yield dumps(await read_values(context, owner, thread))
+    yield dumps(await thread_values(context, owner, run))
 
 
 def parse_stream_modes(raw: list[str]) -> frozenset[str] | None:
@@ -196,64 +161,29 @@ def _wanted(event: Event, modes: frozenset[str] | None) -> bool:
 
 
 async def follow_run(
-    durable: DurableRuns,
+    runs: RunService,
     run: Run,
     after: int,
     *,
     modes: frozenset[str] | None = None,
     heartbeat: float = 10.0,
     on_gone: Callable[[], None] | None = None,
-    poll: float = POLL_SECONDS,
 ) -> AsyncIterator[bytes]:
-    """SSE frames of every logged event of ``run`` after ``after``, until its log ends.
-
-    Reads the log with consistent reads every ``poll`` seconds while nothing arrives. Checks
-    the run now and then: a durable run whose worker died is recovered (it ends with its
-    ``error`` event); a run that was never logged (streamed without ``stream_resumable``)
-    ends the join as soon as it is over.
-    """
+    """SSE frames of ``run``'s events after ``after`` (see :meth:`RunService.follow`),
+    with heartbeat comments while it is quiet."""
     finished = False
-    run_id = run["run_id"]
     loop = asyncio.get_running_loop()
     last_sent = loop.time()
-    last_check = -float("inf")
-    final_since: float | None = None
-    logged = False
     try:
-        while True:
-            late = final_since is not None and loop.time() - final_since > _UNLOGGED_GRACE
-            read = await durable.log.read_after(run_id, after, skip_gaps=late)
-            if read.events:
-                after = int(read.events[-1].id or after)
-                frames = [encode_event(e) for e in read.events if _wanted(e, modes)]
-                if frames:
-                    yield b"".join(frames)
-                    last_sent = loop.time()
-            if read.ended:
-                finished = True
-                return
-            now = loop.time()
-            # Durable runs are checked about twice per lease (a dead worker shows within
-            # one and a half leases); unlogged ones often, since only their status tells.
-            check_every = min(durable.leases.lease_seconds / 2, 5.0) if logged else 5 * poll
-            if not read.events and now - last_check >= check_every:
-                last_check = now
-                logged = logged or await durable.leases.get(run_id) is not None
-                try:
-                    run = await durable.recover(await durable.store.read_run(run))
-                    final = run["status"] in FINAL_RUN_STATUSES
-                except NotFound:
-                    final = True  # a stateless run's records go with its temporary thread
-                if final and final_since is None:
-                    final_since = now
-            if final_since is not None and (not logged or late):
-                finished = True  # over, and nothing (more) will be logged
-                return
-            if now - last_sent >= heartbeat:
+        async for events in runs.follow(run, after):
+            frames = [encode_event(e) for e in events if _wanted(e, modes)]
+            if frames:
+                yield b"".join(frames)
+                last_sent = loop.time()
+            elif loop.time() - last_sent >= heartbeat:
                 yield encode_comment("heartbeat")
-                last_sent = now
-            if not read.events:
-                await asyncio.sleep(poll)
+                last_sent = loop.time()
+        finished = True
     finally:
         if not finished and on_gone is not None:
             on_gone()

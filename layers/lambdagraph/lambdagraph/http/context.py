@@ -6,9 +6,7 @@ authenticated user id through FastAPI dependencies (:data:`Ctx`, :data:`User`).
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Annotated, Any
 from uuid import UUID
@@ -16,10 +14,7 @@ from uuid import UUID
 from fastapi import Depends, Request
 
 from lambdagraph.auth import Authenticator
-from lambdagraph.engine.assistants import assistant_id, resolve_graph
-from lambdagraph.engine.durable import DurableRuns
-from lambdagraph.engine.erase import ThreadEraser
-from lambdagraph.engine.executor import GraphRegistry, RunExecutor
+from lambdagraph.engine import GraphRegistry, RunService, ThreadEraser, assistant_id, resolve_graph
 from lambdagraph.errors import InvalidInput
 from lambdagraph.settings import Settings
 from lambdagraph.store.app import AppStore
@@ -32,42 +27,19 @@ logger = logging.getLogger(__name__)
 
 @dataclass
 class ApiContext:
-    """The collaborators of one app instance, plus the run tasks it started."""
+    """The collaborators of one app instance: run work goes through ``runs``."""
 
     store: AppStore
-    executor: RunExecutor
+    runs: RunService
     graphs: GraphRegistry
     authenticator: Authenticator
     checkpointer: BaseCheckpointSaver[Any]
     settings: Settings
-    durable: DurableRuns | None = None
-    """Background runs, resumable streams and joins (``create_app_from_settings`` sets it)."""
-    eraser: ThreadEraser | None = None
-    """Deletes threads and erases what they owned (``create_app`` sets it)."""
-    tasks: set[asyncio.Task[Any]] = field(default_factory=set, init=False, repr=False)
+    eraser: ThreadEraser
+    """Deletes threads and erases what they owned (``DELETE /threads/{tid}``)."""
     _stateful: dict[str, Pregel[Any, Any, Any, Any]] = field(
         default_factory=dict, init=False, repr=False
     )
-
-    def spawn(self, coro: Coroutine[Any, Any, Any], *, name: str) -> asyncio.Task[Any]:
-        """Run ``coro`` in the background, independent of the request that started it."""
-        task = asyncio.get_running_loop().create_task(coro, name=name)
-        self.tasks.add(task)
-        task.add_done_callback(self._forget)
-        return task
-
-    def _forget(self, task: asyncio.Task[Any]) -> None:
-        self.tasks.discard(task)
-        if not task.cancelled() and (exc := task.exception()) is not None:
-            logger.error("background task %s failed", task.get_name(), exc_info=exc)
-
-    async def aclose(self, timeout: float = 5.0) -> None:
-        """Cancel the run tasks still going (server shutdown) and wait for them briefly."""
-        tasks = list(self.tasks)
-        for task in tasks:
-            task.cancel()
-        if tasks:
-            await asyncio.wait(tasks, timeout=timeout)
 
     def assistant_ids(self) -> dict[str, str]:
         """Graph name → the assistant id LangGraph Server would give it."""

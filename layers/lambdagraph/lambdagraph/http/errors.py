@@ -8,7 +8,7 @@ logged with ``logger.exception`` and answered with a generic 500, never a traceb
 from __future__ import annotations
 
 import logging
-from typing import Any, Final
+from typing import Final
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from lambdagraph.engine import describe_errors
 from lambdagraph.errors import (
     Conflict,
     InvalidInput,
@@ -71,26 +72,8 @@ async def handle_lambdagraph_error(request: Request, exc: Exception) -> JSONResp
     return error_response(status, exc.message, HEADERS_BY_STATUS.get(status))
 
 
-def describe_validation_errors(errors: list[dict[str, Any]] | Any) -> str:
-    """One readable line from pydantic errors: ``field.path: message; ...``."""
-    parts: list[str] = []
-    for error in errors:
-        if error.get("type") == "json_invalid":
-            return "Request body is not valid JSON"
-        # Union members show up in the location as type names ("list[str]"); drop them.
-        loc = [
-            str(p)
-            for p in error.get("loc", ())
-            if p not in ("body", "query", "path") and not (isinstance(p, str) and "[" in p)
-        ]
-        message = str(error.get("msg", "invalid value")).removeprefix("Value error, ")
-        if not loc and error.get("type") == "missing":
-            parts.append("Request body is required")
-        elif error.get("type") == "model_attributes_type" and not loc:
-            parts.append("Request body must be a JSON object")
-        else:
-            parts.append(f"{'.'.join(loc)}: {message}" if loc else message)
-    return "; ".join(dict.fromkeys(parts)) or "Invalid request"
+describe_validation_errors = describe_errors
+"""One readable line from pydantic errors (shared with every transport)."""
 
 
 async def handle_validation_error(request: Request, exc: Exception) -> JSONResponse:

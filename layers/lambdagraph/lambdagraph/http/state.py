@@ -7,11 +7,11 @@ Shapes follow LangGraph Server's ``ThreadState`` (``values``, ``next``, ``tasks`
 
 from __future__ import annotations
 
-from dataclasses import asdict, is_dataclass
 from typing import TYPE_CHECKING, Any
 
 from langgraph.types import StateSnapshot
 
+from lambdagraph.engine import config_checkpoint, interrupt_dict
 from lambdagraph.http.context import ApiContext
 from lambdagraph.store.records import Thread
 
@@ -80,7 +80,7 @@ def thread_state(snapshot: StateSnapshot) -> dict[str, Any]:
                 "name": task.name,
                 "path": list(task.path),
                 "error": None if task.error is None else type(task.error).__name__,
-                "interrupts": [_interrupt(i) for i in task.interrupts],
+                "interrupts": [interrupt_dict(i) for i in task.interrupts],
                 "checkpoint": None
                 if task.state is None or isinstance(task.state, StateSnapshot)
                 else task.state["configurable"],
@@ -95,7 +95,7 @@ def thread_state(snapshot: StateSnapshot) -> dict[str, Any]:
         "created_at": snapshot.created_at,
         "checkpoint": _checkpoint(snapshot.config),
         "parent_checkpoint": _checkpoint(snapshot.parent_config),
-        "interrupts": [_interrupt(i) for i in snapshot.interrupts],
+        "interrupts": [interrupt_dict(i) for i in snapshot.interrupts],
         "checkpoint_id": (snapshot.config or {}).get("configurable", {}).get("checkpoint_id"),
         "parent_checkpoint_id": (snapshot.parent_config or {})
         .get("configurable", {})
@@ -104,23 +104,6 @@ def thread_state(snapshot: StateSnapshot) -> dict[str, Any]:
 
 
 def _checkpoint(config: RunnableConfig | None) -> dict[str, Any] | None:
-    configurable = (config or {}).get("configurable") or {}
-    if not configurable.get("thread_id") or not configurable.get("checkpoint_id"):
-        return None
-    return {
-        "thread_id": configurable["thread_id"],
-        "checkpoint_ns": configurable.get("checkpoint_ns") or "",
-        "checkpoint_id": configurable["checkpoint_id"],
-        **({"checkpoint_map": configurable["checkpoint_map"]}
-           if "checkpoint_map" in configurable else {}),
-    }
-
-
-def _interrupt(interrupt: Any) -> dict[str, Any]:
-    if is_dataclass(interrupt) and not isinstance(interrupt, type):
-        data = asdict(interrupt)
-    elif isinstance(interrupt, dict):
-        data = dict(interrupt)
-    else:
-        data = {"value": getattr(interrupt, "value", interrupt)}
-    return {"id": data.get("id"), "value": data.get("value")}
+    # ThreadState always names the namespace, even when the config leaves it out.
+    checkpoint = config_checkpoint(config)
+    return None if checkpoint is None else {"checkpoint_ns": "", **checkpoint}

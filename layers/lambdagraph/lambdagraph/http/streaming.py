@@ -1,8 +1,7 @@
 """Where a run's events become an HTTP body: SSE frames for ``/stream``, one JSON for ``/wait``.
 
-The route records the run, hands a :class:`QueueSink` to the executor in a background task
-(:func:`launch`) and returns a ``StreamingResponse`` over one of the generators below. Each
-generator reads the queue, keeps the connection alive while the run is quiet, and in
+The route asks the run service to stream a run into a :class:`QueueSink` and returns a
+``StreamingResponse`` over one of the generators below. Each generator reads the queue, keeps the connection alive while the run is quiet, and in
 ``finally`` detaches the sink and reports a client that left early. Iteration may end by
 cancellation (the client went away) or by an exception from ``send``, so ``finally`` only
 does non-blocking work: slow follow-ups (cancelling the run) are scheduled, not awaited.
@@ -13,22 +12,14 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any, Final
+from typing import Any
 
-from lambdagraph.engine.sinks import QueueSink
-from lambdagraph.errors import LambdagraphError
-from lambdagraph.http.context import ApiContext
-from lambdagraph.http.deadline import current_deadline
+from lambdagraph.engine import QueueSink, RunResult
 from lambdagraph.protocol.events import Event
 from lambdagraph.protocol.sse import dumps, encode_comment, encode_event
 from lambdagraph.store.records import Run
 
 logger = logging.getLogger(__name__)
-
-INTERRUPT_KEY: Final = "__interrupt__"
-SERVER_FAULT: Final = Event(
-    "error", {"error": "InternalServerError", "message": "The run failed on the server"}
-)
 
 
 def run_path(run: Run) -> str:
@@ -36,12 +27,20 @@ def run_path(run: Run) -> str:
     return f"/threads/{run['thread_id']}/runs/{run['run_id']}"
 
 
+def _located(run: Run, rejoin: str) -> dict[str, str]:
+    # A stateless run's records go with its temporary thread: there is nothing to rejoin,
+    # so no Location; Content-Location still names the run while it runs (the SDK reads it).
+    base = run_path(run)
+    located = {"Content-Location": base}
+    if not run.get("temporary"):
+        located["Location"] = f"{base}/{rejoin}"
+    return located
+
+
 def stream_headers(run: Run) -> dict[str, str]:
     """Headers of a run's SSE response: where to rejoin it and where the run lives."""
-    base = run_path(run)
     return {
-        "Location": f"{base}/stream",
-        "Content-Location": base,
+        **_located(run, "stream"),
         "Cache-Control": "no-store",
         # nginx and some proxies buffer responses unless told not to.
         "X-Accel-Buffering": "no",
@@ -50,46 +49,7 @@ def stream_headers(run: Run) -> dict[str, str]:
 
 def wait_headers(run: Run) -> dict[str, str]:
     """Headers of a ``/wait`` response, as LangGraph Server sends them."""
-    base = run_path(run)
-    return {"Location": f"{base}/join", "Content-Location": base}
-
-
-def launch(context: ApiContext, run: Run, sink: QueueSink) -> None:
-    """Execute ``run`` in the background, feeding ``sink``; the request may go away first."""
-    context.spawn(_execute(context, run, sink), name=f"run-{run['run_id']}")
-
-
-async def _execute(context: ApiContext, run: Run, sink: QueueSink) -> None:
-    try:
-        if context.durable is not None and run["kwargs"].get("stream_resumable"):
-            # Logged, numbered and leased, so the client can resume it from Last-Event-ID.
-            await context.durable.execute_here(run, [sink], deadline=current_deadline())
-        elif context.durable is not None:
-            # Leased, so a run whose process dies is recovered and frees its thread.
-            await context.durable.execute_leased(run, [sink])
-        else:
-            await context.executor.execute(run, [sink])
-    except Exception:
-        # The executor turns graph errors into events itself; reaching here is a server fault.
-        logger.exception("executor failed on run %s", run["run_id"])
-        await sink.send([SERVER_FAULT])
-        await sink.close()
-
-
-def cancel_when_gone(context: ApiContext, owner: str, run: Run) -> Callable[[], None]:
-    """A callback for ``on_disconnect="cancel"``: schedule cancelling the run."""
-
-    async def cancel() -> None:
-        try:
-            await context.store.cancel_run(owner, run["thread_id"], run["run_id"])
-        except LambdagraphError as exc:
-            # Already finished or gone: nothing left to cancel.
-            logger.info("cancel on disconnect skipped for run %s: %s", run["run_id"], exc)
-
-    def schedule() -> None:
-        context.spawn(cancel(), name=f"cancel-{run['run_id']}")
-
-    return schedule
+    return _located(run, "join")
 
 
 async def _next_events(sink: QueueSink, heartbeat: float) -> list[Event | None] | None:
@@ -136,37 +96,6 @@ async def sse_body(
         sink.detach()
         if not finished and on_gone is not None:
             on_gone()
-
-
-class RunResult:
-    """Folds a run's events into the body ``/wait`` returns, as LangGraph Server does.
-
-    The body is the last ``values``, or ``{"__interrupt__": [...]}`` when the run stopped
-    at interrupts, or ``{"__error__": {"error", "message"}}`` when it failed.
-    """
-
-    def __init__(self) -> None:
-        self.latest: Any = None
-        self.interrupts: list[Any] = []
-        self.errored = False
-
-    def absorb(self, event: Event) -> None:
-        """Take one event into account."""
-        if event.event == "error":
-            self.latest = {"__error__": event.data}
-            self.errored = True
-        elif event.event in ("values", "updates"):
-            data = event.data
-            if isinstance(data, dict) and isinstance(data.get(INTERRUPT_KEY), list):
-                self.interrupts.extend(data[INTERRUPT_KEY])
-            elif event.event == "values":
-                self.latest = data
-
-    def body(self) -> Any:
-        """The result, or ``None`` when the run sent nothing to build one from."""
-        if self.interrupts and not self.errored:
-            return {INTERRUPT_KEY: self.interrupts}
-        return self.latest
 
 
 async def wait_body(

@@ -7,9 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Query
 from starlette.responses import Response
 
-from lambdagraph.engine.erase import ThreadEraser
-from lambdagraph.errors import ConfigurationError, Conflict, NotFound
-from lambdagraph.http.context import ApiContext, Ctx, User, valid_id
+from lambdagraph.errors import Conflict, NotFound
+from lambdagraph.http.context import Ctx, User, valid_id
 from lambdagraph.http.models import HistoryRequest, ThreadCreate, ThreadSearch
 from lambdagraph.http.responses import json_response
 from lambdagraph.http.state import read_history, read_state
@@ -37,7 +36,7 @@ async def create_thread(
         )
     except (Conflict, NotFound):
         if body.thread_id is not None:  # a deleted thread whose erasure stopped? restart it
-            await eraser_of(context).revive(body.thread_id)
+            await context.eraser.revive(body.thread_id)
         raise
     return json_response(public_thread(thread))
 
@@ -68,7 +67,7 @@ async def delete_thread(context: Ctx, owner: User, thread_id: str) -> Response:
     One conditional write, whatever the thread holds; its active run is cancelled, and its
     checkpoints, runs and event logs are erased by a worker (``lambdagraph.engine.erase``).
     """
-    await eraser_of(context).delete(owner, valid_id(thread_id, "thread ID"))
+    await context.eraser.delete(owner, valid_id(thread_id, "thread ID"))
     return Response(status_code=204)
 
 
@@ -102,9 +101,3 @@ async def get_history(
     )
     return json_response(states)
 
-
-def eraser_of(context: ApiContext) -> ThreadEraser:
-    """The app's thread eraser (``create_app`` always configures one)."""
-    if context.eraser is None:
-        raise ConfigurationError("No thread eraser is configured")
-    return context.eraser

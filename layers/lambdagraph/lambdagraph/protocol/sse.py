@@ -6,29 +6,10 @@ in ``data:``, then a blank line — the exact shape LangGraph Server sends and i
 
 from __future__ import annotations
 
-from typing import Any
-
-import orjson
-
+from lambdagraph.protocol.codec import dumps
 from lambdagraph.protocol.events import Event
 
-_OPTIONS = orjson.OPT_NON_STR_KEYS
-
-
-def _default(value: Any) -> Any:
-    """Serialise what orjson does not know: pydantic models, LangChain messages, sets."""
-    for method in ("model_dump", "dict", "to_json"):
-        dump = getattr(value, method, None)
-        if callable(dump):
-            return dump()
-    if isinstance(value, (set, frozenset, tuple)):
-        return list(value)
-    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
-
-
-def dumps(data: Any) -> bytes:
-    """Compact JSON, one line (orjson never emits raw newlines), for SSE and WebSocket."""
-    return orjson.dumps(data, default=_default, option=_OPTIONS)
+__all__ = ["dumps", "encode_comment", "encode_event"]
 
 
 def encode_event(event: Event) -> bytes:

@@ -11,9 +11,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import boto3
 from botocore.exceptions import ClientError
 
+from lambdagraph import aws
 from lambdagraph.store import schema
 from lambdagraph.store.dynamo import call, error_code, translate_errors
 
@@ -49,7 +49,7 @@ class ConnectionStore:
         index_ttl_seconds: int = 86_400,
     ) -> None:
         self.table_name = table_name
-        self.client = client if client is not None else boto3.client("dynamodb")
+        self.client = client if client is not None else aws.client("dynamodb")
         self.index_ttl_seconds = index_ttl_seconds
 
     async def put_connection(self, connection_id: str, user_id: str) -> None:

@@ -16,6 +16,7 @@ from lambdagraph.errors import (
     LambdagraphError,
     Unavailable,
 )
+from lambdagraph.protocol.codec import dumps
 
 ErrorFactory = Callable[[ClientError], LambdagraphError]
 
@@ -84,7 +85,7 @@ def n(value: float) -> dict[str, str]:
 
 def j(value: Any) -> dict[str, str]:
     """A JSON document stored as a string attribute."""
-    return {"S": orjson.dumps(value, default=_json_default).decode()}
+    return {"S": dumps(value).decode()}
 
 
 def string_list(values: list[str]) -> dict[str, list[dict[str, str]]]:
@@ -108,14 +109,3 @@ def get_list(item: Mapping[str, Any], name: str) -> list[str]:
     """A list-of-strings attribute of ``item`` (empty when absent)."""
     value = item.get(name)
     return [str(v["S"]) for v in value["L"]] if value is not None and "L" in value else []
-
-
-def _json_default(value: Any) -> Any:
-    # Graph state may hold LangChain messages or pydantic models: store their JSON form.
-    for method in ("model_dump", "dict"):
-        dump = getattr(value, method, None)
-        if callable(dump) and not isinstance(value, type):
-            return dump()
-    if isinstance(value, (set, frozenset, tuple)):
-        return list(value)
-    return repr(value)

@@ -20,9 +20,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
-import boto3
 import orjson
 
+from lambdagraph import aws
 from lambdagraph.errors import InvalidInput
 from lambdagraph.protocol.events import Event
 from lambdagraph.protocol.sse import dumps
@@ -120,7 +120,7 @@ class EventLog:
         max_item_bytes: int = MAX_ITEM_BYTES,
     ) -> None:
         self.table_name = table_name
-        self.client = client if client is not None else boto3.client("dynamodb")
+        self.client = client if client is not None else aws.client("dynamodb")
         self.ttl_seconds = ttl_seconds
         self.max_item_bytes = max_item_bytes
         self.stats = WriteStats()

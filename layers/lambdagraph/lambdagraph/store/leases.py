@@ -13,9 +13,9 @@ import json
 import time
 from typing import TYPE_CHECKING, Any, TypedDict
 
-import boto3
 from botocore.exceptions import ClientError
 
+from lambdagraph import aws
 from lambdagraph.store.dynamo import error_code, translate_errors
 from lambdagraph.store.records import Usage
 from lambdagraph.store.schema import (
@@ -57,7 +57,7 @@ class RunLeases:
         self, table_name: str, *, client: DynamoDBClient | None = None, lease_seconds: float = 30.0
     ) -> None:
         self.table_name = table_name
-        self.client = client if client is not None else boto3.client("dynamodb")
+        self.client = client if client is not None else aws.client("dynamodb")
         self.lease_seconds = lease_seconds
 
     async def reserve(self, run_id: str, *, hold: float | None = None) -> bool:

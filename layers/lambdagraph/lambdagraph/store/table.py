@@ -11,9 +11,9 @@ import random
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, cast
 
-import boto3
 from botocore.exceptions import ClientError
 
+from lambdagraph import aws
 from lambdagraph.errors import ThreadNotFound, Unavailable
 from lambdagraph.store import items, schema
 from lambdagraph.store.dynamo import call, error_code, get_s, s, translate_errors
@@ -50,7 +50,7 @@ class AppTable:
 
     def __init__(self, table_name: str, *, client: DynamoDBClient | None = None) -> None:
         self.table_name = table_name
-        self.client = client if client is not None else boto3.client("dynamodb")
+        self.client = client if client is not None else aws.client("dynamodb")
 
     async def _read_partition(
         self, owner: str, thread_id: str, *, limit: int | None

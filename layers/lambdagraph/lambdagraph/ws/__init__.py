@@ -3,11 +3,11 @@
 The Python client lives in ``lambdagraph_client.websocket``, outside the Lambda layer.
 """
 
-from lambdagraph.ws.api import WebSocketApi, build_ws_api
+from lambdagraph.ws.api import WebSocketApi
 from lambdagraph.ws.authorizer import authorize
 from lambdagraph.ws.batching import Batcher, merge_events
 from lambdagraph.ws.errors import CODES, ActionError
-from lambdagraph.ws.fanout import WebSocketFanout, websocket_sinks
+from lambdagraph.ws.fanout import WebSocketFanout
 from lambdagraph.ws.sender import ConnectionSender, management_client
 
 __all__ = [
@@ -18,8 +18,6 @@ __all__ = [
     "WebSocketApi",
     "WebSocketFanout",
     "authorize",
-    "build_ws_api",
     "management_client",
     "merge_events",
-    "websocket_sinks",
 ]

@@ -3,80 +3,82 @@
 API Gateway routes on ``$request.body.action``; a frame that is not JSON, or whose action
 has no route, reaches ``$default``. Either way the body is parsed here, and anything wrong
 becomes an :class:`~lambdagraph.ws.errors.ActionError` with a code the client can act on.
+A ``run`` frame is the shared :class:`~lambdagraph.engine.RunRequest` plus the WebSocket's
+addressing, so it is accepted or rejected exactly like an HTTP body, with the same message.
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal, get_args
+from typing import Any, ClassVar, Final, Literal, get_args
 
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from lambdagraph.engine.graph_call import check_config, check_goto
-from lambdagraph.protocol.events import StreamMode
+from lambdagraph.engine import RunRequest, describe_errors, parse_uuid
 from lambdagraph.store.records import MultitaskStrategy
 from lambdagraph.ws.errors import ActionError
 
 ActionName = Literal["run", "cancel", "subscribe", "ping"]
 ACTIONS = frozenset(get_args(ActionName))
 
-DEFAULT_STREAM_MODE: list[StreamMode] = ["messages-tuple", "updates"]
-"""What a WebSocket run streams unless it asks otherwise: tokens, then each step's update."""
+DEFAULT_STREAM_MODE: Final[list[str]] = ["messages-tuple", "updates"]
+"""What a WebSocket run streams unless it asks otherwise: tokens, then each step's update
+(HTTP streams ``values``, as LangGraph Server does: a chat client wants tokens)."""
 
 _ID = Field(min_length=1, max_length=200)
 
 
+def _thread_uuid(value: str | None) -> str | None:
+    return None if value is None else parse_uuid(value, "thread_id")
+
+
 class _Action(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    model_config = ConfigDict(extra="ignore", frozen=True, strict=True)
 
 
-class RunAction(_Action):
+class RunAction(RunRequest):
     """``run``: start a run on a thread (a new one when ``thread_id`` is omitted)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True, strict=True)
+    default_stream_mode: ClassVar[tuple[str, ...]] = tuple(DEFAULT_STREAM_MODE)
 
     action: Literal["run"]
     request_id: str = _ID
-    assistant_id: str = _ID
-    thread_id: str | None = Field(default=None, min_length=1, max_length=200)
-    input: Any = None
-    command: dict[str, Any] | None = None
-    stream_mode: list[StreamMode] | StreamMode | None = None
-    config: dict[str, Any] | None = None
-    context: dict[str, Any] | None = None
-    multitask_strategy: MultitaskStrategy = "enqueue"
+    thread_id: str | None = None
+    multitask_strategy: MultitaskStrategy | None = "enqueue"  # the service's default, shown
 
-    @field_validator("command")
-    @classmethod
-    def _command_targets(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
-        if value is not None:
-            check_goto(value.get("goto"))
-        return value
-
-    @field_validator("config")
-    @classmethod
-    def _config_refs(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
-        check_config(value)
-        return value
+    _thread_id = field_validator("thread_id")(_thread_uuid)
 
     def stream_modes(self) -> list[str]:
-        """The requested stream modes as a list (the default when none were asked for)."""
-        if self.stream_mode is None:
-            return list(DEFAULT_STREAM_MODE)
-        return [self.stream_mode] if isinstance(self.stream_mode, str) else list(self.stream_mode)
+        """The requested stream modes (the WebSocket default when none were asked for)."""
+        return list(self.stream_mode)
 
 
 class CancelAction(_Action):
-    """``cancel``: stop a run; it ends ``interrupted`` with its checkpoint intact."""
+    """``cancel``: stop a run; it ends ``interrupted`` with its checkpoint intact.
+
+    ``thread_id`` is needed only for a run started elsewhere (over HTTP).
+    """
 
     action: Literal["cancel"]
     run_id: str = _ID
+    thread_id: str | None = None
+
+    _thread_id = field_validator("thread_id")(_thread_uuid)
 
 
 class SubscribeAction(_Action):
-    """``subscribe``: every event after ``after`` (all when omitted), then live ones."""
+    """``subscribe``: every event after ``after`` (all when omitted), then live ones.
+
+    ``thread_id`` is needed only for a run started elsewhere (over HTTP).
+    """
 
     action: Literal["subscribe"]
     run_id: str = _ID
+    thread_id: str | None = None
     after: str | int | None = None
+
+    _thread_id = field_validator("thread_id")(_thread_uuid)
 
 
 class PingAction(_Action):
@@ -87,7 +89,7 @@ class PingAction(_Action):
 
 Action = RunAction | CancelAction | SubscribeAction | PingAction
 
-_MODELS: dict[str, type[_Action]] = {
+_MODELS: dict[str, type[BaseModel]] = {
     "run": RunAction,
     "cancel": CancelAction,
     "subscribe": SubscribeAction,
@@ -116,7 +118,8 @@ def parse_action(data: dict[str, Any]) -> Action:
     """Validate a frame's fields for its action.
 
     Raises:
-        ActionError: ``unknown_action`` or ``invalid_request`` (naming the first bad field).
+        ActionError: ``unknown_action``, or ``invalid_request`` with the message the HTTP
+            API gives as its 422 ``detail`` for the same fields.
     """
     name = data.get("action")
     model = _MODELS.get(name) if isinstance(name, str) else None
@@ -126,7 +129,4 @@ def parse_action(data: dict[str, Any]) -> Action:
     try:
         return model.model_validate(data)  # type: ignore[return-value]
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(part) for part in first["loc"]) or "frame"
-        message = first["msg"].removeprefix("Value error, ")
-        raise ActionError("invalid_request", f"{name}: {where}: {message}") from None
+        raise ActionError("invalid_request", describe_errors(exc.errors())) from None

@@ -1,8 +1,10 @@
 """The ``ws`` function's logic: one object holding the collaborators, one ``handle`` per event.
 
-``functions/ws/app.py`` builds a :class:`WebSocketApi` at cold start and calls
-:meth:`WebSocketApi.handle` per event; the local gateway emulator calls the same method with
-events of the same shape, so only the management endpoint differs between the two.
+``functions/ws/app.py`` builds a :class:`WebSocketApi` at cold start (``lambdagraph.wiring``)
+and calls :meth:`WebSocketApi.handle` per event; the local gateway emulator calls the same
+method with events of the same shape, so only the management endpoint differs between the
+two. Run work goes through the run service; what is the WebSocket's own lives here: the
+``request_id`` dedup, the connections and run subscribers, posting to connections.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from aws_lambda_powertools.utilities.data_classes import APIGatewayWebSocketEvent
 from aws_lambda_powertools.utilities.idempotency import (
@@ -25,29 +27,21 @@ from aws_lambda_powertools.utilities.idempotency import (
 )
 from botocore.exceptions import ClientError
 
-from lambdagraph.engine.assistants import resolve_graph
-from lambdagraph.errors import ConfigurationError
+from lambdagraph.engine import RunService
 from lambdagraph.protocol import ws
-from lambdagraph.protocol.events import Event
 from lambdagraph.settings import Settings
 from lambdagraph.store import schema
-from lambdagraph.store.app import AppStore
-from lambdagraph.store.dynamo import error_code
-from lambdagraph.store.events import EventLog
-from lambdagraph.store.records import Run, RunKwargs
-from lambdagraph.ws.actions import RunAction
 from lambdagraph.store.connections import ConnectionStore, RunRef
+from lambdagraph.store.dynamo import error_code
+from lambdagraph.store.records import Run
+from lambdagraph.ws.actions import RunAction
 from lambdagraph.ws.routes import ROUTES, Request, unknown_route
 from lambdagraph.ws.sender import ConnectionSender, ManagementClient, management_client
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
-    from lambdagraph.engine.executor import GraphRegistry
-
 logger = logging.getLogger(__name__)
-
-_REPLAY_POLL = 0.1
 
 
 class _RouteDeadline:
@@ -58,14 +52,6 @@ class _RouteDeadline:
 
     def get_remaining_time_in_millis(self) -> int:
         return max(0, int((self.deadline - time.monotonic()) * 1000))
-
-
-class RunStarter(Protocol):
-    """Hands a recorded run to a worker invocation (``DurableRuns`` fits)."""
-
-    async def start_background(self, run: Run) -> None:
-        """Start the worker for ``run`` without waiting for it."""
-        ...
 
 
 @dataclass(frozen=True)
@@ -81,16 +67,13 @@ class WebSocketApi:
     """Handles API Gateway WebSocket events for lambdagraph.
 
     Args:
-        store: threads and runs.
+        runs: the run service (create, hand to the worker, cancel, read, replay).
         connections: connection, run index and subscriber items.
-        starter: invokes the worker for a new run.
-        log: the event log (replaying finished runs to late subscribers).
-        graphs: validates ``assistant_id`` before a run is recorded.
-        settings: table name, batching window and size, idempotency lifetime, endpoint.
+        settings: table name, batching size, idempotency lifetime, endpoint.
         client_factory: builds a management API client for an endpoint URL.
 
     Example:
-        >>> api = WebSocketApi.from_settings(Settings.from_env(), starter=durable)
+        >>> api = build_ws_api(Settings.from_env())   # lambdagraph.wiring
         >>> await api.handle(event, context)
         {'statusCode': 200}
     """
@@ -98,22 +81,15 @@ class WebSocketApi:
     def __init__(
         self,
         *,
-        store: AppStore,
+        runs: RunService,
         connections: ConnectionStore,
-        starter: RunStarter,
-        log: EventLog,
-        graphs: GraphRegistry,
         settings: Settings,
         client_factory: Callable[[str], ManagementClient] = management_client,
     ) -> None:
-        self.store = store
+        self.runs = runs
         self.connections = connections
-        self.starter = starter
-        self.log = log
-        self.graphs = graphs
         self.settings = settings
         self.client_factory = client_factory
-        self.cancel_wait_seconds = 10.0
         self._clients: dict[str, ManagementClient] = {}
         persistence = DynamoDBPersistenceLayer(
             settings.app_table,
@@ -121,7 +97,7 @@ class WebSocketApi:
             sort_key_attr="SK",
             static_pk_value=schema.IDEMPOTENCY_PK,
             expiry_attr=schema.TTL_ATTRIBUTE,
-            boto3_client=store.client,
+            boto3_client=runs.store.client,
         )
         self._idempotency = config = IdempotencyConfig(
             event_key_jmespath="[user_id, request_id]",
@@ -132,32 +108,6 @@ class WebSocketApi:
         self._record_once = idempotent_function(
             data_keyword_argument="request", persistence_store=persistence, config=config
         )(self._record_in_loop)
-
-    @classmethod
-    def from_settings(
-        cls,
-        settings: Settings,
-        *,
-        starter: RunStarter,
-        graphs: GraphRegistry | None = None,
-        store: AppStore | None = None,
-    ) -> WebSocketApi:
-        """An API over ``settings.app_table`` with default clients."""
-        from lambdagraph.agents import GraphRegistry as Registry  # lazy: cold start
-
-        store = store or AppStore.from_settings(settings)
-        return cls(
-            store=store,
-            connections=ConnectionStore(
-                settings.app_table,
-                client=store.client,
-                index_ttl_seconds=settings.event_log_ttl_seconds,
-            ),
-            starter=starter,
-            log=EventLog(settings.app_table, client=store.client),
-            graphs=graphs or Registry.from_settings(settings),
-            settings=settings,
-        )
 
     async def handle(self, event: dict[str, Any], context: Any = None) -> dict[str, Any]:
         """Handle one WebSocket event; returns the integration response for API Gateway."""
@@ -203,13 +153,11 @@ class WebSocketApi:
 
         A repeat returns the first request's ids and ``run=None``: nothing new starts.
         """
-        graph_id = resolve_graph(self.graphs, action.assistant_id)
         outcome: dict[str, Run] = {}
         payload = {
             "user_id": user_id,
             "request_id": action.request_id,
             "connection_id": connection_id,
-            "graph_id": graph_id,
             "action": action.model_dump(mode="json"),
         }
         loop = asyncio.get_running_loop()
@@ -229,17 +177,12 @@ class WebSocketApi:
     async def _record(self, request: dict[str, Any], outcome: dict[str, Run]) -> dict[str, str]:
         action = RunAction.model_validate(request["action"])
         user_id = request["user_id"]
-        kwargs: RunKwargs = {"input": action.input, "stream_mode": action.stream_modes()}
-        for name in ("command", "config", "context"):
-            if getattr(action, name) is not None:
-                kwargs[name] = getattr(action, name)
-        run = await self.store.create_run(
+        # No thread_id: a new thread (it stays, unlike an HTTP stateless run's).
+        run = await self.runs.create(
             user_id,
+            action,
             thread_id=action.thread_id or str(uuid.uuid4()),
-            assistant_id=request["graph_id"],
-            kwargs=kwargs,
-            multitask_strategy=action.multitask_strategy,
-            if_not_exists="reject" if action.thread_id else "create",
+            new_thread=action.thread_id is None,
             metadata={"transport": "websocket"},
         )
         ref = RunRef(run["run_id"], user_id, run["thread_id"])
@@ -248,57 +191,17 @@ class WebSocketApi:
         outcome["run"] = run
         return {"run_id": run["run_id"], "thread_id": run["thread_id"]}
 
-    async def replay_finished(self, request: Request, ref: RunRef, after: int) -> None:
+    async def replay_finished(self, request: Request, run: Run, after: int) -> None:
         """Send a finished run's logged events after ``after``, then ``run.ended``."""
-        run = await self.store.get_run(ref.owner, ref.thread_id, ref.run_id)
-        events = await self._read_complete_log(ref.run_id, after)
+        events = await self.runs.replay(run["run_id"], after)
         sender = ConnectionSender(
             request.connection_id,
             self.client_for(request),
-            run_id=ref.run_id,
-            thread_id=ref.thread_id,
+            run_id=run["run_id"],
+            thread_id=run["thread_id"],
             window=3600.0,  # everything is here already: close() flushes in full batches
             batch_bytes=self.settings.ws_batch_bytes,
         )
         sender.add(events)
-        sender.post(ws.run_ended(ref.run_id, run["status"]))
+        sender.post(ws.run_ended(run["run_id"], run["status"]))
         await sender.close()
-
-    async def _read_complete_log(self, run_id: str, after: int) -> list[Event]:
-        """The log after ``after``; waits briefly for a just-finished run's last batches."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + 5.0
-        while True:
-            read = await self.log.read_after(run_id, after)
-            if read.ended or (read.end_seq is None and not read.gap and loop.time() >= deadline):
-                return read.events
-            if loop.time() >= deadline:
-                logger.warning("event log of run %s incomplete; replaying what is there", run_id)
-                return (await self.log.read_after(run_id, after, skip_gaps=True)).events
-            await asyncio.sleep(_REPLAY_POLL)
-
-
-def build_ws_api(settings: Settings) -> WebSocketApi:
-    """The deployed ``ws`` function's API: worker runs started through ``LambdaInvoker``.
-
-    Reads ``LAMBDAGRAPH_WORKER_FUNCTION`` (via ``settings``).
-
-    Raises:
-        ConfigurationError: no worker function is configured.
-    """
-    from lambdagraph.agents import GraphRegistry as Registry  # lazy: cold start
-    from lambdagraph.engine.executor import RunExecutor
-    from lambdagraph.engine.invoker import LambdaInvoker
-    from lambdagraph.engine.worker import durable_runs
-    from lambdagraph.store.checkpoint import AsyncDynamoDBSaver
-
-    if not settings.worker_function:
-        raise ConfigurationError("LAMBDAGRAPH_WORKER_FUNCTION is not set")
-    store = AppStore.from_settings(settings)
-    graphs = Registry.from_settings(settings)
-    # The ws function never executes a run; DurableRuns needs an executor only to exist.
-    executor = RunExecutor(store, graphs, AsyncDynamoDBSaver.from_settings(settings))
-    starter = durable_runs(
-        settings, store=store, executor=executor, invoker=LambdaInvoker(settings.worker_function)
-    )
-    return WebSocketApi.from_settings(settings, starter=starter, graphs=graphs, store=store)

@@ -35,6 +35,7 @@ CODES: Final[Mapping[str, str]] = {
     "unauthorized": "The connection carries no user (authorizer context missing).",
     "unavailable": "A backing service is throttled or down; retry with backoff.",
     "event_too_large": "One event exceeds the 128 KB message limit; read the state over HTTP.",
+    "slow_consumer": "The connection fell too far behind a run and was detached; subscribe again.",
     "internal_error": "Something failed on the server; the details are in its logs.",
 }
 """Every code a client may receive, with what it means (the README's table)."""

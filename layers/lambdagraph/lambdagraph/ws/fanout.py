@@ -1,6 +1,7 @@
 """The WebSocket sink: a run's events, fanned out to every subscribed connection.
 
-The worker executing a run gives the executor one :class:`WebSocketFanout`. It keeps the
+The process executing a run (the worker, or the HTTP process streaming it) gives the
+executor one :class:`WebSocketFanout` (built by ``lambdagraph.wiring``). It keeps the
 events of this attempt in memory and one :class:`ConnectionSender` per subscriber.
 Subscribers are the run item's ``ws_subscribers`` entries ``<connection>#<after>``; the
 executor already reads that item every poll interval for the cancel flag and hands it to
@@ -10,6 +11,13 @@ A new subscriber first gets every event after its ``after`` id — from the even
 earlier attempts, from memory for this one — then live events. Catch-up and registration
 happen without an ``await`` in between, so nothing is lost or sent twice.
 
+The run waits for a subscriber whose sender is over its queue bound (at most the sender's
+``max_wait``, for all such subscribers at once); a sender that stays behind detaches its
+connection as a slow consumer: it is unsubscribed from the run, and a later ``subscribe``
+on the same connection starts afresh after the id the client gives. A run-item read that
+was in flight while it was unsubscribed still shows the old entries; they are ignored until
+the next read.
+
 When the run ends, the fan-out reads the run item once more (a subscriber may have arrived
 after the last poll; the subscribe condition guarantees it was recorded before the final
 status), then sends ``run.ended`` to everyone after their last events.
@@ -17,20 +25,19 @@ status), then sends ``run.ended`` to everyone after their last events.
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
-from lambdagraph.engine.sinks import Sink
 from lambdagraph.protocol import ws
 from lambdagraph.protocol.events import Event
-from lambdagraph.settings import Settings
 from lambdagraph.store.app import AppStore
+from lambdagraph.store.connections import ConnectionStore, RunRef
 from lambdagraph.store.events import EventLog
 from lambdagraph.store.records import FINAL_RUN_STATUSES, Run
 from lambdagraph.store.schema import parse_subscriber_entry, subscriber_entry
-from lambdagraph.store.connections import ConnectionStore, RunRef
-from lambdagraph.ws.sender import ConnectionSender, ManagementClient, management_client
+from lambdagraph.ws.sender import ConnectionSender, ManagementClient
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +52,8 @@ class WebSocketFanout:
         log: the event log, for catching up on events of earlier attempts.
         window: the senders' batching window in seconds.
         batch_bytes: the senders' batch size.
+        max_queued_bytes: each sender's queue bound (the sender's default when ``None``).
+        max_wait: how long the run waits for a sender over its bound (idem).
     """
 
     def __init__(
@@ -57,6 +66,8 @@ class WebSocketFanout:
         log: EventLog | None = None,
         window: float = 0.05,
         batch_bytes: int | None = None,
+        max_queued_bytes: int | None = None,
+        max_wait: float | None = None,
     ) -> None:
         self.run = run
         self.client = client
@@ -65,11 +76,19 @@ class WebSocketFanout:
         self.log = log
         self.window = window
         self.batch_bytes = batch_bytes
+        self.bounds: dict[str, Any] = {
+            name: value
+            for name, value in (("max_queued_bytes", max_queued_bytes), ("max_wait", max_wait))
+            if value is not None
+        }
         self.history: list[Event] = []
         self.senders: dict[str, ConnectionSender] = {}
         self._entries: dict[str, set[str]] = {}
         self._pending = list(run.get("subscribers") or ())
         self._log_cache: list[Event] | None = None
+        self._detached: list[ConnectionSender] = []
+        self._observations = 0
+        self._stale: dict[str, tuple[set[str], int]] = {}  # entries, until which observation
         self.log_adapter = logging.LoggerAdapter(
             logger, {"run_id": run["run_id"], "thread_id": run["thread_id"]}
         )
@@ -82,10 +101,20 @@ class WebSocketFanout:
         if self._pending:  # the run's first subscribers: caught up from history (and the log)
             pending, self._pending = self._pending, []
             await self._add_subscribers(pending)
+        behind = [sender for sender in self.senders.values() if not sender.has_room]
+        if behind:
+            await asyncio.gather(*(sender.wait_for_room() for sender in behind))
 
     async def observe(self, run: Run) -> None:
         """Pick up subscribers that appeared on the run item since the last look."""
-        await self._add_subscribers(run.get("subscribers") or ())
+        self._observations += 1
+        entries = [e for e in run.get("subscribers") or () if not self._is_stale(e)]
+        await self._add_subscribers(entries)
+
+    def _is_stale(self, entry: str) -> bool:
+        connection_id, _ = parse_subscriber_entry(entry)
+        stale, until = self._stale.get(connection_id, (set(), 0))
+        return entry in stale and self._observations <= until
 
     async def close(self) -> None:
         """Catch up late subscribers, send ``run.ended`` if the run is final, flush everyone."""
@@ -101,7 +130,7 @@ class WebSocketFanout:
                     sender.post(ws.run_ended(self.run["run_id"], final["status"]))
             else:
                 await self._hand_over()
-        for sender in list(self.senders.values()):
+        for sender in [*self.senders.values(), *self._detached]:
             await sender.close()
 
     async def _hand_over(self) -> None:
@@ -159,7 +188,12 @@ class WebSocketFanout:
         return [e for e in self._log_cache if first is None or _seq(e) < first]
 
     def _sender(self, connection_id: str) -> ConnectionSender:
-        options: dict[str, Any] = {"window": self.window, "on_gone": self._drop}
+        options: dict[str, Any] = {
+            "window": self.window,
+            "on_gone": self._drop,
+            "on_detach": self._detach,
+            **self.bounds,
+        }
         if self.batch_bytes is not None:
             options["batch_bytes"] = self.batch_bytes
         return ConnectionSender(
@@ -178,44 +212,17 @@ class WebSocketFanout:
         self.log_adapter.info("gone subscriber removed", extra={"connection_id": connection_id})
 
 
+    async def _detach(self, connection_id: str) -> None:
+        """A sender gave up on a slow client: forget it here and on the run item."""
+        sender = self.senders.pop(connection_id, None)
+        if sender is not None:
+            self._detached.append(sender)  # still to post its slow_consumer message
+        entries = self._entries.pop(connection_id, set())
+        await self.connections.unsubscribe(self.run["thread_id"], self.run["run_id"], entries)
+        # A read in flight now may still show these entries: ignore them in it.
+        self._stale[connection_id] = (entries, self._observations + 1)
+        self.log_adapter.info("slow subscriber detached", extra={"connection_id": connection_id})
+
+
 def _seq(event: Event) -> int:
     return int(event.id) if event.id is not None else -1
-
-
-def websocket_sinks(
-    settings: Settings,
-    *,
-    store: AppStore | None = None,
-    client: ManagementClient | None = None,
-) -> Callable[[Run], Awaitable[list[Sink]]] | None:
-    """The worker's extra sinks (``DurableRuns.worker_sinks``): a fan-out for each run
-    started over the WebSocket.
-
-    Reads ``LAMBDAGRAPH_WS_ENDPOINT`` (via ``settings``); without it the worker has nowhere
-    to post and this returns ``None``.
-    """
-    if not settings.ws_endpoint:
-        return None
-    store = store or AppStore.from_settings(settings)
-    client = client or management_client(settings.ws_endpoint)
-    connections = ConnectionStore(
-        settings.app_table, client=store.client, index_ttl_seconds=settings.event_log_ttl_seconds
-    )
-    log = EventLog(settings.app_table, client=store.client)
-
-    async def build(run: Run) -> list[Sink]:
-        if (run.get("metadata") or {}).get("transport") != "websocket":
-            return []
-        return [
-            WebSocketFanout(
-                run,
-                client,
-                store=store,
-                connections=connections,
-                log=log,
-                window=settings.ws_batch_window_ms / 1000,
-                batch_bytes=settings.ws_batch_bytes,
-            )
-        ]
-
-    return build

@@ -12,12 +12,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, Protocol
 
+from lambdagraph.engine import RunService
 from lambdagraph.errors import RunNotFound
 from lambdagraph.protocol import ws
+from lambdagraph.store.connections import ConnectionStore, RunRef
 from lambdagraph.store.events import parse_event_id
-from lambdagraph.store.records import ACTIVE_RUN_STATUSES
+from lambdagraph.store.records import ACTIVE_RUN_STATUSES, Run
 from lambdagraph.ws.actions import (
     Action,
     CancelAction,
@@ -28,13 +30,10 @@ from lambdagraph.ws.actions import (
     parse_body,
     request_id_of,
 )
-from lambdagraph.store.connections import RunRef
 from lambdagraph.ws.errors import ActionError, error_message
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.data_classes import APIGatewayWebSocketEvent
-
-    from lambdagraph.ws.api import WebSocketApi
 
 logger = logging.getLogger(__name__)
 
@@ -56,10 +55,29 @@ class Request:
         return f"https://{context.domain_name}/{context.stage}"
 
 
-Route = Callable[["WebSocketApi", Request], Awaitable[dict[str, Any]]]
+class Host(Protocol):
+    """What the routes need of the API object (``WebSocketApi`` fits)."""
+
+    runs: RunService
+    connections: ConnectionStore
+
+    async def reply(self, request: Request, message: Any) -> None:
+        """Post one message to the requesting connection."""
+        ...
+
+    async def record_run(self, user_id: str, connection_id: str, action: RunAction) -> Any:
+        """Record a ``run`` once per ``request_id``: ``run_id``, ``thread_id``, ``run``."""
+        ...
+
+    async def replay_finished(self, request: Request, run: Run, after: int) -> None:
+        """Send a finished run's logged events after ``after``, then ``run.ended``."""
+        ...
 
 
-async def connect(api: WebSocketApi, request: Request) -> dict[str, Any]:
+Route = Callable[[Host, Request], Awaitable[dict[str, Any]]]
+
+
+async def connect(api: Host, request: Request) -> dict[str, Any]:
     """``$connect``: record the connection of the user the authorizer vouched for."""
     if not request.user_id:
         logger.warning("connect without an authorizer user id; refusing")
@@ -68,13 +86,13 @@ async def connect(api: WebSocketApi, request: Request) -> dict[str, Any]:
     return OK
 
 
-async def disconnect(api: WebSocketApi, request: Request) -> dict[str, Any]:
+async def disconnect(api: Host, request: Request) -> dict[str, Any]:
     """``$disconnect`` (best effort): forget the connection; runs drop it on their next post."""
     await api.connections.delete_connection(request.connection_id)
     return OK
 
 
-async def default(api: WebSocketApi, request: Request) -> dict[str, Any]:
+async def default(api: Host, request: Request) -> dict[str, Any]:
     """``$default`` and every action route: parse the frame and run its action."""
     request_id = None
     try:
@@ -89,14 +107,14 @@ async def default(api: WebSocketApi, request: Request) -> dict[str, Any]:
     return OK
 
 
-async def unknown_route(api: WebSocketApi, request: Request) -> dict[str, Any]:
+async def unknown_route(api: Host, request: Request) -> dict[str, Any]:
     """A route key this function does not know: say so on the connection."""
     route = request.event.request_context.route_key
     await api.reply(request, ws.error("unknown_route", f"No handler for route {route!r}"))
     return OK
 
 
-async def run(api: WebSocketApi, request: Request, action: Action) -> None:
+async def run(api: Host, request: Request, action: Action) -> None:
     """``run``: record the run (once per ``request_id``), answer, then hand it to a worker."""
     assert isinstance(action, RunAction) and request.user_id
     accepted = await api.record_run(request.user_id, request.connection_id, action)
@@ -104,48 +122,61 @@ async def run(api: WebSocketApi, request: Request, action: Action) -> None:
         request, ws.run_accepted(action.request_id, accepted.run_id, accepted.thread_id)
     )
     if accepted.run is not None:  # a repeated request_id started nothing new
-        await api.starter.start_background(accepted.run)
+        await api.runs.hand_to_worker(accepted.run)
 
 
-async def cancel(api: WebSocketApi, request: Request, action: Action) -> None:
-    """``cancel``: flag the run; its worker ends it and sends ``run.ended`` to subscribers."""
+async def cancel(api: Host, request: Request, action: Action) -> None:
+    """``cancel``: flag the run; its worker ends it and sends ``run.ended`` to subscribers.
+
+    A connection that does not follow the run gets ``run.ended`` here, once it stopped.
+    """
     assert isinstance(action, CancelAction) and request.user_id
-    ref = await _owned_run(api, request.user_id, action.run_id)
-    run = await api.store.cancel_run(ref.owner, ref.thread_id, ref.run_id)
+    ref = await _owned_run(api, request.user_id, action.run_id, action.thread_id)
+    run = await api.runs.cancel(ref.owner, ref.thread_id, ref.run_id)
     prefix = f"{request.connection_id}#"
     if run["status"] not in ACTIVE_RUN_STATUSES:
         await api.reply(request, ws.run_ended(ref.run_id, run["status"]))
     elif not any(entry.startswith(prefix) for entry in run.get("subscribers") or ()):
-        final = await api.store.wait_for_run(
-            ref.owner, ref.thread_id, ref.run_id, timeout=api.cancel_wait_seconds
-        )
+        final = await api.runs.settle(run)
         await api.reply(request, ws.run_ended(ref.run_id, final["status"]))
 
 
-async def subscribe(api: WebSocketApi, request: Request, action: Action) -> None:
-    """``subscribe``: every event after ``after``, then live ones, then ``run.ended``."""
+async def subscribe(api: Host, request: Request, action: Action) -> None:
+    """``subscribe``: every event after ``after``, then live ones, then ``run.ended``.
+
+    A run whose process died is recovered first: the subscriber gets its ``error`` event
+    and ``run.ended`` with status ``error``.
+    """
     assert isinstance(action, SubscribeAction) and request.user_id
-    ref = await _owned_run(api, request.user_id, action.run_id)
+    ref = await _owned_run(api, request.user_id, action.run_id, action.thread_id)
     after = -1 if action.after is None else parse_event_id(str(action.after))
-    if await api.connections.subscribe(ref, request.connection_id, after):
-        return  # the run's worker picks the subscriber up within one poll interval
-    await api.replay_finished(request, ref, after)
+    run = await api.runs.get(ref.owner, ref.thread_id, ref.run_id)
+    if run["status"] in ACTIVE_RUN_STATUSES:
+        if await api.connections.subscribe(ref, request.connection_id, after):
+            return  # the run's executor picks the subscriber up within one poll interval
+        run = await api.runs.get(ref.owner, ref.thread_id, ref.run_id)  # it just ended
+    await api.replay_finished(request, run, after)
 
 
-async def ping(api: WebSocketApi, request: Request, action: Action) -> None:
+async def ping(api: Host, request: Request, action: Action) -> None:
     """``ping``: ``pong``."""
     assert isinstance(action, PingAction)
     await api.reply(request, ws.pong())
 
 
-async def _owned_run(api: WebSocketApi, user_id: str, run_id: str) -> RunRef:
+async def _owned_run(api: Host, user_id: str, run_id: str, thread_id: str | None) -> RunRef:
+    """Where the caller's run lives: from the frame's ``thread_id`` (any run), else from
+    the run index (runs started over the WebSocket)."""
+    if thread_id is not None:
+        run = await api.runs.get(user_id, thread_id, run_id)  # RunNotFound for a foreign one
+        return RunRef(run["run_id"], run["owner"], run["thread_id"])
     ref = await api.connections.get_run(run_id)
     if ref is None or ref.owner != user_id:
         raise RunNotFound(run_id)
     return ref
 
 
-ACTIONS: Final[Mapping[type, Callable[[WebSocketApi, Request, Action], Awaitable[None]]]] = {
+ACTIONS: Final[Mapping[type, Callable[[Host, Request, Action], Awaitable[None]]]] = {
     RunAction: run,
     CancelAction: cancel,
     SubscribeAction: subscribe,
@@ -163,4 +194,4 @@ ROUTES: Final[Mapping[str, Route]] = {
 }
 """``routeKey`` → handler. Action routes parse the frame like ``$default`` does."""
 
-__all__ = ["ROUTES", "Request"]
+__all__ = ["ROUTES", "Host", "Request"]

@@ -10,6 +10,12 @@ Gateway. ``post_to_connection`` is a blocking boto3 call and runs in a worker th
 * ``GoneException`` (410): the client left. The sender stops, drops what it still holds and
   reports the connection through ``on_gone`` (the fan-out removes it from the run and the
   connection table); the run goes on for everyone else.
+* A slow consumer (slow posts, or a burst larger than the posts drain): the queue is bounded
+  (``max_queued_bytes``). Above it :meth:`ConnectionSender.wait_for_room` makes the producer
+  wait, at most ``max_wait`` seconds; if the queue is still over its bound then, the sender
+  detaches: it drops what it holds, reports the connection through ``on_detach`` and posts a
+  last ``error`` message (``slow_consumer``) telling the client to ``subscribe`` again
+  ``after`` the last event id it has. The event log keeps everything; the run goes on.
 """
 
 from __future__ import annotations
@@ -20,9 +26,9 @@ import random
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any, Final, Protocol
 
-import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
+from lambdagraph import aws
 from lambdagraph.protocol import ws
 from lambdagraph.protocol.events import Event
 from lambdagraph.store.dynamo import error_code
@@ -36,6 +42,10 @@ else:
 logger = logging.getLogger(__name__)
 
 GONE: Final = "GoneException"
+DEFAULT_MAX_QUEUED_BYTES: Final = 1024 * 1024
+"""Bytes of messages one connection may have waiting (32 full frames)."""
+DEFAULT_MAX_WAIT: Final = 5.0
+"""Seconds the producer waits for a connection over its bound before detaching it."""
 THROTTLED: Final = frozenset({"LimitExceededException", "TooManyRequestsException"})
 
 
@@ -55,10 +65,22 @@ def management_client(endpoint_url: str) -> ApiGatewayManagementApiClient:
             cloud (or a custom domain), ``http://127.0.0.1:8000/ws`` on the local stack;
             botocore appends ``/@connections/{id}``.
     """
-    return boto3.client("apigatewaymanagementapi", endpoint_url=endpoint_url)
+    return aws.client("apigatewaymanagementapi", endpoint_url=endpoint_url)
 
 
 OnGone = Callable[[str], Awaitable[None]]
+
+
+def slow_consumer(run_id: str, max_queued_bytes: int) -> ws.ErrorMessage:
+    """The last message a connection detached as too slow receives."""
+    return ws.error(
+        "slow_consumer",
+        f"This connection fell more than {max_queued_bytes} bytes of messages behind run "
+        f"{run_id} and no longer receives its events; the run goes on. Send "
+        f'{{"action": "subscribe", "run_id": "{run_id}", "after": "<the last event id you '
+        f'received>"}} to get every later event.',
+        run_id=run_id,
+    )
 
 
 class ConnectionSender:
@@ -75,6 +97,10 @@ class ConnectionSender:
         retries: attempts after the first for a throttled or failed post.
         backoff: base delay in seconds, doubled per retry (with jitter).
         on_gone: awaited once with the connection id when API Gateway reports it gone.
+        max_queued_bytes: bound on the bytes of messages waiting to be posted.
+        max_wait: seconds :meth:`wait_for_room` waits before it detaches the connection.
+        on_detach: awaited once with the connection id when the sender detaches it as too
+            slow, before the ``slow_consumer`` message is posted.
     """
 
     def __init__(
@@ -90,6 +116,9 @@ class ConnectionSender:
         retries: int = 6,
         backoff: float = 0.05,
         on_gone: OnGone | None = None,
+        max_queued_bytes: int = DEFAULT_MAX_QUEUED_BYTES,
+        max_wait: float = DEFAULT_MAX_WAIT,
+        on_detach: OnGone | None = None,
     ) -> None:
         self.connection_id = connection_id
         self.client = client
@@ -100,17 +129,38 @@ class ConnectionSender:
         self.batcher = Batcher(
             run_id, thread_id, batch_bytes=batch_bytes, max_message_bytes=max_message_bytes
         )
+        self.max_queued_bytes = max_queued_bytes
+        self.max_wait = max_wait
+        self.on_detach = on_detach
         self.gone = False
+        self.detached = False
         self.posts = 0
         self.dropped = 0
+        self.queued_bytes = 0  # waiting in the queue or being posted
+        self._room = asyncio.Event()
+        self._room.set()
         self._queue: asyncio.Queue[bytes | None] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
         self._timer: asyncio.TimerHandle | None = None
         self._closed = False
 
+    @property
+    def has_room(self) -> bool:
+        """Whether the queue is within ``max_queued_bytes`` (or the sender stopped)."""
+        return self._room.is_set() or self.stopped
+
+    @property
+    def stopped(self) -> bool:
+        """Whether the sender takes no more events (gone, detached or closed)."""
+        return self.gone or self.detached or self._closed
+
     def add(self, events: Sequence[Event]) -> None:
-        """Buffer events; they are posted within ``window`` seconds (sooner when a batch fills)."""
-        if self.gone or self._closed or not events:
+        """Buffer events; they are posted within ``window`` seconds (sooner when a batch fills).
+
+        Never waits: a producer that must not outrun the connection awaits
+        :meth:`wait_for_room` after adding.
+        """
+        if self.stopped or not events:
             return
         self._enqueue(self.batcher.add(events))
         if len(self.batcher) and self._timer is None:
@@ -118,10 +168,24 @@ class ConnectionSender:
 
     def post(self, message: Any) -> None:
         """Queue one envelope (``run.ended``, ``error``…) after everything buffered so far."""
-        if self.gone or self._closed:
+        if self.stopped:
             return
         self._flush_buffer()
         self._enqueue([ws.encode(message)])
+
+    async def wait_for_room(self) -> None:
+        """Wait while the queue is over ``max_queued_bytes``; detach a consumer that stays there.
+
+        Returns at once in the usual case (the queue under its bound). Otherwise waits up to
+        ``max_wait`` seconds for the posts to catch up, then detaches the connection.
+        """
+        if self.has_room:
+            return
+        try:
+            await asyncio.wait_for(self._room.wait(), self.max_wait)
+        except TimeoutError:
+            if not self._room.is_set() and not self.stopped:
+                await self._detach()
 
     async def close(self) -> None:
         """Post what is buffered, wait for every queued message, and stop."""
@@ -140,10 +204,13 @@ class ConnectionSender:
         self._enqueue(self.batcher.drain())
 
     def _enqueue(self, messages: list[bytes]) -> None:
-        if not messages or self.gone:
+        if not messages or self.gone or self.detached:
             return
         for message in messages:
             self._queue.put_nowait(message)
+            self.queued_bytes += len(message)
+        if self.queued_bytes > self.max_queued_bytes:
+            self._room.clear()
         if self._task is None:
             self._task = asyncio.get_running_loop().create_task(
                 self._drain_queue(), name=f"ws-post-{self.connection_id}"
@@ -156,6 +223,9 @@ class ConnectionSender:
                 return
             if not self.gone:
                 await self._post(message)
+            self.queued_bytes -= len(message)
+            if self.queued_bytes <= self.max_queued_bytes:
+                self._room.set()
 
     async def _post(self, message: bytes) -> None:
         for attempt in range(self.retries + 1):
@@ -193,13 +263,47 @@ class ConnectionSender:
         )
         self.dropped += 1
 
+    async def _detach(self) -> None:
+        """Drop what is buffered and queued, report the connection, post ``slow_consumer``."""
+        self.detached = True
+        logger.warning(
+            "slow WebSocket consumer detached",
+            extra={"connection_id": self.connection_id, "queued_bytes": self.queued_bytes},
+        )
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        self.batcher.drain()
+        self._drop_queued()
+        if self.on_detach is not None:
+            try:
+                await self.on_detach(self.connection_id)
+            except Exception:
+                logger.warning(
+                    "could not unsubscribe a slow connection",
+                    extra={"connection_id": self.connection_id},
+                    exc_info=True,
+                )
+        if self.gone:
+            return
+        message = ws.encode(slow_consumer(self.batcher.run_id, self.max_queued_bytes))
+        self._queue.put_nowait(message)  # past the bound: the client must learn why it stopped
+        self.queued_bytes += len(message)
+
+    def _drop_queued(self) -> None:
+        """Forget the messages not yet being posted (keeping the stop marker)."""
+        while not self._queue.empty():
+            message = self._queue.get_nowait()
+            if message is None:
+                self._queue.put_nowait(None)
+                break
+            self.queued_bytes -= len(message)
+        self._room.set()
+
     async def _mark_gone(self) -> None:
         self.gone = True
         logger.info("connection gone", extra={"connection_id": self.connection_id})
-        while not self._queue.empty():  # the client left: what is queued cannot arrive
-            if self._queue.get_nowait() is None:
-                self._queue.put_nowait(None)
-                break
+        self._drop_queued()  # the client left: what is queued cannot arrive
         if self.on_gone is not None:
             try:
                 await self.on_gone(self.connection_id)

@@ -148,6 +148,18 @@ def test_settings_choose_a_streaming_bedrock_model() -> None:
     model = create_chat_model(Settings(model="bedrock", bedrock_model_id=MODEL_ID))
 
     assert type(model).__name__ == "ChatBedrockConverse"
-    assert model.model_id == MODEL_ID  # type: ignore[attr-defined]
-    assert model.streaming is True  # type: ignore[attr-defined]
+    assert model.model_id == MODEL_ID
+    assert model.streaming is True
     assert model.disable_streaming is False
+
+
+def test_the_models_own_clients_carry_the_shared_config() -> None:
+    model = create_chat_model(Settings(model="bedrock", bedrock_model_id=MODEL_ID))
+
+    # Both clients langchain-aws builds: ConverseStream's and the control plane's.
+    for client in (model.client, model.bedrock_client):
+        config = client.meta.config
+        assert config.retries == {"mode": "standard", "total_max_attempts": 3}
+        # The first streamed chunk follows the whole prompt's processing: a longer wait.
+        assert (config.connect_timeout, config.read_timeout) == (5, 300)
+        assert config.max_pool_connections == 50

@@ -29,7 +29,7 @@ from lambdagraph.store.checkpoint.steps import Emit, Outcome, Parallel, Plan, Sl
 __all__ = ["AsyncDynamoDBSaver", "BaseDynamoDBSaver", "CheckpointConflict", "DynamoDBSaver"]
 
 T = TypeVar("T")
-_POOL_SIZE = 8  # below botocore's default of 10 pooled connections per client
+_POOL_SIZE = 8  # well below the 50 pooled connections of every client (lambdagraph.aws)
 _POOL_LOCK = threading.Lock()
 
 
@@ -82,7 +82,8 @@ class DynamoDBSaver(BaseDynamoDBSaver):
         ttl_seconds: item lifetime; ``None`` keeps items forever.
         offload_threshold_bytes: item size above which the payload goes to S3.
         clock: seconds since the epoch, for TTL (tests pass a fake).
-        boto_config: ``botocore.config.Config`` for the clients built here.
+        boto_config: ``botocore.config.Config`` for the clients built here, merged over
+            ``lambdagraph.aws.CLIENT_CONFIG``.
 
     ``from_env()`` reads ``LAMBDAGRAPH_CHECKPOINT_TABLE``, ``LAMBDAGRAPH_CHECKPOINT_BUCKET``
     and ``LAMBDAGRAPH_CHECKPOINT_TTL_SECONDS`` (through ``lambdagraph.settings.Settings``).

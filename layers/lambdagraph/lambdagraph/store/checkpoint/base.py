@@ -13,7 +13,6 @@ import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-import boto3
 from botocore.exceptions import ClientError
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import (
@@ -26,6 +25,7 @@ from langgraph.checkpoint.base import (
 )
 from langgraph.checkpoint.serde.base import SerializerProtocol
 
+from lambdagraph import aws
 from lambdagraph.errors import CheckpointConflict, ConfigurationError
 from lambdagraph.settings import Settings
 from lambdagraph.store.checkpoint import schema
@@ -93,10 +93,10 @@ class BaseDynamoDBSaver(CheckpointCodec, MaintenancePlans, BaseCheckpointSaver[s
         self.ttl_seconds = ttl_seconds
         self.offload_threshold_bytes = offload_threshold_bytes
         self.clock = clock
-        self.client = client if client is not None else boto3.client("dynamodb", config=boto_config)
+        self.client = client if client is not None else aws.client("dynamodb", config=boto_config)
         self.s3_client = s3_client
         if bucket and s3_client is None:
-            self.s3_client = boto3.client("s3", config=boto_config)
+            self.s3_client = aws.client("s3", config=boto_config)
 
     @classmethod
     def from_settings(cls, settings: Settings, **kwargs: Any) -> Any:

@@ -1,0 +1,295 @@
+"""The run service: the one place a transport asks for run work.
+
+A transport parses its wire format into a :class:`~lambdagraph.engine.requests.RunRequest`,
+calls one method here with the caller's user id, and encodes the answer back. Every rule of a
+run's lifecycle lives here, so HTTP, the WebSocket API and the transports to come cannot
+drift apart:
+
+* **create**: the graph must exist; resuming an interrupt needs a thread; the thread is
+  owned by the caller; ``multitask_strategy`` decides what a busy thread means, and a thread
+  busy with a run whose process died is recovered first, then the create is tried once more.
+* **launch**: a streamed run executes in this process under a lease (logged and numbered
+  when ``stream_resumable``); a background or WebSocket run is handed to a worker.
+* **cancel** and **settle**: flag the run, then wait (one policy, ``cancel_wait_seconds``)
+  for it to stop.
+* **get**, **watch**, **follow**, **replay**: a run whose process died reads as failed; a
+  follower gets the event log after an id, then live events, and ends when the run does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable, Coroutine
+from typing import Any, Final
+
+from lambdagraph.engine.assistants import resolve_graph
+from lambdagraph.engine.durable import DurableRuns
+from lambdagraph.engine.executor import GraphRegistry
+from lambdagraph.engine.follow import RunFollower
+from lambdagraph.engine.requests import RunRequest
+from lambdagraph.engine.results import SERVER_FAULT
+from lambdagraph.engine.sinks import Sink
+from lambdagraph.errors import (
+    ConfigurationError,
+    InvalidRequest,
+    LambdagraphError,
+    NotFound,
+    ThreadBusy,
+)
+from lambdagraph.protocol.events import Event
+from lambdagraph.store.records import FINAL_RUN_STATUSES, CancelAction, Run
+
+logger = logging.getLogger(__name__)
+
+RESUME_NEEDS_THREAD: Final = (
+    "Resuming an interrupt needs a thread: start the run on the thread that was interrupted"
+)
+
+class RunService:
+    """Creates, launches, cancels, reads and follows runs for every transport.
+
+    Args:
+        durable: the durable-run machinery (store, event log, leases, worker invoker, and
+            the executor in a process that executes runs).
+        graphs: the graphs runs may name (``assistant_id``).
+        cancel_wait_seconds: how long :meth:`settle` waits for a cancelled run to stop.
+
+    Example:
+        >>> service = RunService(durable, registry, cancel_wait_seconds=20)
+        >>> run = await service.stream("alice", request, thread_id=tid, sink=QueueSink())
+    """
+
+    def __init__(
+        self, durable: DurableRuns, graphs: GraphRegistry, *, cancel_wait_seconds: float = 20.0
+    ) -> None:
+        self.durable = durable
+        self.store = durable.store
+        self.graphs = graphs
+        self.cancel_wait_seconds = cancel_wait_seconds
+        self.follower = RunFollower(durable)
+        self.tasks: set[asyncio.Task[Any]] = set()
+
+    # --- create and launch -----------------------------------------------------------
+
+    async def create(
+        self,
+        owner: str,
+        request: RunRequest,
+        *,
+        thread_id: str | None,
+        new_thread: bool = False,
+        metadata: dict[str, Any] | None = None,
+    ) -> Run:
+        """Record a run (``thread_id=None``: stateless, on a temporary thread).
+
+        Args:
+            owner: the caller's user id.
+            request: the validated request.
+            thread_id: the thread to run on; created first when ``if_not_exists="create"``.
+            new_thread: ``thread_id`` is a fresh id for a thread to create (a WebSocket
+                ``run`` without ``thread_id``); the thread stays, unlike a stateless one.
+            metadata: recorded beside the request's own metadata (e.g. the transport).
+
+        Raises:
+            AssistantNotFound: no graph by that id.
+            InvalidRequest: resuming an interrupt without a thread.
+            ThreadNotFound: unknown or another user's thread.
+            ThreadBusy: busy thread, ``multitask_strategy="reject"``, its run still alive.
+        """
+        graph_id = resolve_graph(self.graphs, request.assistant_id)
+        if request.resumes and (thread_id is None or new_thread):
+            raise InvalidRequest(RESUME_NEEDS_THREAD)
+        if_not_exists = request.if_not_exists or ("reject" if thread_id else "create")
+        if new_thread:
+            if_not_exists = "create"
+
+        async def record() -> Run:
+            return await self.store.create_run(
+                owner,
+                thread_id=thread_id,
+                assistant_id=graph_id,
+                kwargs=request.to_kwargs(),
+                multitask_strategy=request.multitask_strategy or "enqueue",
+                if_not_exists=if_not_exists,
+                metadata={**(request.metadata or {}), **(metadata or {})},
+            )
+
+        try:
+            return await record()
+        except ThreadBusy:
+            # Busy with a run whose process died? Then recovery frees the thread: try once more.
+            if thread_id is None or not await self.durable.recover_active(owner, thread_id):
+                raise
+        return await record()
+
+    async def stream(
+        self,
+        owner: str,
+        request: RunRequest,
+        *,
+        thread_id: str | None,
+        sink: Sink,
+        deadline: float | None = None,
+    ) -> Run:
+        """Record a run and execute it in this process, feeding ``sink``.
+
+        The run executes in a background task: the caller reads ``sink`` and may go away
+        first. It holds a lease, so a crash under it is recovered; a ``stream_resumable``
+        run is also logged, with the ids of the live events.
+
+        Args:
+            deadline: when this process will be stopped (``time.monotonic()`` clock): a
+                resumable run drains before it and a worker continues it.
+        """
+        run = await self.create(owner, request, thread_id=thread_id)
+        self.spawn(self._execute(run, sink, deadline), name=f"run-{run['run_id']}")
+        return run
+
+    async def start(
+        self,
+        owner: str,
+        request: RunRequest,
+        *,
+        thread_id: str | None,
+        metadata: dict[str, Any] | None = None,
+    ) -> Run:
+        """Record a run and hand it to a worker (a background run); returns at once."""
+        self._need_worker()
+        run = await self.create(owner, request, thread_id=thread_id, metadata=metadata)
+        await self.hand_to_worker(run)
+        return run
+
+    async def hand_to_worker(self, run: Run) -> None:
+        """Start the worker for a recorded run without waiting for it.
+
+        Raises:
+            ConfigurationError: no worker is configured.
+            Unavailable: the worker could not be invoked (the run is recorded as failed).
+        """
+        self._need_worker()
+        await self.durable.start_background(run)
+
+    async def _execute(self, run: Run, sink: Sink, deadline: float | None) -> None:
+        try:
+            if run["kwargs"].get("stream_resumable"):
+                await self.durable.execute_here(run, [sink], deadline=deadline)
+            else:
+                await self.durable.execute_leased(run, [sink])
+        except Exception:
+            # The executor turns graph errors into events itself; reaching here is a fault.
+            logger.exception("executor failed on run %s", run["run_id"])
+            await sink.send([SERVER_FAULT])
+            await sink.close()
+
+    def _need_worker(self) -> None:
+        if self.durable.invoker is None:
+            raise ConfigurationError("Background runs need LAMBDAGRAPH_WORKER_FUNCTION")
+
+    # --- read ------------------------------------------------------------------------
+
+    async def get(self, owner: str, thread_id: str, run_id: str) -> Run:
+        """The run; one whose process died is recorded as failed first (``RunNotFound``)."""
+        return await self.durable.recover(await self.store.get_run(owner, thread_id, run_id))
+
+    async def list_runs(
+        self, owner: str, thread_id: str, *, limit: int = 10, offset: int = 0
+    ) -> list[Run]:
+        """The thread's runs, newest first (``ThreadNotFound`` for a foreign thread)."""
+        await self.store.get_thread(owner, thread_id)
+        return await self.store.list_runs(owner, thread_id, limit=limit, offset=offset)
+
+    async def watch(self, run: Run, *, pause: float) -> AsyncIterator[Run]:
+        """The run, every ``pause`` seconds at most, until it is final (the last one yielded).
+
+        A run whose process died is recovered on the way; a stateless run whose temporary
+        thread is gone ends the watch.
+        """
+        while run["status"] not in FINAL_RUN_STATUSES:
+            try:
+                run = await self.store.wait_for_run(
+                    run["owner"], run["thread_id"], run["run_id"], timeout=pause
+                )
+                run = await self.durable.recover(run)
+            except NotFound:
+                return
+            yield run
+
+    # --- cancel ----------------------------------------------------------------------
+
+    async def cancel(
+        self, owner: str, thread_id: str, run_id: str, action: CancelAction = "interrupt"
+    ) -> Run:
+        """Flag a run for cancellation (a pending one ends at once); the run as it is now."""
+        return await self.store.cancel_run(owner, thread_id, run_id, action)
+
+    async def settle(self, run: Run) -> Run:
+        """Wait up to ``cancel_wait_seconds`` for a (cancelled) run to end; the run then."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.cancel_wait_seconds
+        current = run
+        async for current in self.watch(run, pause=min(1.0, self.cancel_wait_seconds)):
+            if loop.time() >= deadline:
+                break
+        if current["status"] not in FINAL_RUN_STATUSES:
+            logger.warning(
+                "run %s still %s %ss after cancel",
+                current["run_id"],
+                current["status"],
+                self.cancel_wait_seconds,
+            )
+        return current
+
+    def cancel_later(self, run: Run) -> Callable[[], None]:
+        """A non-blocking callback that schedules cancelling ``run`` (``on_disconnect``)."""
+
+        async def cancel() -> None:
+            try:
+                await self.store.cancel_run(run["owner"], run["thread_id"], run["run_id"])
+            except LambdagraphError as exc:
+                # Already finished or gone: nothing left to cancel.
+                logger.info("cancel on disconnect skipped for run %s: %s", run["run_id"], exc)
+
+        def schedule() -> None:
+            self.spawn(cancel(), name=f"cancel-{run['run_id']}")
+
+        return schedule
+
+    # --- the event log ---------------------------------------------------------------
+
+    async def last_event_seq(self, run_id: str) -> int:
+        """The id of the run's last logged event (``-1``: none yet)."""
+        return await self.follower.last_event_seq(run_id)
+
+    def follow(self, run: Run, after: int) -> AsyncIterator[list[Event]]:
+        """The run's events after ``after``, then live ones (see :meth:`RunFollower.follow`)."""
+        return self.follower.follow(run, after)
+
+    async def replay(self, run_id: str, after: int) -> list[Event]:
+        """A finished run's logged events after ``after`` (see :meth:`RunFollower.replay`)."""
+        return await self.follower.replay(run_id, after)
+
+    # --- background tasks ------------------------------------------------------------
+
+    def spawn(self, coro: Coroutine[Any, Any, Any], *, name: str) -> asyncio.Task[Any]:
+        """Run ``coro`` in the background, independent of the request that started it."""
+        task = asyncio.get_running_loop().create_task(coro, name=name)
+        self.tasks.add(task)
+        task.add_done_callback(self._forget)
+        return task
+
+    def _forget(self, task: asyncio.Task[Any]) -> None:
+        self.tasks.discard(task)
+        if not task.cancelled() and (exc := task.exception()) is not None:
+            logger.error("background task %s failed", task.get_name(), exc_info=exc)
+
+    async def aclose(self, timeout: float = 5.0) -> None:
+        """Cancel the run tasks still going (server shutdown) and wait for them briefly."""
+        tasks = list(self.tasks)
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.wait(tasks, timeout=timeout)
+        closer = getattr(self.durable.invoker, "aclose", None)
+        if closer is not None:
+            await closer()  # the local invoker's background workers
