@@ -6,7 +6,7 @@ Lambda Web Adapter and the buffered ``api`` function through Mangum.
 Example::
 
     app = create_app(store=store, runs=service, graphs=registry, checkpointer=saver,
-                     authenticator=NoAuth(), settings=Settings())
+                     eraser=eraser, authenticator=NoAuth(), settings=Settings())
     uvicorn.run(app)
 
 :mod:`lambdagraph.wiring` builds every collaborator from ``Settings``.
@@ -24,7 +24,7 @@ from starlette.responses import Response
 
 import lambdagraph
 from lambdagraph.auth import Authenticator
-from lambdagraph.engine import GraphRegistry, RunService
+from lambdagraph.engine import GraphRegistry, RunService, ThreadEraser
 from lambdagraph.http import assistants, background, threads
 from lambdagraph.http import runs as run_routes
 from lambdagraph.http.context import ApiContext
@@ -53,6 +53,7 @@ def create_app(
     authenticator: Authenticator,
     settings: Settings,
     checkpointer: BaseCheckpointSaver[Any],
+    eraser: ThreadEraser,
 ) -> FastAPI:
     """Build the HTTP API over the given collaborators.
 
@@ -63,9 +64,10 @@ def create_app(
         authenticator: turns request headers into a user id.
         settings: heartbeat interval, body limit, CORS origins.
         checkpointer: where state and history are read (the executor's saver).
+        eraser: deletes threads (``DELETE /threads/{tid}``) and erases what they owned.
 
     Returns:
-        A FastAPI app; run tasks still going at shutdown are cancelled.
+        A FastAPI app; run and erase tasks still going at shutdown are cancelled.
     """
     context = ApiContext(
         store=store,
@@ -74,11 +76,13 @@ def create_app(
         authenticator=authenticator,
         checkpointer=checkpointer,
         settings=settings,
+        eraser=eraser,
     )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
+        await eraser.aclose()
         await runs.aclose()
 
     app = FastAPI(title="lambdagraph", version=lambdagraph.__version__, lifespan=lifespan)

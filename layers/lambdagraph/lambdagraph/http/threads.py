@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Query
 from starlette.responses import Response
 
+from lambdagraph.errors import Conflict, NotFound
 from lambdagraph.http.body import JsonBodyRoute
 from lambdagraph.http.context import Ctx, User, valid_id
 from lambdagraph.http.models import HistoryRequest, ThreadCreate, ThreadSearch
@@ -22,14 +23,23 @@ router = APIRouter(tags=["threads"], route_class=JsonBodyRoute)
 async def create_thread(
     context: Ctx, owner: User, body: Annotated[ThreadCreate | None, Body()] = None
 ) -> Response:
-    """Create a thread (``if_exists="do_nothing"`` returns the existing one instead of 409)."""
+    """Create a thread (``if_exists="do_nothing"`` returns the caller's existing one).
+
+    An id that is taken answers the same 409 whoever holds it (ids are global): another
+    user's thread, the caller's own, or a deleted thread still being erased.
+    """
     body = body or ThreadCreate()
-    thread = await context.store.create_thread(
-        owner,
-        thread_id=body.thread_id,
-        metadata=body.metadata,
-        if_exists=body.if_exists or "raise",
-    )
+    try:
+        thread = await context.store.create_thread(
+            owner,
+            thread_id=body.thread_id,
+            metadata=body.metadata,
+            if_exists=body.if_exists or "raise",
+        )
+    except (Conflict, NotFound):
+        if body.thread_id is not None:  # a deleted thread whose erasure stopped? restart it
+            await context.eraser.revive(body.thread_id)
+        raise
     return json_response(public_thread(thread))
 
 
@@ -56,10 +66,12 @@ async def get_thread(context: Ctx, owner: User, thread_id: str) -> Response:
     "/threads/{thread_id}", status_code=204, responses=error_responses(404)
 )
 async def delete_thread(context: Ctx, owner: User, thread_id: str) -> Response:
-    """Delete a thread and its runs."""
-    thread_id = valid_id(thread_id, "thread ID")
-    await context.store.get_thread(owner, thread_id)
-    await context.store.delete_thread(owner, thread_id)
+    """Delete a thread: gone at once, everything it owned erased in the background.
+
+    One conditional write, whatever the thread holds; its active run is cancelled, and its
+    checkpoints, runs and event logs are erased by a worker (``lambdagraph.engine.erase``).
+    """
+    await context.eraser.delete(owner, valid_id(thread_id, "thread ID"))
     return Response(status_code=204)
 
 
@@ -92,3 +104,4 @@ async def get_history(
         checkpoint=body.checkpoint,
     )
     return json_response(states)
+
