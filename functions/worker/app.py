@@ -2,6 +2,7 @@
 
 Payloads are ``{"kind": "run" | "continue", "owner", "thread_id", "run_id", "attempt"?}``;
 a duplicated or retried invocation finds its attempt claimed and returns at once.
+``{"kind": "erase", "owner", "thread_id"}`` erases a deleted thread (``engine.erase``).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ entry.ready()
 
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: Any) -> dict[str, str]:
-    """Execute or continue the payload's run."""
+    """Execute or continue the payload's run, or erase the payload's deleted thread."""
     outcome = entry.run(handle_worker_event(worker, event, context))
     logger.info("worker done", extra={"run_id": event.get("run_id"), "outcome": outcome})
     return {"outcome": outcome}

@@ -9,12 +9,13 @@ from typing import Any
 import boto3
 import pytest
 from langgraph_sdk import get_client
+from langgraph_sdk.errors import ConflictError
 
 from lambdagraph.settings import Settings
 from lambdagraph.store.bucket import s3_prefix
 from lambdagraph_client.local.server import LOCAL_CHECKPOINT_BUCKET, LocalStack, running_stack
 from tests.conftest import Tables
-from tests.e2e.conftest import HeaderAuth, auth, user_message
+from tests.e2e.conftest import HeaderAuth, auth, eventually, user_message
 
 
 @pytest.fixture
@@ -72,3 +73,25 @@ async def test_a_500_kb_message_works_streamed_waited_and_in_the_background(
     assert values["messages"][-1]["type"] == "ai"
     assert [r["status"] for r in runs] == ["success", "success"]
     assert runs[0]["kwargs"]["input"] == user_message(text[::-1])
+
+
+async def test_deleting_a_thread_erases_its_offloaded_run_input_with_its_checkpoints(
+    default_stack: LocalStack,
+) -> None:
+    client = get_client(url=default_stack.url, headers=auth("alice"))
+    thread_id = (await client.threads.create())["thread_id"]
+    await client.runs.wait(thread_id, "agent", input=user_message("x" * 400_000))
+    stored = _offloaded(thread_id)
+
+    await client.threads.delete(thread_id)
+
+    async def erased() -> bool:
+        try:
+            await client.threads.create(thread_id=thread_id)
+        except ConflictError:  # the erase job has not finished
+            return False
+        return True
+
+    await eventually(erased, "the deleted thread to be erased")
+    assert any(key.endswith("/kwargs.json") for key in stored)  # the run's input was there
+    assert _offloaded(thread_id) == []

@@ -9,7 +9,7 @@ from langgraph_sdk.client import LangGraphClient
 from langgraph_sdk.errors import AuthenticationError, ConflictError, NotFoundError
 
 from lambdagraph_client.local.server import LocalStack
-from tests.e2e.conftest import auth
+from tests.e2e.conftest import auth, eventually, user_message
 
 
 async def test_thread_lifecycle_create_get_search_delete(client: LangGraphClient) -> None:
@@ -115,3 +115,62 @@ def test_health_check_and_cors_expose_the_stream_headers(stack: LocalStack) -> N
     assert preflight.status_code == 200
     exposed = simple.headers["access-control-expose-headers"].lower()
     assert "location" in exposed and "content-location" in exposed
+
+
+async def test_a_deleted_thread_is_gone_at_once_and_its_id_comes_back_empty(
+    stack: LocalStack,
+) -> None:
+    alice = get_client(url=stack.url, headers=auth("alice"))
+    bob = get_client(url=stack.url, headers=auth("bob"))
+    tid = (await alice.threads.create())["thread_id"]
+    await alice.runs.wait(tid, "agent", input=user_message("remember the word banana"))
+    [run] = await alice.runs.list(tid)
+
+    await alice.threads.delete(tid)
+
+    for attempt in (
+        alice.threads.get(tid),
+        alice.threads.get_state(tid),
+        alice.threads.get_history(tid),
+        alice.runs.list(tid),
+        alice.runs.get(tid, run["run_id"]),
+        alice.threads.delete(tid),
+    ):
+        with pytest.raises(NotFoundError):
+            await attempt
+
+    async def reusable() -> bool:
+        try:
+            await bob.threads.create(thread_id=tid)
+        except ConflictError:  # still being erased
+            return False
+        return True
+
+    await eventually(reusable, "the deleted thread's id to be erased and free")
+    state = await bob.threads.get_state(tid)
+    assert (state["values"], state["next"]) == ({}, [])
+    assert await bob.threads.get_history(tid) == []
+    assert await bob.runs.list(tid) == []
+    for user in (alice, bob):
+        with pytest.raises(NotFoundError):
+            await user.runs.get(tid, run["run_id"])
+    async with httpx.AsyncClient(base_url=stack.url) as http:
+        joined = await http.get(
+            f"/threads/{tid}/runs/{run['run_id']}/stream",
+            headers={**auth("bob"), "Last-Event-ID": "-1"},
+        )
+    assert joined.status_code == 404
+
+
+def test_creating_a_taken_id_is_the_same_409_whoever_holds_it(stack: LocalStack) -> None:
+    created = httpx.post(f"{stack.url}/threads", json={}, headers=auth("alice"))
+    tid = created.json()["thread_id"]
+
+    answers = [
+        httpx.post(f"{stack.url}/threads", json={"thread_id": tid}, headers=auth(user))
+        for user in ("alice", "bob")
+    ]
+
+    assert [(a.status_code, a.json()) for a in answers] == [
+        (409, {"detail": f"Thread {tid} already exists"})
+    ] * 2

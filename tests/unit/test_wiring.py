@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import pytest
+
 from lambdagraph.errors import ConfigurationError
 from lambdagraph.settings import Settings
 from lambdagraph.wiring import build_http_app, build_worker, build_ws_api
@@ -59,3 +60,21 @@ def test_the_worker_fans_out_to_websocket_subscribers_only_with_an_endpoint() ->
 def test_the_worker_needs_its_own_function_name_for_continuations() -> None:
     with pytest.raises(ConfigurationError, match="LAMBDAGRAPH_WORKER_FUNCTION"):
         build_worker(Settings())
+
+
+def test_the_worker_and_the_http_app_erase_deleted_threads_and_the_ws_function_does_not() -> None:
+    worker = build_worker(WORKER)
+    context = build_http_app(WORKER).state.context
+    api = build_ws_api(WORKER)
+
+    # The worker handles erase payloads, and continues an erasure through its own invoker.
+    assert worker.eraser is not None and worker.eraser.invoker is worker.invoker
+    # The app's deletes hand erasures to the same worker its runs go to.
+    assert context.eraser.invoker is context.runs.durable.invoker is not None
+    assert api.runs.durable.eraser is None  # the ws function never deletes a thread
+
+
+def test_without_a_worker_the_http_app_erases_deleted_threads_itself() -> None:
+    context = build_http_app(Settings()).state.context
+
+    assert context.eraser.invoker is None

@@ -26,6 +26,7 @@ from lambdagraph.engine import (
     RunExecutor,
     RunService,
     Sink,
+    ThreadEraser,
 )
 from lambdagraph.engine.worker import WorkerHandler, WorkerSinks, handle_worker_event
 from lambdagraph.errors import ConfigurationError
@@ -74,8 +75,12 @@ class Core:
         executor: RunExecutor | None,
         invoker: Invoker | None,
         worker_sinks: WorkerSinks | None = None,
+        eraser: ThreadEraser | None = None,
     ) -> DurableRuns:
-        """The durable-run machinery over this store, tuned by the settings."""
+        """The durable-run machinery over this store, tuned by the settings.
+
+        ``eraser`` handles the worker's ``erase`` payloads (see :meth:`eraser`).
+        """
         settings = self.settings
         return DurableRuns(
             self.store,
@@ -94,6 +99,19 @@ class Core:
             flush_interval=settings.event_log_flush_ms / 1000,
             deadline_margin=settings.deadline_margin_ms / 1000,
             worker_sinks=worker_sinks,
+            eraser=eraser,
+        )
+
+    def eraser(
+        self, checkpointer: BaseCheckpointSaver[Any], invoker: Invoker | None
+    ) -> ThreadEraser:
+        """The thread eraser over this store and ``checkpointer``.
+
+        It hands each erasure to a worker invocation through ``invoker``; with ``None`` (no
+        worker configured) it erases in this process.
+        """
+        return ThreadEraser.from_settings(
+            self.settings, store=self.store, checkpointer=checkpointer, invoker=invoker
         )
 
     def service(self, durable: DurableRuns) -> RunService:
@@ -165,21 +183,25 @@ def _durable_with_worker(
     executor: RunExecutor,
     worker_invoker: InvokerFactory | None,
     worker_sinks: WorkerSinks | None,
-) -> DurableRuns:
-    """Durable runs on the deployed worker (``LAMBDAGRAPH_WORKER_FUNCTION``), else on
-    ``worker_invoker(handler)`` running the worker in this process, else with no worker
-    (resumable streams and joins work, background runs do not)."""
-    if core.settings.worker_function:
-        return core.durable(executor, _lambda_invoker(core.settings), worker_sinks)
-    if worker_invoker is None:
-        return core.durable(executor, None, worker_sinks)
+) -> tuple[DurableRuns, ThreadEraser]:
+    """Durable runs and the thread eraser on the deployed worker
+    (``LAMBDAGRAPH_WORKER_FUNCTION``), else on ``worker_invoker(handler)`` running the
+    worker in this process, else with no worker (resumable streams and joins work,
+    background runs do not; deleted threads are erased in this process)."""
     box: list[DurableRuns] = []
 
     async def worker(event: dict[str, Any], context: Any) -> str:
         return await handle_worker_event(box[0], event, context)
 
-    box.append(core.durable(executor, worker_invoker(worker), worker_sinks))
-    return box[0]
+    invoker: Invoker | None = None
+    if core.settings.worker_function:
+        invoker = _lambda_invoker(core.settings)
+    elif worker_invoker is not None:
+        invoker = worker_invoker(worker)
+    # One eraser: the app's deletes dispatch through it, an in-process worker handles with it.
+    eraser = core.eraser(executor.checkpointer, invoker)
+    box.append(core.durable(executor, invoker, worker_sinks, eraser))
+    return box[0], eraser
 
 
 def build_http_app(
@@ -204,7 +226,7 @@ def build_http_app(
     """
     core = core or Core.from_settings(settings)
     executor = core.executor(checkpointer)
-    durable = _durable_with_worker(core, executor, worker_invoker, worker_sinks)
+    durable, eraser = _durable_with_worker(core, executor, worker_invoker, worker_sinks)
     return create_app(
         store=core.store,
         runs=core.service(durable),
@@ -212,6 +234,7 @@ def build_http_app(
         authenticator=authenticator or authenticator_from_settings(settings),
         checkpointer=executor.checkpointer,
         settings=settings,
+        eraser=eraser,
     )
 
 
@@ -221,7 +244,8 @@ def build_worker(
     invoker: Invoker | None = None,
     checkpointer: BaseCheckpointSaver[Any] | None = None,
 ) -> DurableRuns:
-    """The worker function: durable runs whose WebSocket subscribers get their events.
+    """The worker function: durable runs whose WebSocket subscribers get their events, and
+    the erasure of deleted threads.
 
     Reads ``LAMBDAGRAPH_WORKER_FUNCTION`` (continuations) unless an ``invoker`` is given.
 
@@ -229,10 +253,13 @@ def build_worker(
         ConfigurationError: no invoker and no worker function name.
     """
     core = Core.from_settings(settings)
+    executor = core.executor(checkpointer)
+    invoker = invoker or _lambda_invoker(settings)
     return core.durable(
-        core.executor(checkpointer),
-        invoker or _lambda_invoker(settings),
+        executor,
+        invoker,
         core.websocket_sinks(),
+        core.eraser(executor.checkpointer, invoker),
     )
 
 

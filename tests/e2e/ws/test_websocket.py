@@ -8,15 +8,16 @@ import json
 import time
 
 import boto3
+import httpx
 import pytest
 import websockets
+from langgraph_sdk import get_client
+
 from lambdagraph.settings import Settings
 from lambdagraph.store import schema
 from lambdagraph.store.events import EventLog
 from lambdagraph_client.local.server import LocalStack
-from langgraph_sdk import get_client
-
-from tests.e2e.conftest import auth, user_message
+from tests.e2e.conftest import auth, eventually, user_message
 from tests.e2e.ws.conftest import (
     Socket,
     connect,
@@ -335,3 +336,32 @@ async def test_many_runs_at_once_on_one_stack(stack: LocalStack) -> None:
         ended = (await socket.until_ended(accepted["run_id"]))[-1]
         assert ended["status"] == "success"
         await socket.connection.close()
+
+
+async def test_a_deleted_threads_runs_cannot_be_subscribed_to(
+    stack: LocalStack, alice: Socket
+) -> None:
+    await alice.send(run_frame("count to 5"))
+    accepted = await alice.receive_type("run.accepted")
+    await alice.until_ended(accepted["run_id"])
+    sdk = get_client(url=stack.url, headers=auth("alice"))
+    tid = accepted["thread_id"]
+
+    await sdk.threads.delete(tid)
+    await alice.send({"action": "subscribe", "run_id": accepted["run_id"], "after": "-1"})
+    gone = await alice.receive()
+    await alice.send(run_frame("hello again", request_id="req-2", thread_id=tid))
+    refused = await alice.receive()
+
+    assert (gone["type"], gone["code"]) == ("error", "run_not_found")
+    assert (refused["type"], refused["code"]) == ("error", "thread_not_found")
+
+    async def recreated() -> bool:  # the id is free once the erasure is done
+        async with httpx.AsyncClient(base_url=stack.url) as http:
+            answer = await http.post("/threads", json={"thread_id": tid}, headers=auth("alice"))
+        assert answer.status_code in (200, 409)
+        return answer.status_code == 200
+
+    await eventually(recreated, "the deleted thread to be erased")
+    await alice.send({"action": "subscribe", "run_id": accepted["run_id"], "after": "-1"})
+    assert (await alice.receive())["code"] == "run_not_found"

@@ -204,3 +204,30 @@ def test_prune_and_copy_keep_s3_payloads_consistent(tables: Tables) -> None:
     assert len(list(saver.list(copied))) == 1
     assert 0 < len(_objects(tables.bucket)) < before
     assert saver.get_tuple(copied).checkpoint["channel_values"]["blob"]  # type: ignore[union-attr]
+
+
+async def test_a_thread_is_deleted_in_bounded_batches_that_can_stop_anywhere(
+    tables: Tables,
+) -> None:
+    saver = AsyncDynamoDBSaver(tables.checkpoints, bucket=tables.bucket, offload_threshold_bytes=64)
+    graph = _blob_graph(saver)
+    for thread_id in ("doomed", "kept"):
+        for _ in range(4):
+            await graph.ainvoke({"blob": uuid.uuid4().hex}, {"configurable": {"thread_id": thread_id}})
+    total = len(_items(tables.checkpoints, "doomed"))
+    objects = [o for o in _objects(tables.bucket) if o.startswith("doomed/")]
+    assert total > 10 and objects
+
+    assert await saver.adelete_thread_batch("doomed", max_items=10) is False
+    assert len(_items(tables.checkpoints, "doomed")) == total - 10  # exactly one batch went
+    # A fresh saver (the next invocation of a job that died) just carries on.
+    fresh = AsyncDynamoDBSaver(tables.checkpoints, bucket=tables.bucket)
+    calls = 1
+    while not await fresh.adelete_thread_batch("doomed", max_items=10):
+        calls += 1
+    assert calls >= total // 10
+    assert _items(tables.checkpoints, "doomed") == []
+    assert [o for o in _objects(tables.bucket) if o.startswith("doomed/")] == []
+    assert fresh.delete_thread_batch("doomed") is True  # nothing left: one empty read
+    assert await fresh.aget_tuple({"configurable": {"thread_id": "kept"}}) is not None
+    assert any(o.startswith("kept/") for o in _objects(tables.bucket))

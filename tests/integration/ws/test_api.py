@@ -6,16 +6,16 @@ from __future__ import annotations
 import copy
 import json
 import time
-from typing import Any
+from typing import Any, cast
 
 import boto3
 import pytest
+
 from lambdagraph.settings import Settings
 from lambdagraph.store import schema
 from lambdagraph.store.records import Run
 from lambdagraph.wiring import build_ws_api
 from lambdagraph.ws.api import WebSocketApi
-
 from tests.conftest import Tables, load_event
 from tests.unit.ws.fakes import FakeManagementClient
 
@@ -44,7 +44,7 @@ def api(tables: Tables, client: FakeManagementClient, starter: FakeStarter) -> W
         app_table=tables.app, checkpoint_table=tables.checkpoints, worker_function="worker"
     )
     built = build_ws_api(settings, client_factory=lambda endpoint: client)
-    built.runs.hand_to_worker = starter.start_background  # type: ignore[method-assign]
+    cast(Any, built.runs).hand_to_worker = starter.start_background
     return built
 
 
@@ -63,7 +63,8 @@ def connection_item(table: str) -> dict[str, Any] | None:
     out = boto3.client("dynamodb").get_item(
         TableName=table, Key=schema.connection_key(connection_id()), ConsistentRead=True
     )
-    return out.get("Item")
+    item: dict[str, Any] | None = out.get("Item")
+    return item
 
 
 async def test_connect_records_the_user_and_posts_nothing(
@@ -166,3 +167,30 @@ async def test_another_user_reusing_a_request_id_gets_its_own_run(
     )
     assert len(starter.started) == 2
     assert {r["owner"] for r in starter.started} == {"alice", "bob"}
+
+
+async def test_a_deleted_threads_run_is_gone_for_every_action(
+    api: WebSocketApi, client: FakeManagementClient, starter: FakeStarter
+) -> None:
+    first = {"action": "run", "request_id": "r-1", "assistant_id": "agent", "input": None}
+    await api.handle(message(json.dumps(first), route_key="run"))
+    [accepted] = client.messages(connection_id())
+    run_id, thread_id = accepted["run_id"], accepted["thread_id"]
+    await api.runs.store.delete_thread("alice", thread_id)  # what DELETE /threads/{tid} writes
+
+    frames = [
+        {"action": "cancel", "run_id": run_id},
+        {"action": "cancel", "run_id": run_id, "thread_id": thread_id},
+        {"action": "subscribe", "run_id": run_id},
+        {"action": "subscribe", "run_id": run_id, "thread_id": thread_id},
+        {**first, "request_id": "r-2", "thread_id": thread_id},
+        {**first, "request_id": "r-3", "thread_id": thread_id, "if_not_exists": "create"},
+    ]
+    for frame in frames:
+        await api.handle(message(json.dumps(frame), route_key=str(frame["action"])))
+
+    answers = client.messages(connection_id())[1:]
+    assert [(m["type"], m["code"]) for m in answers] == [("error", "run_not_found")] * 4 + [
+        ("error", "thread_not_found")
+    ] * 2
+    assert len(starter.started) == 1  # only the first run, from before the delete

@@ -19,6 +19,8 @@ def test_parses_run_and_continue_payloads() -> None:
         {"kind": "continue", "owner": "o", "thread_id": "t", "run_id": "r", "attempt": 3}
     )
     assert cont["kind"] == "continue" and cont["attempt"] == 3
+    erase = parse_payload({"kind": "erase", "owner": "o", "thread_id": "t", "run_id": "x"})
+    assert erase == {"kind": "erase", "owner": "o", "thread_id": "t"}
 
 
 @pytest.mark.parametrize(
@@ -28,6 +30,8 @@ def test_parses_run_and_continue_payloads() -> None:
         {"kind": "other", "owner": "o", "thread_id": "t", "run_id": "r"},
         {"kind": "run", "owner": "o", "thread_id": 5, "run_id": "r"},
         {"kind": "continue", "owner": "o", "thread_id": "t", "run_id": "r", "attempt": 1},
+        {"kind": "erase", "owner": "o"},
+        {"kind": "erase", "owner": "o", "thread_id": ["t"]},
         {"kind": "continue", "owner": "o", "thread_id": "t", "run_id": "r"},
     ],
 )

@@ -7,6 +7,7 @@ run service (:class:`RunService`), sinks and results. Everything else is interna
 from lambdagraph.engine.assistants import assistant_id, resolve_graph
 from lambdagraph.engine.chunks import config_checkpoint, interrupt_dict
 from lambdagraph.engine.durable import DurableRuns
+from lambdagraph.engine.erase import ThreadEraser
 from lambdagraph.engine.executor import GraphRegistry, RunExecutor
 from lambdagraph.engine.graph_call import check_checkpoint_ref
 from lambdagraph.engine.invoker import Invoker, LambdaInvoker, WorkerPayload, parse_payload
@@ -41,6 +42,7 @@ __all__ = [
     "RunService",
     "SequencedSink",
     "Sink",
+    "ThreadEraser",
     "WorkerPayload",
     "assistant_id",
     "check_checkpoint_ref",

@@ -27,11 +27,16 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Final, Protocol
+from typing import TYPE_CHECKING, Final, Protocol
 
 from langgraph.runtime import RunControl
 
-from lambdagraph.engine.invoker import ContinuePayload, Invoker, RunPayload, WorkerPayload
+from lambdagraph.engine.invoker import (
+    ContinuePayload,
+    Invoker,
+    RunPayload,
+    WorkerPayload,
+)
 from lambdagraph.engine.resumable import EventLogSink, SequencedSink
 from lambdagraph.engine.sinks import Sink
 from lambdagraph.engine.timeouts import RunClock
@@ -48,6 +53,9 @@ from lambdagraph.store.app import AppStore
 from lambdagraph.store.events import EventLog, format_event_id
 from lambdagraph.store.leases import RunLeases
 from lambdagraph.store.records import FINAL_RUN_STATUSES, Run, RunStatus
+
+if TYPE_CHECKING:
+    from lambdagraph.engine.erase import ThreadEraser
 
 logger = logging.getLogger(__name__)
 
@@ -95,6 +103,8 @@ class DurableRuns:
             worker before it counts as lost; covers async-invocation queueing and retries.
         worker_sinks: more sinks for every run this process executes (the WebSocket
             fan-out), given the run; they receive the same events as the run's stream.
+        eraser: erases deleted threads (``erase`` payloads); ``None`` in a process that
+            never erases (the ``ws`` function).
     """
 
     def __init__(
@@ -109,6 +119,7 @@ class DurableRuns:
         deadline_margin: float = 60.0,
         handoff_seconds: float = 300.0,
         worker_sinks: Callable[[Run], Awaitable[Sequence[Sink]]] | None = None,
+        eraser: ThreadEraser | None = None,
     ) -> None:
         self.store = store
         self.executor = executor
@@ -119,6 +130,7 @@ class DurableRuns:
         self.deadline_margin = deadline_margin
         self.handoff_seconds = handoff_seconds
         self.worker_sinks = worker_sinks
+        self.eraser = eraser
 
     async def _more_sinks(self, run: Run) -> Sequence[Sink]:
         return await self.worker_sinks(run) if self.worker_sinks is not None else []
@@ -216,7 +228,7 @@ class DurableRuns:
         return (await self.recover(run))["status"] in FINAL_RUN_STATUSES
 
     async def handle(
-        self, payload: WorkerPayload, remaining_ms: Callable[[], int], holder: str
+        self, payload: RunPayload | ContinuePayload, remaining_ms: Callable[[], int], holder: str
     ) -> str:
         """Worker entry: execute (or continue) the payload's run if this attempt is ours.
 
@@ -368,7 +380,7 @@ class DurableRuns:
                 return
 
 
-def _run_log(run: Run | WorkerPayload) -> logging.LoggerAdapter[logging.Logger]:
+def _run_log(run: Run | RunPayload | ContinuePayload) -> logging.LoggerAdapter[logging.Logger]:
     return logging.LoggerAdapter(logger, {"run_id": run["run_id"], "thread_id": run["thread_id"]})
 
 

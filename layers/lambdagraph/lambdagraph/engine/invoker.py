@@ -41,7 +41,15 @@ class ContinuePayload(TypedDict):
     """When attempt 1 started executing (epoch seconds): the run's time limit counts from it."""
 
 
-WorkerPayload = RunPayload | ContinuePayload
+class ErasePayload(TypedDict):
+    """Erase everything a deleted (tombstoned) thread owned (see ``engine.erase``)."""
+
+    kind: Literal["erase"]
+    owner: str
+    thread_id: str
+
+
+WorkerPayload = RunPayload | ContinuePayload | ErasePayload
 
 
 class Invoker(Protocol):
@@ -76,6 +84,8 @@ class LambdaInvoker:
 def parse_payload(event: dict[str, Any]) -> WorkerPayload:
     """Read a worker invocation's payload; ``InvalidInput`` for anything else."""
     kind = event.get("kind")
+    if kind == "erase" and all(isinstance(event.get(f), str) for f in ("owner", "thread_id")):
+        return ErasePayload(kind="erase", owner=event["owner"], thread_id=event["thread_id"])
     fields = ("owner", "thread_id", "run_id")
     if kind not in ("run", "continue") or not all(isinstance(event.get(f), str) for f in fields):
         raise InvalidInput(f"Not a worker payload: kind={kind!r}")

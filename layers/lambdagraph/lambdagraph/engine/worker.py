@@ -11,8 +11,9 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Protocol
 
 from lambdagraph.engine.durable import DurableRuns
-from lambdagraph.engine.invoker import parse_payload
+from lambdagraph.engine.invoker import ErasePayload, parse_payload
 from lambdagraph.engine.sinks import Sink
+from lambdagraph.errors import ConfigurationError
 from lambdagraph.store.records import Run
 
 
@@ -36,8 +37,20 @@ WorkerHandler = Callable[[dict[str, Any], LambdaContext], Awaitable[str]]
 async def handle_worker_event(
     durable: DurableRuns, event: dict[str, Any], context: LambdaContext
 ) -> str:
-    """Handle one worker invocation; returns what happened (see :meth:`DurableRuns.handle`)."""
+    """Handle one worker invocation; returns what happened (see :meth:`DurableRuns.handle`,
+    and :meth:`ThreadEraser.handle` for an ``erase`` payload)."""
     payload = parse_payload(event)
+    if payload["kind"] == "erase":
+        return await erase(durable, payload, context)
     return await durable.handle(
+        payload, context.get_remaining_time_in_millis, context.aws_request_id
+    )
+
+
+async def erase(durable: DurableRuns, payload: ErasePayload, context: LambdaContext) -> str:
+    """Handle an ``erase`` payload with the worker's :class:`ThreadEraser`."""
+    if durable.eraser is None:
+        raise ConfigurationError("This worker has no thread eraser (see lambdagraph.wiring)")
+    return await durable.eraser.handle(
         payload, context.get_remaining_time_in_millis, context.aws_request_id
     )

@@ -6,7 +6,7 @@ Lambda Web Adapter and the buffered ``api`` function through Mangum.
 Example::
 
     app = create_app(store=store, runs=service, graphs=registry, checkpointer=saver,
-                     authenticator=NoAuth(), settings=Settings())
+                     eraser=eraser, authenticator=NoAuth(), settings=Settings())
     uvicorn.run(app)
 
 :mod:`lambdagraph.wiring` builds every collaborator from ``Settings``.
@@ -24,7 +24,7 @@ from starlette.responses import Response
 
 import lambdagraph
 from lambdagraph.auth import Authenticator
-from lambdagraph.engine import GraphRegistry, RunService
+from lambdagraph.engine import GraphRegistry, RunService, ThreadEraser
 from lambdagraph.http import assistants, background, threads
 from lambdagraph.http import runs as run_routes
 from lambdagraph.http.context import ApiContext
@@ -34,6 +34,7 @@ from lambdagraph.http.errors import (
     ServerFaultMiddleware,
     install_error_handlers,
 )
+from lambdagraph.http.openapi import COMMON_ERRORS, error_responses, install_openapi
 from lambdagraph.http.responses import json_response
 from lambdagraph.settings import Settings
 from lambdagraph.store.app import AppStore
@@ -52,6 +53,7 @@ def create_app(
     authenticator: Authenticator,
     settings: Settings,
     checkpointer: BaseCheckpointSaver[Any],
+    eraser: ThreadEraser,
 ) -> FastAPI:
     """Build the HTTP API over the given collaborators.
 
@@ -62,9 +64,10 @@ def create_app(
         authenticator: turns request headers into a user id.
         settings: heartbeat interval, body limit, CORS origins.
         checkpointer: where state and history are read (the executor's saver).
+        eraser: deletes threads (``DELETE /threads/{tid}``) and erases what they owned.
 
     Returns:
-        A FastAPI app; run tasks still going at shutdown are cancelled.
+        A FastAPI app; run and erase tasks still going at shutdown are cancelled.
     """
     context = ApiContext(
         store=store,
@@ -73,22 +76,27 @@ def create_app(
         authenticator=authenticator,
         checkpointer=checkpointer,
         settings=settings,
+        eraser=eraser,
     )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
+        await eraser.aclose()
         await runs.aclose()
 
     app = FastAPI(title="lambdagraph", version=lambdagraph.__version__, lifespan=lifespan)
     app.state.context = context
     install_error_handlers(app)
-    app.include_router(threads.router)
+    install_openapi(app)
+    common = error_responses(*COMMON_ERRORS)
+    app.include_router(threads.router, responses=common)
     # Before run_routes.router: its GET /threads/{tid}/runs/{rid} must not shadow .../stream, /join.
-    app.include_router(background.router)
-    app.include_router(run_routes.router)
-    app.include_router(assistants.router)
-    app.add_api_route("/ok", ok, methods=["GET"], tags=["meta"])
+    app.include_router(background.router, responses=common)
+    app.include_router(run_routes.router, responses=common)
+    app.include_router(assistants.router, responses=common)
+    # The body limit and Content-Length check guard every route, even this one.
+    app.add_api_route("/ok", ok, methods=["GET"], tags=["meta"], responses=error_responses(400, 413))
     # Added innermost first: the body limit sits next to the routes, CORS outermost so
     # even a 413 or a 500 carries the CORS headers a browser needs to read it.
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes)

@@ -16,6 +16,7 @@ from starlette.responses import Response
 from lambdagraph.http.body import JsonBodyRoute
 from lambdagraph.http.context import ApiContext, Ctx, User
 from lambdagraph.http.models import AssistantSearch
+from lambdagraph.http.openapi import error_responses
 from lambdagraph.http.responses import json_response
 
 logger = logging.getLogger(__name__)
@@ -61,13 +62,13 @@ async def search_assistants(
     return json_response(found[body.offset : body.offset + body.limit])
 
 
-@router.get("/assistants/{assistant_id}")
+@router.get("/assistants/{assistant_id}", responses=error_responses(404))
 async def get_assistant(context: Ctx, owner: User, assistant_id: str) -> Response:
     """One assistant, by graph name or assistant id."""
     return json_response(assistant(context, context.resolve_graph(assistant_id)))
 
 
-@router.get("/assistants/{assistant_id}/graph")
+@router.get("/assistants/{assistant_id}/graph", responses=error_responses(404))
 async def get_assistant_graph(
     context: Ctx, owner: User, assistant_id: str, xray: Annotated[bool, Query()] = False
 ) -> Response:
@@ -76,7 +77,7 @@ async def get_assistant_graph(
     return json_response(graph.get_graph(xray=xray).to_json())
 
 
-@router.get("/assistants/{assistant_id}/schemas")
+@router.get("/assistants/{assistant_id}/schemas", responses=error_responses(404))
 async def get_assistant_schemas(context: Ctx, owner: User, assistant_id: str) -> Response:
     """JSON schemas of the graph's input, output, state and context."""
     graph_id = context.resolve_graph(assistant_id)

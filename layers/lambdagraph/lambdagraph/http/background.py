@@ -20,6 +20,7 @@ from lambdagraph.engine import RunRequest, RunService
 from lambdagraph.errors import InvalidInput
 from lambdagraph.http.body import JsonBodyRoute
 from lambdagraph.http.context import ApiContext, Ctx, User, valid_id
+from lambdagraph.http.openapi import error_responses, stream_responses
 from lambdagraph.http.responses import json_response
 from lambdagraph.http.runs import thread_values
 from lambdagraph.http.streaming import run_path, stream_headers, wait_headers
@@ -40,7 +41,7 @@ async def _start(
     return json_response(public_run(run), headers={"Content-Location": run_path(run)})
 
 
-@router.post("/threads/{thread_id}/runs")
+@router.post("/threads/{thread_id}/runs", responses=error_responses(404, 409))
 async def create_background_run(
     context: Ctx, owner: User, thread_id: str, body: RunRequest
 ) -> Response:
@@ -48,7 +49,7 @@ async def create_background_run(
     return await _start(context, owner, valid_id(thread_id, "thread ID"), body)
 
 
-@router.post("/runs")
+@router.post("/runs", responses=error_responses(404))
 async def create_stateless_background_run(
     context: Ctx, owner: User, body: RunRequest
 ) -> Response:
@@ -56,7 +57,11 @@ async def create_stateless_background_run(
     return await _start(context, owner, None, body)
 
 
-@router.get("/threads/{thread_id}/runs/{run_id}/stream")
+@router.get(
+    "/threads/{thread_id}/runs/{run_id}/stream",
+    response_class=StreamingResponse,
+    responses=stream_responses(404),
+)
 async def join_stream(
     context: Ctx,
     owner: User,
@@ -89,7 +94,7 @@ async def join_stream(
     )
 
 
-@router.get("/threads/{thread_id}/runs/{run_id}/join")
+@router.get("/threads/{thread_id}/runs/{run_id}/join", responses=error_responses(404))
 async def join_run(context: Ctx, owner: User, thread_id: str, run_id: str) -> Response:
     """Wait for a run (background or not) to end; answer with the thread's values.
 

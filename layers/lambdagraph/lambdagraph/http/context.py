@@ -14,7 +14,7 @@ from uuid import UUID
 from fastapi import Depends, Request
 
 from lambdagraph.auth import Authenticator
-from lambdagraph.engine import GraphRegistry, RunService, assistant_id, resolve_graph
+from lambdagraph.engine import GraphRegistry, RunService, ThreadEraser, assistant_id, resolve_graph
 from lambdagraph.errors import InvalidInput
 from lambdagraph.settings import Settings
 from lambdagraph.store.app import AppStore
@@ -35,6 +35,8 @@ class ApiContext:
     authenticator: Authenticator
     checkpointer: BaseCheckpointSaver[Any]
     settings: Settings
+    eraser: ThreadEraser
+    """Deletes threads and erases what they owned (``DELETE /threads/{tid}``)."""
     _stateful: dict[str, Pregel[Any, Any, Any, Any]] = field(
         default_factory=dict, init=False, repr=False
     )

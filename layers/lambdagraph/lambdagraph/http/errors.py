@@ -25,6 +25,7 @@ from lambdagraph.errors import (
     Unauthorized,
     Unavailable,
 )
+from lambdagraph.http.openapi import ErrorResponse
 
 logger = logging.getLogger(__name__)
 
@@ -55,8 +56,9 @@ def status_for(exc: LambdagraphError) -> int:
 
 
 def error_response(status: int, detail: str, headers: dict[str, str] | None = None) -> JSONResponse:
-    """The one error body shape: ``{"detail": ...}``."""
-    return JSONResponse({"detail": detail}, status_code=status, headers=headers)
+    """The one error body shape: ``{"detail": ...}`` (:class:`ErrorResponse`, as documented)."""
+    body = ErrorResponse(detail=detail).model_dump()
+    return JSONResponse(body, status_code=status, headers=headers)
 
 
 async def handle_lambdagraph_error(request: Request, exc: Exception) -> JSONResponse:

@@ -19,6 +19,11 @@ from lambdagraph.errors import NotFound
 from lambdagraph.http.body import JsonBodyRoute
 from lambdagraph.http.context import ApiContext, Ctx, User, valid_id
 from lambdagraph.http.deadline import current_deadline
+from lambdagraph.http.openapi import (
+    CANCELLING,
+    error_responses,
+    stream_responses,
+)
 from lambdagraph.http.responses import json_response
 from lambdagraph.http.state import read_values
 from lambdagraph.http.streaming import (
@@ -88,31 +93,37 @@ async def thread_values(context: ApiContext, owner: str, run: Run) -> Any:
     return await read_values(context, owner, thread)
 
 
-@router.post("/threads/{thread_id}/runs/stream")
+@router.post(
+    "/threads/{thread_id}/runs/stream",
+    response_class=StreamingResponse,
+    responses=stream_responses(404, 409),
+)
 async def stream_run(context: Ctx, owner: User, thread_id: str, body: RunRequest) -> Response:
     """Start a run on a thread and stream its events as SSE."""
     return await _stream(context, owner, valid_id(thread_id, "thread ID"), body)
 
 
-@router.post("/runs/stream")
+@router.post(
+    "/runs/stream", response_class=StreamingResponse, responses=stream_responses(404)
+)
 async def stream_stateless_run(context: Ctx, owner: User, body: RunRequest) -> Response:
     """Start a stateless run (temporary thread) and stream its events as SSE."""
     return await _stream(context, owner, None, body)
 
 
-@router.post("/threads/{thread_id}/runs/wait")
+@router.post("/threads/{thread_id}/runs/wait", responses=error_responses(404, 409))
 async def wait_run(context: Ctx, owner: User, thread_id: str, body: RunRequest) -> Response:
     """Start a run on a thread and answer with its final values (or interrupt, or error)."""
     return await _wait(context, owner, valid_id(thread_id, "thread ID"), body)
 
 
-@router.post("/runs/wait")
+@router.post("/runs/wait", responses=error_responses(404))
 async def wait_stateless_run(context: Ctx, owner: User, body: RunRequest) -> Response:
     """Start a stateless run and answer with its final values."""
     return await _wait(context, owner, None, body)
 
 
-@router.get("/threads/{thread_id}/runs")
+@router.get("/threads/{thread_id}/runs", responses=error_responses(404))
 async def list_runs(
     context: Ctx,
     owner: User,
@@ -127,7 +138,7 @@ async def list_runs(
     return json_response([public_run(run) for run in runs])
 
 
-@router.get("/threads/{thread_id}/runs/{run_id}")
+@router.get("/threads/{thread_id}/runs/{run_id}", responses=error_responses(404))
 async def get_run(context: Ctx, owner: User, thread_id: str, run_id: str) -> Response:
     """One run (a run whose process died reads as failed)."""
     run = await context.runs.get(
@@ -136,7 +147,9 @@ async def get_run(context: Ctx, owner: User, thread_id: str, run_id: str) -> Res
     return json_response(public_run(run))
 
 
-@router.post("/threads/{thread_id}/runs/{run_id}/cancel")
+@router.post(
+    "/threads/{thread_id}/runs/{run_id}/cancel", responses={**CANCELLING, **error_responses(404)}
+)
 async def cancel_run(
     context: Ctx,
     owner: User,

@@ -7,9 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Query
 from starlette.responses import Response
 
+from lambdagraph.errors import Conflict, NotFound
 from lambdagraph.http.body import JsonBodyRoute
 from lambdagraph.http.context import Ctx, User, valid_id
 from lambdagraph.http.models import HistoryRequest, ThreadCreate, ThreadSearch
+from lambdagraph.http.openapi import error_responses
 from lambdagraph.http.responses import json_response
 from lambdagraph.http.state import read_history, read_state
 from lambdagraph.store.records import public_thread
@@ -17,18 +19,27 @@ from lambdagraph.store.records import public_thread
 router = APIRouter(tags=["threads"], route_class=JsonBodyRoute)
 
 
-@router.post("/threads")
+@router.post("/threads", responses=error_responses(409))
 async def create_thread(
     context: Ctx, owner: User, body: Annotated[ThreadCreate | None, Body()] = None
 ) -> Response:
-    """Create a thread (``if_exists="do_nothing"`` returns the existing one instead of 409)."""
+    """Create a thread (``if_exists="do_nothing"`` returns the caller's existing one).
+
+    An id that is taken answers the same 409 whoever holds it (ids are global): another
+    user's thread, the caller's own, or a deleted thread still being erased.
+    """
     body = body or ThreadCreate()
-    thread = await context.store.create_thread(
-        owner,
-        thread_id=body.thread_id,
-        metadata=body.metadata,
-        if_exists=body.if_exists or "raise",
-    )
+    try:
+        thread = await context.store.create_thread(
+            owner,
+            thread_id=body.thread_id,
+            metadata=body.metadata,
+            if_exists=body.if_exists or "raise",
+        )
+    except (Conflict, NotFound):
+        if body.thread_id is not None:  # a deleted thread whose erasure stopped? restart it
+            await context.eraser.revive(body.thread_id)
+        raise
     return json_response(public_thread(thread))
 
 
@@ -44,23 +55,27 @@ async def search_threads(
     return json_response([public_thread(thread) for thread in threads])
 
 
-@router.get("/threads/{thread_id}")
+@router.get("/threads/{thread_id}", responses=error_responses(404))
 async def get_thread(context: Ctx, owner: User, thread_id: str) -> Response:
     """One thread; another user's thread is a 404."""
     thread = await context.store.get_thread(owner, valid_id(thread_id, "thread ID"))
     return json_response(public_thread(thread))
 
 
-@router.delete("/threads/{thread_id}")
+@router.delete(
+    "/threads/{thread_id}", status_code=204, responses=error_responses(404)
+)
 async def delete_thread(context: Ctx, owner: User, thread_id: str) -> Response:
-    """Delete a thread and its runs."""
-    thread_id = valid_id(thread_id, "thread ID")
-    await context.store.get_thread(owner, thread_id)
-    await context.store.delete_thread(owner, thread_id)
+    """Delete a thread: gone at once, everything it owned erased in the background.
+
+    One conditional write, whatever the thread holds; its active run is cancelled, and its
+    checkpoints, runs and event logs are erased by a worker (``lambdagraph.engine.erase``).
+    """
+    await context.eraser.delete(owner, valid_id(thread_id, "thread ID"))
     return Response(status_code=204)
 
 
-@router.get("/threads/{thread_id}/state")
+@router.get("/threads/{thread_id}/state", responses=error_responses(404))
 async def get_state(
     context: Ctx, owner: User, thread_id: str, subgraphs: Annotated[bool, Query()] = False
 ) -> Response:
@@ -69,7 +84,7 @@ async def get_state(
     return json_response(await read_state(context, owner, thread, subgraphs=subgraphs))
 
 
-@router.post("/threads/{thread_id}/history")
+@router.post("/threads/{thread_id}/history", responses=error_responses(404))
 async def get_history(
     context: Ctx,
     owner: User,
@@ -89,3 +104,4 @@ async def get_history(
         checkpoint=body.checkpoint,
     )
     return json_response(states)
+

@@ -9,11 +9,16 @@ Starting a run is one conditional transaction on the thread item (``active_run_i
 runs never execute on one thread at once. A run that cannot start at once waits ``pending``
 in the thread's ``queue``; the executor of the active run hands the thread to the head of the
 queue when it finishes (:meth:`AppStore.finish_run`).
+
+Deleting a thread is one conditional write that turns its item into a tombstone
+(:meth:`AppStore.delete_thread`); runs are read together with their thread, so a deleted
+thread's runs are not found either, and ``lambdagraph.engine.erase`` erases the rest.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -23,7 +28,7 @@ from langgraph.checkpoint.base.id import uuid6
 from lambdagraph.errors import Conflict, RunNotFound, ThreadBusy, ThreadNotFound
 from lambdagraph.settings import Settings
 from lambdagraph.store import items, schema
-from lambdagraph.store.dynamo import call, error_code, get_s, s, translate_errors
+from lambdagraph.store.dynamo import call, error_code, get_s, n, s, translate_errors
 from lambdagraph.store.records import (
     FINAL_RUN_STATUSES,
     CancelAction,
@@ -117,10 +122,32 @@ class AppStore(RunScheduler):
             raise ThreadNotFound(thread_id)
         return items.thread_from_item(item)
 
-    async def delete_thread(self, owner: str, thread_id: str) -> None:
-        """Delete the thread and its runs (graph checkpoints are the saver's to delete)."""
-        _, runs = await self._read_partition(owner, thread_id, limit=None)
-        await self._delete_partition(thread_id, runs)
+    async def delete_thread(self, owner: str, thread_id: str, *, hold: float = 300.0) -> None:
+        """Delete the thread at once: one conditional write turns its item into a tombstone.
+
+        From then on the thread, its runs, state and history read as not found, no run can
+        start on it, and creating its id answers ``Conflict`` until the erase job
+        (``lambdagraph.engine.erase``) has removed everything it owned and then the tombstone.
+
+        Args:
+            owner: the caller; another user's thread is not found.
+            thread_id: the thread.
+            hold: seconds the erasure may wait for its job before a re-create or a repeated
+                delete dispatches it again.
+
+        Raises:
+            ThreadNotFound: unknown, already deleted, or another user's thread.
+        """
+        values = {
+            ":owner": s(owner),
+            ":now": s(items.now_iso()),
+            ":handoff": s(schema.ERASE_HANDOFF),
+            ":until": n(round(time.time() + hold, 3)),
+        }
+        try:
+            await self._update(schema.thread_key(thread_id), schema.TOMBSTONE, schema.OWNED, values)
+        except ConditionFailed:
+            raise ThreadNotFound(thread_id) from None
 
     async def search_threads(
         self,
@@ -221,9 +248,17 @@ class AppStore(RunScheduler):
         raise Conflict(f"Thread {thread_id} changed too often; try again")
 
     async def get_run(self, owner: str, thread_id: str, run_id: str) -> Run:
-        """The run (a consistent read), or ``RunNotFound`` (also for another user's run)."""
-        item = await self._get(schema.run_key(thread_id, run_id))
+        """The run (a consistent read), or ``RunNotFound`` (also for another user's run).
+
+        The run and its thread are read together (one ``BatchGetItem``): a run of a deleted
+        thread is not found from the moment of the delete, before the erase job reaches it.
+        """
+        run_key, thread_key = schema.run_key(thread_id, run_id), schema.thread_key(thread_id)
+        found = await self._get_many([run_key, thread_key])
+        item, thread = found.get(_key_of(run_key)), found.get(_key_of(thread_key))
         if item is None or get_s(item, "owner") != owner:
+            raise RunNotFound(run_id)
+        if thread is None or get_s(thread, "owner") != owner:
             raise RunNotFound(run_id)
         return await self._run_from_item(item)
 
@@ -276,15 +311,19 @@ class AppStore(RunScheduler):
                 return run
             pause = _WAIT_POLL if deadline is None else min(_WAIT_POLL, deadline - loop.time())
             await asyncio.sleep(max(pause, 0))
+            # The thread was checked above; if it is deleted meanwhile, the erase job cancels
+            # the run, so the run item alone tells when the wait is over.
             run = await self.read_run(run)
 
     # --- used by the executor --------------------------------------------------------
 
     async def read_run(self, run: Run) -> Run:
-        """A fresh consistent copy of ``run`` (cancel flag, status).
+        """A fresh consistent copy of ``run`` (cancel flag, status): the run item alone.
 
-        Kwargs never change after creation: offloaded ones are taken from ``run`` rather than
-        read from S3 again on every poll.
+        Pollers of a run they already hold use this; a deleted thread's runs are cancelled by
+        its erase job, and a run whose item is gone raises ``RunNotFound``. Kwargs never
+        change after creation: offloaded ones are taken from ``run`` rather than read from S3
+        again on every poll.
         """
         item = await self._get(schema.run_key(run["thread_id"], run["run_id"]))
         if item is None or get_s(item, "owner") != run["owner"]:
@@ -293,6 +332,9 @@ class AppStore(RunScheduler):
             return items.run_from_item(item)
         return {**items.run_from_item(item), "kwargs": run["kwargs"]}
 
+
+def _key_of(key: dict[str, dict[str, str]]) -> tuple[str, str]:
+    return key["PK"]["S"], key["SK"]["S"]
 
 
 __all__ = ["AppStore"]

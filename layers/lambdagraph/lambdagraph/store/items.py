@@ -119,6 +119,11 @@ def run_from_item(item: Mapping[str, Any]) -> Run:
     return run
 
 
+def is_tombstone(item: Mapping[str, Any]) -> bool:
+    """Whether a thread item is the tombstone of a deleted thread (still being erased)."""
+    return schema.DELETED_AT in item
+
+
 def is_thread_item(item: Mapping[str, Any]) -> bool:
     """Whether a partition item is the thread (not one of its runs)."""
     return get_s(item, "SK") == schema.THREAD_SK

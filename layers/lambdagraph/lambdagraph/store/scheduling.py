@@ -75,7 +75,11 @@ class RunScheduler(AppTable):
             summary_values = {":values": values_attr, ":interrupts": j(dict(summary[1]))}
         for _ in range(ATTEMPTS):
             item = await self._get(schema.thread_key(run["thread_id"]))
-            if item is None or get_s(item, "active_run_id") != run["run_id"]:
+            if (
+                item is None
+                or items.is_tombstone(item)
+                or get_s(item, "active_run_id") != run["run_id"]
+            ):
                 try:  # the thread was deleted (or handed on) meanwhile: record the run alone
                     await self._transact([run_update])
                 except ConditionFailed:
@@ -88,7 +92,10 @@ class RunScheduler(AppTable):
                     f"SET active_run_id = :next, #status = :busy, updated_at = :now{summary_set}"
                     " REMOVE #queue[0]"
                 )
-                condition = f"{schema.THREAD_ACTIVE_IS_ME} AND {schema.THREAD_QUEUE_HEAD_IS}"
+                condition = (
+                    f"{schema.THREAD_ACTIVE_IS_ME} AND {schema.THREAD_QUEUE_HEAD_IS}"
+                    f" AND {schema.THREAD_LIVE}"
+                )
                 values = {":next": s(queue[0]), ":busy": s("busy"), ":now": now, **summary_values}
                 start_next = {
                     "Update": {
@@ -112,7 +119,10 @@ class RunScheduler(AppTable):
                 update = (
                     f"SET #status = :status, updated_at = :now{summary_set} REMOVE active_run_id"
                 )
-                condition = f"{schema.THREAD_ACTIVE_IS_ME} AND {schema.THREAD_QUEUE_EMPTY}"
+                condition = (
+                    f"{schema.THREAD_ACTIVE_IS_ME} AND {schema.THREAD_QUEUE_EMPTY}"
+                    f" AND {schema.THREAD_LIVE}"
+                )
                 values = {":status": s(thread_status), ":now": now, ":zero": n(0), **summary_values}
                 extra = []
             values[":run_id"] = s(run["run_id"])

@@ -13,6 +13,7 @@ connection      ``CONN#<connection_id>`` ``CONN``                (later: the Web
 event batch     ``RUN#<run_id>``         ``EVENTS#<last_id>#<p>`` (the event log)
 log end         ``RUN#<run_id>``         ``EVENTS#~END``         (the event log)
 worker lease    ``RUN#<run_id>``         ``WORKER``              (durable runs)
+tombstone       ``THREAD#<thread_id>``   ``THREAD``              – (a deleted thread, erasing)
 ==============  =======================  ======================  ============================
 
 Runs live in their thread's partition, so one query reads a thread and its runs. Run ids are
@@ -22,6 +23,11 @@ UUIDv6 (time-ordered), so ``RUN#…`` sort keys order runs by creation; ``RUN#``
 Thread ids are global (the checkpoints table is keyed by thread id alone), so a thread item
 is created with ``attribute_not_exists(PK)`` and ownership is the ``owner`` attribute,
 checked in every write's condition and on every read.
+
+Deleting a thread turns its item into a *tombstone* in one conditional write (see the block
+at the end): the owner, the GSI keys and every document are removed, so every ownership
+condition and check fails for it exactly as for a missing thread, while the item keeps the id
+taken until the erase job has removed everything the thread owned.
 
 Nested documents (metadata, run kwargs, values, interrupts, usage) are stored as JSON strings:
 nothing queries inside them, and JSON keeps floats and nulls exact where DynamoDB maps would
@@ -43,6 +49,8 @@ THREAD_SK: Final = "THREAD"
 RUN_SK_PREFIX: Final = "RUN#"
 CONNECTION_SK: Final = "CONN"
 EVENTS_SK_PREFIX: Final = "EVENTS#"
+DELETED_AT: Final = "deleted_at"
+"""Set on a thread item when it becomes a tombstone (see the end of this module)."""
 
 # Attribute names that are DynamoDB reserved words, aliased in every expression.
 NAMES: Final[dict[str, str]] = {
@@ -107,7 +115,7 @@ def events_pk(run_id: str) -> str:
 # --- conditions -------------------------------------------------------------------------
 
 THREAD_IS_NEW: Final = "attribute_not_exists(PK)"
-"""Create a thread only if no thread (of any user) has that id."""
+"""Create a thread only if no thread (of any user, or a tombstone being erased) has that id."""
 
 RUN_IS_NEW: Final = "attribute_not_exists(PK)"
 EXISTS: Final = "attribute_exists(PK)"
@@ -124,6 +132,8 @@ THREAD_ACTIVE_IS: Final = f"{OWNED} AND active_run_id = :active"
 """The thread's active run is still the one the caller saw."""
 
 THREAD_ACTIVE_IS_ME: Final = "active_run_id = :run_id"
+THREAD_LIVE: Final = f"attribute_not_exists({DELETED_AT})"
+"""Not a tombstone: a run finishing as its thread is deleted must not write the tombstone."""
 THREAD_QUEUE_HEAD_IS: Final = "#queue[0] = :next"
 
 RUN_IS_ACTIVE: Final = "#status IN (:pending, :running)"
@@ -251,3 +261,30 @@ def parse_subscriber_entry(entry: str) -> tuple[str, int]:
     """``(connection_id, after)`` of a subscriber entry."""
     connection_id, _, after = entry.rpartition("#")
     return connection_id, int(after)
+
+
+# --- deleted threads: tombstone and erase lease ----------------------------------------
+#
+# A tombstone keeps ``active_run_id`` and ``queue`` (the runs live at deletion, which the
+# erase job cancels and waits for) and carries an erase lease like a run's worker lease:
+# ``erase_holder`` is ``ERASE_HANDOFF`` while the job waits for a worker, else the request id
+# of the invocation erasing; ``erase_until`` is when that claim lapses.
+
+ERASE_HANDOFF: Final = "handoff"
+
+TOMBSTONE: Final = (
+    f"SET {DELETED_AT} = :now, deleted_by = :owner, erase_holder = :handoff, "
+    "erase_until = :until, updated_at = :now "
+    "REMOVE #owner, GSI1PK, GSI1SK, metadata_json, values_json, interrupts_json"
+)
+"""Turn a thread item into a tombstone (conditioned on ``OWNED``: a tombstone has no owner)."""
+
+CLAIM_ERASE: Final = (
+    f"attribute_exists({DELETED_AT}) AND "
+    "(erase_holder IN (:handoff, :holder) OR erase_until < :now)"
+)
+"""An erase job takes the tombstone: handed over to it, already its own, or left by a dead job."""
+
+ERASE_HELD: Final = f"attribute_exists({DELETED_AT}) AND erase_holder = :holder"
+ERASE_STALE: Final = f"attribute_exists({DELETED_AT}) AND erase_until < :now"
+HOLD_ERASE: Final = "SET erase_holder = :next, erase_until = :until"

@@ -192,6 +192,23 @@ class AppTable:
             )
         return cast(dict[str, Any] | None, out.get("Item"))
 
+    async def _get_many(
+        self, keys: list[dict[str, dict[str, str]]]
+    ) -> dict[tuple[str, str], dict[str, Any]]:
+        """Consistent reads of a few items in one ``BatchGetItem``, by ``(PK, SK)``."""
+        found: dict[tuple[str, str], dict[str, Any]] = {}
+        request: dict[str, Any] = {self.table_name: {"Keys": keys, "ConsistentRead": True}}
+        for attempt in range(_CONFLICT_RETRIES + 1):
+            with translate_errors():
+                out = await call(self.client.batch_get_item, RequestItems=request)
+            for item in out.get("Responses", {}).get(self.table_name, []):
+                found[(item["PK"]["S"], item["SK"]["S"])] = item
+            request = out.get("UnprocessedKeys") or {}
+            if not request:
+                return found
+            await asyncio.sleep(random.uniform(0.01, 0.05) * (attempt + 1))
+        raise Unavailable("DynamoDB left keys unread; retry")
+
     async def _put(self, item: Mapping[str, Any], condition: str) -> None:
         await call(
             self.client.put_item,

@@ -144,6 +144,15 @@ class DynamoDBSaver(BaseDynamoDBSaver):
         """Delete every checkpoint, write and S3 payload of a thread."""
         self._run(self._delete_thread_plan(thread_id))
 
+    def delete_thread_batch(self, thread_id: str, *, max_items: int = 1000) -> bool:
+        """Delete up to ``max_items`` of a thread's items (or, once they are gone, a page of
+        its S3 payloads); True when nothing of the thread is left.
+
+        The bounded step of ``delete_thread``: a caller with a deadline (the thread-erase job)
+        calls it until it returns True, and may stop and resume at any point.
+        """
+        return self._run(self._delete_thread_batch_plan(thread_id, max_items))
+
     def copy_thread(self, source_thread_id: str, target_thread_id: str) -> None:
         """Copy every checkpoint and write (and S3 payload) of a thread to another."""
         self._run(self._copy_thread_plan(source_thread_id, target_thread_id))
@@ -198,4 +207,4 @@ class DynamoDBSaver(BaseDynamoDBSaver):
         return self._attempt(step)
 
 
-from lambdagraph.store.checkpoint.aio import AsyncDynamoDBSaver  # noqa: E402  (subclass of the above)
+from lambdagraph.store.checkpoint.aio import AsyncDynamoDBSaver  # (a subclass of the above)

@@ -82,6 +82,10 @@ class AsyncDynamoDBSaver(DynamoDBSaver):
         """Async ``delete_thread``."""
         await self._arun(self._delete_thread_plan(thread_id))
 
+    async def adelete_thread_batch(self, thread_id: str, *, max_items: int = 1000) -> bool:
+        """Async ``delete_thread_batch``."""
+        return await self._arun(self._delete_thread_batch_plan(thread_id, max_items))
+
     async def acopy_thread(self, source_thread_id: str, target_thread_id: str) -> None:
         """Async ``copy_thread``."""
         await self._arun(self._copy_thread_plan(source_thread_id, target_thread_id))

@@ -22,6 +22,8 @@ from lambdagraph.store.checkpoint.steps import (
 )
 
 _RETRIES = 8
+# Items one step of ``delete_thread`` reads and deletes (40 BatchWriteItem calls at most).
+_DELETE_PAGE_ITEMS = 1000
 _KEY_ATTRIBUTES = (
     schema.PK,
     schema.SK,
@@ -42,18 +44,34 @@ class MaintenancePlans:
     # -- public plans ---------------------------------------------------------------------
 
     def _delete_thread_plan(self, thread_id: str) -> Plan[None]:
-        items = yield from self._read_all("query", self._thread_query(thread_id, keys_only=True))
-        yield from self._delete_items(items)
-        if self.bucket:  # by prefix: also catches payloads whose items TTL already removed
-            keys: list[str] = []
-            request = {"Bucket": self.bucket, "Prefix": schema.s3_prefix(thread_id)}
-            while True:
-                response = yield Call("s3", "list_objects_v2", request)
-                keys += [obj["Key"] for obj in response.get("Contents", [])]
-                if not response.get("IsTruncated"):
-                    break
-                request["ContinuationToken"] = response["NextContinuationToken"]
-            yield from self._delete_s3(keys)
+        while not (yield from self._delete_thread_batch_plan(thread_id, _DELETE_PAGE_ITEMS)):
+            pass
+
+    def _delete_thread_batch_plan(self, thread_id: str, max_items: int) -> Plan[bool]:
+        """Delete up to ``max_items`` of the thread's items, else a page of its S3 payloads.
+
+        Each call reads afresh (what earlier calls deleted is gone), so repeated calls erase
+        a thread of any size in bounded steps and a caller that dies can simply call again.
+        Returns True once neither table nor bucket holds anything of the thread (a payload
+        written after that by a writer still running is not seen: stop writers first).
+        """
+        request = {**self._thread_query(thread_id, keys_only=True), "Limit": max_items}
+        response = yield Call("dynamodb", "query", request)
+        if response["Items"]:
+            yield from self._delete_items([from_attributes(i) for i in response["Items"]])
+        if "LastEvaluatedKey" in response:
+            return False
+        if not self.bucket:
+            return True
+        # By prefix: also catches payloads whose items TTL already removed.
+        listing = {
+            "Bucket": self.bucket,
+            "Prefix": schema.s3_prefix(thread_id),
+            "MaxKeys": min(max_items, schema.MAX_S3_DELETE_KEYS),
+        }
+        response = yield Call("s3", "list_objects_v2", listing)
+        yield from self._delete_s3([obj["Key"] for obj in response.get("Contents", [])])
+        return not response.get("IsTruncated")
 
     def _copy_thread_plan(self, source_thread_id: str, target_thread_id: str) -> Plan[None]:
         items = yield from self._read_all("query", self._thread_query(source_thread_id))
