@@ -41,6 +41,7 @@ from tests.deploy.entrypoints import (
     wait_for_ok,
 )
 from tests.deploy.template import TEMPLATE, document, functions, resolved_environment
+from tests.unit.test_layering import development_imports
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
@@ -114,6 +115,19 @@ def test_sam_build_succeeds_without_a_container(builds: dict[str, Build]) -> Non
         )
         for function in functions():
             assert (build.directory / function).is_dir()
+
+
+def test_built_layer_ships_no_client_or_development_code(builds: dict[str, Build]) -> None:
+    for build in builds.values():
+        package = layer_dir(build) / "lambdagraph"
+        assert not list(layer_dir(build).glob("lambdagraph_client*"))
+        assert not list(layer_dir(build).glob("websockets*"))
+        offenders = {
+            str(path.relative_to(package)): found
+            for path in sorted(package.rglob("*.py"))
+            if (found := development_imports(path))
+        }
+        assert offenders == {}
 
 
 @pytest.mark.parametrize(
