@@ -48,7 +48,7 @@ def _chat(args: argparse.Namespace) -> int:
     else:
         decide = ask(sys.stdout)
     if args.message is None and (args.ws or args.thread is None):
-        print(  # noqa: T201 - CLI output
+        print(
             "error: give a message (leaving it out only answers a pending approval, over HTTP, "
             "with --thread)",
             file=sys.stderr,
@@ -63,7 +63,7 @@ def _chat(args: argparse.Namespace) -> int:
                 args.url, args.message, thread_id=args.thread, assistant_id=args.assistant, **options
             )
         except Exception as exc:  # noqa: BLE001 - refused handshake, server error: say so
-            print(f"error: {exc}", file=sys.stderr)  # noqa: T201 - CLI output
+            print(f"error: {exc}", file=sys.stderr)
             return 1
     headers = {"Authorization": f"Bearer {args.token}"} if args.token else None
     client = connect(args.url, headers=headers)
@@ -78,7 +78,7 @@ def _chat(args: argparse.Namespace) -> int:
         )
     except Exception as exc:  # noqa: BLE001 - SDK HTTP errors, refused connections: say so
         detail = getattr(exc, "message", None) or str(exc) or type(exc).__name__
-        print(f"error: {detail}", file=sys.stderr)  # noqa: T201 - CLI output
+        print(f"error: {detail}", file=sys.stderr)
         return 1
 
 
@@ -125,5 +125,5 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args))
     except ConfigurationError as exc:
-        print(f"error: {exc.message}", file=sys.stderr)  # noqa: T201 - CLI output
+        print(f"error: {exc.message}", file=sys.stderr)
         return 2

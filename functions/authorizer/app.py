@@ -26,4 +26,4 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         return entry.run(authorize(event, authenticator))
     except Unauthorized:
         # The one exception text API Gateway turns into a 401 for a Lambda authorizer.
-        raise Exception("Unauthorized") from None  # noqa: TRY002
+        raise Exception("Unauthorized") from None

@@ -5,10 +5,10 @@ from __future__ import annotations
 import boto3
 import pytest
 
+from lambdagraph.ws.routes import ROUTES
 from lambdagraph_client.local import gateway
 from lambdagraph_client.local.invoker import LocalInvoker
 from lambdagraph_client.local.template import function_timeout, table_definitions
-from lambdagraph.ws.routes import ROUTES
 from tests.conftest import Tables
 from tests.deploy.template import document, functions, globals_function
 
@@ -57,5 +57,5 @@ def test_local_gateway_routes_and_stage_are_the_template_ones() -> None:
     routes = template_routes()
     assert set(gateway.ROUTE_KEYS) == {r for r in routes if not r.startswith("$")}
     assert set(ROUTES) == routes
-    assert gateway.STAGE == document()["Resources"]["WebSocketApi"]["Properties"]["StageName"]
-    assert gateway.ROUTE_TIMEOUT_SECONDS >= functions()["WsFunction"]["Timeout"]
+    assert document()["Resources"]["WebSocketApi"]["Properties"]["StageName"] == gateway.STAGE
+    assert functions()["WsFunction"]["Timeout"] <= gateway.ROUTE_TIMEOUT_SECONDS

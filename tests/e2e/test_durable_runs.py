@@ -15,13 +15,13 @@ from typing import Any
 
 import httpx
 import pytest
+from langgraph_sdk import get_client
+from langgraph_sdk.client import LangGraphClient
+
 from lambdagraph.store.app import AppStore
 from lambdagraph.store.events import EventLog
 from lambdagraph.store.leases import RunLeases
 from lambdagraph_client.local.server import LocalStack, running_stack
-from langgraph_sdk import get_client
-from langgraph_sdk.client import LangGraphClient
-
 from tests.conftest import Tables
 from tests.e2e.conftest import (
     HeaderAuth,

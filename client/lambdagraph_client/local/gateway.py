@@ -32,6 +32,12 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 import orjson
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route, Router, WebSocketRoute
+from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
 from lambdagraph.auth import Authenticator, authenticator_from_settings
 from lambdagraph.errors import Unauthorized
 from lambdagraph.protocol.ws import MESSAGE_BYTES
@@ -39,12 +45,6 @@ from lambdagraph.settings import Settings
 from lambdagraph.wiring import LocalApps
 from lambdagraph.ws.api import WebSocketApi
 from lambdagraph.ws.authorizer import authorize, is_allowed
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import Route, Router, WebSocketRoute
-from starlette.types import ASGIApp, Receive, Scope, Send
-from starlette.websockets import WebSocket, WebSocketDisconnect
-
 from lambdagraph_client.local.invoker import LocalContext
 
 logger = logging.getLogger(__name__)

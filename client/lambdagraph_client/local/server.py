@@ -21,11 +21,11 @@ from typing import TYPE_CHECKING, Any
 import boto3
 import uvicorn
 from botocore.exceptions import ClientError
+
 from lambdagraph.auth import Authenticator
 from lambdagraph.errors import ConfigurationError
 from lambdagraph.settings import Settings
 from lambdagraph.wiring import build_local
-
 from lambdagraph_client.local.dynamo import embedded_aws, use_fake_credentials
 from lambdagraph_client.local.gateway import PATH as WS_PATH
 from lambdagraph_client.local.gateway import build_gateway

@@ -50,7 +50,7 @@ def load_template(path: Path | None = None) -> dict[str, Any]:
     if not path.exists():
         raise ConfigurationError(f"SAM template not found at {path}; set LAMBDAGRAPH_TEMPLATE")
     with path.open() as stream:
-        document = yaml.load(stream, Loader=_CloudFormationLoader)  # noqa: S506 - safe subclass
+        document = yaml.load(stream, Loader=_CloudFormationLoader)
     if not isinstance(document, dict):
         raise ConfigurationError(f"{path} is not a YAML mapping")
     return document

@@ -14,8 +14,8 @@ from typing import Any
 
 import httpx
 import pytest
-from lambdagraph_client.local.server import LocalStack
 
+from lambdagraph_client.local.server import LocalStack
 from tests.e2e.conftest import auth
 from tests.e2e.ws.conftest import Socket
 

@@ -8,6 +8,8 @@ from typing import Any
 
 import boto3
 import pytest
+from langgraph.checkpoint.memory import InMemorySaver
+
 from lambdagraph.engine.executor import RunExecutor
 from lambdagraph.engine.resumable import SequencedSink
 from lambdagraph.engine.sinks import MemorySink
@@ -15,8 +17,6 @@ from lambdagraph.protocol.events import Event
 from lambdagraph.protocol.sse import dumps
 from lambdagraph.store.app import AppStore
 from lambdagraph.store.records import RunKwargs
-from langgraph.checkpoint.memory import InMemorySaver
-
 from tests.conftest import Tables
 from tests.integration.engine.graphs import (
     Registry,

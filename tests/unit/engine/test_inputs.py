@@ -7,12 +7,13 @@ import operator
 from typing import Annotated, Any, TypedDict
 
 import pytest
-from lambdagraph.engine.inputs import GraphInputs
-from lambdagraph.engine.requests import RunRequest
-from lambdagraph.errors import InvalidRequest
 from langgraph.func import entrypoint
 from langgraph.graph import END, START, MessagesState, StateGraph
 from langgraph.graph.message import add_messages
+
+from lambdagraph.engine.inputs import GraphInputs
+from lambdagraph.engine.requests import RunRequest
+from lambdagraph.errors import InvalidRequest
 
 
 def _request(**fields: Any) -> RunRequest:
