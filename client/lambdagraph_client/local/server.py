@@ -67,7 +67,7 @@ class LocalStack:
         origin = "embedded moto" if self.embedded else "external"
         tables = f"{self.settings.app_table}, {self.settings.checkpoint_table}"
         created = ", ".join(self.created_tables) or "none"
-        model = self.settings.model
+        model: str = self.settings.model
         if model == "scripted":
             model += f" (delay {self.settings.scripted_delay_ms} ms per chunk)"
         return "\n".join(
@@ -76,7 +76,8 @@ class LocalStack:
                 f"DynamoDB   {self.dynamodb_endpoint}  ({origin}; created: {created})",
                 f"Tables     {tables}",
                 f"Model      {model}",
-                f"WebSocket  {self.ws_url}  (API Gateway emulator; @connections at {self.url}{WS_PATH})",
+                f"WebSocket  {self.ws_url}  "
+                f"(API Gateway emulator; @connections at {self.url}{WS_PATH})",
                 f"Try        lambdagraph chat --url {self.url} \"weather in Paris\"",
             ]
         )
@@ -251,7 +252,9 @@ def serve(
     return stack
 
 
-def serve_dynamodb(*, host: str = "127.0.0.1", port: int = 8001, settings: Settings | None = None) -> None:
+def serve_dynamodb(
+    *, host: str = "127.0.0.1", port: int = 8001, settings: Settings | None = None
+) -> None:
     """Run only the embedded DynamoDB (and S3), with the template's tables, until Ctrl-C.
 
     ``lambdagraph dynamodb``: point ``lambdagraph dev`` at it with ``AWS_ENDPOINT_URL_DYNAMODB``

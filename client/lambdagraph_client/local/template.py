@@ -64,7 +64,8 @@ def resources(kind: str, path: Path | None = None) -> dict[str, dict[str, Any]]:
 
 def table_definitions(path: Path | None = None) -> dict[str, dict[str, Any]]:
     """Properties of every ``AWS::DynamoDB::Table``, by logical id."""
-    return {name: res["Properties"] for name, res in resources("AWS::DynamoDB::Table", path).items()}
+    tables = resources("AWS::DynamoDB::Table", path)
+    return {name: res["Properties"] for name, res in tables.items()}
 
 
 _SAM_DEFAULT_TIMEOUT = 3
