@@ -20,7 +20,9 @@ from lambdagraph_client.local.tables import ensure_tables
 EVENTS_DIR = Path(__file__).resolve().parents[1] / "events"
 
 # Never reach real AWS from a test: fake credentials, no profile, a fixed region.
-for _key in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"):
+for _key in (
+    "AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"
+):
     os.environ.pop(_key, None)
 os.environ.update(
     AWS_ACCESS_KEY_ID="testing",

@@ -39,7 +39,7 @@ def run(only: set[int] | None) -> list[Row]:
         print(f"[bench] {title} …", file=sys.stderr, flush=True)
         try:
             rows.extend(measure())
-        except Exception as exc:  # one broken section must not hide the others' figures
+        except Exception as exc:  # noqa: BLE001 - one broken section must not hide the others'
             rows.append(Row(number, title, f"not measured: {type(exc).__name__}: {exc}"[:300]))
         print(f"[bench] {title}: {time.monotonic() - started:.0f} s", file=sys.stderr)
     return rows

@@ -68,7 +68,7 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Build]:
         return Build(directory, BUILD_RUNTIME, architecture, done.stdout + done.stderr)
 
     with ThreadPoolExecutor(max_workers=2) as pool:
-        return dict(zip(ARCHITECTURES, pool.map(build, ARCHITECTURES)))
+        return dict(zip(ARCHITECTURES, pool.map(build, ARCHITECTURES), strict=True))
 
 
 @pytest.fixture(scope="module")

@@ -143,7 +143,8 @@ async def test_interrupt_is_an_updates_event_then_resume(
     assert set(entry) == {"value", "id"} and entry["id"]
     thread = await store.get_thread(USER, run["thread_id"])
     assert thread["status"] == "interrupted"
-    assert [i["id"] for i in sum(thread["interrupts"].values(), [])] == [entry["id"]]
+    ids = [i["id"] for pending in thread["interrupts"].values() for i in pending]
+    assert ids == [entry["id"]]
     assert reached == []
 
     resume = await store.create_run(
