@@ -12,7 +12,7 @@ SAM := $(SAM_VENV)/bin/sam
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: dev test bench build sam clean
+.PHONY: dev test check bench build sam clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -30,8 +30,16 @@ sam: $(SAM)
 dev: $(STAMP)
 	$(VENV)/bin/lambdagraph dev --host $(HOST) --port $(PORT)
 
+# Lint, types (the package, the client, each function on its own: they are all app.py)
+# and the layering contracts of DESIGN.md §9b (import-linter, [tool.importlinter]).
+check: $(STAMP)
+	$(VENV)/bin/ruff check layers client functions tests
+	$(VENV)/bin/mypy layers/lambdagraph/lambdagraph client/lambdagraph_client
+	for app in functions/*/app.py; do $(VENV)/bin/mypy $$app || exit 1; done
+	$(VENV)/bin/lint-imports
+
 # The packaging tests run `sam build`, so the suite needs SAM CLI too.
-test: $(STAMP) $(SAM)
+test: $(STAMP) $(SAM) check
 	$(PY) -m pytest
 
 bench: $(STAMP)

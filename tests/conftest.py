@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 import os
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import boto3
 import pytest
@@ -19,7 +20,9 @@ from lambdagraph_client.local.tables import ensure_tables
 EVENTS_DIR = Path(__file__).resolve().parents[1] / "events"
 
 # Never reach real AWS from a test: fake credentials, no profile, a fixed region.
-for _key in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"):
+for _key in (
+    "AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"
+):
     os.environ.pop(_key, None)
 os.environ.update(
     AWS_ACCESS_KEY_ID="testing",

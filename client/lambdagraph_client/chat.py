@@ -99,10 +99,14 @@ def check_assistant(client: SyncLangGraphClient, assistant_id: str) -> None:
         if exc.response.status_code != 404:
             raise
         names = ", ".join(a["graph_id"] for a in client.assistants.search(limit=100)) or "none"
-        raise ChatError(f"no assistant {assistant_id!r} on this server (it serves: {names})") from exc
+        raise ChatError(
+            f"no assistant {assistant_id!r} on this server (it serves: {names})"
+        ) from exc
 
 
-def pending_interrupts(client: SyncLangGraphClient, thread_id: str) -> Sequence[Mapping[str, object]]:
+def pending_interrupts(
+    client: SyncLangGraphClient, thread_id: str
+) -> Sequence[Mapping[str, object]]:
     """The interrupts a thread's last run paused at (empty when it waits for nothing)."""
     return client.threads.get_state(thread_id).get("interrupts") or []
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import sys
@@ -17,10 +18,8 @@ def _dev(args: argparse.Namespace) -> int:
 
     # boto's "found credentials/endpoint" notes are noise in a terminal running the stack.
     logging.getLogger("botocore").setLevel(logging.WARNING)
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         serve(host=args.host, port=args.port, dynamodb_port=args.dynamodb_port)
-    except KeyboardInterrupt:
-        pass
     return 0
 
 
@@ -28,10 +27,8 @@ def _dynamodb(args: argparse.Namespace) -> int:
     from lambdagraph_client.local.server import serve_dynamodb  # lazy: the `local` extra
 
     logging.getLogger("botocore").setLevel(logging.WARNING)
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         serve_dynamodb(host=args.host, port=args.port)
-    except KeyboardInterrupt:
-        pass
     return 0
 
 
@@ -59,7 +56,11 @@ def _chat(args: argparse.Namespace) -> int:
         options = {"decide": decide, "out": sys.stdout, "token": args.token}
         try:
             return run_chat(
-                args.url, args.message, thread_id=args.thread, assistant_id=args.assistant, **options
+                args.url,
+                args.message,
+                thread_id=args.thread,
+                assistant_id=args.assistant,
+                **options,
             )
         except Exception as exc:  # noqa: BLE001 - refused handshake, server error: say so
             print(f"error: {exc}", file=sys.stderr)

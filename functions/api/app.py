@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from mangum import Mangum
+
 from lambdagraph.entry import LambdaEntry
 from lambdagraph.wiring import build_http_app
-from mangum import Mangum
 
 entry = LambdaEntry.from_env("lambdagraph-api", own_loop=False)
 logger = entry.logger

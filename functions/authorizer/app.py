@@ -11,7 +11,7 @@ from typing import Any
 from lambdagraph.auth import authenticator_from_settings
 from lambdagraph.entry import LambdaEntry
 from lambdagraph.errors import Unauthorized
-from lambdagraph.ws.authorizer import authorize
+from lambdagraph.ws import authorize
 
 entry = LambdaEntry.from_env("lambdagraph-authorizer")
 logger = entry.logger
@@ -26,4 +26,4 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         return entry.run(authorize(event, authenticator))
     except Unauthorized:
         # The one exception text API Gateway turns into a 401 for a Lambda authorizer.
-        raise Exception("Unauthorized") from None  # noqa: TRY002
+        raise Exception("Unauthorized") from None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from lambdagraph.engine.worker import handle_worker_event
+from lambdagraph.engine import handle_worker_event
 from lambdagraph.entry import LambdaEntry
 from lambdagraph.wiring import build_worker
 

@@ -15,9 +15,9 @@ import os
 import platform
 import sys
 import time
-from typing import Callable
+from collections.abc import Callable
 
-from tests.bench import concurrency, cold_start, dynamo_costs, streaming, ws_posts
+from tests.bench import cold_start, concurrency, dynamo_costs, streaming, ws_posts
 from tests.bench.rows import Row, render
 
 SECTIONS: dict[int, tuple[str, Callable[[], list[Row]]]] = {
@@ -36,12 +36,12 @@ def run(only: set[int] | None) -> list[Row]:
         if only and number not in only and not (number == 1 and 2 in only):
             continue
         started = time.monotonic()
-        print(f"[bench] {title} …", file=sys.stderr, flush=True)  # noqa: T201
+        print(f"[bench] {title} …", file=sys.stderr, flush=True)
         try:
             rows.extend(measure())
-        except Exception as exc:  # one broken section must not hide the others' figures
+        except Exception as exc:  # noqa: BLE001 - one broken section must not hide the others'
             rows.append(Row(number, title, f"not measured: {type(exc).__name__}: {exc}"[:300]))
-        print(f"[bench] {title}: {time.monotonic() - started:.0f} s", file=sys.stderr)  # noqa: T201
+        print(f"[bench] {title}: {time.monotonic() - started:.0f} s", file=sys.stderr)
     return rows
 
 
@@ -58,13 +58,13 @@ def main() -> None:
     if args.profile:
         from tests.bench.hot_path import profile_hot_path  # a long report, on request only
 
-        print(profile_hot_path())  # noqa: T201
+        print(profile_hot_path())
     cpus = os.cpu_count()
-    print(  # noqa: T201 - the report
+    print(
         f"\nlambdagraph benchmarks — Python {platform.python_version()}, {cpus} CPUs, "
         f"{platform.system()}; {time.monotonic() - started:.0f} s\n"
     )
-    print(render(rows))  # noqa: T201
+    print(render(rows))
 
 
 if __name__ == "__main__":

@@ -25,9 +25,9 @@ from typing import Any
 
 import boto3
 
+from lambdagraph.store.checkpoint import DynamoDBSaver
 from lambdagraph_client.local.dynamo import embedded_aws, use_fake_credentials
 from lambdagraph_client.local.tables import ensure_tables
-from lambdagraph.store.checkpoint import DynamoDBSaver
 from tests.bench._hitl_graph import count_hitl_calls
 from tests.bench.venvs import ROOT, PeerUnavailable, ensure_venv, runtime_pins
 

@@ -23,10 +23,10 @@ from importlib.metadata import PackageNotFoundError, distribution, requires
 from pathlib import Path
 
 import boto3
-from lambdagraph_client.local.dynamo import embedded_aws, use_fake_credentials
-from lambdagraph_client.local.tables import ensure_tables
 from packaging.requirements import Requirement
 
+from lambdagraph_client.local.dynamo import embedded_aws, use_fake_credentials
+from lambdagraph_client.local.tables import ensure_tables
 from tests.bench.rows import Row, ms, render
 from tests.bench.targets import _bench_env
 from tests.bench.venvs import ROOT

@@ -92,4 +92,4 @@ def measure() -> list[Row]:
 
 
 if __name__ == "__main__":
-    print(render(measure()))  # noqa: T201 - a report
+    print(render(measure()))

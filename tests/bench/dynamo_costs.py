@@ -21,9 +21,9 @@ from typing import Any
 
 import boto3
 
+from lambdagraph.store.checkpoint import DynamoDBSaver
 from lambdagraph_client.local.dynamo import embedded_aws, use_fake_credentials
 from lambdagraph_client.local.tables import ensure_tables
-from lambdagraph.store.checkpoint import DynamoDBSaver
 from tests.bench import event_log_writes
 from tests.bench._hitl_graph import count_hitl_calls
 from tests.bench.checkpoint_calls import PEER, ensure_peer_venv
@@ -116,4 +116,4 @@ def measure() -> list[Row]:
 
 
 if __name__ == "__main__":
-    print(render(measure()))  # noqa: T201 - a report
+    print(render(measure()))

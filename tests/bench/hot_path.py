@@ -20,11 +20,11 @@ import sys
 import uuid
 
 import uvicorn
+
 from lambdagraph.settings import Settings
 from lambdagraph.wiring import build_http_app
 from lambdagraph_client.local.dynamo import embedded_aws, use_fake_credentials
 from lambdagraph_client.local.server import _bind, prepare_storage
-
 from tests.bench.targets import _bench_env
 from tests.bench.venvs import ROOT
 

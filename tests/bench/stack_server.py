@@ -9,6 +9,7 @@ it for the GIL.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import uuid
@@ -28,10 +29,8 @@ def main() -> None:
     )
     for name in ("AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_S3"):
         os.environ.pop(name, None)  # always the stack's own embedded DynamoDB
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         serve(host="127.0.0.1", port=0, settings=settings)
-    except KeyboardInterrupt:
-        pass
 
 
 if __name__ == "__main__":

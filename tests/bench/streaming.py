@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Awaitable, Callable
 
 from langgraph_sdk import get_client
 
@@ -156,4 +156,4 @@ async def measure() -> list[Row]:
 
 
 if __name__ == "__main__":
-    print(render(asyncio.run(measure())))  # noqa: T201 - a report
+    print(render(asyncio.run(measure())))

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Callable
 
 import pytest
 
@@ -41,6 +41,7 @@ from tests.deploy.entrypoints import (
     wait_for_ok,
 )
 from tests.deploy.template import TEMPLATE, document, functions, resolved_environment
+from tests.unit.test_layering import development_imports
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
@@ -67,7 +68,7 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Build]:
         return Build(directory, BUILD_RUNTIME, architecture, done.stdout + done.stderr)
 
     with ThreadPoolExecutor(max_workers=2) as pool:
-        return dict(zip(ARCHITECTURES, pool.map(build, ARCHITECTURES)))
+        return dict(zip(ARCHITECTURES, pool.map(build, ARCHITECTURES), strict=True))
 
 
 @pytest.fixture(scope="module")
@@ -114,6 +115,19 @@ def test_sam_build_succeeds_without_a_container(builds: dict[str, Build]) -> Non
         )
         for function in functions():
             assert (build.directory / function).is_dir()
+
+
+def test_built_layer_ships_no_client_or_development_code(builds: dict[str, Build]) -> None:
+    for build in builds.values():
+        package = layer_dir(build) / "lambdagraph"
+        assert not list(layer_dir(build).glob("lambdagraph_client*"))
+        assert not list(layer_dir(build).glob("websockets*"))
+        offenders = {
+            str(path.relative_to(package)): found
+            for path in sorted(package.rglob("*.py"))
+            if (found := development_imports(path))
+        }
+        assert offenders == {}
 
 
 @pytest.mark.parametrize(

@@ -12,13 +12,14 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from lambdagraph.agents import ScriptedChatModel
-from lambdagraph.agents.script import estimate_tokens, plan_reply
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from langchain_core.runnables import RunnableConfig
 from langgraph.config import get_stream_writer
 from langgraph.graph import START, MessagesState, StateGraph
 from langgraph.graph.state import CompiledStateGraph
+
+from lambdagraph.agents import ScriptedChatModel
+from lambdagraph.agents.script import estimate_tokens, plan_reply
 
 MODEL = ScriptedChatModel(delay_ms=1)
 

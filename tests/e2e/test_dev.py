@@ -38,7 +38,8 @@ def test_dev_serves_the_api_on_an_existing_dynamodb_endpoint(tables: Tables) -> 
         "LAMBDAGRAPH_LOG_LEVEL": "WARNING",
     }
     process = subprocess.Popen(
-        [sys.executable, "-c", "import sys; from lambdagraph_client.cli import main; sys.exit(main())",
+        [sys.executable, "-c",
+         "import sys; from lambdagraph_client.cli import main; sys.exit(main())",
          "dev", "--port", "0"],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )

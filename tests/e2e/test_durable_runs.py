@@ -15,13 +15,13 @@ from typing import Any
 
 import httpx
 import pytest
+from langgraph_sdk import get_client
+from langgraph_sdk.client import LangGraphClient
+
 from lambdagraph.store.app import AppStore
 from lambdagraph.store.events import EventLog
 from lambdagraph.store.leases import RunLeases
 from lambdagraph_client.local.server import LocalStack, running_stack
-from langgraph_sdk import get_client
-from langgraph_sdk.client import LangGraphClient
-
 from tests.conftest import Tables
 from tests.e2e.conftest import (
     HeaderAuth,
@@ -171,15 +171,17 @@ async def _open_and_drop(
         "stream_resumable": True,
         "on_disconnect": on_disconnect,
     }
-    async with httpx.AsyncClient(base_url=stack.url, headers=auth("alice")) as http:
-        async with http.stream("POST", f"/threads/{thread_id}/runs/stream", json=body) as response:
-            assert response.status_code == 200
-            run_id = response.headers["content-location"].rsplit("/", 1)[-1]
-            frames = 0
-            async for line in response.aiter_lines():
-                frames += line.startswith("id: ")
-                if frames == 10:
-                    break
+    async with (
+        httpx.AsyncClient(base_url=stack.url, headers=auth("alice")) as http,
+        http.stream("POST", f"/threads/{thread_id}/runs/stream", json=body) as response,
+    ):
+        assert response.status_code == 200
+        run_id = response.headers["content-location"].rsplit("/", 1)[-1]
+        frames = 0
+        async for line in response.aiter_lines():
+            frames += line.startswith("id: ")
+            if frames == 10:
+                break
     return run_id
 
 

@@ -6,8 +6,8 @@ import httpx
 import pytest
 from langgraph_sdk.client import LangGraphClient
 
-from lambdagraph_client.local.server import LocalStack
 from lambdagraph.settings import Settings
+from lambdagraph_client.local.server import LocalStack
 from tests.conftest import Tables
 from tests.e2e.conftest import auth, stack_settings, user_message
 

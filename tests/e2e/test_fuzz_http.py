@@ -18,7 +18,6 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
-from lambdagraph_client.local.server import LocalStack, running_stack
 from schemathesis import APIOperation, BaseSchema, Case, GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.core.failures import FailureGroup
@@ -29,6 +28,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from lambdagraph_client.local.server import LocalStack, running_stack
 from tests.conftest import Tables
 from tests.e2e.conftest import HeaderAuth, auth, stack_settings, user_message
 

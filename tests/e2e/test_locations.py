@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from lambdagraph_client.local.server import LocalStack
 
+from lambdagraph_client.local.server import LocalStack
 from tests.e2e.conftest import auth, user_message
 
 

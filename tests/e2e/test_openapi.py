@@ -11,7 +11,6 @@ from typing import Any
 import httpx
 import pytest
 import schemathesis
-from lambdagraph_client.local.server import LocalStack
 from schemathesis import BaseSchema
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -19,6 +18,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from lambdagraph_client.local.server import LocalStack
 from tests.e2e.conftest import auth, user_message
 
 CHECKS = [status_code_conformance, content_type_conformance, response_schema_conformance]

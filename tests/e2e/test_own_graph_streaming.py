@@ -12,12 +12,12 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from lambdagraph.engine.streaming_check import WARNING
-from lambdagraph_client.local.server import LocalStack, running_stack
 from langgraph_sdk import get_client
 from langgraph_sdk.client import LangGraphClient
 from langgraph_sdk.schema import StreamPart
 
+from lambdagraph.engine.streaming_check import WARNING
+from lambdagraph_client.local.server import LocalStack, running_stack
 from tests.conftest import Tables
 from tests.e2e.conftest import HeaderAuth, auth, stack_settings, user_message
 

@@ -46,8 +46,14 @@ def test_lambdagraph_dynamodb_keeps_large_state_across_dev_restarts(
     tables: Tables, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     process = subprocess.Popen(
-        [sys.executable, "-c", "import sys; from lambdagraph_client.cli import main; sys.exit(main())",
-         "dynamodb", "--port", "0"],
+        [
+            sys.executable,
+            "-c",
+            "import sys; from lambdagraph_client.cli import main; sys.exit(main())",
+            "dynamodb",
+            "--port",
+            "0",
+        ],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
     try:

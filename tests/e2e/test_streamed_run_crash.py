@@ -9,14 +9,15 @@ import json
 import os
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator, Literal
+from typing import Literal
 
 import pytest
 from langgraph_sdk import get_client
 
-from lambdagraph_client.local.server import LocalStack, running_stack
 from lambdagraph.store.leases import RunLeases
+from lambdagraph_client.local.server import LocalStack, running_stack
 from tests.conftest import Tables
 from tests.e2e.conftest import DEADLINE, HeaderAuth, auth, stack_settings, user_message
 

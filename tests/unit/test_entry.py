@@ -9,6 +9,7 @@ import sys
 
 import pytest
 from aws_lambda_powertools import Logger
+
 from lambdagraph.entry import LambdaEntry
 from lambdagraph.errors import ConfigurationError
 from lambdagraph.settings import Settings

@@ -22,8 +22,8 @@ from typing import Any
 
 from lambdagraph.engine.invoker import WorkerPayload
 from lambdagraph.engine.worker import WorkerHandler
-from lambdagraph_client.local.template import function_timeout
 from lambdagraph.settings import Settings
+from lambdagraph_client.local.template import function_timeout
 
 logger = logging.getLogger(__name__)
 

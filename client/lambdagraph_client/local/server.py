@@ -95,7 +95,8 @@ class LocalStack:
                 f"Tables     {tables}",
                 f"Offload    {offload}",
                 f"Model      {model}",
-                f"WebSocket  {self.ws_url}  (API Gateway emulator; @connections at {self.url}{WS_PATH})",
+                f"WebSocket  {self.ws_url}  "
+                f"(API Gateway emulator; @connections at {self.url}{WS_PATH})",
                 f"Docs       {self.url}/docs  (OpenAPI: {self.url}/openapi.json)",
                 f"Try        {_chat_command(self.url)} \"weather in Paris\"",
                 f"           {_chat_command(self.url)} --ws \"send an email to bob@example.com\"",
@@ -315,7 +316,9 @@ def serve(
     return stack
 
 
-def serve_dynamodb(*, host: str = "127.0.0.1", port: int = 8001, settings: Settings | None = None) -> None:
+def serve_dynamodb(
+    *, host: str = "127.0.0.1", port: int = 8001, settings: Settings | None = None
+) -> None:
     """Run only the embedded DynamoDB (and S3), with the template's tables, until Ctrl-C.
 
     ``lambdagraph dynamodb``: point ``lambdagraph dev`` at it with ``AWS_ENDPOINT_URL_DYNAMODB``

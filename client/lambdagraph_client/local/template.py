@@ -50,7 +50,7 @@ def load_template(path: Path | None = None) -> dict[str, Any]:
     if not path.exists():
         raise ConfigurationError(f"SAM template not found at {path}; set LAMBDAGRAPH_TEMPLATE")
     with path.open() as stream:
-        document = yaml.load(stream, Loader=_CloudFormationLoader)  # noqa: S506 - safe subclass
+        document = yaml.load(stream, Loader=_CloudFormationLoader)
     if not isinstance(document, dict):
         raise ConfigurationError(f"{path} is not a YAML mapping")
     return document
@@ -64,7 +64,8 @@ def resources(kind: str, path: Path | None = None) -> dict[str, dict[str, Any]]:
 
 def table_definitions(path: Path | None = None) -> dict[str, dict[str, Any]]:
     """Properties of every ``AWS::DynamoDB::Table``, by logical id."""
-    return {name: res["Properties"] for name, res in resources("AWS::DynamoDB::Table", path).items()}
+    tables = resources("AWS::DynamoDB::Table", path)
+    return {name: res["Properties"] for name, res in tables.items()}
 
 
 _SAM_DEFAULT_TIMEOUT = 3

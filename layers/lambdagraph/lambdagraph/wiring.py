@@ -60,7 +60,8 @@ class Core:
     @classmethod
     def from_settings(cls, settings: Settings) -> Core:
         """The store on ``settings.app_table`` and the graphs ``settings`` names."""
-        return cls(settings, AppStore.from_settings(settings), GraphRegistry.from_settings(settings))
+        store = AppStore.from_settings(settings)
+        return cls(settings, store, GraphRegistry.from_settings(settings))
 
     def connections(self) -> ConnectionStore:
         """The WebSocket connection items, on the store's client."""

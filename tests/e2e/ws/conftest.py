@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 import websockets
-from lambdagraph.errors import Unauthorized
-from lambdagraph_client.local.server import LocalStack, running_stack
-from lambdagraph.settings import Settings
 from websockets.asyncio.client import ClientConnection
 
+from lambdagraph.errors import Unauthorized
+from lambdagraph.settings import Settings
+from lambdagraph_client.local.server import LocalStack, running_stack
 from tests.conftest import Tables
 from tests.e2e.conftest import stack_settings
 

@@ -77,7 +77,8 @@ def test_a_message_on_a_thread_waiting_for_approval_asks_first(
     out = capsys.readouterr().out
     assert status == 0
     assert out.startswith(
-        f"thread {thread_id}\nan approval is pending on this thread; answer it before your message\n"
+        f"thread {thread_id}\n"
+        "an approval is pending on this thread; answer it before your message\n"
     )
     assert "approval needed: send_email(" in out and "rejected\n" in out
     assert out.index("Email to ann@example.com was not sent.") < out.index("1 2 3")

@@ -14,8 +14,8 @@ from typing import Any
 
 import httpx
 import pytest
-from lambdagraph_client.local.server import LocalStack
 
+from lambdagraph_client.local.server import LocalStack
 from tests.e2e.conftest import auth
 from tests.e2e.ws.conftest import Socket
 
@@ -32,7 +32,8 @@ def _nested(depth: int) -> Any:
 
 # (body as JSON text, fragment of the message). 1e999 cannot be written by json.dumps.
 CASES: list[tuple[str, str]] = [
-    (json.dumps({**RUN, "input": HELLO, "metadata": {"n": 2**64}}), "metadata.n: integer out of range"),
+    (json.dumps({**RUN, "input": HELLO, "metadata": {"n": 2**64}}),
+     "metadata.n: integer out of range"),
     (json.dumps({**RUN, "input": HELLO, "config": {"configurable": {"n": -(2**63) - 1}}}),
      "config.configurable.n: integer out of range"),
     (json.dumps({**RUN, "input": {"messages": [], "deep": _nested(300)}}),
@@ -45,7 +46,8 @@ CASES: list[tuple[str, str]] = [
      "metadata.x: must be a finite number, not Infinity"),
     (json.dumps({**RUN, "input": {"messages": [{"role": "wizard", "content": "hi"}]}}),
      "input.messages.0: not a valid message (Unexpected message type: 'wizard'"),
-    (json.dumps({**RUN, "input": {"messages": [{"role": "user", "content": "a"}, {"role": "user"}]}}),
+    (json.dumps({**RUN, "input": {"messages": [{"role": "user", "content": "a"},
+                                               {"role": "user"}]}}),
      "input.messages.1: not a valid message"),
     (json.dumps({**RUN, "input": "hello"}), "input: must be an object (a state update) or null"),
     (json.dumps({**RUN, "input": HELLO, "config": {"recursion_limit": -1}}),

@@ -5,13 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from lambdagraph_client.local.server import LocalStack, running_stack
-from lambdagraph.store.leases import RunLeases
 
+from lambdagraph.store.leases import RunLeases
+from lambdagraph_client.local.server import LocalStack, running_stack
 from tests.conftest import Tables
 from tests.e2e.conftest import short_lived_settings
 from tests.e2e.ws.conftest import TokenAuth, connect, events_of
-
 
 
 @pytest.fixture

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 import websockets
+
 from lambdagraph.store.leases import RunLeases
 from lambdagraph_client.local.server import LocalStack, running_stack
-
 from tests.conftest import Tables
 from tests.e2e.conftest import DEADLINE, stack_settings
 from tests.e2e.ws.conftest import Socket, TokenAuth, events_of, run_frame

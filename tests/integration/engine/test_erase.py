@@ -156,7 +156,9 @@ async def bulk_checkpoints(saver: AsyncDynamoDBSaver, thread_id: str, *, writes:
             checkpoint["channel_values"] = {"notes": os.urandom(1500 if step % 5 else 8).hex()}
             checkpoint["channel_versions"] = {"notes": f"{step + 1:032}"}
             versions = checkpoint["channel_versions"]
-            config = await saver.aput(config, checkpoint, {"source": "loop", "step": step}, versions)
+            config = await saver.aput(
+                config, checkpoint, {"source": "loop", "step": step}, versions
+            )
     for task in range(writes // 100):
         values = [(f"channel{i}", os.urandom(16).hex()) for i in range(100)]
         await saver.aput_writes(config, values, task_id=f"task-{task}")
@@ -177,7 +179,9 @@ async def bulk_runs(app: App, owner: str, thread_id: str, *, log_items: int) -> 
         await connections.put_run(RunRef(run["run_id"], owner, thread_id))
         seq = 0
         while await count_partition(app.tables.app, f"RUN#{run['run_id']}") < log_items // 3:
-            events = [Event("custom", os.urandom(64).hex(), format_event_id(seq + i)) for i in range(20)]
+            events = [
+                Event("custom", os.urandom(64).hex(), format_event_id(seq + i)) for i in range(20)
+            ]
             await log.append(run["run_id"], events)
             seq += 20
         await log.mark_end(run["run_id"], seq - 1)
@@ -271,7 +275,9 @@ async def test_a_5000_item_thread_is_gone_at_once_then_erased_completely(app: Ap
         app.http.get(run, headers=alice),
         app.http.get(f"{run}/stream", headers={**alice, "Last-Event-ID": "-1"}),
         app.http.get(f"{run}/join", headers=alice),
-        app.http.post(f"{base}/runs/wait", json={"assistant_id": "agent", "input": {}}, headers=alice),
+        app.http.post(
+            f"{base}/runs/wait", json={"assistant_id": "agent", "input": {}}, headers=alice
+        ),
         app.http.delete(base, headers=alice),
     ):
         assert (await request).status_code == 404
@@ -279,7 +285,10 @@ async def test_a_5000_item_thread_is_gone_at_once_then_erased_completely(app: Ap
     taken = await create(app, "alice", other)
     for user in ("alice", "bob"):
         again = await create(app, user, thread_id)
-        assert (again.status_code, again.json()) == (409, {"detail": f"Thread {thread_id} already exists"})
+        assert (again.status_code, again.json()) == (
+            409,
+            {"detail": f"Thread {thread_id} already exists"},
+        )
     assert (taken.status_code, taken.json()) == (409, {"detail": f"Thread {other} already exists"})
     assert (await app.http.get(f"/threads/{other}", headers=as_user("bob"))).status_code == 200
 
@@ -297,7 +306,8 @@ async def test_a_5000_item_thread_is_gone_at_once_then_erased_completely(app: Ap
     runs = (await app.http.get(f"{base}/runs", headers=bob)).json()
     assert (state["values"], state["next"], history, runs) == ({}, [], [], [])
     assert (await app.http.get(run, headers=bob)).status_code == 404
-    assert (await app.http.get(f"{run}/stream", headers={**bob, "Last-Event-ID": "-1"})).status_code == 404
+    replay = await app.http.get(f"{run}/stream", headers={**bob, "Last-Event-ID": "-1"})
+    assert replay.status_code == 404
 
 
 async def test_an_erase_cut_off_by_its_deadline_continues_in_a_new_invocation(app: App) -> None:
@@ -427,8 +437,10 @@ async def test_deleting_a_busy_thread_cancels_its_run_then_erases_what_it_wrote(
 
     await eventually(working, "the run to log a few steps")
 
-    assert (await app.http.delete(f"/threads/{thread_id}", headers=as_user("alice"))).status_code == 204
-    assert (await app.http.get(f"/threads/{thread_id}/runs/{run_id}", headers=as_user("alice"))).status_code == 404
+    alice = as_user("alice")
+    assert (await app.http.delete(f"/threads/{thread_id}", headers=alice)).status_code == 204
+    run = await app.http.get(f"/threads/{thread_id}/runs/{run_id}", headers=alice)
+    assert run.status_code == 404
     assert await app.work(app.invoker.take("erase")) == "erased"
 
     assert await asyncio.wait_for(worker, DEADLINE) == "interrupted"
@@ -454,8 +466,9 @@ async def test_without_a_worker_the_app_erases_in_process(tables: Tables) -> Non
         await converse(app, "alice", thread_id, "hello")
         run_ids = await run_ids_of(app, "alice", thread_id)
         assert owned_items(app, thread_id, run_ids)
-        assert (await http.delete(f"/threads/{thread_id}", headers=as_user("alice"))).status_code == 204
-        assert (await http.get(f"/threads/{thread_id}", headers=as_user("alice"))).status_code == 404
+        alice = as_user("alice")
+        assert (await http.delete(f"/threads/{thread_id}", headers=alice)).status_code == 204
+        assert (await http.get(f"/threads/{thread_id}", headers=alice)).status_code == 404
 
         async def erased() -> bool:
             return (await create(app, "alice", thread_id)).status_code == 200

@@ -8,6 +8,8 @@ from typing import Any
 
 import boto3
 import pytest
+from langgraph.checkpoint.memory import InMemorySaver
+
 from lambdagraph.engine.executor import RunExecutor
 from lambdagraph.engine.resumable import SequencedSink
 from lambdagraph.engine.sinks import MemorySink
@@ -15,8 +17,6 @@ from lambdagraph.protocol.events import Event
 from lambdagraph.protocol.sse import dumps
 from lambdagraph.store.app import AppStore
 from lambdagraph.store.records import RunKwargs
-from langgraph.checkpoint.memory import InMemorySaver
-
 from tests.conftest import Tables
 from tests.integration.engine.graphs import (
     Registry,
@@ -143,7 +143,8 @@ async def test_interrupt_is_an_updates_event_then_resume(
     assert set(entry) == {"value", "id"} and entry["id"]
     thread = await store.get_thread(USER, run["thread_id"])
     assert thread["status"] == "interrupted"
-    assert [i["id"] for i in sum(thread["interrupts"].values(), [])] == [entry["id"]]
+    ids = [i["id"] for pending in thread["interrupts"].values() for i in pending]
+    assert ids == [entry["id"]]
     assert reached == []
 
     resume = await store.create_run(

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import asyncio
 import importlib
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import boto3
 import pytest

@@ -172,7 +172,13 @@ def test_of_many_racing_writers_exactly_one_wins(tables: Tables) -> None:
         root = _id(_put(savers[0], thread_id, None, "input"))
         start = threading.Barrier(len(savers))
 
-        def race(saver: DynamoDBSaver) -> str:
+        # Bound now: each round's writers race on that round's thread and barrier.
+        def race(
+            saver: DynamoDBSaver,
+            start: threading.Barrier = start,
+            thread_id: str = thread_id,
+            root: str = root,
+        ) -> str:
             start.wait(DEADLINE)
             try:
                 _put(saver, thread_id, root, "loop")

@@ -213,7 +213,9 @@ async def test_a_thread_is_deleted_in_bounded_batches_that_can_stop_anywhere(
     graph = _blob_graph(saver)
     for thread_id in ("doomed", "kept"):
         for _ in range(4):
-            await graph.ainvoke({"blob": uuid.uuid4().hex}, {"configurable": {"thread_id": thread_id}})
+            await graph.ainvoke(
+                {"blob": uuid.uuid4().hex}, {"configurable": {"thread_id": thread_id}}
+            )
     total = len(_items(tables.checkpoints, "doomed"))
     objects = [o for o in _objects(tables.bucket) if o.startswith("doomed/")]
     assert total > 10 and objects

@@ -8,9 +8,9 @@ from types import ModuleType
 
 import boto3
 import pytest
-from lambdagraph_client.local.invoker import LocalContext
-from lambdagraph.store import schema
 
+from lambdagraph.store import schema
+from lambdagraph_client.local.invoker import LocalContext
 from tests.conftest import Tables, load_event
 
 FUNCTIONS = Path(__file__).parents[3] / "functions"

@@ -17,11 +17,11 @@ import orjson
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pydantic import BaseModel
+
 from lambdagraph.protocol.codec import MAX_INT, MIN_INT
 from lambdagraph.ws.actions import ACTIONS, CancelAction, RunAction, SubscribeAction
 from lambdagraph.ws.api import WebSocketApi
-from pydantic import BaseModel
-
 from tests.conftest import load_event
 from tests.integration.ws import test_api as handler
 from tests.unit.ws.fakes import FakeManagementClient

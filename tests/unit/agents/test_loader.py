@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import textwrap
 import uuid
 from pathlib import Path
@@ -114,7 +115,7 @@ def test_bad_targets_are_configuration_errors(module: str, attr: str, message: s
 
 @pytest.mark.parametrize("spec", ["", "module", "module:", ":attr", "a b:c", "mod:attr:x"])
 def test_malformed_specs_are_configuration_errors(spec: str) -> None:
-    with pytest.raises(ConfigurationError, match="not of the form 'module.path:attr'"):
+    with pytest.raises(ConfigurationError, match=re.escape("not of the form 'module.path:attr'")):
         load_graph(spec)
 
 

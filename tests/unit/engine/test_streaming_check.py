@@ -7,14 +7,15 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
-from lambdagraph.agents import ScriptedChatModel
-from lambdagraph.engine.streaming_check import WARNING, StreamingCheck
-from lambdagraph.engine.usage import UsageTracker
 from langchain_core.callbacks import CallbackManager
 from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage
 from langchain_core.outputs import ChatGeneration, LLMResult
 from langchain_core.runnables import RunnableConfig
 from langgraph.graph import START, MessagesState, StateGraph
+
+from lambdagraph.agents import ScriptedChatModel
+from lambdagraph.engine.streaming_check import WARNING, StreamingCheck
+from lambdagraph.engine.usage import UsageTracker
 
 RUN: Any = {"run_id": "run-1", "thread_id": "thread-1"}
 LOGGER = "lambdagraph.engine.streaming_check"

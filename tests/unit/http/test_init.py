@@ -17,7 +17,8 @@ def test_exported_names_resolve() -> None:
 def test_importing_the_app_pulls_in_no_local_stack_code() -> None:
     code = (
         "import sys, lambdagraph.http.app; "
-        "print(sorted(m for m in ('moto', 'uvicorn', 'lambdagraph_client.local') if m in sys.modules))"
+        "print(sorted(m for m in ('moto', 'uvicorn', 'lambdagraph_client.local') "
+        "if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
 

@@ -4,6 +4,7 @@ strict decoder for what clients send: what we could not keep unchanged is refuse
 from __future__ import annotations
 
 import pytest
+
 from lambdagraph.errors import BadJson, InvalidRequest
 from lambdagraph.protocol.codec import MAX_INT, MAX_JSON_DEPTH, MIN_INT, dumps, loads
 from lambdagraph.store.dynamo import get_j, j

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import orjson
+
 from lambdagraph.protocol import ws
 from lambdagraph.protocol.events import Event
 

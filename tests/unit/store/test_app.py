@@ -93,10 +93,9 @@ async def test_foreign_or_missing_thread_is_not_found(stubbed: tuple[AppStore, S
 async def test_busy_thread_with_reject_costs_one_request(stubbed: tuple[AppStore, Stubber]) -> None:
     store, stubber = stubbed
     add_cancellation(stubber, {"owner": {"S": "alice"}, "active_run_id": {"S": "r0"}})
-    with stubber:
-        with pytest.raises(ThreadBusy):
-            await store.create_run(
-                "alice", thread_id="t1", assistant_id="agent", kwargs={},
-                multitask_strategy="reject",
-            )
+    with stubber, pytest.raises(ThreadBusy):
+        await store.create_run(
+            "alice", thread_id="t1", assistant_id="agent", kwargs={},
+            multitask_strategy="reject",
+        )
     stubber.assert_no_pending_responses()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import boto3
 from botocore.stub import Stubber
+
 from lambdagraph.store import schema
 from lambdagraph.store.connections import ConnectionStore, RunRef
 

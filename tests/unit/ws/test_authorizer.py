@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+
 from lambdagraph.auth import NoAuth
 from lambdagraph.errors import Unauthorized
 from lambdagraph.ws.authorizer import authorize, is_allowed
-
 from tests.conftest import load_event
 from tests.e2e.ws.conftest import TokenAuth
 

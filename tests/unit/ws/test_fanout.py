@@ -184,4 +184,5 @@ async def test_a_slow_subscriber_is_detached_the_others_get_everything_and_it_ca
     before = [int(e["id"]) for m in messages[:cut] for e in m["events"]]
     after = [int(e["id"]) for m in messages[cut + 1 : -1] for e in m["events"]]
     assert before == list(range(len(before))) and after == list(range(10, 16))
-    assert messages[-1]["type"] == "run.ended" and client.messages("fast")[-1]["type"] == "run.ended"
+    assert messages[-1]["type"] == "run.ended"
+    assert client.messages("fast")[-1]["type"] == "run.ended"

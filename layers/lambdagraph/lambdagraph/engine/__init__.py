@@ -1,7 +1,8 @@
 """The engine: the run service every transport adapts to, and the executor under it.
 
 Transports use what this package exports: the run request model (:class:`RunRequest`), the
-run service (:class:`RunService`), sinks and results. Everything else is internal.
+run service (:class:`RunService`), sinks and results; the worker function calls
+:func:`handle_worker_event`. Everything else is internal.
 """
 
 from lambdagraph.engine.assistants import assistant_id, resolve_graph
@@ -22,6 +23,7 @@ from lambdagraph.engine.results import INTERRUPT_KEY, SERVER_FAULT, RunResult
 from lambdagraph.engine.resumable import EventLogSink, SequencedSink
 from lambdagraph.engine.runs import RunService
 from lambdagraph.engine.sinks import SLOW_CONSUMER, MemorySink, QueueSink, Sink
+from lambdagraph.engine.worker import handle_worker_event
 
 __all__ = [
     "INTERRUPT_KEY",
@@ -48,6 +50,7 @@ __all__ = [
     "check_checkpoint_ref",
     "config_checkpoint",
     "describe_errors",
+    "handle_worker_event",
     "interrupt_dict",
     "parse_payload",
     "parse_uuid",

@@ -271,7 +271,8 @@ class RunService:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.cancel_wait_seconds
         current = run
-        async for current in self.watch(run, pause=min(1.0, self.cancel_wait_seconds)):
+        async for seen in self.watch(run, pause=min(1.0, self.cancel_wait_seconds)):
+            current = seen
             if loop.time() >= deadline:
                 break
         if current["status"] not in FINAL_RUN_STATUSES:

@@ -96,7 +96,9 @@ def create_app(
     app.include_router(run_routes.router, responses=common)
     app.include_router(assistants.router, responses=common)
     # The body limit and Content-Length check guard every route, even this one.
-    app.add_api_route("/ok", ok, methods=["GET"], tags=["meta"], responses=error_responses(400, 413))
+    app.add_api_route(
+        "/ok", ok, methods=["GET"], tags=["meta"], responses=error_responses(400, 413)
+    )
     # Added innermost first: the body limit sits next to the routes, CORS outermost so
     # even a 413 or a 500 carries the CORS headers a browser needs to read it.
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes)

@@ -22,8 +22,8 @@ from lambdagraph.engine import (
 from lambdagraph.store.records import ThreadStatus
 
 RunCreate = RunRequest
-"""Body of ``POST /threads/{tid}/runs``, ``.../runs/stream|wait`` and the stateless ``/runs/...``: the
-shared run request (the thread comes from the path)."""
+"""Body of ``POST /threads/{tid}/runs``, ``.../runs/stream|wait`` and the stateless
+``/runs/...``: the shared run request (the thread comes from the path)."""
 
 CommandBody = CommandRequest
 

@@ -83,8 +83,10 @@ def response_sink(settings: Settings, *, resumable: bool, stateless: bool = Fals
     """
     if stateless:
         notice = SLOW_CONSUMER
+    elif resumable:
+        notice = SLOW_RESUMABLE
     else:
-        notice = SLOW_RESUMABLE if resumable else SLOW_STREAM
+        notice = SLOW_STREAM
     return QueueSink(
         max_events=settings.stream_queue_events,
         wait_seconds=settings.slow_consumer_seconds,

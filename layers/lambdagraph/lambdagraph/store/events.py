@@ -190,7 +190,7 @@ class EventLog:
     def _batch_items(self, run_id: str, events: Sequence[Event]) -> list[dict[str, Any]]:
         seqs = [_seq_of(event) for event in events]
         body = zlib.compress(
-            orjson.dumps([[s, e.event, _raw(e.data)] for s, e in zip(seqs, events)])
+            orjson.dumps([[s, e.event, _raw(e.data)] for s, e in zip(seqs, events, strict=True)])
         )
         parts = [
             body[i : i + self.max_item_bytes] for i in range(0, len(body), self.max_item_bytes)

@@ -10,6 +10,7 @@ retry (a few times, then ``Conflict``).
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 from typing import Any, Final, cast
 
@@ -80,10 +81,9 @@ class RunScheduler(AppTable):
                 or items.is_tombstone(item)
                 or get_s(item, "active_run_id") != run["run_id"]
             ):
-                try:  # the thread was deleted (or handed on) meanwhile: record the run alone
+                # The thread was deleted (or handed on) meanwhile: record the run alone.
+                with contextlib.suppress(ConditionFailed):
                     await self._transact([run_update])
-                except ConditionFailed:
-                    pass
                 return
             queue = items.thread_queue(item)
             now = s(items.now_iso())
@@ -266,13 +266,12 @@ class RunScheduler(AppTable):
 
     async def _drop_queue_head(self, thread_id: str, run_id: str) -> None:
         """Remove a queued run that was cancelled while it waited."""
-        try:
+        # A failed condition means the run is no longer the head: nothing left to drop.
+        with contextlib.suppress(ConditionFailed):
             await self._update(
                 schema.thread_key(thread_id),
                 "REMOVE #queue[0]",
                 schema.THREAD_QUEUE_HEAD_IS,
                 {":next": s(run_id)},
             )
-        except ConditionFailed:
-            pass
 

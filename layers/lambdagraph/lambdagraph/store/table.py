@@ -103,7 +103,9 @@ class AppTable:
                 raise
             # Expired by the bucket's lifecycle rule (CheckpointObjectExpirationDays): the
             # run's record stays readable without its input.
-            logger.warning("Run %s: its input at s3://%s/%s is gone", run["run_id"], self.bucket, key)
+            logger.warning(
+                "Run %s: its input at s3://%s/%s is gone", run["run_id"], self.bucket, key
+            )
             run["kwargs"] = {}
             return run
         run["kwargs"] = orjson.loads(await asyncio.to_thread(out["Body"].read))

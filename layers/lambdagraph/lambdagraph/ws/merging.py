@@ -265,7 +265,9 @@ class MessageRun:
         )
         return True
 
-    def _grown_size(self, appended: list[tuple[Path, str]], last_id: str | None) -> tuple[int, bool]:
+    def _grown_size(
+        self, appended: list[tuple[Path, str]], last_id: str | None
+    ) -> tuple[int, bool]:
         grown = self.size - len(dumps(self.last_id)) + len(dumps(last_id))
         touches_args = False
         for path, text in appended:

@@ -6,8 +6,8 @@ import os
 
 import httpx
 
-from lambdagraph_client.local.server import running_stack
 from lambdagraph.settings import Settings
+from lambdagraph_client.local.server import running_stack
 
 
 def test_embedded_stack_creates_its_tables_serves_and_restores_the_environment(

@@ -14,11 +14,11 @@ from langchain_core.messages import AIMessageChunk
 
 pytest.importorskip("langchain_aws")
 
-from lambdagraph.agents import build_agent_graph, create_chat_model, get_weather  # noqa: E402
-from lambdagraph.agents.bedrock import create_bedrock_model  # noqa: E402
-from lambdagraph.agents.tools import fake_weather  # noqa: E402
-from lambdagraph.settings import Settings  # noqa: E402
-from tests.unit.agents._bedrock.eventstream import (  # noqa: E402
+from lambdagraph.agents import build_agent_graph, create_chat_model, get_weather
+from lambdagraph.agents.bedrock import create_bedrock_model
+from lambdagraph.agents.tools import fake_weather
+from lambdagraph.settings import Settings
+from tests.unit.agents._bedrock.eventstream import (
     encode_event,
     text_reply,
     tool_use_reply,

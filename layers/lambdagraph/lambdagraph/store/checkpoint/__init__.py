@@ -175,7 +175,10 @@ class DynamoDBSaver(BaseDynamoDBSaver):
         except StopIteration as stop:
             return stop.value  # type: ignore[no-any-return]
         except ClientError as exc:
-            raise self._translate(exc) or exc
+            error = self._translate(exc)
+            if error is None:
+                raise
+            raise error from exc
 
     def _iterate(self, plan: Plan[None]) -> Iterator[Any]:
         try:
@@ -189,7 +192,10 @@ class DynamoDBSaver(BaseDynamoDBSaver):
         except StopIteration:
             return
         except ClientError as exc:
-            raise self._translate(exc) or exc
+            error = self._translate(exc)
+            if error is None:
+                raise
+            raise error from exc
         finally:
             plan.close()
 
@@ -207,4 +213,5 @@ class DynamoDBSaver(BaseDynamoDBSaver):
         return self._attempt(step)
 
 
-from lambdagraph.store.checkpoint.aio import AsyncDynamoDBSaver  # (a subclass of the above)
+# aio subclasses DynamoDBSaver, so it can only be imported once the class above exists.
+from lambdagraph.store.checkpoint.aio import AsyncDynamoDBSaver  # noqa: E402

@@ -108,7 +108,10 @@ class AsyncDynamoDBSaver(DynamoDBSaver):
         except StopIteration as stop:
             return stop.value  # type: ignore[no-any-return]
         except ClientError as exc:
-            raise self._translate(exc) or exc
+            error = self._translate(exc)
+            if error is None:
+                raise
+            raise error from exc
 
     async def _aiterate(self, plan: Plan[None]) -> AsyncIterator[Any]:
         try:
@@ -122,7 +125,10 @@ class AsyncDynamoDBSaver(DynamoDBSaver):
         except StopIteration:
             return
         except ClientError as exc:
-            raise self._translate(exc) or exc
+            error = self._translate(exc)
+            if error is None:
+                raise
+            raise error from exc
         finally:
             plan.close()
 

@@ -237,7 +237,7 @@ class BaseDynamoDBSaver(CheckpointCodec, MaintenancePlans, BaseCheckpointSaver[s
         for attempt in range(_RETRIES):
             results = yield Parallel(tuple(self._transact_puts(chunk) for chunk in pending))
             retry: list[list[Item]] = []
-            for chunk, result in zip(pending, results):
+            for chunk, result in zip(pending, results, strict=True):
                 if not isinstance(result, ClientError):
                     continue
                 reasons = [r.get("Code") for r in result.response.get("CancellationReasons", [])]
@@ -246,8 +246,13 @@ class BaseDynamoDBSaver(CheckpointCodec, MaintenancePlans, BaseCheckpointSaver[s
                     for code in reasons
                 ):
                     raise result
-                # Regular writes already stored are kept, as LangGraph's savers do.
-                left = [i for i, code in zip(chunk, reasons) if code != "ConditionalCheckFailed"]
+                # Regular writes already stored are kept, as LangGraph's savers do. DynamoDB
+                # gives one reason per item of the transaction, in order.
+                left = [
+                    item
+                    for item, code in zip(chunk, reasons, strict=True)
+                    if code != "ConditionalCheckFailed"
+                ]
                 if left:
                     retry.append(left)
             if not retry:
@@ -390,5 +395,5 @@ class BaseDynamoDBSaver(CheckpointCodec, MaintenancePlans, BaseCheckpointSaver[s
         if keys:
             calls = tuple(Call("s3", "get_object", {"Bucket": self.bucket, "Key": k}) for k in keys)
             responses = self._raise_errors((yield Parallel(calls)))
-            blobs = {key: response["Body"] for key, response in zip(keys, responses)}
+            blobs = {key: response["Body"] for key, response in zip(keys, responses, strict=True)}
         return [self._load_tuple(group, blobs) for group in groups]
