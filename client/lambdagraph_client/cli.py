@@ -6,7 +6,9 @@ import argparse
 import contextlib
 import logging
 import os
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 
 from lambdagraph.errors import ConfigurationError
@@ -119,6 +121,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``lambdagraph`` console script."""
+    # Ctrl-C (SIGINT) always stops a command, leaving pending approvals pending: a process
+    # started in the background by a non-interactive shell (a script, CI) inherits SIGINT
+    # ignored, and Python then never raises KeyboardInterrupt. (Only the main thread may
+    # set handlers; tests call main() from others.)
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     # The terminal is for tokens and the stack's banner; request logs only when asked for.
     logging.basicConfig(level=os.environ.get("LAMBDAGRAPH_LOG_LEVEL", "WARNING"))
     args = build_parser().parse_args(argv)
