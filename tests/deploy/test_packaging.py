@@ -120,8 +120,9 @@ def test_sam_build_succeeds_without_a_container(builds: dict[str, Build]) -> Non
 def test_built_layer_ships_no_client_or_development_code(builds: dict[str, Build]) -> None:
     for build in builds.values():
         package = layer_dir(build) / "lambdagraph"
+        # (websockets itself may ship, as a dependency of langgraph's SDK; no module of ours
+        # imports it.)
         assert not list(layer_dir(build).glob("lambdagraph_client*"))
-        assert not list(layer_dir(build).glob("websockets*"))
         offenders = {
             str(path.relative_to(package)): found
             for path in sorted(package.rglob("*.py"))
