@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from botocore.exceptions import ClientError
 from langgraph.checkpoint.base.id import uuid6
@@ -41,11 +41,6 @@ from lambdagraph.store.records import (
 from lambdagraph.store.scheduling import ATTEMPTS, RunScheduler
 from lambdagraph.store.table import ConditionFailed
 
-if TYPE_CHECKING:
-    from mypy_boto3_dynamodb import DynamoDBClient
-else:
-    DynamoDBClient = Any
-
 _WAIT_POLL = 0.25
 
 
@@ -62,15 +57,6 @@ class AppStore(RunScheduler):
         >>> run = await store.create_run("alice", thread_id=tid, assistant_id="agent",
         ...                              kwargs={"input": {...}, "stream_mode": ["values"]})
     """
-
-    def __init__(
-        self,
-        table_name: str,
-        *,
-        client: DynamoDBClient | None = None,
-        bucket: str | None = None,
-    ) -> None:
-        super().__init__(table_name, client=client, bucket=bucket)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> AppStore:
