@@ -2,7 +2,7 @@
 
 Each test gets its own stack on a free port over fresh tables (the session moto server from
 ``tests/conftest.py``). Identities come from ``Authorization: Bearer <user>`` through
-:class:`HeaderAuth`, injected via ``create_app``'s ``authenticator``.
+:class:`TokenIsUser`, injected via ``create_app``'s ``authenticator``.
 """
 
 from __future__ import annotations
@@ -10,29 +10,21 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 import pytest
 from langgraph_sdk import get_client, get_sync_client
 from langgraph_sdk.client import LangGraphClient, SyncLangGraphClient
 
-from lambdagraph.errors import Unauthorized
 from lambdagraph.settings import Settings
 from lambdagraph_client.local.server import LocalStack, running_stack
+from tests.auth import TokenIsUser
 from tests.conftest import Tables
 
 DEADLINE = 30.0
 
 
-class HeaderAuth:
-    """Test authenticator: the user id is the bearer token itself."""
-
-    async def authenticate(self, headers: Mapping[str, str]) -> str:
-        scheme, _, token = headers.get("authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not token:
-            raise Unauthorized("Missing bearer token")
-        return token
 
 
 def auth(user: str) -> dict[str, str]:
@@ -72,7 +64,7 @@ def settings(tables: Tables) -> Settings:
 @pytest.fixture
 def stack(settings: Settings) -> Iterator[LocalStack]:
     """The local stack, serving on a free port until the test ends."""
-    with running_stack(settings=settings, authenticator=HeaderAuth()) as running:
+    with running_stack(settings=settings, authenticator=TokenIsUser()) as running:
         yield running
 
 
@@ -81,7 +73,7 @@ def shared_stack(aws_endpoint: str) -> Iterator[LocalStack]:
     """One stack for a whole module, for tests that only need fresh threads (faster)."""
     suffix = uuid.uuid4().hex[:10]
     tables = Tables(checkpoints=f"checkpoints-{suffix}", app=f"app-{suffix}", bucket=f"cp-{suffix}")
-    with running_stack(settings=stack_settings(tables), authenticator=HeaderAuth()) as running:
+    with running_stack(settings=stack_settings(tables), authenticator=TokenIsUser()) as running:
         yield running
 
 

@@ -9,7 +9,7 @@ import pytest
 from lambdagraph_client.cli import main
 from lambdagraph_client.local.server import LocalStack, running_stack
 from tests.conftest import Tables
-from tests.e2e.conftest import HeaderAuth, stack_settings
+from tests.e2e.conftest import TokenIsUser, stack_settings
 
 
 def _chat(stack: LocalStack, *args: str) -> int:
@@ -104,11 +104,11 @@ def test_ctrl_c_at_the_prompt_leaves_the_approval_for_a_restarted_server(
         raise KeyboardInterrupt
 
     settings = stack_settings(tables)
-    with running_stack(settings=settings, authenticator=HeaderAuth()) as first:
+    with running_stack(settings=settings, authenticator=TokenIsUser()) as first:
         monkeypatch.setattr("builtins.input", stop)
         stopped = _chat(first, "send an email to kim@example.com")
         thread_id = capsys.readouterr().out.split()[1]
-    with running_stack(settings=settings, authenticator=HeaderAuth()) as second:
+    with running_stack(settings=settings, authenticator=TokenIsUser()) as second:
         monkeypatch.setattr("builtins.input", lambda: "y")
         resumed = _chat(second, "--thread", thread_id)
         answered = capsys.readouterr().out

@@ -24,7 +24,7 @@ from lambdagraph.store.leases import RunLeases
 from lambdagraph_client.local.server import LocalStack, running_stack
 from tests.conftest import Tables
 from tests.e2e.conftest import (
-    HeaderAuth,
+    TokenIsUser,
     auth,
     eventually,
     short_lived_settings,
@@ -110,7 +110,7 @@ async def test_the_sdk_reconnects_after_a_cut_and_sees_every_event_once(stack: L
 def short_lived_stack(tables: Tables) -> Iterator[LocalStack]:
     """A stack whose worker times out after 1 s and drains 0.6 s before that."""
     settings = short_lived_settings(tables)
-    with running_stack(settings=settings, authenticator=HeaderAuth()) as running:
+    with running_stack(settings=settings, authenticator=TokenIsUser()) as running:
         yield running
 
 
@@ -263,7 +263,7 @@ app.handler(json.loads(sys.argv[2]), LocalContext("WorkerFunction", 900))
 def quick_lease_stack(tables: Tables) -> Iterator[LocalStack]:
     """A stack whose runs count as lost one second after their worker's last renewal."""
     settings = stack_settings(tables, run_lease_seconds=1.0)
-    with running_stack(settings=settings, authenticator=HeaderAuth()) as running:
+    with running_stack(settings=settings, authenticator=TokenIsUser()) as running:
         yield running
 
 

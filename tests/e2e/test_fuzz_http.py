@@ -30,7 +30,7 @@ from schemathesis.specs.openapi.checks import (
 
 from lambdagraph_client.local.server import LocalStack, running_stack
 from tests.conftest import Tables
-from tests.e2e.conftest import HeaderAuth, auth, stack_settings, user_message
+from tests.e2e.conftest import TokenIsUser, auth, stack_settings, user_message
 
 USER = "alice"
 CHECKS = [
@@ -50,7 +50,7 @@ def fuzzed_stack(aws_endpoint: str) -> Iterator[LocalStack]:
     suffix = uuid.uuid4().hex[:10]
     tables = Tables(checkpoints=f"checkpoints-{suffix}", app=f"app-{suffix}", bucket=f"cp-{suffix}")
     settings_ = stack_settings(tables, scripted_delay_ms=0)
-    with running_stack(settings=settings_, authenticator=HeaderAuth()) as stack:
+    with running_stack(settings=settings_, authenticator=TokenIsUser()) as stack:
         yield stack
 
 

@@ -15,7 +15,7 @@ from lambdagraph.settings import Settings
 from lambdagraph.store.bucket import s3_prefix
 from lambdagraph_client.local.server import LOCAL_CHECKPOINT_BUCKET, LocalStack, running_stack
 from tests.conftest import Tables
-from tests.e2e.conftest import HeaderAuth, auth, eventually, user_message
+from tests.e2e.conftest import TokenIsUser, auth, eventually, user_message
 
 
 @pytest.fixture
@@ -24,7 +24,7 @@ def default_stack(tables: Tables) -> Iterator[LocalStack]:
     settings = Settings(
         app_table=tables.app, checkpoint_table=tables.checkpoints, scripted_delay_ms=0
     )
-    with running_stack(settings=settings, authenticator=HeaderAuth()) as running:
+    with running_stack(settings=settings, authenticator=TokenIsUser()) as running:
         yield running
 
 

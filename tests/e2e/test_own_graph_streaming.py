@@ -19,7 +19,7 @@ from langgraph_sdk.schema import StreamPart
 from lambdagraph.engine.streaming_check import WARNING
 from lambdagraph_client.local.server import LocalStack, running_stack
 from tests.conftest import Tables
-from tests.e2e.conftest import HeaderAuth, auth, stack_settings, user_message
+from tests.e2e.conftest import TokenIsUser, auth, stack_settings, user_message
 
 _GRAPHS = (
     "sync_invoke", "pool_without_config", "pool_with_config", "run_in_executor_without_config",
@@ -37,7 +37,7 @@ def own_stack(aws_endpoint: str) -> Iterator[LocalStack]:
     tables = Tables(checkpoints=f"checkpoints-{suffix}", app=f"app-{suffix}", bucket=f"cp-{suffix}")
     graphs = ",".join(f"{name}=tests.e2e.streaming_graphs:{name}" for name in _GRAPHS)
     settings = stack_settings(tables, graphs=graphs)
-    with running_stack(settings=settings, authenticator=HeaderAuth()) as running:
+    with running_stack(settings=settings, authenticator=TokenIsUser()) as running:
         yield running
 
 

@@ -13,20 +13,20 @@ from langgraph_sdk import get_client, get_sync_client
 from lambdagraph.settings import Settings
 from lambdagraph_client.local.server import running_stack
 from tests.conftest import Tables
-from tests.e2e.conftest import HeaderAuth, auth, stack_settings, user_message
+from tests.e2e.conftest import TokenIsUser, auth, stack_settings, user_message
 
 
 async def test_a_restarted_server_on_the_same_dynamodb_resumes_the_interrupt(
     tables: Tables,
 ) -> None:
     settings = stack_settings(tables)
-    with running_stack(settings=settings, authenticator=HeaderAuth()) as first:
+    with running_stack(settings=settings, authenticator=TokenIsUser()) as first:
         client = get_client(url=first.url, headers=auth("alice"))
         thread = await client.threads.create()
         paused: dict[str, Any] = await client.runs.wait(  # type: ignore[assignment]
             thread["thread_id"], "agent", input=user_message("send an email to c@d.e")
         )
-    with running_stack(settings=settings, authenticator=HeaderAuth()) as second:
+    with running_stack(settings=settings, authenticator=TokenIsUser()) as second:
         client = get_client(url=second.url, headers=auth("alice"))
         before = await client.threads.get(thread["thread_id"])
         resumed: dict[str, Any] = await client.runs.wait(  # type: ignore[assignment]
@@ -64,11 +64,11 @@ def test_lambdagraph_dynamodb_keeps_large_state_across_dev_restarts(
         monkeypatch.setenv("AWS_ENDPOINT_URL_S3", endpoint)
         settings = Settings(app_table="lambdagraph-app", scripted_delay_ms=0)  # as `make dev`
         text = "a pasted report " * 25_000  # 400 KB: the run's input goes to the bucket
-        with running_stack(settings=settings, authenticator=HeaderAuth()) as first:
+        with running_stack(settings=settings, authenticator=TokenIsUser()) as first:
             client = get_sync_client(url=first.url, headers=auth("alice"))
             thread = client.threads.create()
             client.runs.wait(thread["thread_id"], "agent", input=user_message(text))
-        with running_stack(settings=settings, authenticator=HeaderAuth()) as second:
+        with running_stack(settings=settings, authenticator=TokenIsUser()) as second:
             client = get_sync_client(url=second.url, headers=auth("alice"))
             runs = client.runs.list(thread["thread_id"])
             state = client.threads.get_state(thread["thread_id"])

@@ -19,7 +19,7 @@ from lambdagraph_client.local.server import LocalStack, running_stack
 from tests.conftest import Tables
 from tests.e2e.conftest import (
     STEPS_GRAPH,
-    HeaderAuth,
+    TokenIsUser,
     auth,
     short_lived_settings,
     stack_settings,
@@ -92,7 +92,7 @@ async def test_the_server_default_limit_applies_to_a_stream_that_sets_none(
     tables: Tables,
 ) -> None:
     settings = stack_settings(tables, graphs=STEPS_GRAPH, run_timeout_seconds=0.5)
-    with running_stack(settings=settings, authenticator=HeaderAuth()) as stack:
+    with running_stack(settings=settings, authenticator=TokenIsUser()) as stack:
         client = get_client(url=stack.url, headers=auth("alice"))
         thread = await client.threads.create()
         parts = [
@@ -111,7 +111,7 @@ async def test_the_server_default_limit_applies_to_a_stream_that_sets_none(
 def short_lived_stack(tables: Tables) -> Iterator[LocalStack]:
     """Workers that time out after 1 s (drain 0.6 s before) and a 1.2 s run time limit."""
     settings = short_lived_settings(tables).replace(run_timeout_seconds=1.2)
-    with running_stack(settings=settings, authenticator=HeaderAuth()) as running:
+    with running_stack(settings=settings, authenticator=TokenIsUser()) as running:
         yield running
 
 

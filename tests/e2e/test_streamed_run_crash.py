@@ -19,7 +19,7 @@ from langgraph_sdk import get_client
 from lambdagraph.store.leases import RunLeases
 from lambdagraph_client.local.server import LocalStack, running_stack
 from tests.conftest import Tables
-from tests.e2e.conftest import DEADLINE, HeaderAuth, auth, stack_settings, user_message
+from tests.e2e.conftest import DEADLINE, TokenIsUser, auth, stack_settings, user_message
 
 # The local stack in a process of its own (so the test can kill it), on the test's tables,
 # with one-second leases; it prints its URL once it serves.
@@ -27,9 +27,9 @@ _SERVER_PROCESS = """
 import json, sys, threading
 from lambdagraph_client.local.server import running_stack
 from tests.conftest import Tables
-from tests.e2e.conftest import HeaderAuth, stack_settings
+from tests.e2e.conftest import TokenIsUser, stack_settings
 settings = stack_settings(Tables(**json.loads(sys.argv[1])), run_lease_seconds=1.0)
-with running_stack(settings=settings, authenticator=HeaderAuth()) as stack:
+with running_stack(settings=settings, authenticator=TokenIsUser()) as stack:
     print(stack.url, flush=True)
     threading.Event().wait()
 """
@@ -39,7 +39,7 @@ with running_stack(settings=settings, authenticator=HeaderAuth()) as stack:
 def quick_lease_stack(tables: Tables) -> Iterator[LocalStack]:
     """The stack that survives, with the dying one's lease length."""
     settings = stack_settings(tables, run_lease_seconds=1.0)
-    with running_stack(settings=settings, authenticator=HeaderAuth()) as running:
+    with running_stack(settings=settings, authenticator=TokenIsUser()) as running:
         yield running
 
 

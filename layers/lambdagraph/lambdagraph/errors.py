@@ -8,6 +8,8 @@
     │   ├── InvalidRequest          a field's value breaks a rule every transport shares
     │   └── BadJson                 the body or frame is not JSON text at all
     ├── Unauthorized                no valid credentials on the request (401)
+    ├── Forbidden                   valid credentials, but not for this action (403)
+    ├── RateLimited                 a per-user limit is reached; retry later (429)
     ├── NotFound                    unknown, or another user's (404)
     │   ├── ThreadNotFound
     │   ├── RunNotFound
@@ -63,6 +65,22 @@ class Unauthorized(LambdagraphError):
     """The request carries no valid credentials."""
 
     code = "unauthorized"
+
+
+class Forbidden(LambdagraphError):
+    """The caller is authenticated but may not do this."""
+
+    code = "forbidden"
+
+
+class RateLimited(LambdagraphError):
+    """A per-user limit is reached; ``retry_after`` says in how many seconds to try again."""
+
+    code = "rate_limited"
+
+    def __init__(self, message: str = "", *, retry_after: int = 1) -> None:
+        super().__init__(message)
+        self.retry_after = max(1, retry_after)
 
 
 class NotFound(LambdagraphError):

@@ -16,10 +16,20 @@ Variables:
     LAMBDAGRAPH_LOG_LEVEL: log level, ``DEBUG``, ``INFO``, ``WARNING``, ``ERROR`` or ``CRITICAL``
         (``INFO``).
     LAMBDAGRAPH_AUTH_MODE: how requests are authenticated: ``none`` (every request is the
-        local user), ``jwt`` or ``iam`` (``none``).
+        local user), ``jwt`` (OIDC bearer tokens), ``iam`` (the caller's IAM principal) or
+        ``custom`` (a ``langgraph_sdk.Auth`` object) (``none``).
     LAMBDAGRAPH_JWT_ISSUER: OIDC issuer whose tokens ``jwt`` mode accepts, e.g. a Cognito user
         pool URL; its JWKS is read from the issuer's discovery document (empty).
     LAMBDAGRAPH_JWT_AUDIENCE: audience (``aud``/``client_id``) those tokens must carry (empty).
+    LAMBDAGRAPH_JWT_JWKS_URL: the issuer's JWKS, when it is not the discovery document's
+        ``jwks_uri`` (empty).
+    LAMBDAGRAPH_AUTH_PATH: ``custom`` mode's ``module.path:auth``, naming a
+        ``langgraph_sdk.Auth`` instance, as a LangGraph Server deployment's ``auth.path``
+        (empty).
+    LAMBDAGRAPH_MAX_ACTIVE_RUNS_PER_USER: runs one user may have running or pending at once;
+        more answer 429. 0: no limit (``0``).
+    LAMBDAGRAPH_REQUESTS_PER_MINUTE_PER_USER: HTTP requests and WebSocket actions one user may
+        make in a minute; more answer 429 / ``rate_limited``. 0: no limit (``0``).
     LAMBDAGRAPH_CANCEL_POLL_INTERVAL: seconds between the executor's reads of a run's cancel
         flag (``0.25``).
     LAMBDAGRAPH_CANCEL_WAIT_SECONDS: how long a cancel that waits (HTTP ``cancel?wait=1``, a
@@ -94,7 +104,7 @@ from lambdagraph.errors import ConfigurationError
 ENV_PREFIX = "LAMBDAGRAPH_"
 
 ModelName = Literal["scripted", "bedrock"]
-AuthMode = Literal["none", "jwt", "iam"]
+AuthMode = Literal["none", "jwt", "iam", "custom"]
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
 #: A graph name in ``LAMBDAGRAPH_GRAPHS`` (it becomes an assistant id).
@@ -133,6 +143,11 @@ class Settings(BaseSettings):
     auth_mode: AuthMode = "none"
     jwt_issuer: str = ""
     jwt_audience: str = ""
+    jwt_jwks_url: str = ""
+    auth_path: str = ""
+    # Per-user limits (DynamoDB counters, so they hold across instances).
+    max_active_runs_per_user: int = Field(0, ge=0)
+    requests_per_minute_per_user: int = Field(0, ge=0)
     cancel_poll_interval: float = Field(0.25, gt=0)
     cancel_wait_seconds: float = Field(20.0, gt=0)
     heartbeat_seconds: float = Field(10.0, gt=0)

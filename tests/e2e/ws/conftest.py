@@ -4,32 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
 import websockets
 from websockets.asyncio.client import ClientConnection
 
-from lambdagraph.errors import Unauthorized
 from lambdagraph.settings import Settings
 from lambdagraph_client.local.server import LocalStack, running_stack
+from tests.auth import TokenIsUser
 from tests.conftest import Tables
 from tests.e2e.conftest import stack_settings
 
 TIMEOUT = 20.0
 
 
-class TokenAuth:
-    """Test authenticator: the bearer token is the user id; ``mallory`` is always refused."""
-
-    async def authenticate(self, headers: Mapping[str, str]) -> str:
-        scheme, _, token = headers.get("authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not token:
-            raise Unauthorized("Missing bearer token")
-        if token == "mallory":
-            raise Unauthorized("Token refused")
-        return token
 
 
 @pytest.fixture
@@ -39,7 +29,7 @@ def settings(tables: Tables) -> Settings:
 
 @pytest.fixture
 def stack(settings: Settings) -> Iterator[LocalStack]:
-    with running_stack(settings=settings, authenticator=TokenAuth()) as running:
+    with running_stack(settings=settings, authenticator=TokenIsUser()) as running:
         yield running
 
 

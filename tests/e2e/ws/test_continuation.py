@@ -10,13 +10,15 @@ from lambdagraph.store.leases import RunLeases
 from lambdagraph_client.local.server import LocalStack, running_stack
 from tests.conftest import Tables
 from tests.e2e.conftest import short_lived_settings
-from tests.e2e.ws.conftest import TokenAuth, connect, events_of
+from tests.e2e.ws.conftest import TokenIsUser, connect, events_of
 
 
 @pytest.fixture
 def short_lived_stack(tables: Tables) -> Iterator[LocalStack]:
     """A worker that times out after 1 s and drains 0.6 s before that."""
-    with running_stack(settings=short_lived_settings(tables), authenticator=TokenAuth()) as running:
+    with running_stack(
+        settings=short_lived_settings(tables), authenticator=TokenIsUser()
+    ) as running:
         yield running
 
 

@@ -19,7 +19,7 @@ from lambdagraph.store.leases import RunLeases
 from lambdagraph_client.local.server import LocalStack, running_stack
 from tests.conftest import Tables
 from tests.e2e.conftest import DEADLINE, stack_settings
-from tests.e2e.ws.conftest import Socket, TokenAuth, events_of, run_frame
+from tests.e2e.ws.conftest import Socket, TokenIsUser, events_of, run_frame
 
 # The local stack in a process of its own (so the test can kill it, worker and all), on the
 # test's tables, with one-second leases; it prints its WebSocket URL once it serves.
@@ -28,9 +28,9 @@ import json, sys, threading
 from lambdagraph_client.local.server import running_stack
 from tests.conftest import Tables
 from tests.e2e.conftest import stack_settings
-from tests.e2e.ws.conftest import TokenAuth
+from tests.e2e.ws.conftest import TokenIsUser
 settings = stack_settings(Tables(**json.loads(sys.argv[1])), run_lease_seconds=1.0)
-with running_stack(settings=settings, authenticator=TokenAuth()) as stack:
+with running_stack(settings=settings, authenticator=TokenIsUser()) as stack:
     print(stack.ws_url, flush=True)
     threading.Event().wait()
 """
@@ -40,7 +40,7 @@ with running_stack(settings=settings, authenticator=TokenAuth()) as stack:
 def stack(tables: Tables) -> Iterator[LocalStack]:
     """The stack that survives, with the dying one's lease length."""
     settings = stack_settings(tables, run_lease_seconds=1.0, scripted_delay_ms=5)
-    with running_stack(settings=settings, authenticator=TokenAuth()) as running:
+    with running_stack(settings=settings, authenticator=TokenIsUser()) as running:
         yield running
 
 

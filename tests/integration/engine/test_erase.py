@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -26,7 +26,6 @@ from lambdagraph.engine.durable import DurableRuns
 from lambdagraph.engine.erase import ThreadEraser
 from lambdagraph.engine.invoker import WorkerPayload
 from lambdagraph.engine.worker import handle_worker_event
-from lambdagraph.errors import Unauthorized
 from lambdagraph.http.app import create_app
 from lambdagraph.protocol.events import Event
 from lambdagraph.settings import Settings
@@ -37,20 +36,13 @@ from lambdagraph.store.events import EventLog, format_event_id
 from lambdagraph.store.leases import RunLeases
 from lambdagraph.wiring import Core, build_http_app
 from lambdagraph_client.local.invoker import LocalContext
+from tests.auth import TokenIsUser
 from tests.conftest import Tables
 
 DEADLINE = 30.0
 STEPS_GRAPH = "steps=tests.e2e.durable_graphs:steps_graph"
 
 
-class BearerAuth:
-    """The bearer token is the user id."""
-
-    async def authenticate(self, headers: Mapping[str, str]) -> str:
-        scheme, _, token = headers.get("authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not token:
-            raise Unauthorized("Missing bearer token")
-        return token
 
 
 class RecordingInvoker:
@@ -126,7 +118,7 @@ async def app(tables: Tables) -> AsyncIterator[App]:
     eraser = core.eraser(saver, invoker)
     durable = core.durable(executor, invoker, eraser=eraser)
     api = create_app(
-        store=store, runs=core.service(durable), graphs=core.graphs, authenticator=BearerAuth(),
+        store=store, runs=core.service(durable), graphs=core.graphs, authenticator=TokenIsUser(),
         settings=settings, checkpointer=saver, eraser=eraser,
     )
     transport = httpx.ASGITransport(app=api)
@@ -457,7 +449,7 @@ async def test_without_a_worker_the_app_erases_in_process(tables: Tables) -> Non
     )
     saver = AsyncDynamoDBSaver(tables.checkpoints, bucket=tables.bucket)
     # No LAMBDAGRAPH_WORKER_FUNCTION and no in-process worker: the app as wiring builds it.
-    api = build_http_app(settings, authenticator=BearerAuth(), checkpointer=saver)
+    api = build_http_app(settings, authenticator=TokenIsUser(), checkpointer=saver)
     store = api.state.context.store
     transport = httpx.ASGITransport(app=api)
     async with httpx.AsyncClient(transport=transport, base_url="http://app") as http:

@@ -1,46 +1,61 @@
-"""Authenticator selection from settings."""
+"""Authenticator selection from settings, and what an authenticator is."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 import pytest
 
-from lambdagraph.auth import LOCAL_USER, Authenticator, NoAuth, authenticator_from_settings
+from lambdagraph.auth import (
+    LOCAL_USER,
+    Authenticator,
+    AuthRequest,
+    Identity,
+    NoAuth,
+    authenticator_from_settings,
+)
 from lambdagraph.errors import ConfigurationError, Unauthorized
 from lambdagraph.settings import Settings
+from tests.auth import TokenIsUser
 
 
 async def test_none_mode_is_the_local_user() -> None:
     auth = authenticator_from_settings(Settings.from_env({"LAMBDAGRAPH_AUTH_MODE": "none"}))
     assert isinstance(auth, NoAuth)
-    assert await auth.authenticate({"authorization": "Bearer whatever"}) == LOCAL_USER
-
-
-@pytest.mark.parametrize("mode", ["jwt", "iam"])
-def test_modes_not_built_yet_say_so(mode: str) -> None:
-    with pytest.raises(ConfigurationError, match="not implemented yet"):
-        authenticator_from_settings(Settings(auth_mode=mode))
+    request = AuthRequest(headers={"authorization": "Bearer whatever"})
+    assert (await auth.authenticate(request)).user_id == LOCAL_USER
 
 
 def test_unknown_mode() -> None:
-    with pytest.raises(ConfigurationError, match="Unknown auth_mode"):
-        authenticator_from_settings(Settings(auth_mode="basic"))
-
-
-class HeaderAuth:
-    """What a test injects to act as several users: the user id comes from ``x-user``."""
-
-    async def authenticate(self, headers: Mapping[str, str]) -> str:
-        try:
-            return headers["x-user"]
-        except KeyError:
-            raise Unauthorized("x-user header missing") from None
+    with pytest.raises(ConfigurationError, match="auth_mode"):
+        Settings(auth_mode="basic")
 
 
 async def test_any_object_with_authenticate_is_an_authenticator() -> None:
-    auth = HeaderAuth()
+    auth = TokenIsUser()
     assert isinstance(auth, Authenticator) and isinstance(NoAuth(), Authenticator)
-    assert await auth.authenticate({"x-user": "bob"}) == "bob"
+    identity = await auth.authenticate(AuthRequest(headers={"authorization": "Bearer bob"}))
+    assert identity.user_id == "bob"
     with pytest.raises(Unauthorized):
-        await auth.authenticate({})
+        await auth.authenticate(AuthRequest())
+
+
+@pytest.mark.parametrize(
+    "header", ["", "Bearer", "Bearer   ", "Basic Ym9iOnB3", "bearer bob", "BEARER bob"]
+)
+def test_bearer_token_is_read_only_from_a_bearer_header(header: str) -> None:
+    token = AuthRequest(headers={"authorization": header}).bearer_token
+    assert token == ("bob" if header.lower() == "bearer bob" else None)
+
+
+def test_identity_survives_the_websocket_authorizer_context() -> None:
+    identity = Identity(
+        "alice", permissions=("threads:write",), display_name="Alice", claims={"org": "acme"}
+    )
+    context = identity.to_context()
+    assert all(isinstance(value, str) for value in context.values())
+    assert Identity.from_context(context) == identity
+
+
+def test_a_context_without_identity_json_still_names_the_user() -> None:
+    assert Identity.from_context({"user_id": "alice"}) == Identity("alice")
+    assert Identity.from_context({"principalId": "bob", "identity": "not json"}) == Identity("bob")
+    assert Identity.from_context({}) is None

@@ -1,14 +1,19 @@
-"""Authenticators: turn a request's headers into a user id.
+"""Authentication: one authenticator per deployment turns a request into an :class:`Identity`.
 
-``none`` (local development: every request is the user ``"local"``); ``jwt`` and ``iam``
-come later.
+Every transport (the HTTP API behind the function URL and the HTTP API, the WebSocket
+``$connect`` authorizer) builds an :class:`AuthRequest` and asks the same authenticator; the
+run service and the store see only ``Identity.user_id``, the partition that every thread,
+run and connection belongs to.
+
+Modes (``LAMBDAGRAPH_AUTH_MODE``): ``none`` (local development: every request is the user
+``"local"``), ``jwt``, ``iam`` and ``custom``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Final, Protocol, runtime_checkable
 
+from lambdagraph.auth.identity import AuthRequest, Identity
 from lambdagraph.errors import ConfigurationError, Unauthorized
 from lambdagraph.settings import Settings
 
@@ -17,15 +22,22 @@ LOCAL_USER: Final = "local"
 
 @runtime_checkable
 class Authenticator(Protocol):
-    """Turns request headers into a user id.
+    """Turns what a request presents into the caller's identity.
 
     Any object with this one method is an authenticator (no base class): the HTTP app and
     the WebSocket authorizer take one as a constructor argument, so tests can pass their own
-    (e.g. one that trusts an ``x-user`` header) to act as several users.
+    (e.g. one that trusts the bearer token as the user id) to act as several users.
     """
 
-    async def authenticate(self, headers: Mapping[str, str]) -> str:
-        """The caller's user id; raises ``Unauthorized`` when the request carries none."""
+    async def authenticate(self, request: AuthRequest) -> Identity:
+        """The caller's identity.
+
+        Raises:
+            Unauthorized: the request carries no valid credentials (401).
+            Forbidden: the credentials are valid but not enough (403).
+            Unavailable: the credentials could not be checked now, e.g. the issuer's keys
+                could not be fetched (503).
+        """
         ...
 
 
@@ -33,25 +45,31 @@ class NoAuth:
     """``auth_mode=none``: every request is the local user."""
 
     def __init__(self, user_id: str = LOCAL_USER) -> None:
-        self.user_id = user_id
+        self.identity = Identity(user_id)
 
-    async def authenticate(self, headers: Mapping[str, str]) -> str:
+    async def authenticate(self, request: AuthRequest) -> Identity:
         """Always the local user."""
-        return self.user_id
+        return self.identity
 
 
 def authenticator_from_settings(settings: Settings) -> Authenticator:
     """The authenticator ``settings.auth_mode`` names.
 
     Raises:
-        ConfigurationError: for modes not implemented yet (``jwt``, ``iam``) or unknown ones.
+        ConfigurationError: the mode's settings are incomplete or its extra is missing.
     """
     mode = settings.auth_mode
     if mode == "none":
         return NoAuth()
-    if mode in ("jwt", "iam"):
-        raise ConfigurationError(f"auth_mode {mode!r} is not implemented yet; use 'none'")
-    raise ConfigurationError(f"Unknown auth_mode {mode!r}; expected 'none', 'jwt' or 'iam'")
+    raise ConfigurationError(f"auth_mode {mode!r} is not implemented yet; use 'none'")
 
 
-__all__ = ["LOCAL_USER", "Authenticator", "NoAuth", "Unauthorized", "authenticator_from_settings"]
+__all__ = [
+    "LOCAL_USER",
+    "AuthRequest",
+    "Authenticator",
+    "Identity",
+    "NoAuth",
+    "Unauthorized",
+    "authenticator_from_settings",
+]

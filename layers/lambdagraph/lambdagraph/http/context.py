@@ -1,11 +1,12 @@
 """What every route needs: the app's collaborators, the caller's identity, background tasks.
 
 ``create_app`` stores one :class:`ApiContext` on ``app.state``; routes receive it and the
-authenticated user id through FastAPI dependencies (:data:`Ctx`, :data:`User`).
+authenticated caller through FastAPI dependencies (:data:`Ctx`, :data:`Caller`, :data:`User`).
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Annotated, Any
@@ -13,7 +14,7 @@ from uuid import UUID
 
 from fastapi import Depends, Request
 
-from lambdagraph.auth import Authenticator
+from lambdagraph.auth import Authenticator, AuthRequest, Identity
 from lambdagraph.engine import GraphRegistry, RunService, ThreadEraser, assistant_id, resolve_graph
 from lambdagraph.errors import InvalidInput
 from lambdagraph.settings import Settings
@@ -63,13 +64,44 @@ def get_context(request: Request) -> ApiContext:
     return context
 
 
-async def get_user(request: Request) -> str:
-    """The caller's user id; the authenticator raises ``Unauthorized`` (401) without one."""
+def auth_request(request: Request) -> AuthRequest:
+    """What the authenticator may judge of an HTTP request.
+
+    The Lambda request context arrives as the ``x-amzn-request-context`` header behind the
+    Lambda Web Adapter (the streaming function URL), and as the event's ``requestContext``
+    through Mangum (the HTTP API). Locally there is none.
+    """
+    request_context: Any = {}
+    event = request.scope.get("aws.event")
+    if isinstance(event, dict):
+        request_context = event.get("requestContext") or {}
+    elif "x-amzn-request-context" in request.headers:
+        try:
+            request_context = json.loads(request.headers["x-amzn-request-context"])
+        except ValueError:
+            request_context = {}
+    return AuthRequest(
+        headers=request.headers,
+        method=request.method,
+        path=request.url.path,
+        query=request.query_params,
+        request_context=request_context if isinstance(request_context, dict) else {},
+    )
+
+
+async def get_identity(request: Request) -> Identity:
+    """The caller's identity; the authenticator raises ``Unauthorized`` (401) without one."""
     context = get_context(request)
-    return await context.authenticator.authenticate(request.headers)
+    return await context.authenticator.authenticate(auth_request(request))
+
+
+async def get_user(identity: Annotated[Identity, Depends(get_identity)]) -> str:
+    """The caller's user id: the owner of what the request reads or creates."""
+    return identity.user_id
 
 
 Ctx = Annotated[ApiContext, Depends(get_context)]
+Caller = Annotated[Identity, Depends(get_identity)]
 User = Annotated[str, Depends(get_user)]
 
 

@@ -27,6 +27,7 @@ from aws_lambda_powertools.utilities.idempotency import (
 )
 from botocore.exceptions import ClientError
 
+from lambdagraph.auth import Identity
 from lambdagraph.engine import RunService
 from lambdagraph.protocol import ws
 from lambdagraph.settings import Settings
@@ -115,9 +116,8 @@ class WebSocketApi:
         deadline = cast("LambdaContext", context or _RouteDeadline())  # duck-typed locally
         self._idempotency.register_lambda_context(deadline)
         view = APIGatewayWebSocketEvent(event)
-        authorizer = view.request_context.get("authorizer") or {}
-        user_id = authorizer.get("user_id") or authorizer.get("principalId")
-        request = Request(view, view.request_context.connection_id, user_id)
+        identity = Identity.from_context(view.request_context.get("authorizer") or {})
+        request = Request(view, view.request_context.connection_id, identity)
         route = ROUTES.get(view.request_context.route_key, unknown_route)
         try:
             return await route(self, request)

@@ -3,7 +3,7 @@
 Browsers and most mobile WebSocket APIs cannot set headers on the upgrade request, so the
 token travels as ``wss://…/{stage}?token=…``. It is handed to the same
 :class:`~lambdagraph.auth.Authenticator` the HTTP API uses, as a bearer ``Authorization``
-header, so every auth mode (``none`` today; ``jwt`` when it lands) works here unchanged.
+header, so every auth mode works here unchanged.
 
 * authenticated → an IAM policy allowing the connection, with ``context.user_id``; API
   Gateway passes that context to every later event in ``requestContext.authorizer``;
@@ -22,7 +22,7 @@ from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event i
     APIGatewayAuthorizerResponseWebSocket,
 )
 
-from lambdagraph.auth import Authenticator
+from lambdagraph.auth import Authenticator, AuthRequest
 from lambdagraph.errors import Unauthorized
 
 logger = logging.getLogger(__name__)
@@ -40,10 +40,20 @@ async def authorize(event: dict[str, Any], authenticator: Authenticator) -> dict
         Unauthorized: no token, and the authenticator needs one (API Gateway: 401).
     """
     view = APIGatewayAuthorizerRequestEvent(event)
-    token = (view.get("queryStringParameters") or {}).get(TOKEN_PARAMETER)
-    headers = {"authorization": f"Bearer {token}"} if token else {}
+    query = view.get("queryStringParameters") or {}
+    token = query.get(TOKEN_PARAMETER)
+    headers = {name.lower(): value for name, value in (view.get("headers") or {}).items()}
+    if token:
+        headers["authorization"] = f"Bearer {token}"
+    request = AuthRequest(
+        headers=headers,
+        method="GET",
+        path=view.get("path") or "/",
+        query=query,
+        request_context=view.get("requestContext") or {},
+    )
     try:
-        user_id = await authenticator.authenticate(headers)
+        identity = await authenticator.authenticate(request)
     except Unauthorized:
         if not token:
             raise
@@ -52,7 +62,7 @@ async def authorize(event: dict[str, Any], authenticator: Authenticator) -> dict
         policy.deny_all_routes()
         return policy.asdict()
     policy = APIGatewayAuthorizerResponseWebSocket.from_route_arn(
-        view.method_arn, user_id, context={"user_id": user_id}
+        view.method_arn, identity.user_id, context=identity.to_context()
     )
     policy.allow_all_routes()
     return policy.asdict()

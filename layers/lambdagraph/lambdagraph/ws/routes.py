@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, Protocol
 
+from lambdagraph.auth import Identity
 from lambdagraph.engine import RunService
 from lambdagraph.errors import RunNotFound
 from lambdagraph.protocol import ws
@@ -47,7 +48,13 @@ class Request:
 
     event: APIGatewayWebSocketEvent
     connection_id: str
-    user_id: str | None
+    identity: Identity | None
+    """Who the authorizer (or IAM auth on ``$connect``) vouched for; None: nobody."""
+
+    @property
+    def user_id(self) -> str | None:
+        """The caller's user id, if the connection has an identity."""
+        return self.identity.user_id if self.identity else None
 
     @property
     def endpoint(self) -> str:
