@@ -108,7 +108,8 @@ def test_choices_ignore_case_and_surrounding_spaces() -> None:
         (
             "LAMBDAGRAPH_AUTH_MODE",
             "basic",
-            "Unknown auth_mode: LAMBDAGRAPH_AUTH_MODE='basic' is not one of: none, jwt, iam, custom",
+            "Unknown auth_mode: LAMBDAGRAPH_AUTH_MODE='basic' is not one of: "
+            "none, jwt, iam, custom",
         ),
         (
             "LAMBDAGRAPH_LOG_LEVEL",
