@@ -19,9 +19,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from lambdagraph.engine import describe_errors
 from lambdagraph.errors import (
     Conflict,
+    Forbidden,
     InvalidInput,
     LambdagraphError,
     NotFound,
+    RateLimited,
     Unauthorized,
     Unavailable,
 )
@@ -36,6 +38,8 @@ GENERIC_DETAIL: Final = "Internal server error"
 STATUS_BY_ERROR: Final[tuple[tuple[type[LambdagraphError], int], ...]] = (
     (InvalidInput, 422),
     (Unauthorized, 401),
+    (Forbidden, 403),
+    (RateLimited, 429),
     (NotFound, 404),
     (Conflict, 409),
     (Unavailable, 503),
@@ -71,7 +75,10 @@ async def handle_lambdagraph_error(request: Request, exc: Exception) -> JSONResp
             exc_info=exc,
         )
         return error_response(500, GENERIC_DETAIL)
-    return error_response(status, exc.message, HEADERS_BY_STATUS.get(status))
+    headers = HEADERS_BY_STATUS.get(status)
+    if isinstance(exc, RateLimited):
+        headers = {"Retry-After": str(exc.retry_after)}
+    return error_response(status, exc.message, headers)
 
 
 describe_validation_errors = describe_errors

@@ -45,18 +45,20 @@ EVENT_SCHEMA: Final = ServerSentEvent.__name__
 ERROR_DESCRIPTIONS: Final[Mapping[int, str]] = {
     400: "The body is not JSON at all (undecodable bytes), or `Content-Length` is invalid.",
     401: "No valid credentials (`WWW-Authenticate: Bearer`).",
+    403: "Valid credentials, but a custom auth handler refused this action.",
     404: "No such thread, run or assistant for this user (another user's looks the same).",
     409: "The thread already exists, or is busy and `multitask_strategy` is `reject`.",
     413: "The request body exceeds `LAMBDAGRAPH_MAX_BODY_BYTES`.",
     422: "A field is missing, has the wrong type or value; `detail` names it.",
+    429: "A per-user limit (active runs, requests per minute); retry after `Retry-After` s.",
     500: "A server fault (logged); the body never carries a traceback.",
-    503: "DynamoDB throttled or unavailable; retry after `Retry-After` seconds.",
+    503: "DynamoDB or the identity provider is unavailable; retry after `Retry-After` s.",
 }
 """Every error status the API gives, and what it means (the README's table)."""
 
-COMMON_ERRORS: Final = (400, 401, 413, 422, 500, 503)
-"""Statuses any route may give: body and Content-Length checks, authentication, validation,
-faults, and DynamoDB throttling. Route-specific ones (404, 409) are added per route."""
+COMMON_ERRORS: Final = (400, 401, 403, 413, 422, 429, 500, 503)
+"""Statuses any route may give: body and Content-Length checks, authentication and
+authorization, validation, per-user limits, faults, and DynamoDB throttling. Route-specific ones (404, 409) are added per route."""
 
 CANCELLING: Final[dict[int | str, dict[str, Any]]] = {
     202: {"description": "Cancellation requested (no body); `wait=true` answers 200 instead."}

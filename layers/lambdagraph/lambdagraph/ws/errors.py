@@ -33,6 +33,8 @@ CODES: Final[Mapping[str, str]] = {
     "invalid_input": "The request is well-formed but asks for something invalid.",
     "request_in_progress": "A `run` with this `request_id` is still being recorded; wait.",
     "unauthorized": "The connection carries no user (authorizer context missing).",
+    "forbidden": "The auth handlers refused this action for this user.",
+    "rate_limited": "A per-user limit is reached (active runs, requests per minute); retry later.",
     "unavailable": "A backing service is throttled or down; retry with backoff.",
     "event_too_large": "One event exceeds the 128 KB message limit; read the state over HTTP.",
     "slow_consumer": "The connection fell too far behind a run and was detached; subscribe again.",
