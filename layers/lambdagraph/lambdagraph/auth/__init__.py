@@ -61,6 +61,14 @@ def authenticator_from_settings(settings: Settings) -> Authenticator:
     mode = settings.auth_mode
     if mode == "none":
         return NoAuth()
+    if mode == "jwt":
+        try:
+            from lambdagraph.auth.jwt import JwtAuthenticator  # lazy: the `jwt` extra
+        except ImportError as exc:
+            raise ConfigurationError(
+                "auth_mode 'jwt' needs PyJWT: pip install 'lambdagraph[jwt]'"
+            ) from exc
+        return JwtAuthenticator.from_settings(settings)
     raise ConfigurationError(f"auth_mode {mode!r} is not implemented yet; use 'none'")
 
 
