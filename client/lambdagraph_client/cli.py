@@ -1,4 +1,5 @@
-"""The ``lambdagraph`` command: ``dev`` runs the local stack, ``chat`` talks to a server."""
+"""The ``lambdagraph`` command: ``dev`` runs the local stack, ``chat`` talks to a server,
+``token`` prints a token from the local stack's OIDC issuer (``dev --auth jwt``)."""
 
 from __future__ import annotations
 
@@ -10,18 +11,32 @@ import signal
 import sys
 import threading
 from collections.abc import Sequence
+from typing import get_args
 
 from lambdagraph.errors import ConfigurationError
+from lambdagraph.settings import AuthMode, Settings
 
 
 def _dev(args: argparse.Namespace) -> int:
     # lazy: cold start — the local stack's dependencies are an extra, never on Lambda.
     from lambdagraph_client.local.server import serve
 
+    settings = Settings.from_env()
+    if args.auth is not None:
+        settings = settings.replace(auth_mode=args.auth)
     # boto's "found credentials/endpoint" notes are noise in a terminal running the stack.
     logging.getLogger("botocore").setLevel(logging.WARNING)
     with contextlib.suppress(KeyboardInterrupt):
-        serve(host=args.host, port=args.port, dynamodb_port=args.dynamodb_port)
+        serve(
+            host=args.host, port=args.port, dynamodb_port=args.dynamodb_port, settings=settings
+        )
+    return 0
+
+
+def _token(args: argparse.Namespace) -> int:
+    from lambdagraph_client.local.oidc import request_token  # lazy: the `local` extra
+
+    print(request_token(args.url, args.user, expires_in=args.expires_in))
     return 0
 
 
@@ -92,7 +107,21 @@ def build_parser() -> argparse.ArgumentParser:
     dev.add_argument("--host", default="127.0.0.1")
     dev.add_argument("--port", type=int, default=8000)
     dev.add_argument("--dynamodb-port", type=int, default=0, help="0 picks a free port")
+    dev.add_argument(
+        "--auth", choices=get_args(AuthMode), default=None,
+        help="auth mode (default: LAMBDAGRAPH_AUTH_MODE); jwt without LAMBDAGRAPH_JWT_ISSUER "
+        "runs a local OIDC issuer whose tokens `lambdagraph token` prints",
+    )
     dev.set_defaults(func=_dev)
+    token = sub.add_parser(
+        "token", help="print a token for a user from `lambdagraph dev --auth jwt`'s local issuer"
+    )
+    token.add_argument("--user", required=True, help="the token's subject: the user id")
+    token.add_argument("--url", default="http://127.0.0.1:8000", help="the local stack")
+    token.add_argument(
+        "--expires-in", type=int, default=3600, metavar="SECONDS", help="lifetime (3600)"
+    )
+    token.set_defaults(func=_token)
     dynamodb = sub.add_parser(
         "dynamodb", help="run only the embedded DynamoDB, so `dev` can restart without losing state"
     )

@@ -75,7 +75,8 @@ class WebSocketClient:
         reconnect_attempts: int = 5,
         timeout: float = 30.0,
     ) -> None:
-        self.url = f"{url}?{urlencode({'token': token})}" if token else url
+        separator = "&" if "?" in url else "?"
+        self.url = f"{url}{separator}{urlencode({'token': token})}" if token else url
         self.reconnect_attempts = reconnect_attempts
         self.timeout = timeout
         self.connection: ClientConnection | None = None

@@ -25,7 +25,7 @@ import boto3
 import uvicorn
 from botocore.exceptions import ClientError
 
-from lambdagraph.auth import Authenticator
+from lambdagraph.auth import Authenticator, authenticator_from_settings
 from lambdagraph.errors import ConfigurationError
 from lambdagraph.settings import Settings
 from lambdagraph.store.bucket import OFFLOAD_THRESHOLD_BYTES
@@ -35,6 +35,8 @@ from lambdagraph_client.local.frames import FrameLimitedProtocol
 from lambdagraph_client.local.gateway import PATH as WS_PATH
 from lambdagraph_client.local.gateway import build_gateway
 from lambdagraph_client.local.invoker import local_worker_invoker
+from lambdagraph_client.local.oidc import LOCAL_AUDIENCE, LocalIssuer, WithIssuer
+from lambdagraph_client.local.oidc import PATH as ISSUER_PATH
 from lambdagraph_client.local.tables import ensure_tables
 
 if TYPE_CHECKING:
@@ -60,6 +62,8 @@ class LocalStack:
         embedded: whether that endpoint is the stack's own moto server.
         settings: the configuration the app was built from.
         created_tables: tables this stack had to create (existing ones are reused).
+        issuer: the local OIDC issuer whose tokens the stack accepts (``jwt`` mode without
+            ``LAMBDAGRAPH_JWT_ISSUER``), if it runs one.
     """
 
     url: str
@@ -67,6 +71,7 @@ class LocalStack:
     embedded: bool
     settings: Settings
     created_tables: list[str] = field(default_factory=list)
+    issuer: LocalIssuer | None = None
 
     @property
     def ws_url(self) -> str:
@@ -88,6 +93,9 @@ class LocalStack:
             if bucket
             else "none: set LAMBDAGRAPH_CHECKPOINT_BUCKET and AWS_ENDPOINT_URL_S3 for large state"
         )
+        chat = _chat_command(self.url)
+        if self.settings.auth_mode == "jwt":
+            chat += ' --token "$(' + _command("token", self.url) + ' --user alice)"'
         return "\n".join(
             [
                 f"HTTP API   {self.url}  (LangGraph Server protocol; health: {self.url}/ok)",
@@ -95,17 +103,36 @@ class LocalStack:
                 f"Tables     {tables}",
                 f"Offload    {offload}",
                 f"Model      {model}",
+                *self._auth_lines(),
                 f"WebSocket  {self.ws_url}  "
                 f"(API Gateway emulator; @connections at {self.url}{WS_PATH})",
                 f"Docs       {self.url}/docs  (OpenAPI: {self.url}/openapi.json)",
-                f"Try        {_chat_command(self.url)} \"weather in Paris\"",
-                f"           {_chat_command(self.url)} --ws \"send an email to bob@example.com\"",
+                f"Try        {chat} \"weather in Paris\"",
+                f"           {chat} --ws \"send an email to bob@example.com\"",
             ]
         )
 
+    def _auth_lines(self) -> list[str]:
+        settings = self.settings
+        if settings.auth_mode != "jwt":
+            note = "  (every request is the user 'local')" if settings.auth_mode == "none" else ""
+            return [f"Auth       {settings.auth_mode}{note}"]
+        if self.issuer is None:
+            issuer, audience = settings.jwt_issuer, settings.jwt_audience
+            return [f"Auth       jwt: issuer {issuer}, audience {audience}"]
+        return [
+            f"Auth       jwt: local issuer {self.issuer.url}  (audience {self.issuer.audience})",
+            f"Tokens     {_command('token', self.url)} --user alice",
+        ]
+
 
 def _chat_command(url: str) -> str:
-    """How to run ``lambdagraph chat`` from here: the console script sits in the venv's bin,
+    """How to run ``lambdagraph chat`` from here."""
+    return _command("chat", url)
+
+
+def _command(name: str, url: str) -> str:
+    """How to run ``lambdagraph NAME`` from here: the console script sits in the venv's bin,
     which is on PATH only while the venv is activated."""
     script = Path(sys.executable).parent / "lambdagraph"
     if shutil.which("lambdagraph") == str(script):
@@ -114,7 +141,7 @@ def _chat_command(url: str) -> str:
         shown = str(script.relative_to(Path.cwd()))
     else:
         shown = str(script)
-    command = f"{shown} chat"
+    command = f"{shown} {name}"
     return command if url == DEFAULT_URL else f"{command} --url {url}"
 
 
@@ -185,6 +212,26 @@ def _with_ws_endpoint(settings: Settings, sock: socket.socket) -> Settings:
     return settings.replace(ws_endpoint=f"http://{bound_host}:{bound_port}{WS_PATH}")
 
 
+def _with_local_issuer(
+    settings: Settings, sock: socket.socket, wanted: bool
+) -> tuple[Settings, LocalIssuer | None]:
+    """Run a local OIDC issuer on this stack's port and accept its tokens, when ``wanted``
+    and no ``LAMBDAGRAPH_JWT_ISSUER`` is configured (an explicit issuer wins)."""
+    if not wanted or settings.jwt_issuer:
+        return settings, None
+    bound_host, bound_port = sock.getsockname()[:2]
+    issuer = LocalIssuer(
+        f"http://{bound_host}:{bound_port}{ISSUER_PATH}",
+        audience=settings.jwt_audience or LOCAL_AUDIENCE,
+    )
+    # A configured JWKS URL belongs to some other issuer: the local one's comes from its
+    # discovery document, as a real provider's does.
+    local = settings.replace(
+        auth_mode="jwt", jwt_issuer=issuer.url, jwt_audience=issuer.audience, jwt_jwks_url=""
+    )
+    return local, issuer
+
+
 def _server(app: Any) -> uvicorn.Server:
     # No uvicorn access log: the app logs what matters, and tests stay quiet. The WebSocket
     # protocol enforces API Gateway's 32 KB frame limit, which ASGI cannot see.
@@ -203,6 +250,7 @@ def running_stack(
     authenticator: Authenticator | None = None,
     checkpointer: BaseCheckpointSaver[Any] | None = None,
     embedded: bool | None = None,
+    local_issuer: bool = False,
 ) -> Iterator[LocalStack]:
     """Serve the whole stack from a background thread for the duration of the block.
 
@@ -214,6 +262,8 @@ def running_stack(
         checkpointer: overrides the DynamoDB saver.
         embedded: True forces an embedded moto server even when
             ``AWS_ENDPOINT_URL_DYNAMODB`` is set; None uses the variable when present.
+        local_issuer: serve a local OIDC issuer (``LocalStack.issuer``) and run in ``jwt``
+            mode against it, unless ``settings.jwt_issuer`` names another issuer.
 
     Yields:
         The running stack. On exit the server stops and the embedded moto server with it.
@@ -226,13 +276,17 @@ def running_stack(
         created = prepare_storage(settings)
         sock = stack.enter_context(_bind(host, port))
         settings = _with_ws_endpoint(settings, sock)
+        settings, issuer = _with_local_issuer(settings, sock, local_issuer)
+        # One authenticator for HTTP and the WebSocket authorizer: one JWKS cache.
+        authenticator = authenticator or authenticator_from_settings(settings)
         apps = build_local(
             settings,
             authenticator=authenticator,
             checkpointer=checkpointer,
             worker_invoker=local_worker_invoker(settings),
         )
-        server = _server(build_gateway(apps, settings, authenticator))
+        app: Any = build_gateway(apps, settings, authenticator)
+        server = _server(WithIssuer(app, issuer) if issuer else app)
         thread = threading.Thread(
             target=server.run, kwargs={"sockets": [sock]}, name="lambdagraph-http", daemon=True
         )
@@ -246,6 +300,7 @@ def running_stack(
             embedded=is_embedded,
             settings=settings,
             created_tables=created,
+            issuer=issuer,
         )
 
 
@@ -287,7 +342,9 @@ def serve(
     """Run the stack in the foreground until Ctrl-C (``lambdagraph dev``).
 
     Uses ``AWS_ENDPOINT_URL_DYNAMODB`` when set (creating missing tables there), else an
-    embedded moto server on ``dynamodb_port`` (0: a free port).
+    embedded moto server on ``dynamodb_port`` (0: a free port). In ``jwt`` mode without
+    ``LAMBDAGRAPH_JWT_ISSUER`` it serves a local OIDC issuer (:mod:`.oidc`) and accepts its
+    tokens.
     """
     use_fake_credentials()
     settings = settings or Settings.from_env()
@@ -297,7 +354,11 @@ def serve(
         created = prepare_storage(settings)
         sock = _bind(host, port)
         settings = _with_ws_endpoint(settings, sock)
-        apps = build_local(settings, worker_invoker=local_worker_invoker(settings))
+        settings, issuer = _with_local_issuer(settings, sock, settings.auth_mode == "jwt")
+        authenticator = authenticator_from_settings(settings)
+        apps = build_local(
+            settings, authenticator=authenticator, worker_invoker=local_worker_invoker(settings)
+        )
         bound_host, bound_port = sock.getsockname()[:2]
         stack = LocalStack(
             url=f"http://{bound_host}:{bound_port}",
@@ -305,9 +366,12 @@ def serve(
             embedded=is_embedded,
             settings=settings,
             created_tables=created,
+            issuer=issuer,
         )
         print(stack.describe(), flush=True)
-        gateway = build_gateway(apps, settings)
+        gateway: Any = build_gateway(apps, settings, authenticator)
+        if issuer is not None:
+            gateway = WithIssuer(gateway, issuer)
         # What exists now (libraries, the app) lives as long as the process. Freezing it keeps
         # full collections from walking it mid-stream: they halved tokens/s in `make bench`.
         gc.freeze()
