@@ -100,9 +100,11 @@ def test_parameter_choices_match_what_the_code_accepts() -> None:
     parameters = document()["Parameters"]
     assert tuple(parameters["Model"]["AllowedValues"]) == tuple(sorted(MODEL_CHOICES))
     assert parameters["BedrockModelId"]["Default"] == Settings().bedrock_model_id
+    # The template's rule: AuthMode=jwt comes with JwtIssuer and JwtAudience.
+    jwt = {"jwt_issuer": "https://issuer.example", "jwt_audience": "app-client"}
     for mode in parameters["AuthMode"]["AllowedValues"]:
         try:
-            authenticator_from_settings(Settings(auth_mode=mode))
+            authenticator_from_settings(Settings(auth_mode=mode, **(jwt if mode == "jwt" else {})))
         except ConfigurationError as exc:
             # Offered ahead of its implementation (README: only `none` works today).
             assert "not implemented yet" in str(exc), exc
