@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -78,18 +79,23 @@ async def test_a_run_records_the_stamped_owner_and_its_new_thread_starts_with_it
 ) -> None:
     alice = get_client(url=stack.url, headers=bearer("alice-token"))
     thread = await alice.threads.create()
-    run = await alice.runs.create(thread["thread_id"], "agent", input=user_message("hi"))
+    run: dict[str, Any] = await alice.runs.create(  # type: ignore[assignment]
+        thread["thread_id"], "agent", input=user_message("hi")
+    )
     await alice.runs.join(thread["thread_id"], run["run_id"])
-    assert (await alice.runs.get(thread["thread_id"], run["run_id"]))["metadata"] == {
-        "owner": "alice"
-    }
+    recorded: dict[str, Any] = await alice.runs.get(  # type: ignore[assignment]
+        thread["thread_id"], run["run_id"]
+    )
+    assert recorded["metadata"] == {"owner": "alice"}
     # A run that creates its thread: the thread is alice's and readable through the filter.
     created = await alice.runs.wait(
         "0b0e7a52-5d52-4a55-9d0e-6b9d6f5c7e11", "agent", input=user_message("hi"),
         if_not_exists="create",
     )
     assert created is not None
-    fresh = await alice.threads.get("0b0e7a52-5d52-4a55-9d0e-6b9d6f5c7e11")
+    fresh: dict[str, Any] = await alice.threads.get(  # type: ignore[assignment]
+        "0b0e7a52-5d52-4a55-9d0e-6b9d6f5c7e11"
+    )
     assert fresh["metadata"]["owner"] == "alice"
 
 
@@ -155,7 +161,9 @@ async def test_websocket_runs_and_subscribes_through_the_same_handlers(
         ended = (await socket.until_ended(accepted["run_id"]))[-1]
         assert ended["status"] == "success"
         alice = get_client(url=stack.url, headers=bearer("alice-token"))
-        thread = await alice.threads.get(accepted["thread_id"])
+        thread: dict[str, Any] = await alice.threads.get(  # type: ignore[assignment]
+            accepted["thread_id"]
+        )
         assert thread["metadata"]["owner"] == "alice"  # stamped by threads.create_run
 
         await socket.send(

@@ -25,7 +25,7 @@ auth = Auth()
 
 
 @auth.authenticate
-async def get_current_user(authorization: str | None) -> Auth.types.MinimalUserDict:
+async def get_current_user(authorization: str | None) -> dict[str, Any]:
     """Check the token and return the user's identity (the tutorial's handler)."""
     assert authorization
     scheme, token = authorization.split()
@@ -55,7 +55,7 @@ async def add_owner(ctx: Auth.types.AuthContext, value: dict[str, Any]) -> dict[
 
 @auth.on.threads.create
 async def on_thread_create(
-    ctx: Auth.types.AuthContext, value: Auth.types.on.threads.create.value
+    ctx: Auth.types.AuthContext, value: Auth.types.ThreadsCreate
 ) -> None:
     """Creating a thread needs ``threads:write``; the new thread records its owner."""
     if "threads:write" not in ctx.permissions:
@@ -69,7 +69,7 @@ async def on_thread_create(
 
 @auth.on.threads.create_run
 async def on_run_create(
-    ctx: Auth.types.AuthContext, value: Auth.types.on.threads.create_run.value
+    ctx: Auth.types.AuthContext, value: Auth.types.RunsCreate
 ) -> bool | dict[str, str]:
     """Starting a run needs ``threads:write`` (else a plain refusal: 403)."""
     if "threads:write" not in ctx.permissions:
@@ -81,7 +81,7 @@ async def on_run_create(
 
 @auth.on.threads.delete
 async def on_thread_delete(
-    ctx: Auth.types.AuthContext, value: Auth.types.on.threads.delete.value
+    ctx: Auth.types.AuthContext, value: Auth.types.ThreadsDelete
 ) -> dict[str, str]:
     """Carol's deletes hit a bug in the handler: a plain exception (a generic 403)."""
     if ctx.user.identity == "carol":
