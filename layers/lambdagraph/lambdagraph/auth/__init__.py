@@ -61,6 +61,10 @@ def authenticator_from_settings(settings: Settings) -> Authenticator:
     mode = settings.auth_mode
     if mode == "none":
         return NoAuth()
+    if mode == "custom":
+        from lambdagraph.auth import custom  # langgraph-sdk: only in this mode
+
+        return custom.CustomAuthenticator(custom.load_auth(settings.auth_path))
     raise ConfigurationError(f"auth_mode {mode!r} is not implemented yet; use 'none'")
 
 
