@@ -15,8 +15,9 @@ from tests.conftest import EVENTS_DIR
 from tests.deploy.template import REPO_ROOT, document
 
 LAYER_REQUIREMENTS = REPO_ROOT / "layers" / "lambdagraph" / "requirements.txt"
-# Extras a deployed function needs: Bedrock for the demo agent, JWT for AuthMode jwt.
-DEPLOYED_EXTRAS = ("bedrock", "jwt")
+# Extras a deployed function needs: Bedrock for the demo agent, JWT for AuthMode jwt,
+# langgraph-sdk's Auth for AuthMode custom.
+DEPLOYED_EXTRAS = ("bedrock", "jwt", "custom")
 
 
 def layer_requirements() -> list[Requirement]:
@@ -35,7 +36,7 @@ def test_layer_installs_the_package_dependencies_and_deployed_extras() -> None:
 
 def test_layer_leaves_out_local_only_dependencies() -> None:
     names = {r.name for r in layer_requirements()}
-    assert not names & {"moto", "websockets", "langgraph-sdk", "pytest"}
+    assert not names & {"moto", "websockets", "pytest"}
 
 
 def test_version_pinned_lines_only_narrow_a_dependency_for_old_runtimes() -> None:

@@ -245,7 +245,7 @@ async def test_join_query_forms_and_bad_input(stack: LocalStack, client: LangGra
         assert bad_mode.status_code == 422 and "nope" in bad_mode.text
         bad_id = await http.get(path, headers={"Last-Event-ID": "1700000000000-0"})
         assert bad_id.status_code == 422
-        other_user = await http.get(path, headers={**auth("mallory"), "Last-Event-ID": "-1"})
+        other_user = await http.get(path, headers={**auth("bob"), "Last-Event-ID": "-1"})
         assert other_user.status_code == 404
 
 

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from lambdagraph.agents.loader import GraphRegistry
 from lambdagraph.auth import Authenticator, authenticator_from_settings
+from lambdagraph.auth.policy import authorizer_from_settings
 from lambdagraph.engine import (
     DurableRuns,
     Invoker,
@@ -236,6 +237,7 @@ def build_http_app(
         checkpointer=executor.checkpointer,
         settings=settings,
         eraser=eraser,
+        authorizer=authorizer_from_settings(settings),
     )
 
 
@@ -288,7 +290,11 @@ def build_ws_api(
     if runs is None:
         runs = core.service(core.durable(None, _lambda_invoker(settings)))
     return WebSocketApi(
-        runs=runs, connections=core.connections(), settings=settings, client_factory=client_factory
+        runs=runs,
+        connections=core.connections(),
+        settings=settings,
+        client_factory=client_factory,
+        authorizer=authorizer_from_settings(settings),
     )
 
 

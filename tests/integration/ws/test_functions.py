@@ -36,7 +36,7 @@ def environment(tables: Tables, monkeypatch: pytest.MonkeyPatch) -> Tables:
 def test_authorizer_function_allows_the_local_user(environment: Tables) -> None:
     module = load_function("authorizer")
     policy = module.handler(load_event("ws_authorizer"), LocalContext("AuthorizerFunction", 10))
-    assert policy["principalId"] == "local" and policy["context"] == {"user_id": "local"}
+    assert policy["principalId"] == "local" and policy["context"]["user_id"] == "local"
     assert policy["policyDocument"]["Statement"][0]["Effect"] == "Allow"
 
 

@@ -69,6 +69,10 @@ def authenticator_from_settings(settings: Settings) -> Authenticator:
                 "auth_mode 'jwt' needs PyJWT: pip install 'lambdagraph[jwt]'"
             ) from exc
         return JwtAuthenticator.from_settings(settings)
+    if mode == "custom":
+        from lambdagraph.auth import custom  # langgraph-sdk: only in this mode
+
+        return custom.CustomAuthenticator(custom.load_auth(settings.auth_path))
     raise ConfigurationError(f"auth_mode {mode!r} is not implemented yet; use 'none'")
 
 

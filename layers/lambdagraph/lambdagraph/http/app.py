@@ -24,6 +24,7 @@ from starlette.responses import Response
 
 import lambdagraph
 from lambdagraph.auth import Authenticator
+from lambdagraph.auth.policy import AllowAll, Authorizer
 from lambdagraph.engine import GraphRegistry, RunService, ThreadEraser
 from lambdagraph.http import assistants, background, threads
 from lambdagraph.http import runs as run_routes
@@ -54,6 +55,7 @@ def create_app(
     settings: Settings,
     checkpointer: BaseCheckpointSaver[Any],
     eraser: ThreadEraser,
+    authorizer: Authorizer | None = None,
 ) -> FastAPI:
     """Build the HTTP API over the given collaborators.
 
@@ -65,6 +67,7 @@ def create_app(
         settings: heartbeat interval, body limit, CORS origins.
         checkpointer: where state and history are read (the executor's saver).
         eraser: deletes threads (``DELETE /threads/{tid}``) and erases what they owned.
+        authorizer: judges each action (default: everything the caller owns is allowed).
 
     Returns:
         A FastAPI app; run and erase tasks still going at shutdown are cancelled.
@@ -77,6 +80,7 @@ def create_app(
         checkpointer=checkpointer,
         settings=settings,
         eraser=eraser,
+        authorizer=authorizer or AllowAll(),
     )
 
     @asynccontextmanager

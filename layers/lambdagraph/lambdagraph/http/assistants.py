@@ -9,15 +9,18 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 from typing import Annotated, Any, Final
+from uuid import UUID
 
 from fastapi import APIRouter, Body, Query
 from starlette.responses import Response
 
+from lambdagraph.errors import AssistantNotFound
 from lambdagraph.http.body import JsonBodyRoute
-from lambdagraph.http.context import ApiContext, Ctx, User
+from lambdagraph.http.context import Access, ApiContext, Ctx, User
 from lambdagraph.http.models import AssistantSearch
 from lambdagraph.http.openapi import error_responses
 from lambdagraph.http.responses import json_response
+from lambdagraph.store.filters import matches
 
 logger = logging.getLogger(__name__)
 
@@ -45,10 +48,17 @@ def assistant(context: ApiContext, graph_id: str) -> dict[str, Any]:
 
 @router.post("/assistants/search")
 async def search_assistants(
-    context: Ctx, owner: User, body: Annotated[AssistantSearch | None, Body()] = None
+    context: Ctx, guard: Access, body: Annotated[AssistantSearch | None, Body()] = None
 ) -> Response:
     """Assistants, filtered by graph id, name substring and metadata."""
     body = body or AssistantSearch()
+    value = {
+        "graph_id": body.graph_id,
+        "metadata": dict(body.metadata or {}),
+        "limit": body.limit,
+        "offset": body.offset,
+    }
+    filters = await guard.check("assistants", "search", value)
     found = []
     for graph_id in context.graphs.names():
         record = assistant(context, graph_id)
@@ -58,14 +68,20 @@ async def search_assistants(
             continue
         if body.metadata and any(record["metadata"].get(k) != v for k, v in body.metadata.items()):
             continue
+        if not matches(record["metadata"], filters):
+            continue
         found.append(record)
     return json_response(found[body.offset : body.offset + body.limit])
 
 
 @router.get("/assistants/{assistant_id}", responses=error_responses(404))
-async def get_assistant(context: Ctx, owner: User, assistant_id: str) -> Response:
+async def get_assistant(context: Ctx, guard: Access, assistant_id: str) -> Response:
     """One assistant, by graph name or assistant id."""
-    return json_response(assistant(context, context.resolve_graph(assistant_id)))
+    record = assistant(context, context.resolve_graph(assistant_id))
+    value = {"assistant_id": UUID(record["assistant_id"])}
+    if not matches(record["metadata"], await guard.check("assistants", "read", value)):
+        raise AssistantNotFound(assistant_id)
+    return json_response(record)
 
 
 @router.get("/assistants/{assistant_id}/graph", responses=error_responses(404))

@@ -16,13 +16,14 @@ from typing import Annotated, Final
 from fastapi import APIRouter, Header, Query, Request
 from starlette.responses import Response, StreamingResponse
 
+from lambdagraph.auth.guard import Guard
 from lambdagraph.engine import RunRequest, RunService
 from lambdagraph.errors import InvalidInput
 from lambdagraph.http.body import JsonBodyRoute
-from lambdagraph.http.context import ApiContext, Ctx, User, valid_id
+from lambdagraph.http.context import Access, ApiContext, Ctx, User, valid_id
 from lambdagraph.http.openapi import error_responses, stream_responses
 from lambdagraph.http.responses import json_response
-from lambdagraph.http.runs import thread_values
+from lambdagraph.http.runs import authorized_run, thread_values
 from lambdagraph.http.streaming import run_path, stream_headers, wait_headers
 from lambdagraph.protocol.events import STREAM_MODES, Event
 from lambdagraph.protocol.sse import dumps, encode_comment, encode_event
@@ -35,26 +36,27 @@ _ALWAYS_SENT: Final = frozenset({"metadata", "error"})
 
 
 async def _start(
-    context: ApiContext, owner: str, thread_id: str | None, body: RunRequest
+    context: ApiContext, guard: Guard, thread_id: str | None, body: RunRequest
 ) -> Response:
-    run = await context.runs.start(owner, body, thread_id=thread_id)
+    body = await authorized_run(guard, thread_id, body)
+    run = await context.runs.start(guard.identity.user_id, body, thread_id=thread_id)
     return json_response(public_run(run), headers={"Content-Location": run_path(run)})
 
 
 @router.post("/threads/{thread_id}/runs", responses=error_responses(404, 409))
 async def create_background_run(
-    context: Ctx, owner: User, thread_id: str, body: RunRequest
+    context: Ctx, guard: Access, thread_id: str, body: RunRequest
 ) -> Response:
     """Start a run in the background (a worker executes it); answers with the run at once."""
-    return await _start(context, owner, valid_id(thread_id, "thread ID"), body)
+    return await _start(context, guard, valid_id(thread_id, "thread ID"), body)
 
 
 @router.post("/runs", responses=error_responses(404))
 async def create_stateless_background_run(
-    context: Ctx, owner: User, body: RunRequest
+    context: Ctx, guard: Access, body: RunRequest
 ) -> Response:
     """Start a stateless run in the background."""
-    return await _start(context, owner, None, body)
+    return await _start(context, guard, None, body)
 
 
 @router.get(
@@ -65,6 +67,7 @@ async def create_stateless_background_run(
 async def join_stream(
     context: Ctx,
     owner: User,
+    guard: Access,
     request: Request,
     thread_id: str,
     run_id: str,
@@ -74,6 +77,7 @@ async def join_stream(
     """Stream a run's events: replay after ``Last-Event-ID``, then follow until it ends."""
     thread_id, run_id = valid_id(thread_id, "thread ID"), valid_id(run_id, "run ID")
     modes = parse_stream_modes(request.query_params.getlist("stream_mode"))
+    await guard.read_run(thread_id)
     run = await context.runs.get(owner, thread_id, run_id)
     if last_event_id is None or last_event_id.strip() == "":
         after = await context.runs.last_event_seq(run_id)
@@ -95,13 +99,16 @@ async def join_stream(
 
 
 @router.get("/threads/{thread_id}/runs/{run_id}/join", responses=error_responses(404))
-async def join_run(context: Ctx, owner: User, thread_id: str, run_id: str) -> Response:
+async def join_run(
+    context: Ctx, owner: User, guard: Access, thread_id: str, run_id: str
+) -> Response:
     """Wait for a run (background or not) to end; answer with the thread's values.
 
     Like ``/wait``, the body starts with newlines while the run works (JSON ignores them),
     so proxies do not cut a long wait.
     """
     thread_id, run_id = valid_id(thread_id, "thread ID"), valid_id(run_id, "run ID")
+    await guard.read_run(thread_id)
     run = await context.runs.get(owner, thread_id, run_id)
     return StreamingResponse(
         _join_body(context, owner, run),

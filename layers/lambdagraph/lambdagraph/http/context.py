@@ -15,6 +15,8 @@ from uuid import UUID
 from fastapi import Depends, Request
 
 from lambdagraph.auth import Authenticator, AuthRequest, Identity
+from lambdagraph.auth.guard import Guard
+from lambdagraph.auth.policy import AllowAll, Authorizer
 from lambdagraph.engine import GraphRegistry, RunService, ThreadEraser, assistant_id, resolve_graph
 from lambdagraph.errors import InvalidInput
 from lambdagraph.settings import Settings
@@ -38,6 +40,8 @@ class ApiContext:
     settings: Settings
     eraser: ThreadEraser
     """Deletes threads and erases what they owned (``DELETE /threads/{tid}``)."""
+    authorizer: Authorizer = field(default_factory=AllowAll)
+    """Judges each action (custom mode: the ``@auth.on`` handlers)."""
     _stateful: dict[str, Pregel[Any, Any, Any, Any]] = field(
         default_factory=dict, init=False, repr=False
     )
@@ -100,9 +104,18 @@ async def get_user(identity: Annotated[Identity, Depends(get_identity)]) -> str:
     return identity.user_id
 
 
+async def get_guard(
+    request: Request, identity: Annotated[Identity, Depends(get_identity)]
+) -> Guard:
+    """The caller's authorization checks (the identity is authenticated once per request)."""
+    context = get_context(request)
+    return Guard(context.authorizer, context.store, identity)
+
+
 Ctx = Annotated[ApiContext, Depends(get_context)]
 Caller = Annotated[Identity, Depends(get_identity)]
 User = Annotated[str, Depends(get_user)]
+Access = Annotated[Guard, Depends(get_guard)]
 
 
 def valid_id(value: str, what: str) -> str:

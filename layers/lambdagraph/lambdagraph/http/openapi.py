@@ -58,7 +58,8 @@ ERROR_DESCRIPTIONS: Final[Mapping[int, str]] = {
 
 COMMON_ERRORS: Final = (400, 401, 403, 413, 422, 429, 500, 503)
 """Statuses any route may give: body and Content-Length checks, authentication and
-authorization, validation, per-user limits, faults, and DynamoDB throttling. Route-specific ones (404, 409) are added per route."""
+authorization, validation, per-user limits, faults, and DynamoDB throttling.
+Route-specific ones (404, 409) are added per route."""
 
 CANCELLING: Final[dict[int | str, dict[str, Any]]] = {
     202: {"description": "Cancellation requested (no body); `wait=true` answers 200 instead."}

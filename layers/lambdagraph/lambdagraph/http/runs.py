@@ -14,10 +14,11 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 from starlette.responses import Response, StreamingResponse
 
+from lambdagraph.auth.guard import Guard
 from lambdagraph.engine import QueueSink, RunRequest
 from lambdagraph.errors import NotFound
 from lambdagraph.http.body import JsonBodyRoute
-from lambdagraph.http.context import ApiContext, Ctx, User, valid_id
+from lambdagraph.http.context import Access, ApiContext, Ctx, User, valid_id
 from lambdagraph.http.deadline import current_deadline
 from lambdagraph.http.openapi import (
     CANCELLING,
@@ -38,11 +39,30 @@ from lambdagraph.store.records import Run, public_run
 router = APIRouter(tags=["runs"], route_class=JsonBodyRoute)
 
 
+async def authorized_run(guard: Guard, thread_id: str | None, body: RunRequest) -> RunRequest:
+    """The request once ``threads.create_run`` allowed it, with the metadata as the
+    handler left it (``ThreadNotFound`` for a thread the handler's filters hide)."""
+    metadata = await guard.create_run(
+        thread_id=thread_id,
+        assistant_id=body.assistant_id,
+        metadata=body.metadata,
+        multitask_strategy=body.multitask_strategy or "enqueue",
+        if_not_exists=body.if_not_exists or ("reject" if thread_id else "create"),
+        kwargs=dict(body.to_kwargs()),
+        temporary=thread_id is None,
+    )
+    if metadata == (body.metadata or {}):
+        return body
+    return body.model_copy(update={"metadata": metadata})
+
+
 async def _launch(
-    context: ApiContext, owner: str, thread_id: str | None, body: RunRequest
+    context: ApiContext, guard: Guard, thread_id: str | None, body: RunRequest
 ) -> tuple[Run, QueueSink, Callable[[], None] | None]:
     """Stream a run into a fresh bounded sink: the run, its sink, and what to do if the
     client leaves early (``on_disconnect``)."""
+    owner = guard.identity.user_id
+    body = await authorized_run(guard, thread_id, body)
     sink = response_sink(
         context.settings, resumable=body.stream_resumable, stateless=thread_id is None
     )
@@ -54,9 +74,9 @@ async def _launch(
 
 
 async def _stream(
-    context: ApiContext, owner: str, thread_id: str | None, body: RunRequest
+    context: ApiContext, guard: Guard, thread_id: str | None, body: RunRequest
 ) -> Response:
-    run, sink, on_gone = await _launch(context, owner, thread_id, body)
+    run, sink, on_gone = await _launch(context, guard, thread_id, body)
     return StreamingResponse(
         sse_body(sink, heartbeat=context.settings.heartbeat_seconds, on_gone=on_gone),
         media_type="text/event-stream",
@@ -65,9 +85,10 @@ async def _stream(
 
 
 async def _wait(
-    context: ApiContext, owner: str, thread_id: str | None, body: RunRequest
+    context: ApiContext, guard: Guard, thread_id: str | None, body: RunRequest
 ) -> Response:
-    run, sink, on_gone = await _launch(context, owner, thread_id, body)
+    owner = guard.identity.user_id
+    run, sink, on_gone = await _launch(context, guard, thread_id, body)
 
     async def current_values() -> Any:
         return await thread_values(context, owner, run)
@@ -98,52 +119,55 @@ async def thread_values(context: ApiContext, owner: str, run: Run) -> Any:
     response_class=StreamingResponse,
     responses=stream_responses(404, 409),
 )
-async def stream_run(context: Ctx, owner: User, thread_id: str, body: RunRequest) -> Response:
+async def stream_run(context: Ctx, guard: Access, thread_id: str, body: RunRequest) -> Response:
     """Start a run on a thread and stream its events as SSE."""
-    return await _stream(context, owner, valid_id(thread_id, "thread ID"), body)
+    return await _stream(context, guard, valid_id(thread_id, "thread ID"), body)
 
 
 @router.post(
     "/runs/stream", response_class=StreamingResponse, responses=stream_responses(404)
 )
-async def stream_stateless_run(context: Ctx, owner: User, body: RunRequest) -> Response:
+async def stream_stateless_run(context: Ctx, guard: Access, body: RunRequest) -> Response:
     """Start a stateless run (temporary thread) and stream its events as SSE."""
-    return await _stream(context, owner, None, body)
+    return await _stream(context, guard, None, body)
 
 
 @router.post("/threads/{thread_id}/runs/wait", responses=error_responses(404, 409))
-async def wait_run(context: Ctx, owner: User, thread_id: str, body: RunRequest) -> Response:
+async def wait_run(context: Ctx, guard: Access, thread_id: str, body: RunRequest) -> Response:
     """Start a run on a thread and answer with its final values (or interrupt, or error)."""
-    return await _wait(context, owner, valid_id(thread_id, "thread ID"), body)
+    return await _wait(context, guard, valid_id(thread_id, "thread ID"), body)
 
 
 @router.post("/runs/wait", responses=error_responses(404))
-async def wait_stateless_run(context: Ctx, owner: User, body: RunRequest) -> Response:
+async def wait_stateless_run(context: Ctx, guard: Access, body: RunRequest) -> Response:
     """Start a stateless run and answer with its final values."""
-    return await _wait(context, owner, None, body)
+    return await _wait(context, guard, None, body)
 
 
 @router.get("/threads/{thread_id}/runs", responses=error_responses(404))
 async def list_runs(
     context: Ctx,
     owner: User,
+    guard: Access,
     thread_id: str,
     limit: Annotated[int, Query(ge=1, le=1000)] = 10,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> Response:
     """The thread's runs, newest first."""
-    runs = await context.runs.list_runs(
-        owner, valid_id(thread_id, "thread ID"), limit=limit, offset=offset
-    )
+    thread_id = valid_id(thread_id, "thread ID")
+    await guard.list_runs(thread_id)
+    runs = await context.runs.list_runs(owner, thread_id, limit=limit, offset=offset)
     return json_response([public_run(run) for run in runs])
 
 
 @router.get("/threads/{thread_id}/runs/{run_id}", responses=error_responses(404))
-async def get_run(context: Ctx, owner: User, thread_id: str, run_id: str) -> Response:
+async def get_run(
+    context: Ctx, owner: User, guard: Access, thread_id: str, run_id: str
+) -> Response:
     """One run (a run whose process died reads as failed)."""
-    run = await context.runs.get(
-        owner, valid_id(thread_id, "thread ID"), valid_id(run_id, "run ID")
-    )
+    thread_id, run_id = valid_id(thread_id, "thread ID"), valid_id(run_id, "run ID")
+    await guard.read_run(thread_id)
+    run = await context.runs.get(owner, thread_id, run_id)
     return json_response(public_run(run))
 
 
@@ -153,6 +177,7 @@ async def get_run(context: Ctx, owner: User, thread_id: str, run_id: str) -> Res
 async def cancel_run(
     context: Ctx,
     owner: User,
+    guard: Access,
     thread_id: str,
     run_id: str,
     wait: Annotated[bool, Query()] = False,
@@ -161,6 +186,7 @@ async def cancel_run(
     """Cancel a run: 202 at once, or with ``wait=1`` the thread's values once it stopped
     (waiting at most ``LAMBDAGRAPH_CANCEL_WAIT_SECONDS``)."""
     thread_id, run_id = valid_id(thread_id, "thread ID"), valid_id(run_id, "run ID")
+    await guard.cancel_run(thread_id, run_id, action)
     run = await context.runs.cancel(owner, thread_id, run_id, action)
     if not wait:
         return Response(status_code=202)

@@ -29,6 +29,7 @@ from lambdagraph.errors import Conflict, RunNotFound, ThreadBusy, ThreadNotFound
 from lambdagraph.settings import Settings
 from lambdagraph.store import items, schema
 from lambdagraph.store.dynamo import call, error_code, get_s, n, s, translate_errors
+from lambdagraph.store.filters import Filters, matches
 from lambdagraph.store.records import (
     FINAL_RUN_STATUSES,
     CancelAction,
@@ -101,12 +102,18 @@ class AppStore(RunScheduler):
             raise Conflict(f"Thread {thread['thread_id']} already exists") from exc
         return thread
 
-    async def get_thread(self, owner: str, thread_id: str) -> Thread:
-        """The thread, or ``ThreadNotFound`` (also for another user's thread)."""
+    async def get_thread(
+        self, owner: str, thread_id: str, *, filters: Filters | None = None
+    ) -> Thread:
+        """The thread, or ``ThreadNotFound`` (also for another user's thread, and for one
+        whose metadata does not match an auth handler's ``filters``)."""
         item = await self._get(schema.thread_key(thread_id))
         if item is None or get_s(item, "owner") != owner:
             raise ThreadNotFound(thread_id)
-        return items.thread_from_item(item)
+        thread = items.thread_from_item(item)
+        if not matches(thread["metadata"], filters):
+            raise ThreadNotFound(thread_id)
+        return thread
 
     async def delete_thread(self, owner: str, thread_id: str, *, hold: float = 300.0) -> None:
         """Delete the thread at once: one conditional write turns its item into a tombstone.
@@ -143,8 +150,10 @@ class AppStore(RunScheduler):
         status: ThreadStatus | None = None,
         limit: int = 10,
         offset: int = 0,
+        filters: Filters | None = None,
     ) -> list[Thread]:
-        """The owner's threads, newest first, whose metadata contains ``metadata``."""
+        """The owner's threads, newest first, whose metadata contains ``metadata`` and
+        matches an auth handler's ``filters``."""
         found: list[Thread] = []
         request: dict[str, Any] = {
             "TableName": self.table_name,
@@ -164,6 +173,8 @@ class AppStore(RunScheduler):
                 if status is not None and thread["status"] != status:
                     continue
                 if metadata and any(thread["metadata"].get(k) != v for k, v in metadata.items()):
+                    continue
+                if not matches(thread["metadata"], filters):
                     continue
                 found.append(thread)
             if "LastEvaluatedKey" not in out:

@@ -171,7 +171,9 @@ class RunScheduler(AppTable):
             "thread_id": run["thread_id"],
             "created_at": run["created_at"],
             "updated_at": run["created_at"],
-            "metadata": {},
+            # As on LangGraph Server, a thread a run creates starts with the run's metadata
+            # (so an auth handler's `owner` stamp on the run lands on the thread too).
+            "metadata": dict(run["metadata"]),
             "status": "busy",
             "owner": run["owner"],
             "active_run_id": run["run_id"],

@@ -28,6 +28,7 @@ from aws_lambda_powertools.utilities.idempotency import (
 from botocore.exceptions import ClientError
 
 from lambdagraph.auth import Identity
+from lambdagraph.auth.policy import AllowAll, Authorizer
 from lambdagraph.engine import RunService
 from lambdagraph.protocol import ws
 from lambdagraph.settings import Settings
@@ -72,6 +73,7 @@ class WebSocketApi:
         connections: connection, run index and subscriber items.
         settings: table name, batching size, idempotency lifetime, endpoint.
         client_factory: builds a management API client for an endpoint URL.
+        authorizer: judges each action (default: everything the caller owns is allowed).
 
     Example:
         >>> api = build_ws_api(Settings.from_env())   # lambdagraph.wiring
@@ -86,8 +88,10 @@ class WebSocketApi:
         connections: ConnectionStore,
         settings: Settings,
         client_factory: Callable[[str], ManagementClient] = management_client,
+        authorizer: Authorizer | None = None,
     ) -> None:
         self.runs = runs
+        self.authorizer = authorizer or AllowAll()
         self.connections = connections
         self.settings = settings
         self.client_factory = client_factory

@@ -23,7 +23,7 @@ from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event i
 )
 
 from lambdagraph.auth import Authenticator, AuthRequest
-from lambdagraph.errors import Unauthorized
+from lambdagraph.errors import Forbidden, Unauthorized
 
 logger = logging.getLogger(__name__)
 
@@ -54,8 +54,8 @@ async def authorize(event: dict[str, Any], authenticator: Authenticator) -> dict
     )
     try:
         identity = await authenticator.authenticate(request)
-    except Unauthorized:
-        if not token:
+    except (Unauthorized, Forbidden) as exc:
+        if not token and isinstance(exc, Unauthorized):
             raise
         logger.info("WebSocket connect denied: the token did not authenticate")
         policy = APIGatewayAuthorizerResponseWebSocket.from_route_arn(view.method_arn, "anonymous")

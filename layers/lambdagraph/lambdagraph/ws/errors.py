@@ -28,6 +28,7 @@ CODES: Final[Mapping[str, str]] = {
     "run_not_found": "No such run for this user (another user's run looks the same).",
     "thread_not_found": "No such thread for this user.",
     "assistant_not_found": "No graph or assistant by that id.",
+    "not_found": "No such resource for this user (a custom auth handler answered 404).",
     "thread_busy": "The thread has an active run and `multitask_strategy` is `reject`.",
     "conflict": "The thread or run changed concurrently; retry.",
     "invalid_input": "The request is well-formed but asks for something invalid.",

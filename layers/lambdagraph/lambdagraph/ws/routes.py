@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, Protocol
 
 from lambdagraph.auth import Identity
+from lambdagraph.auth.guard import Guard
+from lambdagraph.auth.policy import Authorizer
 from lambdagraph.engine import RunService
 from lambdagraph.errors import RunNotFound
 from lambdagraph.protocol import ws
@@ -68,6 +70,7 @@ class Host(Protocol):
 
     runs: RunService
     connections: ConnectionStore
+    authorizer: Authorizer
 
     async def reply(self, request: Request, message: Any) -> None:
         """Post one message to the requesting connection."""
@@ -138,8 +141,19 @@ async def unknown_route(api: Host, request: Request) -> dict[str, Any]:
 
 async def run(api: Host, request: Request, action: Action) -> None:
     """``run``: record the run (once per ``request_id``), answer, then hand it to a worker."""
-    assert isinstance(action, RunAction) and request.user_id
-    accepted = await api.record_run(request.user_id, request.connection_id, action)
+    assert isinstance(action, RunAction) and request.identity
+    metadata = await _guard(api, request.identity).create_run(
+        thread_id=action.thread_id,
+        assistant_id=action.assistant_id,
+        metadata=action.metadata,
+        multitask_strategy=action.multitask_strategy or "enqueue",
+        if_not_exists="create" if action.thread_id is None else action.if_not_exists or "reject",
+        kwargs=dict(action.to_kwargs()),
+        temporary=False,
+    )
+    if metadata != (action.metadata or {}):
+        action = action.model_copy(update={"metadata": metadata})
+    accepted = await api.record_run(request.identity.user_id, request.connection_id, action)
     await api.reply(
         request, ws.run_accepted(action.request_id, accepted.run_id, accepted.thread_id)
     )
@@ -152,8 +166,9 @@ async def cancel(api: Host, request: Request, action: Action) -> None:
 
     A connection that does not follow the run gets ``run.ended`` here, once it stopped.
     """
-    assert isinstance(action, CancelAction) and request.user_id
-    ref = await _owned_run(api, request.user_id, action.run_id, action.thread_id)
+    assert isinstance(action, CancelAction) and request.identity
+    ref = await _owned_run(api, request.identity.user_id, action.run_id, action.thread_id)
+    await _guard(api, request.identity).cancel_run(ref.thread_id, ref.run_id)
     run = await api.runs.cancel(ref.owner, ref.thread_id, ref.run_id)
     prefix = f"{request.connection_id}#"
     if run["status"] not in ACTIVE_RUN_STATUSES:
@@ -169,8 +184,9 @@ async def subscribe(api: Host, request: Request, action: Action) -> None:
     A run whose process died is recovered first: the subscriber gets its ``error`` event
     and ``run.ended`` with status ``error``.
     """
-    assert isinstance(action, SubscribeAction) and request.user_id
-    ref = await _owned_run(api, request.user_id, action.run_id, action.thread_id)
+    assert isinstance(action, SubscribeAction) and request.identity
+    ref = await _owned_run(api, request.identity.user_id, action.run_id, action.thread_id)
+    await _guard(api, request.identity).read_run(ref.thread_id)
     after = -1 if action.after is None else parse_event_id(str(action.after))
     run = await api.runs.get(ref.owner, ref.thread_id, ref.run_id)
     if run["status"] in ACTIVE_RUN_STATUSES:
@@ -184,6 +200,10 @@ async def ping(api: Host, request: Request, action: Action) -> None:
     """``ping``: ``pong``."""
     assert isinstance(action, PingAction)
     await api.reply(request, ws.pong())
+
+
+def _guard(api: Host, identity: Identity) -> Guard:
+    return Guard(api.authorizer, api.runs.store, identity)
 
 
 async def _owned_run(api: Host, user_id: str, run_id: str, thread_id: str | None) -> RunRef:
