@@ -10,10 +10,11 @@ Keys: the JWKS URL is ``LAMBDAGRAPH_JWT_JWKS_URL`` or the ``jwks_uri`` of
 ``{issuer}/.well-known/openid-configuration``, both fetched on the first request (never at
 cold start, so a cold start never waits on the network) in a worker thread, off the event
 loop. The key set is kept for an hour; a token whose ``kid`` is not in it triggers a
-refetch, at most once a minute (a key rotation is picked up, a flood of made-up ``kid``\\ s
+refetch, at most once a minute (a key rotation is picked up, a flood of made-up key ids
 is not a flood of fetches). The cache policy is ours rather than ``PyJWKClient``'s because
-its cooldown reads ``time.monotonic`` directly (no clock to test with) and it forgets the
-keys when a refresh fails; here a failed refresh keeps serving the keys it has.
+its cooldown reads ``time.monotonic`` directly (no clock to test with) and, once its cache
+has expired, a failed refresh fails the request; here a failed refresh keeps serving the
+keys it has. PyJWT still does the fetching, parsing and verifying.
 
 Errors: a bad token is :class:`~lambdagraph.errors.Unauthorized` with a message saying
 what is wrong (expired, not yet valid, wrong issuer, …); keys that cannot be fetched or
