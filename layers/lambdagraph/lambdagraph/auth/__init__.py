@@ -65,6 +65,10 @@ def authenticator_from_settings(settings: Settings) -> Authenticator:
         from lambdagraph.auth import custom  # langgraph-sdk: only in this mode
 
         return custom.CustomAuthenticator(custom.load_auth(settings.auth_path))
+    if mode == "iam":
+        from lambdagraph.auth.iam import IamAuthenticator
+
+        return IamAuthenticator()
     raise ConfigurationError(f"auth_mode {mode!r} is not implemented yet; use 'none'")
 
 
