@@ -100,8 +100,10 @@ def test_parameter_choices_match_what_the_code_accepts() -> None:
     parameters = document()["Parameters"]
     assert tuple(parameters["Model"]["AllowedValues"]) == tuple(sorted(MODEL_CHOICES))
     assert parameters["BedrockModelId"]["Default"] == Settings().bedrock_model_id
+    # What each mode requires besides itself (a template rule enforces AuthPath for custom).
+    required = {"custom": {"AuthPath": "tests.e2e.auth_files.langgraph_auth:auth"}}
     for mode in parameters["AuthMode"]["AllowedValues"]:
-        env = resolved_environment("ApiFunction", {"AuthMode": mode})
+        env = resolved_environment("ApiFunction", {"AuthMode": mode, **required.get(mode, {})})
         try:
             authenticator_from_settings(Settings.from_env(env))
         except ConfigurationError as exc:
