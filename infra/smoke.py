@@ -7,14 +7,21 @@ Reads the stack's outputs with CloudFormation, then, against the real endpoints:
 3. interrupts on ``send_email`` and resumes it with an approval, over SSE;
 4. over the WebSocket API: ``ping``, a run to completion, and a long run cancelled midway.
 
+5. auth, when the stack created a Cognito user pool (``AuthMode=jwt`` without
+   ``JwtIssuer``): no token is 401 (function URL, HTTP API, WebSocket handshake), a token
+   of a user it creates in the pool works, and another user's thread is 404
+   (``smoke_auth.py``; the users are deleted afterwards).
+
 Usage::
 
     pip install 'lambdagraph[local]'          # langgraph-sdk, websockets (and boto3)
     python infra/smoke.py --stack lambdagraph [--region eu-west-1] [--token JWT]
 
-With ``FunctionUrlAuthType=AWS_IAM`` (the default) the SSE requests are SigV4-signed with
-your AWS credentials; with ``AuthMode=jwt`` pass ``--token`` (sent as ``Authorization:
-Bearer`` over HTTP and as ``?token=`` to the WebSocket API). Exits 0 when every check passed.
+The checks of 1-4 authenticate with ``--token`` when given (sent as ``Authorization:
+Bearer`` over HTTP and as ``?token=`` to the WebSocket API), else with the pool user's
+token of check 5; with neither (``AuthMode`` iam or none: an ``AWS_IAM`` function URL) the
+function URL requests are SigV4-signed with your AWS credentials. Exits 0 when every check
+passed.
 """
 
 from __future__ import annotations
@@ -36,6 +43,7 @@ import httpx
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.exceptions import ClientError
+from smoke_auth import POOL_OUTPUTS, AuthCheckError, AuthChecks, PoolUsers
 
 if TYPE_CHECKING:
     from botocore.credentials import Credentials
@@ -89,6 +97,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         choices=("auto", "always", "never"),
         default="auto",
         help="SigV4-sign function URL requests: auto = when no --token is given",
+    )
+    parser.add_argument(
+        "--auth-checks",
+        choices=("auto", "always", "never"),
+        default="auto",
+        help="check auth with users of the stack's Cognito pool: auto = when it has one",
     )
     parser.add_argument(
         "--skip-websocket", action="store_true", help="check only the HTTP endpoints"
@@ -155,7 +169,7 @@ async def run_checks(checks: Sequence[tuple[str, Check]], timeout: float) -> boo
             async with asyncio.timeout(timeout):
                 detail = await check()
             print(f"PASS  {name}: {detail}")
-        except (SmokeError, TimeoutError, httpx.HTTPError, OSError) as exc:
+        except (SmokeError, AuthCheckError, TimeoutError, httpx.HTTPError, OSError) as exc:
             passed = False
             print(f"FAIL  {name}: {type(exc).__name__}: {exc}")
     return passed
@@ -302,14 +316,64 @@ def _human(text: str) -> dict[str, Any]:
     return {"messages": [{"role": "human", "content": text}]}
 
 
+def pool_users(
+    args: argparse.Namespace, session: boto3.Session, outputs: dict[str, str]
+) -> PoolUsers | None:
+    """The stack's Cognito pool users when the auth checks run (``--auth-checks``).
+
+    Raises:
+        SmokeError: ``--auth-checks always`` and the stack created no user pool.
+    """
+    if args.auth_checks == "never":
+        return None
+    if not all(outputs.get(name) for name in POOL_OUTPUTS):
+        if args.auth_checks == "always":
+            raise SmokeError(
+                "the stack has no UserPoolId/UserPoolClientId outputs (AuthMode jwt without "
+                "JwtIssuer creates them); run with --auth-checks never"
+            )
+        return None
+    return PoolUsers.from_outputs(session.client("cognito-idp"), outputs)
+
+
 async def smoke(args: argparse.Namespace, session: boto3.Session) -> bool:
     """Every check against the stack ``args.stack``; True when all passed."""
-    endpoints = StackEndpoints.from_outputs(
-        stack_outputs(session.client("cloudformation"), args.stack)
-    )
+    outputs = stack_outputs(session.client("cloudformation"), args.stack)
+    endpoints = StackEndpoints.from_outputs(outputs)
     print(f"function URL  {endpoints.function_url}\nWebSocket     {endpoints.websocket_url}")
-    headers = {"Authorization": f"Bearer {args.token}"} if args.token else {}
-    sign = args.sign == "always" or (args.sign == "auto" and not args.token)
+    users = pool_users(args, session, outputs)
+    try:
+        auth_checks, pool_token = _auth_checks(users, endpoints)
+        return await _smoke(args, session, endpoints, auth_checks, args.token or pool_token)
+    except AuthCheckError as exc:
+        raise SmokeError(str(exc)) from exc
+    finally:
+        if users is not None:
+            users.delete_all()
+
+
+def _auth_checks(
+    users: PoolUsers | None, endpoints: StackEndpoints
+) -> tuple[AuthChecks | None, str | None]:
+    if users is None:
+        return None, None
+    owner = users.access_token(users.create("owner"))
+    other = users.access_token(users.create("other"))
+    checks = AuthChecks(
+        endpoints.function_url, endpoints.http_api_url, endpoints.websocket_url, owner, other
+    )
+    return checks, owner
+
+
+async def _smoke(
+    args: argparse.Namespace,
+    session: boto3.Session,
+    endpoints: StackEndpoints,
+    auth_checks: AuthChecks | None,
+    token: str | None,
+) -> bool:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    sign = args.sign == "always" or (args.sign == "auto" and not token)
     credentials = session.get_credentials() if sign else None
     if sign and credentials is None:
         raise SmokeError(
@@ -323,16 +387,31 @@ async def smoke(args: argparse.Namespace, session: boto3.Session) -> bool:
         ("interrupt and resume", http.interrupt_and_resume),
     ]
     if not args.skip_websocket:
-        ws = WebSocketChecks(endpoints, args.token)
+        ws = WebSocketChecks(endpoints, token)
         checks += [
             ("WebSocket ping", ws.ping),
             ("WebSocket run", ws.run_to_completion),
             ("WebSocket cancel", ws.cancel),
         ]
+    if auth_checks is not None:
+        checks += [
+            ("no token: 401", auth_checks.no_token_is_401),
+            ("a pool user's token works", auth_checks.token_works),
+            ("another user's thread: 404", auth_checks.other_users_thread_is_404),
+        ]
+        if not args.skip_websocket:
+            checks.append(
+                (
+                    "WebSocket without a token: refused",
+                    auth_checks.websocket_without_token_is_refused,
+                )
+            )
     try:
         return await run_checks(checks, args.timeout)
     finally:
         await http.aclose()
+        if auth_checks is not None:
+            await auth_checks.aclose()
 
 
 def main(argv: Sequence[str] | None = None) -> int:

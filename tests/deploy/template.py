@@ -38,6 +38,20 @@ def functions() -> dict[str, dict[str, Any]]:
     }
 
 
+def websocket_routes() -> set[str]:
+    """Route keys of the WebSocket API: SAM's ``Routes`` and the ``$connect`` route declared
+    beside it (its auth depends on ``AuthMode``)."""
+    resources = document()["Resources"]
+    keys = set(resources["WebSocketApi"]["Properties"]["Routes"])
+    keys |= {
+        r["Properties"]["RouteKey"]
+        for r in resources.values()
+        if r["Type"] == "AWS::ApiGatewayV2::Route"
+        and r["Properties"]["ApiId"] == {"Ref": "WebSocketApi"}
+    }
+    return keys
+
+
 def globals_function() -> dict[str, Any]:
     """``Globals.Function``: what every function inherits."""
     return document().get("Globals", {}).get("Function", {})  # type: ignore[no-any-return]
@@ -101,6 +115,10 @@ def resolve(value: Any, parameters: Mapping[str, Any] | None = None, stack: str 
             return str(values[ref])
         return f"{stack}-{ref}"
 
+    if isinstance(value, dict) and "Fn::If" in value:
+        condition, when_true, when_false = value["Fn::If"]
+        chosen = when_true if holds(condition, values) else when_false
+        return resolve(chosen, parameters, stack)
     if isinstance(value, dict) and "Ref" in value:
         return name_of(value["Ref"])
     if isinstance(value, dict) and "Fn::Sub" in value:
@@ -111,6 +129,73 @@ def resolve(value: Any, parameters: Mapping[str, Any] | None = None, stack: str 
     if isinstance(value, dict):
         raise NotImplementedError(f"intrinsic {value} in an environment variable")
     return str(value)
+
+
+def holds(condition: str, parameters: Mapping[str, Any] | None = None) -> bool:
+    """Whether a template condition holds for these parameter values (defaults otherwise)."""
+    values = {**parameter_defaults(), **(parameters or {})}
+    return _holds(document()["Conditions"], condition, values)
+
+
+def _holds(conditions: Mapping[str, Any], condition: str, values: Mapping[str, Any]) -> bool:
+    def evaluate(expression: Any) -> Any:
+        if not isinstance(expression, dict):
+            return expression
+        [(function, arguments)] = expression.items()
+        if function == "Ref":
+            return str(values[arguments])
+        if function in ("Condition", "Fn::Condition"):
+            return evaluate(conditions[arguments])
+        if function == "Fn::Equals":
+            return str(evaluate(arguments[0])) == str(evaluate(arguments[1]))
+        if function == "Fn::Not":
+            return not evaluate(arguments[0])
+        if function == "Fn::And":
+            return all(evaluate(a) for a in arguments)
+        if function == "Fn::Or":
+            return any(evaluate(a) for a in arguments)
+        raise NotImplementedError(f"{function} in a condition")
+
+    return bool(evaluate(conditions[condition]))
+
+
+_NO_VALUE = object()
+
+
+def deployed(parameters: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """What CloudFormation creates from the translated template for these parameters.
+
+    Conditions are evaluated as CloudFormation does: a resource or output whose condition
+    is false is left out, ``Fn::If`` takes its branch, and ``AWS::NoValue`` removes the
+    property or list item it stands for. Other intrinsics stay as they are.
+    """
+    template = transform(parameters)
+    values = {
+        **{name: spec.get("Default") for name, spec in template["Parameters"].items()},
+        **(parameters or {}),
+    }
+    conditions = template.get("Conditions", {})
+
+    def choose(node: Any) -> Any:
+        if isinstance(node, dict):
+            if set(node) == {"Fn::If"}:
+                name, when_true, when_false = node["Fn::If"]
+                return choose(when_true if _holds(conditions, name, values) else when_false)
+            if node == {"Ref": "AWS::NoValue"}:
+                return _NO_VALUE
+            chosen = {k: choose(v) for k, v in node.items()}
+            return {k: v for k, v in chosen.items() if v is not _NO_VALUE}
+        if isinstance(node, list):
+            return [v for v in (choose(item) for item in node) if v is not _NO_VALUE]
+        return node
+
+    for section in ("Resources", "Outputs"):
+        template[section] = {
+            name: choose(body)
+            for name, body in template.get(section, {}).items()
+            if "Condition" not in body or _holds(conditions, body["Condition"], values)
+        }
+    return template
 
 
 def resolved_environment(

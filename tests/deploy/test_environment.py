@@ -10,8 +10,7 @@ import pytest
 
 import lambdagraph.settings as settings_module
 from lambdagraph.agents.models import MODEL_CHOICES
-from lambdagraph.auth import authenticator_from_settings
-from lambdagraph.errors import ConfigurationError
+from lambdagraph.auth import Authenticator, authenticator_from_settings
 from lambdagraph.settings import Settings
 from tests.deploy.template import (
     document,
@@ -100,14 +99,12 @@ def test_parameter_choices_match_what_the_code_accepts() -> None:
     parameters = document()["Parameters"]
     assert tuple(parameters["Model"]["AllowedValues"]) == tuple(sorted(MODEL_CHOICES))
     assert parameters["BedrockModelId"]["Default"] == Settings().bedrock_model_id
-    # The template's rule: AuthMode=jwt comes with JwtIssuer and JwtAudience.
-    jwt = {"jwt_issuer": "https://issuer.example", "jwt_audience": "app-client"}
+    # What each mode requires besides itself (a template rule enforces AuthPath for custom).
+    required = {"custom": {"AuthPath": "tests.e2e.auth_files.langgraph_auth:auth"}}
     for mode in parameters["AuthMode"]["AllowedValues"]:
-        try:
-            authenticator_from_settings(Settings(auth_mode=mode, **(jwt if mode == "jwt" else {})))
-        except ConfigurationError as exc:
-            # Offered ahead of its implementation (README: only `none` works today).
-            assert "not implemented yet" in str(exc), exc
+        env = resolved_environment("ApiFunction", {"AuthMode": mode, **required.get(mode, {})})
+        # Every mode the template offers builds its authenticator from what the template sets.
+        assert isinstance(authenticator_from_settings(Settings.from_env(env)), Authenticator)
 
 
 # Lambda refuses to create a function that sets one of these (its reserved variables).

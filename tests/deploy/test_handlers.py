@@ -9,6 +9,7 @@ import subprocess
 
 import pytest
 
+from lambdagraph.auth import Identity
 from tests.conftest import EVENTS_DIR
 from tests.deploy.entrypoints import (
     current_python,
@@ -39,18 +40,29 @@ def test_handler_file_exists(function: str) -> None:
         assert (code / f"{module.replace('.', '/')}.py").is_file()
 
 
+# The template's default (jwt with the stack's user pool), and the modes that need no issuer.
+MODES = {"defaults": {}, "iam": {"AuthMode": "iam"}, "none": {"AuthMode": "none"}}
+
+
+def environment_of(function: str, mode: str) -> dict[str, str]:
+    """The function's environment in ``mode``, resolved from the template."""
+    return resolved_environment(function, MODES[mode])
+
+
+@pytest.mark.parametrize("mode", sorted(MODES))
 @pytest.mark.parametrize("function", PYTHON_FUNCTIONS)
-def test_handler_imports_with_the_template_environment(function: str) -> None:
+def test_handler_imports_with_the_template_environment(function: str, mode: str) -> None:
     props = functions()[function]
-    env = process_env(resolved_environment(function), python_path=PACKAGE_PATH)
+    env = process_env(environment_of(function, mode), python_path=PACKAGE_PATH)
     report = probe(current_python(), REPO_ROOT / props["CodeUri"], props["Handler"], env)
     assert report["callable"] is True
     assert report["package"].startswith(PACKAGE_PATH)
 
 
-def test_api_function_answers_an_http_api_event() -> None:
+@pytest.mark.parametrize("mode", sorted(MODES))
+def test_api_function_answers_an_http_api_event(mode: str) -> None:
     props = functions()["ApiFunction"]
-    env = process_env(resolved_environment("ApiFunction"), python_path=PACKAGE_PATH)
+    env = process_env(environment_of("ApiFunction", mode), python_path=PACKAGE_PATH)
     report = probe(
         current_python(),
         REPO_ROOT / props["CodeUri"],
@@ -75,7 +87,8 @@ def test_authorizer_allows_a_connection_in_auth_mode_none() -> None:
         EVENTS_DIR / "ws_authorizer.json",
     )
     assert report["result"]["policyDocument"]["Statement"][0]["Effect"] == "Allow"
-    assert report["result"]["context"]["user_id"] == "local"
+    context = report["result"]["context"]
+    assert context["user_id"] == "local" and Identity.from_context(context) == Identity("local")
 
 
 def test_run_sh_is_valid_bash_and_serves_the_app_on_the_adapter_port() -> None:
@@ -83,7 +96,7 @@ def test_run_sh_is_valid_bash_and_serves_the_app_on_the_adapter_port() -> None:
     subprocess.run(["bash", "-n", str(script)], check=True)
     bin_dir = os.path.dirname(current_python())  # run.sh execs `python3`: this venv's
     env = process_env(
-        resolved_environment("StreamFunction"), python_path=PACKAGE_PATH, bin_dir=bin_dir
+        environment_of("StreamFunction", "iam"), python_path=PACKAGE_PATH, bin_dir=bin_dir
     )
     port = free_port()
     with running_script(script, env, port) as process:

@@ -12,7 +12,7 @@ from packaging.requirements import Requirement
 
 from lambdagraph.engine.invoker import parse_payload
 from tests.conftest import EVENTS_DIR
-from tests.deploy.template import REPO_ROOT, document
+from tests.deploy.template import REPO_ROOT, websocket_routes
 
 LAYER_REQUIREMENTS = REPO_ROOT / "layers" / "lambdagraph" / "requirements.txt"
 # Extras a deployed function needs: Bedrock for the demo agent, JWT for AuthMode jwt,
@@ -48,7 +48,7 @@ def test_version_pinned_lines_only_narrow_a_dependency_for_old_runtimes() -> Non
 @pytest.mark.parametrize("path", sorted(EVENTS_DIR.glob("*.json")), ids=lambda p: p.stem)
 def test_sample_event_fits_its_function(path: Path) -> None:
     event = json.loads(path.read_text())
-    routes = set(document()["Resources"]["WebSocketApi"]["Properties"]["Routes"])
+    routes = websocket_routes()
     if path.stem.startswith(("function_url", "http_api")):
         assert (
             event["version"] == "2.0"

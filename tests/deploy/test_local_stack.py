@@ -16,11 +16,17 @@ from lambdagraph_client.local.invoker import LocalInvoker
 from lambdagraph_client.local.server import LOCAL_CHECKPOINT_BUCKET, with_local_bucket
 from lambdagraph_client.local.template import function_timeout, table_definitions
 from tests.conftest import Tables
-from tests.deploy.template import document, functions, globals_function, resolved_environment
+from tests.deploy.template import (
+    document,
+    functions,
+    globals_function,
+    resolved_environment,
+    websocket_routes,
+)
 
 
 def template_routes() -> set[str]:
-    return set(document()["Resources"]["WebSocketApi"]["Properties"]["Routes"])
+    return websocket_routes()
 
 
 def test_local_tables_match_the_template(tables: Tables) -> None:

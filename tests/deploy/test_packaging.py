@@ -44,6 +44,9 @@ from tests.deploy.template import TEMPLATE, document, functions, resolved_enviro
 from tests.unit.test_layering import development_imports
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
+# The built artifacts must import on their own whatever the mode; iam needs no issuer to
+# reach (the template's default, jwt, is checked by test_handlers once it is implemented).
+IAM = {"AuthMode": "iam"}
 
 BUILD_RUNTIME = "python3.11"
 ARCHITECTURES = ("x86_64", "arm64")
@@ -138,7 +141,7 @@ def test_handler_imports_from_the_build_alone(
     builds: dict[str, Build], clean_python: Path, function: str
 ) -> None:
     build = builds["x86_64"]
-    env = process_env(resolved_environment(function), python_path=str(layer_dir(build)))
+    env = process_env(resolved_environment(function, IAM), python_path=str(layer_dir(build)))
     report = probe(
         str(clean_python), build.directory / function, functions()[function]["Handler"], env
     )
@@ -148,7 +151,7 @@ def test_handler_imports_from_the_build_alone(
 
 def test_built_api_function_answers_ok(builds: dict[str, Build], clean_python: Path) -> None:
     build = builds["x86_64"]
-    env = process_env(resolved_environment("ApiFunction"), python_path=str(layer_dir(build)))
+    env = process_env(resolved_environment("ApiFunction", IAM), python_path=str(layer_dir(build)))
     report = probe(
         str(clean_python),
         build.directory / "ApiFunction",
@@ -164,7 +167,7 @@ def test_built_run_sh_serves_the_app(builds: dict[str, Build], clean_python: Pat
     script = build.directory / "StreamFunction" / "run.sh"
     assert script.stat().st_mode & 0o111, "the Web Adapter executes run.sh: it must stay executable"
     env = process_env(
-        resolved_environment("StreamFunction"),
+        resolved_environment("StreamFunction", IAM),
         python_path=str(layer_dir(build)),
         bin_dir=str(clean_python.parent),
     )

@@ -23,6 +23,9 @@ from tests.e2e.conftest import stack_settings
 
 
 def load_smoke() -> ModuleType:
+    # As `python infra/smoke.py` runs it: its directory first on the path (smoke_auth).
+    if str(REPO_ROOT / "infra") not in sys.path:
+        sys.path.insert(0, str(REPO_ROOT / "infra"))
     spec = importlib.util.spec_from_file_location(
         "lambdagraph_smoke", REPO_ROOT / "infra" / "smoke.py"
     )
@@ -65,6 +68,7 @@ def stubbed_cloudformation(response: dict[str, Any] | None = None, error: str | 
 def test_arguments_have_safe_defaults() -> None:
     args = smoke.parse_args(["--stack", "lg"])
     assert (args.stack, args.sign, args.token, args.skip_websocket) == ("lg", "auto", None, False)
+    assert args.auth_checks == "auto"
     with pytest.raises(SystemExit):
         smoke.parse_args([])
 
@@ -121,15 +125,20 @@ def test_function_url_requests_are_sigv4_signed_with_the_payload_hash() -> None:
 class LocalSession:
     """A boto3 session stand-in whose CloudFormation describes the local stack."""
 
-    def __init__(self, stack: LocalStack) -> None:
+    def __init__(self, stack: LocalStack, cognito: Any = None, **outputs: str) -> None:
         self.outputs = {
             "FunctionUrl": stack.url,
             "WebSocketUrl": stack.ws_url,
             "HttpApiUrl": stack.url,
+            **outputs,
         }
         self.region_name = "us-east-1"
+        self.cognito = cognito
 
     def client(self, name: str) -> Any:
+        if name == "cognito-idp":
+            assert self.cognito is not None, "the auth checks ran without a user pool"
+            return self.cognito
         assert name == "cloudformation"
         return stubbed_cloudformation(describe(self.outputs))
 
@@ -149,7 +158,12 @@ async def test_every_check_passes_against_the_local_stack(
     stack: LocalStack, capsys: pytest.CaptureFixture[str]
 ) -> None:
     args = argparse.Namespace(
-        stack="lg", token="smoke", sign="always", skip_websocket=False, timeout=30.0
+        stack="lg",
+        token="smoke",
+        sign="always",
+        skip_websocket=False,
+        timeout=30.0,
+        auth_checks="auto",
     )
     assert await smoke.smoke(args, LocalSession(stack)) is True
     lines = [

@@ -9,6 +9,7 @@ from cfnlint.api import lint_file
 
 from tests.deploy.template import (
     TEMPLATE,
+    deployed,
     document,
     environment,
     functions,
@@ -33,18 +34,18 @@ def test_cfn_lint_reports_nothing() -> None:
     [
         {},
         {
-            "FunctionUrlAuthType": "NONE",
             "AuthMode": "jwt",
             "JwtAudience": "client-id",
             "JwtIssuer": "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Example",
         },
+        {"AuthMode": "iam", "CorsAllowOrigins": "https://app.example.com"},
         {
             "Architecture": "arm64",
             "Runtime": "python3.11",
             "WebAdapterLayerArn": "arn:aws:lambda:us-east-1:123456789012:layer:lwa:1",
         },
     ],
-    ids=["defaults", "public-url-jwt", "arm64-custom-adapter"],
+    ids=["defaults", "existing-issuer-jwt", "iam-with-cors", "arm64-custom-adapter"],
 )
 def test_sam_translator_transforms_the_template(parameters: dict[str, str]) -> None:
     template = transform(parameters)
@@ -62,10 +63,7 @@ def test_stream_function_runs_the_app_through_the_web_adapter() -> None:
     assert env["AWS_LWA_INVOKE_MODE"] == "response_stream"
     assert env["AWS_LWA_READINESS_CHECK_PATH"] == "/ok"
     assert env["AWS_LWA_PORT"] != "8080"
-    assert stream["FunctionUrlConfig"] == {
-        "AuthType": {"Ref": "FunctionUrlAuthType"},
-        "InvokeMode": "RESPONSE_STREAM",
-    }
+    assert stream["FunctionUrlConfig"]["InvokeMode"] == "RESPONSE_STREAM"
     assert stream["Timeout"] == 900
     adapter = transform()["Resources"]["StreamFunction"]["Properties"]["Layers"]
     assert "LambdaAdapterLayerX86:${WebAdapterLayerVersion}" in str(adapter)
@@ -73,9 +71,7 @@ def test_stream_function_runs_the_app_through_the_web_adapter() -> None:
     assert document()["Parameters"]["WebAdapterLayerVersion"]["Default"] == 27
 
 
-def test_function_url_auth_is_a_parameter_with_public_permissions_only_when_none() -> None:
-    parameters = document()["Parameters"]
-    assert parameters["FunctionUrlAuthType"]["AllowedValues"] == ["NONE", "AWS_IAM"]
+def test_function_url_public_permissions_exist_only_under_their_condition() -> None:
     resources = document()["Resources"]
     public = [
         k
@@ -90,7 +86,7 @@ def test_function_url_auth_is_a_parameter_with_public_permissions_only_when_none
 
 
 def test_websocket_api_routes_every_action_to_the_ws_function() -> None:
-    template = transform()
+    template = deployed()
     api = resources_of(template, "AWS::ApiGatewayV2::Api")["WebSocketApi"]["Properties"]
     assert api["ProtocolType"] == "WEBSOCKET"
     assert api["RouteSelectionExpression"] == "$request.body.action"
@@ -113,7 +109,7 @@ def test_websocket_api_routes_every_action_to_the_ws_function() -> None:
 
 
 def test_connect_authorizer_reads_the_token_query_string() -> None:
-    authorizers = resources_of(transform(), "AWS::ApiGatewayV2::Authorizer")
+    authorizers = resources_of(deployed(), "AWS::ApiGatewayV2::Authorizer")
     ws = authorizers["WebSocketApiConnectAuthorizer"]["Properties"]
     assert ws["AuthorizerType"] == "REQUEST"
     assert ws["IdentitySource"] == ["route.request.querystring.token"]
@@ -122,11 +118,8 @@ def test_connect_authorizer_reads_the_token_query_string() -> None:
     }
 
 
-def test_http_api_jwt_authorizer_exists_only_with_an_issuer() -> None:
+def test_http_api_integration_is_the_api_function() -> None:
     resources = document()["Resources"]
-    assert resources["HttpApiJwtAuthorizer"]["Condition"] == "UseJwtAuthorizer"
-    route = resources["HttpApiDefaultRoute"]["Properties"]
-    assert route["AuthorizationType"] == {"Fn::If": ["UseJwtAuthorizer", "JWT", "NONE"]}
     assert resources["HttpApiIntegration"]["Properties"]["IntegrationUri"] == {
         "Fn::GetAtt": ["ApiFunction", "Arn"]
     }

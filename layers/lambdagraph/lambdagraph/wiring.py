@@ -295,6 +295,10 @@ def build_ws_api(
         settings=settings,
         client_factory=client_factory,
         authorizer=authorizer_from_settings(settings),
+        # IAM auth on $connect runs no authorizer function: the ws function reads the caller.
+        connect_authenticator=(
+            authenticator_from_settings(settings) if settings.auth_mode == "iam" else None
+        ),
     )
 
 

@@ -73,7 +73,11 @@ def authenticator_from_settings(settings: Settings) -> Authenticator:
         from lambdagraph.auth import custom  # langgraph-sdk: only in this mode
 
         return custom.CustomAuthenticator(custom.load_auth(settings.auth_path))
-    raise ConfigurationError(f"auth_mode {mode!r} is not implemented yet; use 'none'")
+    if mode == "iam":
+        from lambdagraph.auth.iam import IamAuthenticator
+
+        return IamAuthenticator()
+    raise ConfigurationError(f"Unknown auth_mode {mode!r}; expected none, jwt, iam or custom")
 
 
 __all__ = [

@@ -27,9 +27,10 @@ from aws_lambda_powertools.utilities.idempotency import (
 )
 from botocore.exceptions import ClientError
 
-from lambdagraph.auth import Identity
+from lambdagraph.auth import Authenticator, AuthRequest, Identity
 from lambdagraph.auth.policy import AllowAll, Authorizer
 from lambdagraph.engine import RunService
+from lambdagraph.errors import Unauthorized
 from lambdagraph.protocol import ws
 from lambdagraph.settings import Settings
 from lambdagraph.store import schema
@@ -74,6 +75,9 @@ class WebSocketApi:
         settings: table name, batching size, idempotency lifetime, endpoint.
         client_factory: builds a management API client for an endpoint URL.
         authorizer: judges each action (default: everything the caller owns is allowed).
+        connect_authenticator: judges ``$connect`` events that no authorizer function
+            vouched for (IAM auth on ``$connect``: the caller is in the request context);
+            later events of such a connection are the user recorded with it.
 
     Example:
         >>> api = build_ws_api(Settings.from_env())   # lambdagraph.wiring
@@ -89,9 +93,11 @@ class WebSocketApi:
         settings: Settings,
         client_factory: Callable[[str], ManagementClient] = management_client,
         authorizer: Authorizer | None = None,
+        connect_authenticator: Authenticator | None = None,
     ) -> None:
         self.runs = runs
         self.authorizer = authorizer or AllowAll()
+        self.connect_authenticator = connect_authenticator
         self.connections = connections
         self.settings = settings
         self.client_factory = client_factory
@@ -120,14 +126,41 @@ class WebSocketApi:
         deadline = cast("LambdaContext", context or _RouteDeadline())  # duck-typed locally
         self._idempotency.register_lambda_context(deadline)
         view = APIGatewayWebSocketEvent(event)
-        identity = Identity.from_context(view.request_context.get("authorizer") or {})
-        request = Request(view, view.request_context.connection_id, identity)
         route = ROUTES.get(view.request_context.route_key, unknown_route)
         try:
+            identity = await self.identity_of(view)
+            request = Request(view, view.request_context.connection_id, identity)
             return await route(self, request)
         except Exception:
             logger.exception("WebSocket route %s failed", view.request_context.route_key)
             return {"statusCode": 500}
+
+    async def identity_of(self, view: APIGatewayWebSocketEvent) -> Identity | None:
+        """Who sent an event: the authorizer's context, else (IAM auth on ``$connect``) the
+        caller in ``$connect``'s request context, or the user recorded with the connection.
+
+        API Gateway checks IAM auth on ``$connect`` only, and without an authorizer
+        function there is no authorizer context for later events to carry, so each of them
+        costs one consistent read of the connection item (IAM mode only).
+        """
+        context = view.request_context
+        identity = Identity.from_context(context.get("authorizer") or {})
+        if identity is not None or self.connect_authenticator is None:
+            return identity
+        if context.route_key == "$connect":
+            request = AuthRequest(
+                headers={k.lower(): v for k, v in (view.headers or {}).items()},
+                query=view.query_string_parameters or {},
+                request_context=event_context(view),
+            )
+            try:
+                return await self.connect_authenticator.authenticate(request)
+            except Unauthorized:
+                return None
+        if context.route_key == "$disconnect":
+            return None  # forgetting a connection needs no user
+        owner = await self.connections.get_connection_owner(context.connection_id)
+        return Identity(owner) if owner else None
 
     async def reply(self, request: Request, message: Any) -> None:
         """Post one message to the requesting connection (a client that left is ignored)."""
@@ -209,3 +242,9 @@ class WebSocketApi:
         sender.add(events)
         sender.post(ws.run_ended(run["run_id"], run["status"]))
         await sender.close()
+
+
+def event_context(view: APIGatewayWebSocketEvent) -> dict[str, Any]:
+    """The event's raw ``requestContext``."""
+    context: dict[str, Any] = view.raw_event.get("requestContext") or {}
+    return context
