@@ -143,6 +143,16 @@ async def test_bob_cannot_run_on_or_resume_alices_threads(stack: LocalStack, ali
         alices = {waiting["thread_id"], idle["thread_id"]}
         for frame in frames:
             await _same_as_unknown(bob, frame, alices, "thread_not_found")
+        # Where an unknown id would get a new thread, a taken one is refused as not found.
+        create = run_frame(
+            "x", request_id="b-c", thread_id=idle["thread_id"], if_not_exists="create"
+        )
+        await bob.send(create)
+        refused = await bob.receive()
+        assert (refused["code"], refused["message"]) == (
+            "thread_not_found",
+            f"Thread {idle['thread_id']} not found",
+        )
         await bob.connection.close()
 
         assert (await http.get(f"/threads/{waiting['thread_id']}")).json()["status"] == (
