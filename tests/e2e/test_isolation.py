@@ -27,8 +27,8 @@ from lambdagraph_client.local.server import LocalStack, running_stack
 from tests.auth import TokenIsUser
 from tests.conftest import Tables
 from tests.e2e.conftest import auth, stack_settings, user_message
+from tests.e2e.gate import GATE, GATE_GRAPH, RELEASED
 
-LIVE_COUNT = 1500
 SECRET = "alice's secret is banana"
 
 
@@ -103,9 +103,7 @@ def _build_world(stack: LocalStack) -> World:
         assert "__interrupt__" in waited.json(), waited.text
         waiting_run = _run_id(waited)
         live = alice.threads.create()["thread_id"]
-        live_run = alice.runs.create(live, "agent", input=user_message(f"count to {LIVE_COUNT}"))[
-            "run_id"
-        ]
+        live_run = alice.runs.create(live, "gate", input=user_message("wait"))["run_id"]
         bob = get_sync_client(url=stack.url, headers=auth("bob"))
         bob_thread = bob.threads.create()["thread_id"]
         bob_run = bob.runs.create(bob_thread, "agent", input=user_message("hi"))["run_id"]
@@ -119,12 +117,16 @@ def _build_world(stack: LocalStack) -> World:
 
 @pytest.fixture(scope="module")
 def world(aws_endpoint: str) -> Iterator[World]:
-    """One stack for the module; alice's runs are slow enough that one is live for a while."""
+    """One stack for the module, with the graph that keeps alice's live run going."""
     suffix = uuid.uuid4().hex[:10]
     tables = Tables(checkpoints=f"checkpoints-{suffix}", app=f"app-{suffix}", bucket=f"cp-{suffix}")
-    settings = stack_settings(tables, scripted_delay_ms=10)
+    settings = stack_settings(tables, graphs=GATE_GRAPH)
+    GATE.clear()
     with running_stack(settings=settings, authenticator=TokenIsUser()) as stack:
-        yield _build_world(stack)
+        try:
+            yield _build_world(stack)
+        finally:
+            GATE.set()  # a failed test must not leave the run waiting out its minute
 
 
 @pytest.fixture
@@ -203,6 +205,7 @@ def _run_probes(path: str) -> tuple[Probe, ...]:
         _post(f"/threads/{{thread}}/{path}", RUN),
         _post(f"/threads/{{waiting}}/{path}", RESUME),
         _post(f"/threads/{{waiting}}/{path}", {**RESUME, "if_not_exists": "reject"}),
+        _post(f"/threads/{{waiting}}/{path}", {**RESUME, "checkpoint_id": "{checkpoint}"}),
         *(
             _post(f"/threads/{{live}}/{path}", {**RUN, "multitask_strategy": strategy})
             for strategy in STRATEGIES
@@ -234,6 +237,15 @@ async def _taken_ids_say_only_taken(
             f"/threads/{ids.thread}/{path}", json={**RUN, "if_not_exists": "create"}
         )
         assert (run.status_code, run.json()) == (404, {"detail": f"Thread {ids.thread} not found"})
+    # A resume that may create its thread finds no interrupt on it: on her waiting thread
+    # as on an unknown one.
+    unknown = ids.unknown()
+    resumes = [
+        await _post("/threads/{waiting}/runs/wait", {**RESUME, "if_not_exists": "create"})(bob, i)
+        for i in (ids, unknown)
+    ]
+    assert resumes[0].status_code == 422 and "no pending interrupt" in resumes[0].text
+    assert _shape(resumes[0], ids) == _shape(resumes[1], unknown)
     created = await bob.post("/threads", json={})
     assert created.status_code == 200 and created.json()["metadata"] == {}
 
@@ -511,16 +523,20 @@ async def test_alices_objects_are_as_she_left_them_and_her_run_finishes(
     world: World, alice: httpx.AsyncClient, bob: httpx.AsyncClient
 ) -> None:
     ids = world.ids
-    # Bob's attempts first, in case this test runs alone.
-    await bob.post(f"/threads/{ids.live}/runs/{ids.live_run}/cancel")
+    live = f"/threads/{ids.live}/runs/{ids.live_run}"
+    # Bob's attempts (again, in case this test runs alone) while her run is still going.
+    assert (await alice.get(live)).json()["status"] == "running"
+    await bob.post(f"{live}/cancel")
     await bob.post(f"/threads/{ids.live}/runs", json={**RUN, "multitask_strategy": "interrupt"})
     await bob.delete(f"/threads/{ids.thread}")
+    assert (await alice.get(live)).json()["status"] == "running"
 
-    values = (await alice.get(f"/threads/{ids.live}/runs/{ids.live_run}/join")).json()
+    GATE.set()
+    values = (await alice.get(f"{live}/join")).json()
     runs = (await alice.get(f"/threads/{ids.live}/runs")).json()
 
     assert [(r["run_id"], r["status"]) for r in runs] == [(ids.live_run, "success")]
-    assert values["messages"][-1]["content"].split()[-1] == str(LIVE_COUNT)
+    assert values["messages"][-1]["content"] == RELEASED
     with httpx.Client(base_url=world.stack.url, headers=auth("alice"), timeout=30) as http:
         after = await asyncio.to_thread(_alice_snapshot, http, ids)
     assert after == world.before
