@@ -60,11 +60,22 @@ class Ids:
         return text
 
 
+Headers = Callable[[str], dict[str, str]]
+
+CUSTOM_AUTH = "tests.e2e.auth_files.langgraph_auth:auth"
+"""A LangGraph ``Auth`` file (owner stamps and filters): the table must hold behind it too."""
+
+
+def _custom_auth(user: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {user}-token"}  # its tokens for alice and bob
+
+
 @dataclass(frozen=True)
 class World:
     stack: LocalStack
     ids: Ids
     before: dict[str, Any]  # alice's objects as she left them
+    auth: Headers  # a user's request headers in this stack's auth mode
 
 
 def _alice_snapshot(http: httpx.Client, ids: Ids) -> dict[str, Any]:
@@ -85,7 +96,7 @@ def _run_id(response: httpx.Response) -> str:
     return response.headers["content-location"].rsplit("/", 1)[1]
 
 
-def _build_world(stack: LocalStack) -> World:
+def _build_world(stack: LocalStack, auth: Headers) -> World:
     alice = get_sync_client(url=stack.url, headers=auth("alice"))
     thread = alice.threads.create(metadata={"owner_note": "alice"})["thread_id"]
     parts = list(
@@ -112,32 +123,42 @@ def _build_world(stack: LocalStack) -> World:
             thread, run, checkpoint, waiting, waiting_run, live, live_run, bob_thread, bob_run
         )
         assert alice.threads.get(waiting)["status"] == "interrupted"
-        return World(stack, ids, _alice_snapshot(http, ids))
+        return World(stack, ids, _alice_snapshot(http, ids), auth)
 
 
-@pytest.fixture(scope="module")
-def world(aws_endpoint: str) -> Iterator[World]:
-    """One stack for the module, with the graph that keeps alice's live run going."""
+@pytest.fixture(scope="module", params=["token", "custom"])
+def world(aws_endpoint: str, request: pytest.FixtureRequest) -> Iterator[World]:
+    """One stack per auth mode, with the graph that keeps alice's live run going: the test
+    authenticator alone, or a LangGraph ``Auth`` file whose handlers filter on an owner."""
     suffix = uuid.uuid4().hex[:10]
     tables = Tables(checkpoints=f"checkpoints-{suffix}", app=f"app-{suffix}", bucket=f"cp-{suffix}")
     settings = stack_settings(tables, graphs=GATE_GRAPH)
+    headers: Headers = auth
+    authenticator: TokenIsUser | None = TokenIsUser()
+    if request.param == "custom":
+        settings = settings.replace(auth_mode="custom", auth_path=CUSTOM_AUTH)
+        headers, authenticator = _custom_auth, None
     GATE.clear()
-    with running_stack(settings=settings, authenticator=TokenIsUser()) as stack:
+    with running_stack(settings=settings, authenticator=authenticator) as stack:
         try:
-            yield _build_world(stack)
+            yield _build_world(stack, headers)
         finally:
             GATE.set()  # a failed test must not leave the run waiting out its minute
 
 
 @pytest.fixture
 async def bob(world: World) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=world.stack.url, headers=auth("bob"), timeout=30) as c:
+    async with httpx.AsyncClient(
+        base_url=world.stack.url, headers=world.auth("bob"), timeout=30
+    ) as c:
         yield c
 
 
 @pytest.fixture
 async def alice(world: World) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=world.stack.url, headers=auth("alice"), timeout=60) as c:
+    async with httpx.AsyncClient(
+        base_url=world.stack.url, headers=world.auth("alice"), timeout=60
+    ) as c:
         yield c
 
 
@@ -247,7 +268,7 @@ async def _taken_ids_say_only_taken(
     assert resumes[0].status_code == 422 and "no pending interrupt" in resumes[0].text
     assert _shape(resumes[0], ids) == _shape(resumes[1], unknown)
     created = await bob.post("/threads", json={})
-    assert created.status_code == 200 and created.json()["metadata"] == {}
+    assert created.status_code == 200 and "owner_note" not in created.json()["metadata"]
 
 
 async def _search_lists_only_bobs(
@@ -466,7 +487,7 @@ def _is_not_found(error: BaseException) -> None:
 
 def test_the_sync_sdk_finds_none_of_alices_objects(world: World) -> None:
     ids = world.ids
-    bob = get_sync_client(url=world.stack.url, headers=auth("bob"))
+    bob = get_sync_client(url=world.stack.url, headers=world.auth("bob"))
     for attempt in (
         lambda: bob.threads.get(ids.thread),
         lambda: bob.threads.get_state(ids.waiting),
@@ -495,7 +516,7 @@ def test_the_sync_sdk_finds_none_of_alices_objects(world: World) -> None:
 
 async def test_the_async_sdk_finds_none_of_alices_objects(world: World) -> None:
     ids = world.ids
-    bob = get_client(url=world.stack.url, headers=auth("bob"))
+    bob = get_client(url=world.stack.url, headers=world.auth("bob"))
     attempts: list[Callable[[], Awaitable[Any]]] = [
         lambda: bob.threads.get(ids.waiting),
         lambda: bob.threads.get_state(ids.live),
@@ -537,6 +558,6 @@ async def test_alices_objects_are_as_she_left_them_and_her_run_finishes(
 
     assert [(r["run_id"], r["status"]) for r in runs] == [(ids.live_run, "success")]
     assert values["messages"][-1]["content"] == RELEASED
-    with httpx.Client(base_url=world.stack.url, headers=auth("alice"), timeout=30) as http:
+    with httpx.Client(base_url=world.stack.url, headers=world.auth("alice"), timeout=30) as http:
         after = await asyncio.to_thread(_alice_snapshot, http, ids)
     assert after == world.before
