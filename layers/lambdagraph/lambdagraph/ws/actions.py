@@ -30,7 +30,8 @@ _ID = Field(min_length=1, max_length=200)
 
 
 def _thread_uuid(value: str | None) -> str | None:
-    return None if value is None else parse_uuid(value, "thread_id")
+    # Worded like the HTTP API's 422 for a thread id in the path.
+    return None if value is None else parse_uuid(value, "thread ID")
 
 
 class _Action(BaseModel):

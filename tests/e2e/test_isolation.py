@@ -1,0 +1,563 @@
+"""Two users on one stack: whatever bob does with alice's objects, he gets what an unknown id gets.
+
+Alice builds a small world (a finished resumable run, a thread waiting at an interrupt, a
+background run still going); bob then calls every route of the app on her ids. Each route
+has a case in :data:`CASES`, and a route without one fails
+:func:`test_every_route_of_the_app_has_an_isolation_case`. A route that addresses alice's
+objects must answer bob exactly as it answers fresh random ids (same status, same body once
+the ids are blanked out); a route that names no object (search, stateless runs, assistants)
+must show bob nothing of hers. Afterwards alice's objects are as she left them and her
+background run still finishes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import asdict, dataclass, fields, replace
+from typing import Any
+
+import httpx
+import pytest
+from langgraph_sdk import get_client, get_sync_client
+from langgraph_sdk.errors import NotFoundError
+
+from lambdagraph_client.local.server import LocalStack, running_stack
+from tests.auth import TokenIsUser
+from tests.conftest import Tables
+from tests.e2e.conftest import auth, stack_settings, user_message
+from tests.e2e.gate import GATE, GATE_GRAPH, RELEASED
+
+SECRET = "alice's secret is banana"
+
+
+@dataclass(frozen=True)
+class Ids:
+    """The ids bob aims at: alice's (or unknown ones in their place), and his own."""
+
+    thread: str  # a thread with one finished, resumable (logged) run
+    run: str
+    checkpoint: str  # its latest checkpoint
+    waiting: str  # a thread waiting at an interrupt
+    waiting_run: str
+    live: str  # a thread whose background run is still going
+    live_run: str
+    bob_thread: str  # bob's own thread and run, to mix with alice's ids
+    bob_run: str
+
+    def unknown(self) -> Ids:
+        """The same ids with alice's replaced by fresh random ones."""
+        mine = {"bob_thread", "bob_run"}
+        return replace(
+            self, **{f.name: str(uuid.uuid4()) for f in fields(self) if f.name not in mine}
+        )
+
+    def blank(self, text: str) -> str:
+        """``text`` with every id replaced by its field name."""
+        for name, value in asdict(self).items():
+            text = text.replace(value, f"<{name}>")
+        return text
+
+
+Headers = Callable[[str], dict[str, str]]
+
+CUSTOM_AUTH = "tests.e2e.auth_files.langgraph_auth:auth"
+"""A LangGraph ``Auth`` file (owner stamps and filters): the table must hold behind it too."""
+
+
+def _custom_auth(user: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {user}-token"}  # its tokens for alice and bob
+
+
+@dataclass(frozen=True)
+class World:
+    stack: LocalStack
+    ids: Ids
+    before: dict[str, Any]  # alice's objects as she left them
+    auth: Headers  # a user's request headers in this stack's auth mode
+
+
+def _alice_snapshot(http: httpx.Client, ids: Ids) -> dict[str, Any]:
+    snapshot: dict[str, Any] = {}
+    for tid in (ids.thread, ids.waiting):
+        snapshot[tid] = [
+            http.get(f"/threads/{tid}").json(),
+            http.get(f"/threads/{tid}/state").json(),
+            http.post(f"/threads/{tid}/history", json={}).json(),
+            http.get(f"/threads/{tid}/runs").json(),
+        ]
+    listed = http.post("/threads/search", json={"limit": 100}).json()
+    snapshot["search"] = [t for t in listed if t["thread_id"] in snapshot]
+    return snapshot
+
+
+def _run_id(response: httpx.Response) -> str:
+    return response.headers["content-location"].rsplit("/", 1)[1]
+
+
+def _build_world(stack: LocalStack, auth: Headers) -> World:
+    alice = get_sync_client(url=stack.url, headers=auth("alice"))
+    thread = alice.threads.create(metadata={"owner_note": "alice"})["thread_id"]
+    parts = list(
+        alice.runs.stream(thread, "agent", input=user_message(SECRET), stream_resumable=True)
+    )
+    run = parts[0].data["run_id"]
+    checkpoint = alice.threads.get_state(thread)["checkpoint"]["checkpoint_id"]
+    assert checkpoint is not None
+    waiting = alice.threads.create()["thread_id"]
+    with httpx.Client(base_url=stack.url, headers=auth("alice"), timeout=30) as http:
+        waited = http.post(
+            f"/threads/{waiting}/runs/wait",
+            json={"assistant_id": "agent", "input": user_message("email carol@example.com")},
+        )
+        assert "__interrupt__" in waited.json(), waited.text
+        waiting_run = _run_id(waited)
+        live = alice.threads.create()["thread_id"]
+        live_run = alice.runs.create(live, "gate", input=user_message("wait"))["run_id"]
+        bob = get_sync_client(url=stack.url, headers=auth("bob"))
+        bob_thread = bob.threads.create()["thread_id"]
+        bob_run = bob.runs.create(bob_thread, "agent", input=user_message("hi"))["run_id"]
+        bob.runs.join(bob_thread, bob_run)
+        ids = Ids(
+            thread, run, checkpoint, waiting, waiting_run, live, live_run, bob_thread, bob_run
+        )
+        assert alice.threads.get(waiting)["status"] == "interrupted"
+        return World(stack, ids, _alice_snapshot(http, ids), auth)
+
+
+@pytest.fixture(scope="module", params=["token", "custom"])
+def world(aws_endpoint: str, request: pytest.FixtureRequest) -> Iterator[World]:
+    """One stack per auth mode, with the graph that keeps alice's live run going: the test
+    authenticator alone, or a LangGraph ``Auth`` file whose handlers filter on an owner."""
+    suffix = uuid.uuid4().hex[:10]
+    tables = Tables(checkpoints=f"checkpoints-{suffix}", app=f"app-{suffix}", bucket=f"cp-{suffix}")
+    settings = stack_settings(tables, graphs=GATE_GRAPH)
+    headers: Headers = auth
+    authenticator: TokenIsUser | None = TokenIsUser()
+    if request.param == "custom":
+        settings = settings.replace(auth_mode="custom", auth_path=CUSTOM_AUTH)
+        headers, authenticator = _custom_auth, None
+    GATE.clear()
+    with running_stack(settings=settings, authenticator=authenticator) as stack:
+        try:
+            yield _build_world(stack, headers)
+        finally:
+            GATE.set()  # a failed test must not leave the run waiting out its minute
+
+
+@pytest.fixture
+async def bob(world: World) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(
+        base_url=world.stack.url, headers=world.auth("bob"), timeout=30
+    ) as c:
+        yield c
+
+
+@pytest.fixture
+async def alice(world: World) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(
+        base_url=world.stack.url, headers=world.auth("alice"), timeout=60
+    ) as c:
+        yield c
+
+
+# --- the cases ---------------------------------------------------------------------------
+
+Probe = Callable[[httpx.AsyncClient, Ids], Awaitable[httpx.Response]]
+Check = Callable[[World, httpx.AsyncClient, httpx.AsyncClient], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Foreign:
+    """The route names alice's objects: each probe answers bob as for unknown ids."""
+
+    status: int
+    probes: tuple[Probe, ...]
+
+
+@dataclass(frozen=True)
+class Own:
+    """The route names no object of alice's by id: ``check`` shows bob sees none of hers."""
+
+    check: Check
+
+
+def _get(path: str, **headers: str) -> Probe:
+    async def probe(http: httpx.AsyncClient, ids: Ids) -> httpx.Response:
+        return await http.get(path.format(**asdict(ids)), headers=headers)
+
+    return probe
+
+
+def _delete(path: str) -> Probe:
+    async def probe(http: httpx.AsyncClient, ids: Ids) -> httpx.Response:
+        return await http.delete(path.format(**asdict(ids)))
+
+    return probe
+
+
+def _post(path: str, body: dict[str, Any] | None = None) -> Probe:
+    async def probe(http: httpx.AsyncClient, ids: Ids) -> httpx.Response:
+        payload = None if body is None else _fill(body, ids)
+        return await http.post(path.format(**asdict(ids)), json=payload)
+
+    return probe
+
+
+def _fill(value: Any, ids: Ids) -> Any:
+    if isinstance(value, str):
+        return value.format(**asdict(ids))
+    if isinstance(value, dict):
+        return {k: _fill(v, ids) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_fill(v, ids) for v in value]
+    return value
+
+
+RUN: dict[str, Any] = {"assistant_id": "agent", "input": user_message("show me what alice has")}
+RESUME: dict[str, Any] = {"assistant_id": "agent", "command": {"resume": {"approved": True}}}
+STRATEGIES = ("reject", "enqueue", "interrupt", "rollback")
+
+
+def _run_probes(path: str) -> tuple[Probe, ...]:
+    """Starting a run on alice's threads, every way a client can."""
+    return (
+        _post(f"/threads/{{thread}}/{path}", RUN),
+        _post(f"/threads/{{waiting}}/{path}", RESUME),
+        _post(f"/threads/{{waiting}}/{path}", {**RESUME, "if_not_exists": "reject"}),
+        _post(f"/threads/{{waiting}}/{path}", {**RESUME, "checkpoint_id": "{checkpoint}"}),
+        *(
+            _post(f"/threads/{{live}}/{path}", {**RUN, "multitask_strategy": strategy})
+            for strategy in STRATEGIES
+        ),
+        _post(f"/threads/{{thread}}/{path}", {**RUN, "stream_resumable": True}),
+        _post(f"/threads/{{thread}}/{path}", {**RUN, "checkpoint_id": "{checkpoint}"}),
+    )
+
+
+async def _taken_ids_say_only_taken(
+    world: World, bob: httpx.AsyncClient, alice: httpx.AsyncClient
+) -> None:
+    ids = world.ids
+    theirs = await bob.post("/threads", json={"thread_id": ids.thread})
+    mine = await bob.post("/threads", json={"thread_id": ids.bob_thread})
+    assert theirs.status_code == mine.status_code == 409
+    assert theirs.content == mine.content.replace(ids.bob_thread.encode(), ids.thread.encode())
+    assert theirs.headers["content-type"] == mine.headers["content-type"]
+    # With do_nothing an unknown id is created and one's own is returned: a taken id of
+    # another user can only be refused, and it is, with the words of an unknown thread.
+    nothing = await bob.post("/threads", json={"thread_id": ids.thread, "if_exists": "do_nothing"})
+    assert (nothing.status_code, nothing.json()) == (
+        404,
+        {"detail": f"Thread {ids.thread} not found"},
+    )
+    # So is a run that would create its thread, where an unknown id gets a new thread.
+    for path in ("runs", "runs/wait", "runs/stream"):
+        run = await bob.post(
+            f"/threads/{ids.thread}/{path}", json={**RUN, "if_not_exists": "create"}
+        )
+        assert (run.status_code, run.json()) == (404, {"detail": f"Thread {ids.thread} not found"})
+    # A resume that may create its thread finds no interrupt on it: on her waiting thread
+    # as on an unknown one.
+    unknown = ids.unknown()
+    resumes = [
+        await _post("/threads/{waiting}/runs/wait", {**RESUME, "if_not_exists": "create"})(bob, i)
+        for i in (ids, unknown)
+    ]
+    assert resumes[0].status_code == 422 and "no pending interrupt" in resumes[0].text
+    assert _shape(resumes[0], ids) == _shape(resumes[1], unknown)
+    created = await bob.post("/threads", json={})
+    assert created.status_code == 200 and "owner_note" not in created.json()["metadata"]
+
+
+async def _search_lists_only_bobs(
+    world: World, bob: httpx.AsyncClient, alice: httpx.AsyncClient
+) -> None:
+    ids = world.ids
+    for body in (
+        {},
+        {"limit": 1000},
+        {"metadata": {"owner_note": "alice"}},
+        {"status": "interrupted"},
+        {"status": "busy"},
+        {"offset": 1},
+    ):
+        found = await bob.post("/threads/search", json=body)
+        assert found.status_code == 200
+        assert all(t["thread_id"] not in {ids.thread, ids.waiting, ids.live} for t in found.json())
+        assert all(t["metadata"].get("owner_note") != "alice" for t in found.json())
+    assert ids.bob_thread in [t["thread_id"] for t in (await bob.post("/threads/search")).json()]
+
+
+def _stateless(path: str) -> Check:
+    """A stateless run aimed at alice's thread and checkpoint through its config runs on
+    its own temporary thread and sees nothing of hers."""
+
+    async def check(world: World, bob: httpx.AsyncClient, alice: httpx.AsyncClient) -> None:
+        ids = world.ids
+        body = {
+            **RUN,
+            "stream_mode": ["values"],
+            "config": {"configurable": {"thread_id": ids.thread, "checkpoint_id": ids.checkpoint}},
+            "checkpoint": {"thread_id": ids.thread, "checkpoint_id": ids.checkpoint},
+        }
+        answer = await bob.post(path, json=body)
+        assert answer.status_code == 200, answer.text
+        if path == "/runs":  # a background run: what it recorded, not what it streamed
+            assert answer.json()["thread_id"] not in {ids.thread, ids.waiting, ids.live}
+        else:
+            assert "show me what alice has" in answer.text
+        assert "banana" not in answer.text and "carol@example.com" not in answer.text
+
+    return check
+
+
+def _same_for_everyone(probe: Probe, status: int = 200) -> Check:
+    """Assistants are the deployed graphs, not users' records: bob and alice get one answer."""
+
+    async def check(world: World, bob: httpx.AsyncClient, alice: httpx.AsyncClient) -> None:
+        answers = [await probe(user, world.ids) for user in (bob, alice)]
+        assert [a.status_code for a in answers] == [status, status]
+        assert answers[0].content == answers[1].content
+
+    return check
+
+
+async def _health_check_is_anonymous(
+    world: World, bob: httpx.AsyncClient, alice: httpx.AsyncClient
+) -> None:
+    async with httpx.AsyncClient(base_url=world.stack.url) as anonymous:
+        assert (await anonymous.get("/ok")).json() == {"ok": True}
+
+
+CASES: dict[tuple[str, str], Foreign | Own] = {
+    ("POST", "/threads"): Own(_taken_ids_say_only_taken),
+    ("POST", "/threads/search"): Own(_search_lists_only_bobs),
+    ("GET", "/threads/{thread_id}"): Foreign(
+        404, (_get("/threads/{thread}"), _get("/threads/{waiting}"), _get("/threads/{live}"))
+    ),
+    ("DELETE", "/threads/{thread_id}"): Foreign(
+        404, (_delete("/threads/{thread}"), _delete("/threads/{live}"))
+    ),
+    ("GET", "/threads/{thread_id}/state"): Foreign(
+        404,
+        (
+            _get("/threads/{thread}/state"),
+            _get("/threads/{waiting}/state?subgraphs=true"),
+            _get("/threads/{live}/state"),
+        ),
+    ),
+    ("POST", "/threads/{thread_id}/history"): Foreign(
+        404,
+        (
+            _post("/threads/{thread}/history", {}),
+            _post("/threads/{thread}/history", {"checkpoint": {"checkpoint_id": "{checkpoint}"}}),
+            _post("/threads/{thread}/history", {"before": {"checkpoint_id": "{checkpoint}"}}),
+            _post("/threads/{waiting}/history", {"limit": 1}),
+        ),
+    ),
+    ("POST", "/threads/{thread_id}/runs"): Foreign(404, _run_probes("runs")),
+    ("POST", "/threads/{thread_id}/runs/stream"): Foreign(404, _run_probes("runs/stream")),
+    ("POST", "/threads/{thread_id}/runs/wait"): Foreign(404, _run_probes("runs/wait")),
+    ("GET", "/threads/{thread_id}/runs"): Foreign(
+        404,
+        (
+            _get("/threads/{thread}/runs"),
+            _get("/threads/{live}/runs?limit=1&offset=0"),
+            _get("/threads/{waiting}/runs?offset=1"),
+        ),
+    ),
+    ("GET", "/threads/{thread_id}/runs/{run_id}"): Foreign(
+        404,
+        (
+            _get("/threads/{thread}/runs/{run}"),
+            _get("/threads/{live}/runs/{live_run}"),
+            _get("/threads/{bob_thread}/runs/{run}"),  # his thread, her run
+            _get("/threads/{thread}/runs/{bob_run}"),  # her thread, his run
+        ),
+    ),
+    ("GET", "/threads/{thread_id}/runs/{run_id}/stream"): Foreign(
+        404,
+        (
+            _get("/threads/{thread}/runs/{run}/stream"),
+            _get("/threads/{thread}/runs/{run}/stream", **{"Last-Event-ID": "-1"}),
+            _get("/threads/{thread}/runs/{run}/stream", **{"Last-Event-ID": "0"}),
+            _get("/threads/{thread}/runs/{run}/stream?stream_mode=values"),
+            _get("/threads/{live}/runs/{live_run}/stream", **{"Last-Event-ID": "-1"}),
+            _get("/threads/{live}/runs/{live_run}/stream?cancel_on_disconnect=true"),
+            _get("/threads/{bob_thread}/runs/{run}/stream", **{"Last-Event-ID": "-1"}),
+        ),
+    ),
+    ("GET", "/threads/{thread_id}/runs/{run_id}/join"): Foreign(
+        404,
+        (
+            _get("/threads/{thread}/runs/{run}/join"),
+            _get("/threads/{live}/runs/{live_run}/join"),
+            _get("/threads/{waiting}/runs/{waiting_run}/join"),
+        ),
+    ),
+    ("POST", "/threads/{thread_id}/runs/{run_id}/cancel"): Foreign(
+        404,
+        (
+            _post("/threads/{live}/runs/{live_run}/cancel"),
+            _post("/threads/{live}/runs/{live_run}/cancel?wait=true"),
+            _post("/threads/{live}/runs/{live_run}/cancel?action=rollback"),
+            _post("/threads/{waiting}/runs/{waiting_run}/cancel"),
+            _post("/threads/{bob_thread}/runs/{live_run}/cancel"),
+        ),
+    ),
+    ("POST", "/runs"): Own(_stateless("/runs")),
+    ("POST", "/runs/stream"): Own(_stateless("/runs/stream")),
+    ("POST", "/runs/wait"): Own(_stateless("/runs/wait")),
+    ("POST", "/assistants/search"): Own(_same_for_everyone(_post("/assistants/search", {}))),
+    ("GET", "/assistants/{assistant_id}"): Own(_same_for_everyone(_get("/assistants/agent"))),
+    ("GET", "/assistants/{assistant_id}/graph"): Own(
+        _same_for_everyone(_get("/assistants/agent/graph"))
+    ),
+    ("GET", "/assistants/{assistant_id}/schemas"): Own(
+        _same_for_everyone(_get("/assistants/agent/schemas"))
+    ),
+    ("GET", "/ok"): Own(_health_check_is_anonymous),
+}
+"""Every route of the app → how bob is kept out of alice's objects there."""
+
+
+def test_every_route_of_the_app_has_an_isolation_case(world: World) -> None:
+    # The app's own OpenAPI document lists every route it serves (none is hidden from it).
+    document = httpx.get(f"{world.stack.url}/openapi.json").json()
+    routes = {
+        (method.upper(), path)
+        for path, operations in document["paths"].items()
+        for method in operations
+    }
+
+    assert routes - CASES.keys() == set(), "routes without an isolation case"
+    assert CASES.keys() - routes == set(), "cases for routes the app does not serve"
+
+
+def _shape(response: httpx.Response, ids: Ids) -> tuple[int, dict[str, str], str]:
+    headers = {k: ids.blank(v) for k, v in response.headers.items() if k != "date"}
+    return response.status_code, headers, ids.blank(response.text)
+
+
+@pytest.mark.parametrize("route", list(CASES), ids=" ".join)
+async def test_bob_gets_nothing_of_alices(
+    world: World, bob: httpx.AsyncClient, alice: httpx.AsyncClient, route: tuple[str, str]
+) -> None:
+    case = CASES[route]
+    if isinstance(case, Own):
+        await case.check(world, bob, alice)
+        return
+    unknown = world.ids.unknown()
+    for probe in case.probes:
+        theirs = await probe(bob, world.ids)
+        nobodys = await probe(bob, unknown)
+        assert _shape(theirs, world.ids) == _shape(nobodys, unknown)
+        assert theirs.status_code == case.status, theirs.text
+        detail = theirs.json()["detail"]
+        assert isinstance(detail, str) and detail.endswith("not found")
+
+
+async def test_a_run_on_bobs_own_thread_cannot_reach_alices_checkpoints(
+    world: World, bob: httpx.AsyncClient
+) -> None:
+    ids = world.ids
+    aimed = {"thread_id": ids.thread, "checkpoint_id": ids.checkpoint, "checkpoint_ns": ""}
+    waited = await bob.post(
+        f"/threads/{ids.bob_thread}/runs/wait",
+        json={**RUN, "config": {"configurable": aimed}},
+    )
+    history = await bob.post(
+        f"/threads/{ids.bob_thread}/history", json={"checkpoint": aimed, "before": aimed}
+    )
+    state = await bob.get(f"/threads/{ids.bob_thread}/state")
+
+    assert waited.status_code == 200, waited.text
+    for answer in (waited, history, state):
+        assert "banana" not in answer.text and ids.checkpoint not in answer.text
+    assert state.json()["values"]["messages"][-1]["content"] == "You said: show me what alice has"
+
+
+def _is_not_found(error: BaseException) -> None:
+    # Calls that wait (cancel with wait) raise httpx's error, the others its NotFoundError.
+    assert isinstance(error, httpx.HTTPStatusError) and error.response.status_code == 404
+    assert error.response.json()["detail"].endswith("not found")
+
+
+def test_the_sync_sdk_finds_none_of_alices_objects(world: World) -> None:
+    ids = world.ids
+    bob = get_sync_client(url=world.stack.url, headers=world.auth("bob"))
+    for attempt in (
+        lambda: bob.threads.get(ids.thread),
+        lambda: bob.threads.get_state(ids.waiting),
+        lambda: bob.threads.get_history(ids.thread),
+        lambda: bob.threads.delete(ids.live),
+        lambda: bob.runs.list(ids.live),
+        lambda: bob.runs.get(ids.live, ids.live_run),
+        lambda: bob.runs.cancel(ids.live, ids.live_run, wait=True),
+        lambda: bob.runs.join(ids.thread, ids.run),
+        lambda: bob.runs.create(
+            ids.live, "agent", input=RUN["input"], multitask_strategy="interrupt"
+        ),
+        lambda: bob.runs.create(ids.waiting, "agent", command={"resume": {"approved": True}}),
+        lambda: list(bob.runs.join_stream(ids.thread, ids.run, last_event_id="-1")),
+        lambda: list(bob.runs.stream(ids.thread, "agent", input=RUN["input"])),
+    ):
+        with pytest.raises(httpx.HTTPStatusError) as raised:
+            attempt()
+        _is_not_found(raised.value)
+    assert {t["thread_id"] for t in bob.threads.search(limit=100)} & {
+        ids.thread,
+        ids.waiting,
+        ids.live,
+    } == set()
+
+
+async def test_the_async_sdk_finds_none_of_alices_objects(world: World) -> None:
+    ids = world.ids
+    bob = get_client(url=world.stack.url, headers=world.auth("bob"))
+    attempts: list[Callable[[], Awaitable[Any]]] = [
+        lambda: bob.threads.get(ids.waiting),
+        lambda: bob.threads.get_state(ids.live),
+        lambda: bob.runs.get(ids.thread, ids.run),
+        lambda: bob.runs.cancel(ids.live, ids.live_run, action="rollback"),
+        lambda: bob.runs.join(ids.live, ids.live_run),
+        lambda: bob.runs.create(
+            ids.live, "agent", input=RUN["input"], multitask_strategy="rollback"
+        ),
+        lambda: bob.runs.create(ids.waiting, "agent", command={"resume": {"approved": False}}),
+    ]
+    for attempt in attempts:
+        with pytest.raises(httpx.HTTPStatusError) as raised:
+            await attempt()
+        _is_not_found(raised.value)
+    with pytest.raises(NotFoundError):
+        async for _ in bob.runs.join_stream(ids.live, ids.live_run, last_event_id="-1"):
+            pass
+    with pytest.raises(NotFoundError):
+        async for _ in bob.runs.stream(ids.waiting, "agent", command={"resume": True}):
+            pass
+
+
+async def test_alices_objects_are_as_she_left_them_and_her_run_finishes(
+    world: World, alice: httpx.AsyncClient, bob: httpx.AsyncClient
+) -> None:
+    ids = world.ids
+    live = f"/threads/{ids.live}/runs/{ids.live_run}"
+    # Bob's attempts (again, in case this test runs alone) while her run is still going.
+    assert (await alice.get(live)).json()["status"] == "running"
+    await bob.post(f"{live}/cancel")
+    await bob.post(f"/threads/{ids.live}/runs", json={**RUN, "multitask_strategy": "interrupt"})
+    await bob.delete(f"/threads/{ids.thread}")
+    assert (await alice.get(live)).json()["status"] == "running"
+
+    GATE.set()
+    values = (await alice.get(f"{live}/join")).json()
+    runs = (await alice.get(f"/threads/{ids.live}/runs")).json()
+
+    assert [(r["run_id"], r["status"]) for r in runs] == [(ids.live_run, "success")]
+    assert values["messages"][-1]["content"] == RELEASED
+    with httpx.Client(base_url=world.stack.url, headers=world.auth("alice"), timeout=30) as http:
+        after = await asyncio.to_thread(_alice_snapshot, http, ids)
+    assert after == world.before
