@@ -50,6 +50,11 @@ RunRef = tuple[str, str]
 """``(thread_id, run_id)`` of an active run."""
 
 
+def wall_clock() -> float:
+    """Seconds since the epoch: where the request windows' minutes come from."""
+    return time.time()
+
+
 class UserLimits:
     """The per-user limits over the app table.
 
@@ -58,7 +63,8 @@ class UserLimits:
         client: a boto3 DynamoDB client.
         max_active_runs: active (pending or running) runs a user may have; 0: no limit.
         requests_per_minute: requests a user may make per clock minute; 0: no limit.
-        clock: seconds since the epoch (tests move it across minute windows).
+        clock: seconds since the epoch; default :func:`wall_clock` (tests move it across
+            minute windows).
 
     Example:
         >>> limits = UserLimits("app", client=dynamodb, requests_per_minute=600)
@@ -72,13 +78,13 @@ class UserLimits:
         client: DynamoDBClient,
         max_active_runs: int = 0,
         requests_per_minute: int = 0,
-        clock: Callable[[], float] = time.time,
+        clock: Callable[[], float] | None = None,
     ) -> None:
         self.table_name = table_name
         self.client = client
         self.max_active_runs = max_active_runs
         self.requests_per_minute = requests_per_minute
-        self.clock = clock
+        self.clock = clock or wall_clock
 
     # --- requests per minute ---------------------------------------------------------
 
@@ -234,4 +240,4 @@ class UserLimits:
             await asyncio.sleep(random.uniform(0.01, 0.05) * (attempt + 1))
 
 
-__all__ = ["ACTIVE_RUNS_RETRY_AFTER", "WINDOW_SECONDS", "RunRef", "UserLimits"]
+__all__ = ["ACTIVE_RUNS_RETRY_AFTER", "WINDOW_SECONDS", "RunRef", "UserLimits", "wall_clock"]

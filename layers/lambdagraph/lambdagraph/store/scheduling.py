@@ -167,7 +167,8 @@ class RunScheduler(AppTable):
         try:
             await self._transact([*ops, *self._admit(run)])
         except ConditionFailed as failed:
-            self.limits.raise_if_refused(failed.reasons[len(ops) :])
+            if failed.reasons[0].get("Code") == "None":  # else the busy thread decides first
+                self.limits.raise_if_refused(failed.reasons[len(ops) :])
             return cast(dict[str, Any], failed.reasons[0].get("Item") or {})
         return None
 
@@ -198,7 +199,8 @@ class RunScheduler(AppTable):
         try:
             await self._transact([put_thread, self._put_run(run), *self._admit(run)])
         except ConditionFailed as exc:
-            self.limits.raise_if_refused(exc.reasons[2:])
+            if exc.reasons[0].get("Code") == "None":  # else the id was taken: try again
+                self.limits.raise_if_refused(exc.reasons[2:])
             if temporary:  # a fresh uuid4 collided: practically impossible
                 raise Conflict("Could not create a temporary thread; retry") from exc
             return False
@@ -250,7 +252,8 @@ class RunScheduler(AppTable):
             await self._transact([*ops, *self._admit(run, cancels=cancels)])
         except ConditionFailed as failed:
             run["status"] = "running"
-            self.limits.raise_if_refused(failed.reasons[len(ops) :])
+            if all(reason.get("Code") == "None" for reason in failed.reasons[: len(ops)]):
+                self.limits.raise_if_refused(failed.reasons[len(ops) :])
             return False
         if waiting:  # ended here, never executed: nothing else frees their entries
             await self.limits.release(run["owner"], [(run["thread_id"], w) for w in waiting])
