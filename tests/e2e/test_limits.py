@@ -19,8 +19,9 @@ from langgraph_sdk import get_client
 from lambdagraph.store import limits
 from lambdagraph.store.leases import RunLeases
 from lambdagraph_client.local.server import LocalStack, running_stack
+from tests.auth import TokenIsUser
 from tests.conftest import Tables
-from tests.e2e.conftest import DEADLINE, TokenIsUser, auth, stack_settings, user_message
+from tests.e2e.conftest import DEADLINE, auth, stack_settings, user_message
 from tests.e2e.test_streamed_run_crash import _lease_lapsed
 
 MINUTE_START = 1_800_000_000.0  # a multiple of 60

@@ -28,8 +28,13 @@ class Clock:
         return self.now
 
 
-def limited(tables: Tables, **limits: int) -> AppStore:
-    return AppStore(tables.app, client=boto3.client("dynamodb"), **limits)
+def limited(tables: Tables, *, max_active_runs: int = 0, requests_per_minute: int = 0) -> AppStore:
+    return AppStore(
+        tables.app,
+        client=boto3.client("dynamodb"),
+        max_active_runs=max_active_runs,
+        requests_per_minute=requests_per_minute,
+    )
 
 
 async def start(store: AppStore, owner: str, **extra: Any) -> Run:
