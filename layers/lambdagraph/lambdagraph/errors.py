@@ -10,6 +10,7 @@
     ├── Unauthorized                no valid credentials on the request (401)
     ├── Forbidden                   valid credentials, but not for this action (403)
     ├── RateLimited                 a per-user limit is reached; retry later (429)
+    │   └── ActiveRunLimit          the user has as many active runs as allowed
     ├── NotFound                    unknown, or another user's (404)
     │   ├── ThreadNotFound
     │   ├── RunNotFound
@@ -81,6 +82,17 @@ class RateLimited(LambdagraphError):
     def __init__(self, message: str = "", *, retry_after: int = 1) -> None:
         super().__init__(message)
         self.retry_after = max(1, retry_after)
+
+
+class ActiveRunLimit(RateLimited):
+    """The user has as many active (pending or running) runs as allowed."""
+
+    def __init__(self, limit: int, *, retry_after: int = 5) -> None:
+        super().__init__(
+            f"You have {limit} active runs, the most allowed; wait for one to finish",
+            retry_after=retry_after,
+        )
+        self.limit = limit
 
 
 class NotFound(LambdagraphError):

@@ -468,3 +468,23 @@ async def test_without_a_worker_the_app_erases_in_process(tables: Tables) -> Non
         await eventually(erased, "the in-process erasure to free the id")
         # Only the new thread's own item: nothing of the deleted one.
         assert owned_items(app, thread_id, run_ids) == [(f"THREAD#{thread_id}", "THREAD")]
+
+
+async def test_a_deleted_threads_runs_give_their_users_slots_back(app: App) -> None:
+    app.store.limits.max_active_runs = 2  # per-user limits (store/limits.py)
+    alice = as_user("alice")
+    body = {"assistant_id": "steps", "input": {"total": 10_000}}
+    thread_id = (await create(app, "alice")).json()["thread_id"]
+    # One run handed to a worker that has not started, one queued behind it.
+    for _ in range(2):
+        answer = await app.http.post(f"/threads/{thread_id}/runs", json=body, headers=alice)
+        assert answer.status_code == 200, answer.text
+    other = (await create(app, "alice")).json()["thread_id"]
+    refused = await app.http.post(f"/threads/{other}/runs", json=body, headers=alice)
+    assert refused.status_code == 429
+    assert (await app.http.delete(f"/threads/{thread_id}", headers=alice)).status_code == 204
+    assert await app.work(app.invoker.take("erase")) == "erased"
+    # Neither run finished through its executor; the limit finds their runs gone.
+    for _ in range(2):
+        answer = await app.http.post(f"/threads/{other}/runs", json=body, headers=alice)
+        assert answer.status_code == 200, answer.text

@@ -32,6 +32,7 @@ from lambdagraph.engine.requests import RunRequest
 from lambdagraph.engine.results import SERVER_FAULT
 from lambdagraph.engine.sinks import Sink
 from lambdagraph.errors import (
+    ActiveRunLimit,
     ConfigurationError,
     InvalidRequest,
     LambdagraphError,
@@ -144,7 +145,24 @@ class RunService:
             # Busy with a run whose process died? Then recovery frees the thread: try once more.
             if thread_id is None or not await self.durable.recover_active(owner, thread_id):
                 raise
+        except ActiveRunLimit:
+            # An entry held by a run whose process died (or that ended unrecorded) must not
+            # lock the user out: recover such runs, and try once more if that freed one.
+            if not await self._free_dead_entries(owner):
+                raise
         return await record()
+
+    async def _free_dead_entries(self, owner: str) -> bool:
+        """Recover the user's active runs whose process died; True if any entry was freed."""
+        before = len(await self.store.limits.active(owner))
+        for run in await self.store.active_runs(owner):
+            if run["status"] == "pending":
+                # Recovering the run ahead hands the thread to this one; if its own waiter
+                # died too, its lease has lapsed and the next line recovers it as well.
+                await self.durable.recover_active(owner, run["thread_id"])
+                run = await self.store.read_run(run)
+            await self.durable.recover(run)
+        return len(await self.store.limits.active(owner)) < before
 
     def inputs_of(self, graph_id: str) -> GraphInputs:
         """What the graph accepts as input, read once per graph (loading it on first use)."""

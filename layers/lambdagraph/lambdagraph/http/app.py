@@ -35,6 +35,7 @@ from lambdagraph.http.errors import (
     ServerFaultMiddleware,
     install_error_handlers,
 )
+from lambdagraph.http.limits import RATE_LIMIT
 from lambdagraph.http.openapi import COMMON_ERRORS, error_responses, install_openapi
 from lambdagraph.http.responses import json_response
 from lambdagraph.settings import Settings
@@ -94,11 +95,12 @@ def create_app(
     install_error_handlers(app)
     install_openapi(app)
     common = error_responses(*COMMON_ERRORS)
-    app.include_router(threads.router, responses=common)
+    limited = [RATE_LIMIT]  # per-user requests per minute (http/limits.py)
+    app.include_router(threads.router, responses=common, dependencies=limited)
     # Before run_routes.router: its GET /threads/{tid}/runs/{rid} must not shadow .../stream, /join.
-    app.include_router(background.router, responses=common)
-    app.include_router(run_routes.router, responses=common)
-    app.include_router(assistants.router, responses=common)
+    app.include_router(background.router, responses=common, dependencies=limited)
+    app.include_router(run_routes.router, responses=common, dependencies=limited)
+    app.include_router(assistants.router, responses=common, dependencies=limited)
     # The body limit and Content-Length check guard every route, even this one.
     app.add_api_route(
         "/ok", ok, methods=["GET"], tags=["meta"], responses=error_responses(400, 413)

@@ -61,8 +61,14 @@ class AppStore(RunScheduler):
 
     @classmethod
     def from_settings(cls, settings: Settings) -> AppStore:
-        """A store on ``settings.app_table`` (large run input to the checkpoint bucket)."""
-        return cls(settings.app_table, bucket=settings.checkpoint_bucket)
+        """A store on ``settings.app_table`` (large run input to the checkpoint bucket), with
+        the per-user limits the settings give."""
+        return cls(
+            settings.app_table,
+            bucket=settings.checkpoint_bucket,
+            max_active_runs=settings.max_active_runs_per_user,
+            requests_per_minute=settings.requests_per_minute_per_user,
+        )
 
     # --- threads ---------------------------------------------------------------------
 
@@ -311,6 +317,30 @@ class AppStore(RunScheduler):
             # The thread was checked above; if it is deleted meanwhile, the erase job cancels
             # the run, so the run item alone tells when the wait is over.
             run = await self.read_run(run)
+
+    async def active_runs(self, owner: str) -> list[Run]:
+        """The runs holding the user's active-run entries (per-user limits), pending or
+        running; entries of runs that ended or are gone (an erased thread) are freed here.
+
+        The runs come without offloaded kwargs: this is for checking on them, not for
+        executing them.
+        """
+        refs = await self.limits.active(owner)
+        keys = [schema.run_key(thread_id, run_id) for thread_id, run_id in refs]
+        found: dict[tuple[str, str], dict[str, Any]] = {}
+        for start in range(0, len(keys), 100):  # BatchGetItem reads at most 100 keys
+            found.update(await self._get_many(keys[start : start + 100]))
+        live: list[Run] = []
+        ended: list[tuple[str, str]] = []
+        for ref, key in zip(refs, keys, strict=True):
+            item = found.get(_key_of(key))
+            run = items.run_from_item(item) if item is not None else None
+            if run is None or run["owner"] != owner or run["status"] in FINAL_RUN_STATUSES:
+                ended.append(ref)
+            else:
+                live.append(run)
+        await self.limits.release(owner, ended)
+        return live
 
     # --- used by the executor --------------------------------------------------------
 

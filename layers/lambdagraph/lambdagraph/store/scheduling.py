@@ -48,12 +48,17 @@ class RunScheduler(AppTable):
             summary: the thread's latest ``(values, interrupts)``; None keeps the stored ones.
                 Values too large to keep beside the thread are stored as null.
 
-        A temporary (stateless) run's thread and runs are deleted instead.
+        A temporary (stateless) run's thread and runs are deleted instead. Either way the
+        run's active entry (per-user limits) is freed.
         """
+        ref = (run["thread_id"], run["run_id"])
         if run.get("temporary"):
             _, runs = await self._read_partition(run["owner"], run["thread_id"], limit=None)
             await self._delete_partition(run["thread_id"], runs)
+            await self.limits.release(run["owner"], [ref])
             return
+        release = self.limits.release_op(run["owner"], [ref])
+        freed = [release] if release is not None else []
         run_update = {
             "Update": {
                 "TableName": self.table_name,
@@ -83,7 +88,7 @@ class RunScheduler(AppTable):
             ):
                 # The thread was deleted (or handed on) meanwhile: record the run alone.
                 with contextlib.suppress(ConditionFailed):
-                    await self._transact([run_update])
+                    await self._transact([run_update, *freed])
                 return
             queue = items.thread_queue(item)
             now = s(items.now_iso())
@@ -136,7 +141,8 @@ class RunScheduler(AppTable):
                 }
             }
             try:
-                await self._transact([run_update, thread_update, *extra])
+                # The release goes last: the reasons checked below keep their places.
+                await self._transact([run_update, thread_update, *extra, *freed])
                 return
             except ConditionFailed as failed:
                 if failed.reasons[0].get("Code") != "None":
@@ -154,16 +160,21 @@ class RunScheduler(AppTable):
             ":busy": s("busy"),
             ":now": s(run["created_at"]),
         }
+        ops = [
+            self._thread_update(run, schema.START_RUN, schema.THREAD_IDLE, values),
+            self._put_run(run),
+        ]
         try:
-            await self._transact(
-                [
-                    self._thread_update(run, schema.START_RUN, schema.THREAD_IDLE, values),
-                    self._put_run(run),
-                ]
-            )
+            await self._transact([*ops, *self._admit(run)])
         except ConditionFailed as failed:
+            if failed.reasons[0].get("Code") == "None":  # else the busy thread decides first
+                self.limits.raise_if_refused(failed.reasons[len(ops) :])
             return cast(dict[str, Any], failed.reasons[0].get("Item") or {})
         return None
+
+    def _admit(self, run: Run, *, cancels: int = 0) -> list[dict[str, Any]]:
+        """The per-user limit operations of a create (its active entry, its request)."""
+        return self.limits.run_ops(run["owner"], (run["thread_id"], run["run_id"]), cancels=cancels)
 
     async def _create_thread_with_run(self, run: Run, *, temporary: bool) -> bool:
         """Create the run's thread, busy with it; False if the id was taken meanwhile."""
@@ -186,8 +197,10 @@ class RunScheduler(AppTable):
             }
         }
         try:
-            await self._transact([put_thread, self._put_run(run)])
+            await self._transact([put_thread, self._put_run(run), *self._admit(run)])
         except ConditionFailed as exc:
+            if exc.reasons[0].get("Code") == "None":  # else the id was taken: try again
+                self.limits.raise_if_refused(exc.reasons[2:])
             if temporary:  # a fresh uuid4 collided: practically impossible
                 raise Conflict("Could not create a temporary thread; retry") from exc
             return False
@@ -208,8 +221,11 @@ class RunScheduler(AppTable):
             condition = schema.THREAD_ACTIVE_IS
             values[":active"] = s(active)
         ops: list[dict[str, Any]] = []
+        waiting: list[str] = []
+        cancels = 0  # runs this write cancels: they keep their active entries until they stop
         if run["multitask_strategy"] in ("interrupt", "rollback"):
             waiting = items.thread_queue(old)
+            cancels = len(waiting) + (active is not None)
             condition += " AND " + (
                 "#queue = :old_queue" if waiting else schema.THREAD_QUEUE_EMPTY
             )
@@ -233,10 +249,14 @@ class RunScheduler(AppTable):
             ops.append(self._thread_update(run, schema.ENQUEUE_RUN, condition, values))
         ops.append(self._put_run(run))
         try:
-            await self._transact(ops)
-        except ConditionFailed:
+            await self._transact([*ops, *self._admit(run, cancels=cancels)])
+        except ConditionFailed as failed:
             run["status"] = "running"
+            if all(reason.get("Code") == "None" for reason in failed.reasons[: len(ops)]):
+                self.limits.raise_if_refused(failed.reasons[len(ops) :])
             return False
+        if waiting:  # ended here, never executed: nothing else frees their entries
+            await self.limits.release(run["owner"], [(run["thread_id"], w) for w in waiting])
         return True
 
     async def _cancel_pending(self, run: Run, action: CancelAction) -> bool:
@@ -260,6 +280,9 @@ class RunScheduler(AppTable):
             condition = f"#queue[{index}] = :next"
             thread_values = {":now": now, ":next": s(run["run_id"])}
             ops.append(self._thread_update(run, update, condition, thread_values))
+        release = self.limits.release_op(run["owner"], [(run["thread_id"], run["run_id"])])
+        if release is not None:
+            ops.append(release)
         try:
             await self._transact(ops)
         except ConditionFailed:

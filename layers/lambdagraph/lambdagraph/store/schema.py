@@ -14,6 +14,8 @@ event batch     ``RUN#<run_id>``         ``EVENTS#<last_id>#<p>`` (the event log
 log end         ``RUN#<run_id>``         ``EVENTS#~END``         (the event log)
 worker lease    ``RUN#<run_id>``         ``WORKER``              (durable runs)
 tombstone       ``THREAD#<thread_id>``   ``THREAD``              – (a deleted thread, erasing)
+active runs     ``USER#<owner>``         ``ACTIVE``              (per-user limits)
+request count   ``USER#<owner>``         ``RPM#<minute>``        (per-user limits, TTL)
 ==============  =======================  ======================  ============================
 
 Runs live in their thread's partition, so one query reads a thread and its runs. Run ids are
@@ -261,6 +263,60 @@ def parse_subscriber_entry(entry: str) -> tuple[str, int]:
     """``(connection_id, after)`` of a subscriber entry."""
     connection_id, _, after = entry.rpartition("#")
     return connection_id, int(after)
+
+
+# --- per-user limits --------------------------------------------------------------------
+#
+# One partition per user holds the user's limit counters, apart from any thread:
+# ``ACTIVE`` keeps a string set of the user's active (pending or running) runs, each entry
+# ``<thread_id>#<run_id>``, added in the transaction that records the run and deleted in the
+# one that finishes it. A set rather than a counter: deleting an entry twice is harmless, and
+# an entry names its run, so one whose run ended unrecorded (a killed process, an erased
+# thread) can be found and dropped. ``RPM#<minute>`` counts the requests of one minute
+# (minutes since the epoch) and expires with it.
+
+ACTIVE_RUNS_SK: Final = "ACTIVE"
+ACTIVE_RUNS_ATTRIBUTE: Final = "active_runs"
+RPM_SK_PREFIX: Final = "RPM#"
+REQUESTS_ATTRIBUTE: Final = "requests"
+
+CLAIM_ACTIVE_RUN: Final = f"ADD {ACTIVE_RUNS_ATTRIBUTE} :entries"
+RELEASE_ACTIVE_RUNS: Final = f"DELETE {ACTIVE_RUNS_ATTRIBUTE} :entries"
+ACTIVE_RUNS_BELOW: Final = (
+    f"attribute_not_exists({ACTIVE_RUNS_ATTRIBUTE}) OR size({ACTIVE_RUNS_ATTRIBUTE}) < :limit"
+)
+"""Room for one more active run (``:limit`` also counts the runs the same write cancels)."""
+
+COUNT_REQUEST: Final = f"ADD {REQUESTS_ATTRIBUTE} :one SET {TTL_ATTRIBUTE} = :ttl"
+REQUESTS_BELOW: Final = (
+    f"attribute_not_exists({REQUESTS_ATTRIBUTE}) OR {REQUESTS_ATTRIBUTE} < :limit"
+)
+
+
+def user_pk(owner: str) -> str:
+    """Partition of one user's limit counters."""
+    return f"USER#{owner}"
+
+
+def active_runs_key(owner: str) -> dict[str, dict[str, str]]:
+    """Primary key of the item listing the user's active runs."""
+    return {"PK": {"S": user_pk(owner)}, "SK": {"S": ACTIVE_RUNS_SK}}
+
+
+def requests_key(owner: str, minute: int) -> dict[str, dict[str, str]]:
+    """Primary key of the user's request counter for one minute (minutes since the epoch)."""
+    return {"PK": {"S": user_pk(owner)}, "SK": {"S": f"{RPM_SK_PREFIX}{minute}"}}
+
+
+def active_run_entry(thread_id: str, run_id: str) -> str:
+    """The active-runs set's entry for one run."""
+    return f"{thread_id}#{run_id}"
+
+
+def parse_active_run_entry(entry: str) -> tuple[str, str]:
+    """``(thread_id, run_id)`` of an active-runs entry."""
+    thread_id, _, run_id = entry.rpartition("#")
+    return thread_id, run_id
 
 
 # --- deleted threads: tombstone and erase lease ----------------------------------------

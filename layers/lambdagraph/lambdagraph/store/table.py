@@ -19,6 +19,7 @@ from lambdagraph import aws
 from lambdagraph.errors import InvalidInput, ThreadNotFound, Unavailable
 from lambdagraph.store import bucket, items, schema
 from lambdagraph.store.dynamo import call, error_code, get_s, j, s, translate_errors
+from lambdagraph.store.limits import UserLimits
 from lambdagraph.store.records import Run, Thread
 
 if TYPE_CHECKING:
@@ -51,6 +52,8 @@ class AppTable:
         table_name: the app table.
         client: a boto3 DynamoDB client; one is built when omitted.
         bucket: the checkpoint bucket, where run kwargs too large for an item go.
+        max_active_runs: active runs a user may have (0: no limit; :mod:`store.limits`).
+        requests_per_minute: requests a user may make per minute (0: no limit).
     """
 
     def __init__(
@@ -59,10 +62,18 @@ class AppTable:
         *,
         client: DynamoDBClient | None = None,
         bucket: str | None = None,
+        max_active_runs: int = 0,
+        requests_per_minute: int = 0,
     ) -> None:
         self.table_name = table_name
         self.client = client if client is not None else aws.client("dynamodb")
         self.bucket = bucket
+        self.limits = UserLimits(
+            table_name,
+            client=self.client,
+            max_active_runs=max_active_runs,
+            requests_per_minute=requests_per_minute,
+        )
         self._s3: Any = None
 
     def _s3_client(self) -> Any:

@@ -112,6 +112,8 @@ async def default(api: Host, request: Request) -> dict[str, Any]:
         action = parse_action(data)
         if not request.user_id:
             raise ActionError("unauthorized", "This connection has no authenticated user")
+        if not isinstance(action, RunAction):  # a run counts in the write that records it
+            await api.runs.store.limits.count_request(request.user_id)
         await ACTIONS[type(action)](api, request, action)
     except Exception as exc:  # noqa: BLE001 - every failure becomes an error frame
         await api.reply(request, error_message(exc, request_id=request_id))
