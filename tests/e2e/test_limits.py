@@ -54,7 +54,11 @@ def limited_stack(tables: Tables, **limits: float) -> Iterator[LocalStack]:
 
 
 async def test_concurrent_runs_of_one_user_admit_exactly_the_limit(tables: Tables) -> None:
-    with limited_stack(tables, max_active_runs_per_user=3) as stack:
+    # Slow runs under long leases: a loaded machine must not make a live run look dead
+    # (recovery would rightly free its slot and admit another).
+    with limited_stack(
+        tables, max_active_runs_per_user=3, scripted_delay_ms=100, run_lease_seconds=300
+    ) as stack:
         alice = get_client(url=stack.url, headers=auth("alice"))
         threads = [(await alice.threads.create())["thread_id"] for _ in range(8)]
         results = await asyncio.gather(
