@@ -72,7 +72,9 @@ def _filled(cell: Any) -> bool:
 def load_function(logical_id: str, monkeypatch: pytest.MonkeyPatch, **overrides: str) -> ModuleType:
     """Import ``functions/<name>/app.py`` under the template's environment for the function,
     with ``overrides`` on top."""
-    for name, value in {**resolved_environment(logical_id), **overrides}.items():
+    # AuthMode iam: a mode that builds no client of its own and needs no issuer to reach.
+    environment = resolved_environment(logical_id, {"AuthMode": "iam"})
+    for name, value in {**environment, **overrides}.items():
         monkeypatch.setenv(name, value)
     # The api and stream modules freeze the collector's view of the process for the
     # instance's life; in the test process that would pin every later test's garbage.
