@@ -4,13 +4,8 @@ killed server process) and requests per minute over HTTP."""
 from __future__ import annotations
 
 import asyncio
-import dataclasses
-import json
-import os
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
 import httpx
 import pytest
@@ -22,7 +17,7 @@ from lambdagraph_client.local.server import LocalStack, running_stack
 from tests.auth import TokenIsUser
 from tests.conftest import Tables
 from tests.e2e.conftest import DEADLINE, auth, stack_settings, user_message
-from tests.e2e.test_streamed_run_crash import _lease_lapsed
+from tests.e2e.dying import lease_lapsed, stack_process
 
 MINUTE_START = 1_800_000_000.0  # a multiple of 60
 LONG_RUN = user_message("count to 100000")
@@ -134,24 +129,7 @@ with running_stack(settings=settings, authenticator=TokenIsUser()) as stack:
 
 async def _kill_mid_run(tables: Tables) -> tuple[str, str]:
     """Start alice's run on a server process, kill the process mid-stream: its thread and run."""
-    root = Path(__file__).resolve().parents[2]
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join([str(root / "layers" / "lambdagraph"), str(root)]),
-    }
-    server = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-c",
-        _SERVER_PROCESS,
-        json.dumps(dataclasses.asdict(tables)),
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-    )
-    run_id = None
-    try:
-        assert server.stdout is not None
-        url = (await asyncio.wait_for(server.stdout.readline(), DEADLINE)).decode().strip()
-        assert url.startswith("http://"), f"the server process did not start: {url!r}"
+    async with stack_process(_SERVER_PROCESS, tables) as (_, url):
         dying = get_client(url=url, headers=auth("alice"))
         thread = await dying.threads.create()
         tokens = 0
@@ -164,9 +142,6 @@ async def _kill_mid_run(tables: Tables) -> tuple[str, str]:
                 tokens += 1
             if tokens >= 20:  # still streaming: the process dies mid-run
                 break
-    finally:
-        server.kill()
-        await server.wait()
     assert run_id is not None
     return thread["thread_id"], run_id
 
@@ -175,7 +150,7 @@ async def test_a_killed_servers_run_does_not_keep_the_users_slot(tables: Tables)
     dead_thread, dead_run = await _kill_mid_run(tables)
     with limited_stack(tables, max_active_runs_per_user=1, run_lease_seconds=1.0) as stack:
         alice = get_client(url=stack.url, headers=auth("alice"))
-        await _lease_lapsed(RunLeases(tables.app), dead_run)
+        await lease_lapsed(RunLeases(tables.app), dead_run)
         # Nobody has looked at the dead run. A new run on another thread finds alice's one
         # slot held by it, recovers it (its lease lapsed) and is admitted.
         thread = await alice.threads.create()

@@ -3,14 +3,7 @@ lease lapses, the run reads as failed, and the thread takes new runs again."""
 
 from __future__ import annotations
 
-import asyncio
-import dataclasses
-import json
-import os
-import sys
-import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Literal
 
 import pytest
@@ -19,7 +12,8 @@ from langgraph_sdk import get_client
 from lambdagraph.store.leases import RunLeases
 from lambdagraph_client.local.server import LocalStack, running_stack
 from tests.conftest import Tables
-from tests.e2e.conftest import DEADLINE, TokenIsUser, auth, stack_settings, user_message
+from tests.e2e.conftest import TokenIsUser, auth, stack_settings, user_message
+from tests.e2e.dying import kill, lease_lapsed, stack_process
 
 # The local stack in a process of its own (so the test can kill it), on the test's tables,
 # with one-second leases; it prints its URL once it serves.
@@ -43,38 +37,11 @@ def quick_lease_stack(tables: Tables) -> Iterator[LocalStack]:
         yield running
 
 
-async def _lease_lapsed(leases: RunLeases, run_id: str) -> None:
-    deadline = time.monotonic() + DEADLINE
-    while True:
-        lease = await leases.get(run_id)
-        assert lease is not None, "the streamed run never took a lease"
-        if lease["lease_until"] < time.time():
-            return
-        assert time.monotonic() < deadline, "the dead server's lease never lapsed"
-        await asyncio.sleep(min(0.2, lease["lease_until"] - time.time() + 0.01))
-
-
 @pytest.mark.parametrize("strategy", ["reject", "enqueue"])
 async def test_a_streamed_run_whose_server_died_fails_and_frees_its_thread(
     quick_lease_stack: LocalStack, tables: Tables, strategy: Literal["reject", "enqueue"]
 ) -> None:
-    root = Path(__file__).resolve().parents[2]
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join([str(root / "layers" / "lambdagraph"), str(root)]),
-    }
-    server = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-c",
-        _SERVER_PROCESS,
-        json.dumps(dataclasses.asdict(tables)),
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-    )
-    try:
-        assert server.stdout is not None
-        url = (await asyncio.wait_for(server.stdout.readline(), DEADLINE)).decode().strip()
-        assert url.startswith("http://"), f"the server process did not start: {url!r}"
+    async with stack_process(_SERVER_PROCESS, tables) as (server, url):
         dying = get_client(url=url, headers=auth("alice"))
         thread = await dying.threads.create()
         run_id, tokens = None, 0
@@ -89,19 +56,14 @@ async def test_a_streamed_run_whose_server_died_fails_and_frees_its_thread(
             elif part.event == "messages":
                 tokens += 1
             if tokens >= 20:  # still streaming: the process dies mid-run
-                server.kill()
-                await server.wait()
+                await kill(server)
                 break
-    finally:
-        if server.returncode is None:
-            server.kill()
-            await server.wait()
     assert run_id is not None
 
     client = get_client(url=quick_lease_stack.url, headers=auth("alice"))
     assert (await client.threads.get(thread["thread_id"]))["status"] == "busy"
     if strategy == "reject":
-        await _lease_lapsed(RunLeases(tables.app), run_id)
+        await lease_lapsed(RunLeases(tables.app), run_id)
     # No one has read the dead run: the new run itself finds the lapsed lease (at once when
     # rejecting, while it waits its turn when queued).
     result = await client.runs.wait(

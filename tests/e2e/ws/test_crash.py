@@ -3,14 +3,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
-import json
-import os
-import sys
-import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import websockets
@@ -18,7 +12,8 @@ import websockets
 from lambdagraph.store.leases import RunLeases
 from lambdagraph_client.local.server import LocalStack, running_stack
 from tests.conftest import Tables
-from tests.e2e.conftest import DEADLINE, stack_settings
+from tests.e2e.conftest import stack_settings
+from tests.e2e.dying import kill, lease_lapsed, stack_process
 from tests.e2e.ws.conftest import Socket, TokenIsUser, events_of, run_frame
 
 # The local stack in a process of its own (so the test can kill it, worker and all), on the
@@ -52,57 +47,24 @@ class DeadRun:
 
 async def _start_and_kill(tables: Tables) -> DeadRun:
     """Start a long WebSocket run on a stack of its own, then kill that stack mid-run."""
-    root = Path(__file__).resolve().parents[3]
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join([str(root / "layers" / "lambdagraph"), str(root)]),
-    }
-    server = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-c",
-        _SERVER_PROCESS,
-        json.dumps(dataclasses.asdict(tables)),
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-    )
-    try:
-        assert server.stdout is not None
-        url = (await asyncio.wait_for(server.stdout.readline(), DEADLINE)).decode().strip()
-        assert url.startswith("ws://"), f"the server process did not start: {url!r}"
+    async with stack_process(_SERVER_PROCESS, tables) as (server, url):
+        assert url.startswith("ws://")
         socket = Socket(await websockets.connect(f"{url}?token=alice"))
         await socket.send(run_frame("count to 100000"))
         accepted = await socket.receive_type("run.accepted")
         await socket.receive_type("events")  # streaming: the process dies mid-run
-        server.kill()
-        await server.wait()
-    finally:
-        if server.returncode is None:
-            server.kill()
-            await server.wait()
+        await kill(server)
     return DeadRun(accepted["run_id"], accepted["thread_id"])
-
-
-async def _lease_lapsed(leases: RunLeases, run_id: str) -> None:
-    deadline = time.monotonic() + DEADLINE
-    while True:
-        lease = await leases.get(run_id)
-        assert lease is not None, "the run never took a lease"
-        if lease["lease_until"] < time.time():
-            return
-        assert time.monotonic() < deadline, "the dead worker's lease never lapsed"
-        await asyncio.sleep(min(0.2, lease["lease_until"] - time.time() + 0.01))
 
 
 @pytest.fixture
 async def dead(tables: Tables, stack: LocalStack) -> DeadRun:
     run = await _start_and_kill(tables)
-    await _lease_lapsed(RunLeases(tables.app), run.run_id)
+    await lease_lapsed(RunLeases(tables.app), run.run_id)
     return run
 
 
-async def test_subscribing_to_a_dead_run_ends_with_error(
-    dead: DeadRun, alice: Socket
-) -> None:
+async def test_subscribing_to_a_dead_run_ends_with_error(dead: DeadRun, alice: Socket) -> None:
     await alice.send({"action": "subscribe", "run_id": dead.run_id})
     messages = await alice.until_ended(dead.run_id)
 
