@@ -324,6 +324,38 @@ def _same_for_everyone(probe: Probe, status: int = 200) -> Check:
     return check
 
 
+async def _bulk_cancel_spares_alices_runs(
+    world: World, bob: httpx.AsyncClient, alice: httpx.AsyncClient
+) -> None:
+    """Bob's bulk cancel on her ids answers as on unknown ids; by status it finds nothing of
+    hers (he has no run going), and her background run goes on."""
+    ids, unknown = world.ids, world.ids.unknown()
+    by_ids = {"thread_id": "{live}", "run_ids": ["{live_run}"]}
+    mixed = {"thread_id": "{bob_thread}", "run_ids": ["{live_run}", "{bob_run}"]}
+    for body in (by_ids, mixed):
+        answers = [await _post("/runs/cancel", body)(bob, i) for i in (ids, unknown)]
+        assert answers[0].status_code == 404, answers[0].text
+        assert _shape(answers[0], ids) == _shape(answers[1], unknown)
+    for status in ("all", "running", "pending"):
+        answer = await bob.post("/runs/cancel", json={"status": status})
+        assert answer.status_code == 404, answer.text
+    live = await alice.get(f"/threads/{ids.live}/runs/{ids.live_run}")
+    assert live.json()["status"] == "running"
+
+
+async def _batch_runs_on_temporary_threads(
+    world: World, bob: httpx.AsyncClient, alice: httpx.AsyncClient
+) -> None:
+    """A batch aimed at alice's thread through its config runs on temporary threads."""
+    ids = world.ids
+    aimed = {**RUN, "config": {"configurable": {"thread_id": ids.thread}}}
+    answer = await bob.post("/runs/batch", json=[aimed, RUN])
+    assert answer.status_code == 200, answer.text
+    threads = {run["thread_id"] for run in answer.json()}
+    assert threads & {ids.thread, ids.waiting, ids.live} == set()
+    assert "banana" not in answer.text
+
+
 async def _health_check_is_anonymous(
     world: World, bob: httpx.AsyncClient, alice: httpx.AsyncClient
 ) -> None:
@@ -407,6 +439,17 @@ CASES: dict[tuple[str, str], Foreign | Own] = {
             _post("/threads/{bob_thread}/runs/{live_run}/cancel"),
         ),
     ),
+    ("POST", "/runs/cancel"): Own(_bulk_cancel_spares_alices_runs),
+    ("DELETE", "/threads/{thread_id}/runs/{run_id}"): Foreign(
+        404,
+        (
+            _delete("/threads/{thread}/runs/{run}"),
+            _delete("/threads/{live}/runs/{live_run}"),
+            _delete("/threads/{bob_thread}/runs/{run}"),
+            _delete("/threads/{thread}/runs/{bob_run}"),
+        ),
+    ),
+    ("POST", "/runs/batch"): Own(_batch_runs_on_temporary_threads),
     ("POST", "/runs"): Own(_stateless("/runs")),
     ("POST", "/runs/stream"): Own(_stateless("/runs/stream")),
     ("POST", "/runs/wait"): Own(_stateless("/runs/wait")),

@@ -157,6 +157,17 @@ def with_local_bucket(settings: Settings) -> Settings:
     return settings.replace(checkpoint_bucket=LOCAL_CHECKPOINT_BUCKET)
 
 
+def with_local_webhooks(settings: Settings) -> Settings:
+    """``settings`` letting webhooks reach ``http://localhost`` and the local network, unless
+    they say otherwise: a local receiver is how webhooks are tried out and tested."""
+    changes = {
+        name: True
+        for name in ("webhook_allow_http", "webhook_allow_private_hosts")
+        if getattr(settings, name) is None
+    }
+    return settings.replace(**changes) if changes else settings
+
+
 def prepare_storage(settings: Settings) -> list[str]:
     """Create the template's tables (and the checkpoint bucket, if set) where missing."""
     created = ensure_tables(
@@ -272,7 +283,7 @@ def running_stack(
     settings = settings or Settings.from_env()
     with ExitStack() as stack:
         endpoint, is_embedded = stack.enter_context(_storage(embedded, host))
-        settings = with_local_bucket(settings)
+        settings = with_local_webhooks(with_local_bucket(settings))
         created = prepare_storage(settings)
         sock = stack.enter_context(_bind(host, port))
         settings = _with_ws_endpoint(settings, sock)
@@ -350,7 +361,7 @@ def serve(
     settings = settings or Settings.from_env()
     _import_from_cwd()
     with _storage(None, host, dynamodb_port) as (endpoint, is_embedded):
-        settings = with_local_bucket(settings)
+        settings = with_local_webhooks(with_local_bucket(settings))
         created = prepare_storage(settings)
         sock = _bind(host, port)
         settings = _with_ws_endpoint(settings, sock)

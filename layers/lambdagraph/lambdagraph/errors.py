@@ -14,6 +14,7 @@
     ├── NotFound                    unknown, or another user's (404)
     │   ├── ThreadNotFound
     │   ├── RunNotFound
+    │   ├── NothingToCancel         no pending or running run matched a cancellation
     │   └── AssistantNotFound
     ├── Conflict                    the request clashes with current state (409)
     │   └── ThreadBusy
@@ -119,6 +120,12 @@ class RunNotFound(NotFound):
     def __init__(self, run_id: str) -> None:
         super().__init__(f"Run {run_id} not found")
         self.run_id = run_id
+
+
+class NothingToCancel(NotFound):
+    """No pending or running run matched a cancellation (LangGraph Server's 404)."""
+
+    code = "nothing_to_cancel"
 
 
 class AssistantNotFound(NotFound):

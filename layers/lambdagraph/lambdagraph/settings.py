@@ -80,6 +80,14 @@ Variables:
         before detaching it with a ``slow_consumer`` error (``5``).
     LAMBDAGRAPH_WS_IDEMPOTENCY_SECONDS: how long a WebSocket ``run``'s ``request_id`` is
         remembered (``3600``).
+    LAMBDAGRAPH_WEBHOOK_ALLOW_HTTP: run ``webhook`` URLs may be plain ``http`` (unset: yes on
+        the local stack, no elsewhere).
+    LAMBDAGRAPH_WEBHOOK_ALLOW_PRIVATE_HOSTS: webhook hosts may resolve to private, loopback or
+        link-local addresses (unset: yes on the local stack, no elsewhere).
+    LAMBDAGRAPH_WEBHOOK_ALLOWED_DOMAINS: comma-separated hosts webhooks may name,
+        ``*.example.com`` for subdomains (empty: any host the rules above allow).
+    LAMBDAGRAPH_WEBHOOK_TIMEOUT_SECONDS: how long one webhook post may take (``10``).
+    LAMBDAGRAPH_WEBHOOK_ATTEMPTS: how many times a failing webhook post is tried (``3``).
 """
 
 from __future__ import annotations
@@ -174,6 +182,12 @@ class Settings(BaseSettings):
     ws_send_queue_bytes: int = Field(1024 * 1024, gt=0)
     ws_slow_consumer_seconds: float = Field(5.0, gt=0)
     ws_idempotency_seconds: int = Field(3600, gt=0)
+    # Webhooks (engine/webhooks.py). None: the local stack allows, deployments refuse.
+    webhook_allow_http: bool | None = None
+    webhook_allow_private_hosts: bool | None = None
+    webhook_allowed_domains: str = ""
+    webhook_timeout_seconds: float = Field(10.0, gt=0)
+    webhook_attempts: int = Field(3, ge=1, le=10)
 
     def __init__(self, **values: Any) -> None:
         try:

@@ -29,6 +29,7 @@ from lambdagraph.engine import (
     Sink,
     ThreadEraser,
 )
+from lambdagraph.engine.webhooks import WebhookPolicy, WebhookSender
 from lambdagraph.engine.worker import WorkerHandler, WorkerSinks, handle_worker_event
 from lambdagraph.errors import ConfigurationError
 from lambdagraph.http.app import create_app
@@ -119,7 +120,10 @@ class Core:
     def service(self, durable: DurableRuns) -> RunService:
         """The run service over ``durable``."""
         return RunService(
-            durable, self.graphs, cancel_wait_seconds=self.settings.cancel_wait_seconds
+            durable,
+            self.graphs,
+            cancel_wait_seconds=self.settings.cancel_wait_seconds,
+            webhooks=webhook_policy(self.settings),
         )
 
     def executor(self, checkpointer: BaseCheckpointSaver[Any] | None = None) -> RunExecutor:
@@ -130,6 +134,11 @@ class Core:
             checkpointer if checkpointer is not None else default_checkpointer(self.settings),
             cancel_poll_interval=self.settings.cancel_poll_interval,
             run_timeout=self.settings.run_timeout_seconds,
+            webhooks=WebhookSender(
+                webhook_policy(self.settings),
+                timeout=self.settings.webhook_timeout_seconds,
+                attempts=self.settings.webhook_attempts,
+            ),
         )
 
     def websocket_sinks(self, client: ManagementClient | None = None) -> WorkerSinks | None:
@@ -164,6 +173,16 @@ class Core:
             ]
 
         return build
+
+
+def webhook_policy(settings: Settings) -> WebhookPolicy:
+    """The webhook URL policy of ``settings`` (unset choices refuse: the cloud's default)."""
+    domains = tuple(d.strip() for d in settings.webhook_allowed_domains.split(",") if d.strip())
+    return WebhookPolicy(
+        allow_http=bool(settings.webhook_allow_http),
+        allow_private=bool(settings.webhook_allow_private_hosts),
+        allowed_domains=domains,
+    )
 
 
 def default_checkpointer(settings: Settings) -> BaseCheckpointSaver[Any]:

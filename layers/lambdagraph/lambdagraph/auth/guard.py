@@ -8,7 +8,7 @@ metadata is fixed at creation, so checking it before acting holds for the whole 
 
 Runs are authorized as LangGraph Server does it, on their thread: ``threads.create_run``
 to start one; ``threads.read`` to read, join or follow one; ``threads.search`` to list a
-thread's runs; ``threads.update`` to cancel one.
+thread's runs; ``threads.update`` to cancel one or many; ``threads.delete`` to delete one.
 """
 
 from __future__ import annotations
@@ -136,6 +136,25 @@ class Guard:
         filters = await self.check("threads", "create", value)
         stamped = value.get("metadata")
         return (dict(stamped) if isinstance(stamped, dict) else {}), filters
+
+    async def delete_run(self, thread_id: str, run_id: str) -> None:
+        """Deleting a run (``threads.delete`` with the run id, as LangGraph sends it)."""
+        await self.thread("delete", thread_id, {"run_id": UUID(run_id)})
+
+    async def cancel_runs(
+        self, thread_id: str | None, run_ids: list[str] | None, status: str | None, action: str
+    ) -> Filters | None:
+        """Cancelling runs in bulk (``threads.update``; ``thread_id`` None when by status).
+
+        Returns:
+            The handler's filters: runs of threads that do not match them are left alone.
+        """
+        value: dict[str, Any] = {
+            "thread_id": UUID(thread_id) if thread_id else None,
+            "action": action,
+            "metadata": {"run_ids": [UUID(r) for r in run_ids or ()] or None, "status": status},
+        }
+        return await self.check("threads", "update", value)
 
 
 def _uuid_or_name(assistant_id: str) -> UUID | str:

@@ -28,6 +28,7 @@ from lambdagraph.engine.sinks import Sink, observe_run
 from lambdagraph.engine.streaming_check import StreamingCheck
 from lambdagraph.engine.timeouts import RunClock, time_limit, timeout_event
 from lambdagraph.engine.usage import UsageTracker
+from lambdagraph.engine.webhooks import WebhookSender, now_iso, webhook_payload
 from lambdagraph.errors import LambdagraphError, RunNotFound
 from lambdagraph.protocol.events import Event
 from lambdagraph.store.app import AppStore
@@ -94,6 +95,8 @@ class RunExecutor:
         cancel_poll_interval: seconds between consistent reads of the run's cancel flag.
         run_timeout: seconds a run may execute unless it sets its own ``timeout_seconds``;
             0 for no limit. A run over its limit ends with status ``timeout``.
+        webhooks: posts a run's outcome to its ``webhook`` once it ended (before its
+            streams close, so a Lambda process is still running to send it).
 
     Example:
         >>> executor = RunExecutor(store, registry, saver)
@@ -109,8 +112,10 @@ class RunExecutor:
         *,
         cancel_poll_interval: float = 0.25,
         run_timeout: float = 0.0,
+        webhooks: WebhookSender | None = None,
     ) -> None:
         self.store = store
+        self.webhooks = webhooks
         self.graphs = graphs
         self.checkpointer = checkpointer
         self.cancel_poll_interval = cancel_poll_interval
@@ -187,6 +192,8 @@ class RunExecutor:
     ) -> RunStatus:
         clock = clock or RunClock()
         clock.start()
+        started_at = now_iso()
+        failure: Event | None = None
         kwargs = run["kwargs"]
         mapper = ChunkMapper(
             kwargs.get("stream_mode") or ["values"], subgraphs=bool(kwargs.get("stream_subgraphs"))
@@ -213,7 +220,8 @@ class RunExecutor:
             if state.timed_out:
                 status = "timeout"
                 log.info("Run timed out after %ss", limit)
-                await emitter.send([*usage.drain(), timeout_event(limit)])
+                failure = timeout_event(limit)
+                await emitter.send([*usage.drain(), failure])
             else:
                 status = "interrupted"
                 log.info("Run cancelled (%s)", state.cancel)
@@ -226,7 +234,8 @@ class RunExecutor:
                 log.warning("Run failed: %s: %s", type(exc).__name__, exc)
             else:
                 log.exception("Run failed")
-            await emitter.send([*usage.drain(), error_event(exc)])
+            failure = error_event(exc)
+            await emitter.send([*usage.drain(), failure])
         finally:
             for guard in guards:
                 guard.cancel()
@@ -234,7 +243,31 @@ class RunExecutor:
         if status == "running":
             return status
         await self._finish(run, status, mapper, usage, log)
+        await self._notify(run, status, mapper, started_at, failure)
         return status
+
+    async def _notify(
+        self,
+        run: Run,
+        status: RunStatus,
+        mapper: ChunkMapper,
+        started_at: str,
+        failure: Event | None,
+    ) -> None:
+        """Post the run's outcome to its webhook, if it named one."""
+        webhook = run["kwargs"].get("webhook")
+        if not webhook or self.webhooks is None:
+            return
+        values = mapper.thread_summary()[0] if mapper.last_checkpoint is not None else None
+        payload = webhook_payload(
+            run,
+            status,
+            values=values,
+            started_at=started_at,
+            ended_at=now_iso(),
+            error=failure.data if failure is not None else None,
+        )
+        await self.webhooks.send(webhook, payload)
 
     async def _stream(
         self,

@@ -1,4 +1,5 @@
-"""Background runs and joining runs: ``POST .../runs``, ``GET .../runs/{rid}/stream``, ``/join``.
+"""Background runs and joining runs: ``POST .../runs``, ``POST /runs/batch``,
+``GET .../runs/{rid}/stream``, ``/join``.
 
 A background run is recorded and handed to a worker by the run service; nothing in this
 process executes it. Joining follows the run's event log through the service: every event
@@ -13,7 +14,7 @@ import json
 from collections.abc import AsyncIterator, Callable
 from typing import Annotated, Final
 
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, Body, Header, Query, Request
 from starlette.responses import Response, StreamingResponse
 
 from lambdagraph.auth.guard import Guard
@@ -33,6 +34,9 @@ from lambdagraph.store.records import FINAL_RUN_STATUSES, Run, public_run
 router = APIRouter(tags=["runs"], route_class=JsonBodyRoute)
 
 _ALWAYS_SENT: Final = frozenset({"metadata", "error"})
+MAX_BATCH: Final = 100
+"""Runs one ``POST /runs/batch`` may start (LangGraph Server sets no limit; each run here
+invokes a worker, so one request must not start thousands)."""
 
 
 async def _start(
@@ -57,6 +61,25 @@ async def create_stateless_background_run(
 ) -> Response:
     """Start a stateless run in the background."""
     return await _start(context, guard, None, body)
+
+
+@router.post("/runs/batch", responses=error_responses(404))
+async def create_run_batch(
+    context: Ctx,
+    guard: Access,
+    body: Annotated[list[RunRequest], Body(min_length=1, max_length=MAX_BATCH)],
+) -> Response:
+    """Start several stateless background runs; answers with the runs, in request order.
+
+    Every request is checked (graph, input, webhook, auth handler) before the first run is
+    recorded, so a bad one starts none of them.
+    """
+    owner = guard.identity.user_id
+    requests = [await authorized_run(guard, None, request) for request in body]
+    for request in requests:
+        await context.runs.check(request)
+    runs = [await context.runs.start(owner, request, thread_id=None) for request in requests]
+    return json_response([public_run(run) for run in runs])
 
 
 @router.get(

@@ -21,6 +21,7 @@ RUN_ROUTES: Final = frozenset(
         ("POST", "/runs/wait"),
         ("POST", "/threads/{thread_id}/runs"),
         ("POST", "/runs"),
+        ("POST", "/runs/batch"),
     }
 )
 """``(method, path)`` of the routes that record a run (counted by the run's own write)."""

@@ -1,4 +1,5 @@
-"""Run routes: stream (SSE) and wait (JSON) on a thread or stateless, read, list, cancel.
+"""Run routes: stream (SSE) and wait (JSON) on a thread or stateless, read, list, cancel
+(one or in bulk), delete.
 
 Each route is an adapter: the body is the shared run request (422 when invalid), the run
 service does the work (404 for an unknown or foreign thread, 409 for a busy one with
@@ -12,6 +13,7 @@ from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
+from pydantic import BaseModel, ConfigDict, model_validator
 from starlette.responses import Response, StreamingResponse
 
 from lambdagraph.auth.guard import Guard
@@ -183,12 +185,74 @@ async def cancel_run(
     wait: Annotated[bool, Query()] = False,
     action: Annotated[Literal["interrupt", "rollback"], Query()] = "interrupt",
 ) -> Response:
-    """Cancel a run: 202 at once, or with ``wait=1`` the thread's values once it stopped
-    (waiting at most ``LAMBDAGRAPH_CANCEL_WAIT_SECONDS``)."""
+    """Cancel a pending or running run (404 once it ended, as LangGraph Server): it reads
+    ``interrupted`` at once; 202, or with ``wait=1`` the thread's values once its executor
+    stopped it (waiting at most ``LAMBDAGRAPH_CANCEL_WAIT_SECONDS``)."""
     thread_id, run_id = valid_id(thread_id, "thread ID"), valid_id(run_id, "run ID")
     await guard.cancel_run(thread_id, run_id, action)
-    run = await context.runs.cancel(owner, thread_id, run_id, action)
+    run = await context.runs.cancel_active(owner, thread_id, run_id, action)
     if not wait:
         return Response(status_code=202)
     run = await context.runs.settle(run)
     return json_response(await thread_values(context, owner, run), headers=wait_headers(run))
+
+
+class BulkCancel(BaseModel):
+    """``POST /runs/cancel``: ``status``, or ``thread_id`` with ``run_ids`` (LangGraph's
+    ``RunsCancel``)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    status: Literal["pending", "running", "all"] | None = None
+    thread_id: str | None = None
+    run_ids: list[str] | None = None
+
+    @model_validator(mode="after")
+    def _one_selection(self) -> BulkCancel:
+        # LangGraph Server's 422 texts (langgraph-api 0.16.7, api/runs.py cancel_runs).
+        if self.status is not None and (self.thread_id or self.run_ids):
+            raise ValueError(
+                "When providing a 'status', 'thread_id' and 'run_ids' must be omitted"
+            )
+        if self.status is None and not (self.thread_id and self.run_ids):
+            raise ValueError("Must provide either a status, or both 'thread_id' and 'run_ids'")
+        return self
+
+
+@router.post("/runs/cancel", status_code=204, responses=error_responses(404))
+async def cancel_runs(
+    context: Ctx,
+    owner: User,
+    guard: Access,
+    body: BulkCancel,
+    action: Annotated[Literal["interrupt", "rollback"], Query()] = "interrupt",
+) -> Response:
+    """Cancel runs in bulk: the given runs of one thread, or all the caller's runs that are
+    ``pending``, ``running`` or either (``all``); 404 when none was pending or running."""
+    thread_id = valid_id(body.thread_id, "thread ID") if body.thread_id else None
+    run_ids = [valid_id(run_id, "run ID") for run_id in body.run_ids or ()]
+    filters = await guard.cancel_runs(thread_id, run_ids, body.status, action)
+    await context.runs.cancel_many(
+        owner,
+        thread_id=thread_id,
+        run_ids=run_ids,
+        status=body.status,
+        action=action,
+        filters=filters,
+    )
+    return Response(status_code=204)
+
+
+@router.delete(
+    "/threads/{thread_id}/runs/{run_id}",
+    status_code=204,
+    responses=error_responses(404, 409),
+)
+async def delete_run(
+    context: Ctx, owner: User, guard: Access, thread_id: str, run_id: str
+) -> Response:
+    """Delete a run that has ended (409 while it is pending or running: cancel it first)."""
+    thread_id, run_id = valid_id(thread_id, "thread ID"), valid_id(run_id, "run ID")
+    await guard.delete_run(thread_id, run_id)
+    await context.runs.delete(owner, thread_id, run_id)
+    return Response(status_code=204)

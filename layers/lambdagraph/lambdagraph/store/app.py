@@ -300,6 +300,32 @@ class AppStore(RunScheduler):
                 return run
         raise Conflict(f"Run {run_id} changed too often; try again")
 
+    async def delete_run(self, owner: str, thread_id: str, run_id: str) -> None:
+        """Delete a run that has ended (one conditional delete of its item).
+
+        Raises:
+            RunNotFound: unknown or another user's run (or its thread is deleted).
+            Conflict: the run is pending or running (cancel it first).
+        """
+        await self.get_run(owner, thread_id, run_id)
+        values = {":owner": s(owner), ":pending": s("pending"), ":running": s("running")}
+        try:
+            with translate_errors():
+                await call(
+                    self.client.delete_item,
+                    TableName=self.table_name,
+                    Key=schema.run_key(thread_id, run_id),
+                    ConditionExpression=schema.RUN_HAS_ENDED,
+                    **schema.expression_attributes(schema.RUN_HAS_ENDED, values=values),
+                )
+        except ClientError as exc:
+            if error_code(exc) != "ConditionalCheckFailedException":
+                raise
+            run = await self.get_run(owner, thread_id, run_id)  # RunNotFound once it is gone
+            raise Conflict(
+                f"Run {run_id} is {run['status']}; cancel it before deleting it"
+            ) from exc
+
     async def wait_for_run(
         self, owner: str, thread_id: str, run_id: str, *, timeout: float | None
     ) -> Run:

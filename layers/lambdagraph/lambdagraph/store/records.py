@@ -99,5 +99,13 @@ def public_thread(thread: Thread) -> dict[str, Any]:
 
 
 def public_run(run: Run) -> dict[str, Any]:
-    """The run as a client sees it: our private fields removed."""
-    return {k: v for k, v in run.items() if k not in _PRIVATE_RUN_FIELDS}
+    """The run as a client sees it: our private fields removed.
+
+    A running run flagged for cancellation reads ``interrupted`` at once, as on LangGraph
+    Server (whose cancel sets the status before it answers); its executor still stops the
+    graph and records the final status, which later reads show.
+    """
+    public = {k: v for k, v in run.items() if k not in _PRIVATE_RUN_FIELDS}
+    if run["status"] == "running" and run.get("cancel"):
+        public["status"] = "interrupted"
+    return public

@@ -16,7 +16,7 @@ from typing import Any, Final, cast
 
 from lambdagraph.errors import Conflict
 from lambdagraph.store import items, schema
-from lambdagraph.store.dynamo import get_s, j, n, s, string_list
+from lambdagraph.store.dynamo import call, get_s, j, n, s, string_list, translate_errors
 from lambdagraph.store.records import CancelAction, Run, RunStatus, Thread, ThreadStatus, Usage
 from lambdagraph.store.table import AppTable, ConditionFailed
 
@@ -150,6 +150,36 @@ class RunScheduler(AppTable):
                 if queue and failed.reasons[2:] and failed.reasons[2].get("Code") != "None":
                     await self._drop_queue_head(run["thread_id"], queue[0])
         raise Conflict(f"Thread {run['thread_id']} changed too often; try again")
+
+    async def active_run_refs(self, owner: str) -> list[tuple[str, str]]:
+        """``(thread_id, run_id)`` of every run holding or waiting for one of the user's
+        threads, read from the threads themselves (one query of the user's threads).
+
+        Unlike the per-user limits' set, this needs no limit to be on; it costs a read of
+        each of the user's threads, which only bulk cancellation pays.
+        """
+        request: dict[str, Any] = {
+            "TableName": self.table_name,
+            "IndexName": schema.GSI1,
+            "KeyConditionExpression": "GSI1PK = :pk AND begins_with(GSI1SK, :prefix)",
+            "ExpressionAttributeValues": {
+                ":pk": s(schema.owner_gsi1pk(owner)),
+                ":prefix": s(schema.THREAD_GSI1SK_PREFIX),
+            },
+        }
+        refs: list[tuple[str, str]] = []
+        while True:
+            with translate_errors():
+                out = await call(self.client.query, **request)
+            for item in out.get("Items", []):
+                thread_id = get_s(item, "thread_id")
+                if thread_id is None:
+                    continue
+                waiting = [get_s(item, "active_run_id"), *items.thread_queue(item)]
+                refs.extend((thread_id, run_id) for run_id in waiting if run_id)
+            if "LastEvaluatedKey" not in out:
+                return refs
+            request["ExclusiveStartKey"] = out["LastEvaluatedKey"]
 
     async def _try_start(self, run: Run) -> dict[str, Any] | None:
         """Start ``run`` on an idle thread. None: started; else the thread's item ({} if none)."""

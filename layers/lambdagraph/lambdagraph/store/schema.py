@@ -344,3 +344,12 @@ CLAIM_ERASE: Final = (
 ERASE_HELD: Final = f"attribute_exists({DELETED_AT}) AND erase_holder = :holder"
 ERASE_STALE: Final = f"attribute_exists({DELETED_AT}) AND erase_until < :now"
 HOLD_ERASE: Final = "SET erase_holder = :next, erase_until = :until"
+
+
+# --- runs: deletion -------------------------------------------------------------------
+#
+# Only a run that has ended may be deleted: its executor (or its place in the thread's
+# queue) still needs the item of a pending or running one to hand the thread on.
+
+RUN_HAS_ENDED: Final = f"{OWNED} AND NOT ({RUN_IS_ACTIVE})"
+"""The caller's run, in a final status."""
