@@ -106,9 +106,24 @@ def test_successful_answers_match_the_document(
     run_path = f"/threads/{thread_id}/runs/{run['run_id']}"
     check(api_schema, "/threads/{thread_id}/runs/{run_id}", http.get(run_path))
     check(api_schema, "/threads/{thread_id}/runs/{run_id}/join", http.get(f"{run_path}/join"))
-    cancelled = http.post(f"{run_path}/cancel")
-    assert cancelled.status_code == 202  # the run had ended: nothing to stop, accepted all the same
+    ended = http.post(f"{run_path}/cancel")
+    assert ended.status_code == 404  # the run had ended: nothing to stop (LangGraph's answer)
+    check(api_schema, "/threads/{thread_id}/runs/{run_id}/cancel", ended)
+    long = {**RUN, "input": user_message("count to 100000"), "stream_mode": "messages-tuple"}
+    going = http.post(f"/threads/{thread_id}/runs", json=long).json()
+    going_path = f"/threads/{thread_id}/runs/{going['run_id']}"
+    cancelled = http.post(f"{going_path}/cancel")
+    assert cancelled.status_code == 202
     check(api_schema, "/threads/{thread_id}/runs/{run_id}/cancel", cancelled)
+    http.get(f"{going_path}/join")
+    deleted_run = http.delete(going_path)
+    assert deleted_run.status_code == 204
+    check(api_schema, "/threads/{thread_id}/runs/{run_id}", deleted_run)
+    batch = http.post("/runs/batch", json=[long])
+    check(api_schema, "/runs/batch", batch)
+    bulk = http.post("/runs/cancel", json={"status": "all"})
+    assert bulk.status_code == 204
+    check(api_schema, "/runs/cancel", bulk)
     check(api_schema, "/assistants/search", http.post("/assistants/search", json={}))
     check(api_schema, "/assistants/{assistant_id}", http.get("/assistants/agent"))
     deleted = http.delete(f"/threads/{created.json()['thread_id']}")

@@ -267,7 +267,10 @@ class RunExecutor:
             ended_at=now_iso(),
             error=failure.data if failure is not None else None,
         )
-        await self.webhooks.send(webhook, payload)
+        try:
+            await self.webhooks.send(webhook, payload)
+        except Exception:  # a webhook's trouble never changes the run
+            logger.exception("Webhook of run %s failed", run["run_id"])
 
     async def _stream(
         self,

@@ -198,7 +198,7 @@ class WebhookSender:
         retrying = AsyncRetrying(
             retry=retry_if_exception(_retriable),
             wait=wait_exponential_jitter(
-                initial=self.backoff, max=self.max_wait, jitter=self.backoff
+                multiplier=self.backoff, max=self.max_wait, jitter=self.backoff
             ),
             stop=stop_after_attempt(self.attempts),
             reraise=True,
