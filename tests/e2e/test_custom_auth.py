@@ -197,3 +197,36 @@ async def test_websocket_connect_with_a_refused_token_fails(
     assert refused.value.response.status_code in (401, 403)
     assert SECRET not in json.dumps(refused.value.response.body.decode(errors="replace"))
 
+
+
+async def test_bulk_cancel_and_run_deletion_obey_the_handlers_filters(
+    stack: LocalStack, tables: Tables
+) -> None:
+    """``POST /runs/cancel`` and ``DELETE`` of a run go through ``threads.update`` and
+    ``threads.delete``: the owner filter spares the run of alice's unstamped thread."""
+    alice = get_client(url=stack.url, headers=bearer("alice-token"))
+    store = AppStore(tables.app)
+    thread = await alice.threads.create()
+    stamped = await alice.runs.create(
+        thread["thread_id"], "agent", input=user_message("count to 100000"),
+        stream_mode="messages-tuple",
+    )
+    legacy = await store.create_thread("alice", metadata={"topic": "old"})
+    hidden = await store.create_run(
+        "alice", thread_id=legacy["thread_id"], assistant_id="agent",
+        kwargs={"input": user_message("hi")},
+    )
+
+    with pytest.raises(NotFoundError):
+        await alice.runs.cancel_many(thread_id=legacy["thread_id"], run_ids=[hidden["run_id"]])
+    with pytest.raises(NotFoundError):
+        await alice.runs.delete(legacy["thread_id"], hidden["run_id"])
+    await alice.runs.cancel_many(status="all")
+
+    assert (await alice.runs.get(thread["thread_id"], stamped["run_id"]))["status"] == (
+        "interrupted"
+    )
+    untouched = await store.get_run("alice", legacy["thread_id"], hidden["run_id"])
+    assert (untouched["status"], untouched.get("cancel")) == ("running", None)
+    await alice.runs.join(thread["thread_id"], stamped["run_id"])
+    assert await alice.runs.delete(thread["thread_id"], stamped["run_id"]) is None

@@ -115,7 +115,7 @@ async def test_a_streamed_run_posts_too_and_a_failed_one_carries_its_error(
     failed = await receiver.next_post()
 
     assert "error" not in parts and ok["body"]["status"] == "success"
-    assert "__error__" in failing
+    assert isinstance(failing, dict) and "__error__" in failing
     assert failed["body"]["status"] == "error"
     assert failed["body"]["error"]["error"] == failing["__error__"]["error"]
 
