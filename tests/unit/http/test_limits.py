@@ -17,7 +17,8 @@ def test_the_run_routes_named_by_the_limit_are_the_routes_that_record_runs() -> 
         for route in router.routes
         if isinstance(route, APIRoute)
         for method in route.methods or ()
-        if method == "POST" and route.path.endswith(("/runs", "/runs/stream", "/runs/wait"))
+        if method == "POST"
+        and route.path.endswith(("/runs", "/runs/stream", "/runs/wait", "/runs/batch"))
     }
     # A renamed run route would otherwise be counted twice, or a new one not at all.
     assert served == RUN_ROUTES
