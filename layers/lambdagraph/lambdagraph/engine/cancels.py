@@ -14,9 +14,11 @@ from lambdagraph.store.app import AppStore
 from lambdagraph.store.filters import Filters
 from lambdagraph.store.records import ACTIVE_RUN_STATUSES, FINAL_RUN_STATUSES, CancelAction, Run
 
-# LangGraph Server (langgraph-api 0.16.7, langgraph-runtime-inmem 0.36.7, `Runs.cancel`) answers
-# a cancel that finds no run with 404 "No runs found to cancel.", and one whose runs all ended
-# already (or were cancelled before) with 404 and this text, for one run and in bulk alike.
+# LangGraph Server (langgraph-api 0.16.7, langgraph-runtime-inmem 0.36.7, `Runs.cancel`; checked
+# with `langgraph dev`) answers a cancel that finds no run with 404 "No runs found to cancel.",
+# and one whose runs all ended already (or were cancelled before) with 404 and this text, for
+# one run (`POST .../cancel`) and in bulk (`POST /runs/cancel`) alike. A cancelled running run
+# reads `interrupted` as soon as the cancel answers 202.
 NO_RUNS_FOUND: Final = "No runs found to cancel."
 NO_MATCHING_RUNS: Final = (
     "No matching runs to cancel. Please verify the thread ID and run IDs are correct,"
@@ -118,9 +120,10 @@ class RunCancels:
     async def delete(self, owner: str, thread_id: str, run_id: str) -> None:
         """Delete a run that has ended.
 
-        LangGraph Server's in-memory runtime (0.36.7) deletes a run in any status; here an
-        active run's item is what its executor hands the thread on with, so deleting one is
-        refused until it ended (cancel it first).
+        LangGraph Server's in-memory runtime (0.36.7, checked with `langgraph dev`) deletes a
+        run in any status (204, then 404 "Run not found"); here an active run's item is what
+        its executor hands the thread on with, so deleting one is refused until it ended
+        (cancel it first).
 
         Raises:
             RunNotFound: unknown or another user's run.

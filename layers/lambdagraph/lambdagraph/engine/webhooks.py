@@ -8,8 +8,10 @@ and, for a failed run, ``error``. Network errors, timeouts, 5xx and 429 answers 
 with jittered exponential backoff (LangGraph: 3 attempts, 5 s to connect, 30 s per request);
 a webhook that still fails is logged and never changes the run.
 
-The URL policy (:class:`WebhookPolicy`) is stricter than LangGraph's default, which lets any
-public http(s) URL through and blocks loopback: in the cloud only ``https`` URLs whose host
+Checked with ``langgraph dev``: its payload has exactly these keys plus ``langsmith_session_name``
+(we keep no LangSmith session); by default it refuses loopback hosts ("Webhook host blocked:
+loopback IP range") and other schemes, but lets http and private addresses through. The URL
+policy here (:class:`WebhookPolicy`) is stricter: in the cloud only ``https`` URLs whose host
 resolves to public addresses pass (no private, loopback, link-local — the instance metadata
 endpoint — or reserved ranges), optionally only hosts of an allowlist. The check runs again
 right before each post, so a host that re-resolves to a private address is refused then too.

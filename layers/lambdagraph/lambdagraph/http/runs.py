@@ -209,10 +209,13 @@ class BulkCancel(BaseModel):
 
     @model_validator(mode="after")
     def _one_selection(self) -> BulkCancel:
-        # LangGraph Server's 422 texts (langgraph-api 0.16.7, api/runs.py cancel_runs).
+        # LangGraph Server's 422 texts (langgraph-api 0.16.7, api/runs.py cancel_runs and
+        # inmem Runs.cancel; checked with `langgraph dev`).
         if self.status is not None and (self.thread_id or self.run_ids):
             raise ValueError(
-                "When providing a 'status', 'thread_id' and 'run_ids' must be omitted"
+                "When providing a 'status', 'thread_id' and 'run_ids' must be omitted. The"
+                " 'status' parameter cancels all runs with the given status, regardless of"
+                " thread or run ID."
             )
         if self.status is None and not (self.thread_id and self.run_ids):
             raise ValueError("Must provide either a status, or both 'thread_id' and 'run_ids'")
