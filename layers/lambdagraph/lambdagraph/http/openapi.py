@@ -47,7 +47,8 @@ ERROR_DESCRIPTIONS: Final[Mapping[int, str]] = {
     401: "No valid credentials (`WWW-Authenticate: Bearer`).",
     403: "Valid credentials, but a custom auth handler refused this action.",
     404: "No such thread, run or assistant for this user (another user's looks the same).",
-    409: "The thread already exists, or is busy and `multitask_strategy` is `reject`.",
+    409: "The thread already exists, or is busy and `multitask_strategy` is `reject`, or"
+    " the run to delete is still pending or running.",
     413: "The request body exceeds `LAMBDAGRAPH_MAX_BODY_BYTES`.",
     422: "A field is missing, has the wrong type or value; `detail` names it.",
     429: "A per-user limit (active runs, requests per minute); retry after `Retry-After` s.",
