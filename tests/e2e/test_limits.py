@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import httpx
 import pytest
@@ -21,6 +22,9 @@ from tests.e2e.dying import lease_lapsed, stack_process
 
 MINUTE_START = 1_800_000_000.0  # a multiple of 60
 LONG_RUN = user_message("count to 100000")
+PACED: dict[str, Any] = {"stream_mode": "messages-tuple"}
+"""Streamed tokens pace the scripted model, so a LONG_RUN is still going when cancelled
+(a cancel of a run that already ended is a 404, as on LangGraph Server)."""
 
 
 class Clock:
@@ -57,7 +61,7 @@ async def test_concurrent_runs_of_one_user_admit_exactly_the_limit(tables: Table
         alice = get_client(url=stack.url, headers=auth("alice"))
         threads = [(await alice.threads.create())["thread_id"] for _ in range(8)]
         results = await asyncio.gather(
-            *(alice.runs.create(t, "agent", input=LONG_RUN) for t in threads),
+            *(alice.runs.create(t, "agent", input=LONG_RUN, **PACED) for t in threads),
             return_exceptions=True,
         )
         started = [r for r in results if not isinstance(r, BaseException)]
@@ -71,10 +75,10 @@ async def test_concurrent_runs_of_one_user_admit_exactly_the_limit(tables: Table
         # Another user is not limited by alice's runs.
         bob = get_client(url=stack.url, headers=auth("bob"))
         bob_thread = await bob.threads.create()
-        await bob.runs.create(bob_thread["thread_id"], "agent", input=LONG_RUN)
+        await bob.runs.create(bob_thread["thread_id"], "agent", input=LONG_RUN, **PACED)
         # A run that ends frees its slot.
         await alice.runs.cancel(started[0]["thread_id"], started[0]["run_id"], wait=True)
-        await alice.runs.create(threads[-1], "agent", input=LONG_RUN)
+        await alice.runs.create(threads[-1], "agent", input=LONG_RUN, **PACED)
 
 
 async def test_requests_past_the_minute_limit_get_429_until_the_next_minute(
