@@ -155,6 +155,11 @@ def _offline_env(venv: Path) -> dict[str, str]:
     return env
 
 
+def lgdev_requirements() -> list[str]:
+    """What ``langgraph dev``'s virtualenv holds (:func:`venv_ready` tells if it is built)."""
+    return [*LGDEV_REQUIREMENTS, *runtime_pins(), *_GRAPH_NEEDS]
+
+
 def _graph_module(graphs: Mapping[str, str]) -> str:
     """The served module: ``graph`` and each extra graph (name → ``"package.module:attr"``)."""
     lines = [_GRAPH_MODULE]
@@ -175,7 +180,7 @@ def langgraph_dev(graphs: Mapping[str, str] | None = None) -> Iterator[Served]:
     Raises:
         PeerUnavailable: it could not be installed (e.g. offline) or did not start.
     """
-    python = ensure_venv(LGDEV_VENV, [*LGDEV_REQUIREMENTS, *runtime_pins(), *_GRAPH_NEEDS])
+    python = ensure_venv(LGDEV_VENV, lgdev_requirements())
     extra = dict(graphs or {})
     with tempfile.TemporaryDirectory(prefix="bench-lgdev-") as tmp:
         workdir = Path(tmp)

@@ -16,7 +16,8 @@ NAMESPACE_GRAPH = uuid.UUID("6ba7b821-9dad-11d1-80b4-00c04fd430c8")
 
 def default_id(graph_id: str) -> str:
     """The id of a graph's default assistant. LangGraph Server (0.16.7) takes a graph name for
-    an ``assistant_id`` only where a run names its assistant; its assistant routes want this."""
+    an ``assistant_id`` only in runs and ``GET /assistants/{aid}/graph``; its other assistant
+    routes answer 422 unless given this id (lambdagraph takes either everywhere)."""
     return str(uuid.uuid5(NAMESPACE_GRAPH, graph_id))
 
 

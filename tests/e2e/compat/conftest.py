@@ -14,6 +14,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack
+from pathlib import Path
 
 import httpx
 import pytest
@@ -21,8 +22,8 @@ from langgraph_sdk import get_client, get_sync_client
 from langgraph_sdk.client import LangGraphClient, SyncLangGraphClient
 
 from lambdagraph_client.local.server import running_stack
-from tests.bench.targets import langgraph_dev
-from tests.bench.venvs import PeerUnavailable
+from tests.bench.targets import LGDEV_VENV, langgraph_dev, lgdev_requirements
+from tests.bench.venvs import PeerUnavailable, venv_ready
 from tests.conftest import Tables
 from tests.e2e.conftest import stack_settings
 
@@ -31,6 +32,19 @@ COMPAT_GRAPHS = {
     "slow": "tests.e2e.compat.graphs:slow",
 }
 _URL_FIXTURES = {"lambdagraph": "lambdagraph_url", "langgraph-dev": "langgraph_dev_url"}
+_HERE = Path(__file__).parent
+# The first run builds langgraph dev's virtualenv inside the setup of whichever test needs it
+# first: pip may take up to its own 600 s limit (tests/bench/venvs.py), plus the start.
+_FIRST_RUN_TIMEOUT = 900
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Give the compat tests room to build the virtualenv, only while it is not built yet."""
+    if venv_ready(LGDEV_VENV, lgdev_requirements()):
+        return
+    for item in items:
+        if item.path.is_relative_to(_HERE):
+            item.add_marker(pytest.mark.timeout(_FIRST_RUN_TIMEOUT))
 
 
 @pytest.fixture(scope="session")
