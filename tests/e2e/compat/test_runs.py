@@ -172,3 +172,58 @@ def test_webhook_that_is_not_http_is_422(sdk: SyncLangGraphClient, http: httpx.C
     body = {"assistant_id": "nested", "input": {"trail": []}, "webhook": "ftp://example.com/hook"}
     assert http.post(f"/threads/{tid}/runs", json=body).status_code == 422
     assert sdk.runs.list(tid) == []
+
+
+async def test_messages_tuple_streams_the_tokens(asdk: LangGraphClient) -> None:
+    tid = (await asdk.threads.create())["thread_id"]
+    chunks = [
+        part.data
+        async for part in asdk.runs.stream(
+            tid, "agent", input=user_message("count to 3"), stream_mode="messages-tuple"
+        )
+        if part.event == "messages"
+    ]
+    assert all(isinstance(c, list) and len(c) == 2 for c in chunks)  # [message, metadata]
+    assert "".join(message["content"] for message, _ in chunks) == "1 2 3"
+    assert {meta["langgraph_node"] for _, meta in chunks} == {"model"}
+
+
+async def test_stateless_stream(asdk: LangGraphClient) -> None:
+    parts = [p async for p in asdk.runs.stream(None, "nested", input={"trail": []})]
+    assert parts[0].event == "metadata"
+    assert parts[-1].data == {"trail": ["start:-", "step"]}
+
+
+async def test_join_stream_follows_a_background_run(asdk: LangGraphClient) -> None:
+    tid = (await asdk.threads.create())["thread_id"]
+    run = await asdk.runs.create(tid, "slow", input={"seconds": 0.5}, stream_mode="values")
+    parts = [p async for p in asdk.runs.join_stream(tid, run["run_id"])]
+    assert parts, "the joined stream ended without an event"
+    assert (await asdk.runs.get(tid, run["run_id"]))["status"] == "success"
+    assert (await asdk.threads.get_state(tid))["values"] == {"seconds": 0.5, "woke": True}
+
+
+def test_interrupt_before_a_node(sdk: SyncLangGraphClient) -> None:
+    tid = sdk.threads.create()["thread_id"]
+    paused = sdk.runs.wait(tid, "nested", input={"trail": []}, interrupt_before=["inner"])
+    assert paused == {"trail": ["start:-"]}
+    assert sdk.threads.get(tid)["status"] == "interrupted"
+    assert sdk.threads.get_state(tid)["next"] == ["inner"]
+    assert sdk.runs.wait(tid, "nested", input=None) == {"trail": ["start:-", "step"]}
+
+
+def test_if_not_exists_create_makes_the_thread(sdk: SyncLangGraphClient) -> None:
+    tid = str(uuid.uuid4())
+    assert refused(lambda: sdk.runs.wait(tid, "nested", input={"trail": []})) == 404
+    done = sdk.runs.wait(tid, "nested", input={"trail": []}, if_not_exists="create")
+    assert done == {"trail": ["start:-", "step"]}
+    assert sdk.threads.get(tid)["thread_id"] == tid
+
+
+def test_deleting_a_thread_takes_its_runs(sdk: SyncLangGraphClient) -> None:
+    tid = sdk.threads.create()["thread_id"]
+    run = sdk.runs.create(tid, "nested", input={"trail": []})
+    sdk.runs.join(tid, run["run_id"])
+    sdk.threads.delete(tid)
+    assert refused(lambda: sdk.runs.get(tid, run["run_id"])) == 404
+    assert refused(lambda: sdk.runs.list(tid)) == 404
