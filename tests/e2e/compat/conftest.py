@@ -1,4 +1,4 @@
-"""Both servers of the compatibility suite, each started once a session, serving the same graphs.
+"""Both servers of the compatibility suite, each started once for it, serving the same graphs.
 
 Every test in ``tests/e2e/compat`` runs twice: against lambdagraph's local stack
 (``[lambdagraph]``) and against ``langgraph dev`` (``[langgraph-dev]``, LangGraph Server's
@@ -47,9 +47,10 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.timeout(_FIRST_RUN_TIMEOUT))
 
 
-@pytest.fixture(scope="session")
+# Package scope: both stop when the compat tests end, not idle through the rest of the suite.
+@pytest.fixture(scope="package")
 def lambdagraph_url(aws_endpoint: str) -> Iterator[str]:
-    """The local stack over fresh tables, for the whole session."""
+    """The local stack over fresh tables, until the compat tests are done."""
     suffix = uuid.uuid4().hex[:10]
     tables = Tables(checkpoints=f"checkpoints-{suffix}", app=f"app-{suffix}", bucket=f"cp-{suffix}")
     graphs = ",".join(f"{name}={target}" for name, target in COMPAT_GRAPHS.items())
@@ -58,9 +59,9 @@ def lambdagraph_url(aws_endpoint: str) -> Iterator[str]:
         yield running.url
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def langgraph_dev_url() -> Iterator[str]:
-    """``langgraph dev`` for the whole session (skipped, saying why, if it cannot be installed)."""
+    """``langgraph dev`` until the compat tests are done (skipped, saying why, if not installed)."""
     with ExitStack() as stack:
         try:
             served = stack.enter_context(langgraph_dev(COMPAT_GRAPHS))
@@ -69,7 +70,7 @@ def langgraph_dev_url() -> Iterator[str]:
         yield served.url
 
 
-@pytest.fixture(scope="session", params=list(_URL_FIXTURES))
+@pytest.fixture(scope="package", params=list(_URL_FIXTURES))
 def server(request: pytest.FixtureRequest) -> str:
     """The base URL of the server this test runs against."""
     return str(request.getfixturevalue(_URL_FIXTURES[request.param]))
