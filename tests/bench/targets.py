@@ -15,9 +15,10 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,8 @@ from tests.bench.venvs import ROOT, PeerUnavailable, ensure_venv, runtime_pins
 LGDEV_VENV = ROOT / ".venv-bench-lgdev"
 # Pinned so the figures are reproducible; these are the versions measured in the README.
 LGDEV_REQUIREMENTS = ["langgraph-cli[inmem]==0.4.40", "langgraph-api==0.16.7"]
+# What the served demo graph imports beyond LangGraph (lambdagraph.settings), at our version.
+_GRAPH_NEEDS = [f"pydantic-settings=={version('pydantic-settings')}"]
 _START_TIMEOUT = 120.0
 _STOP_TIMEOUT = 15.0
 # The graph module langgraph dev serves: the same demo graph, the same scripted model.
@@ -83,7 +86,9 @@ def _wait_ok(url: str, process: subprocess.Popen[Any], log: Path) -> None:
     while time.monotonic() < deadline:
         if process.poll() is not None:
             lines = log.read_text(errors="replace").splitlines() if log.exists() else []
-            last = next((line for line in reversed(lines) if line.strip()), "no output")
+            # The cause (e.g. a GraphLoadError) comes before uvicorn's "startup failed".
+            errors = [line for line in lines if "Error:" in line]
+            last = (errors or [line for line in lines if line.strip()] or ["no output"])[-1]
             raise PeerUnavailable(f"the server exited with {process.returncode}: {last.strip()}")
         try:
             if httpx.get(f"{url}/ok", timeout=1.0).status_code == 200:
@@ -150,18 +155,38 @@ def _offline_env(venv: Path) -> dict[str, str]:
     return env
 
 
+def lgdev_requirements() -> list[str]:
+    """What ``langgraph dev``'s virtualenv holds (:func:`venv_ready` tells if it is built)."""
+    return [*LGDEV_REQUIREMENTS, *runtime_pins(), *_GRAPH_NEEDS]
+
+
+def _graph_module(graphs: Mapping[str, str]) -> str:
+    """The served module: ``graph`` and each extra graph (name → ``"package.module:attr"``)."""
+    lines = [_GRAPH_MODULE]
+    for name, target in graphs.items():
+        module, _, attr = target.partition(":")
+        lines.append(f"from {module} import {attr} as {name}\n")
+    return "".join(lines)
+
+
 @contextmanager
-def langgraph_dev() -> Iterator[Served]:
+def langgraph_dev(graphs: Mapping[str, str] | None = None) -> Iterator[Served]:
     """``langgraph dev`` serving the demo graph, from its own virtualenv.
+
+    Args:
+        graphs: more graphs to serve, name → ``"package.module:attr"`` importable from the
+            repository root (the compatibility suite serves its own next to ``agent``).
 
     Raises:
         PeerUnavailable: it could not be installed (e.g. offline) or did not start.
     """
-    python = ensure_venv(LGDEV_VENV, [*LGDEV_REQUIREMENTS, *runtime_pins()])
+    python = ensure_venv(LGDEV_VENV, lgdev_requirements())
+    extra = dict(graphs or {})
     with tempfile.TemporaryDirectory(prefix="bench-lgdev-") as tmp:
         workdir = Path(tmp)
-        (workdir / "graph.py").write_text(_GRAPH_MODULE)
-        config = {"dependencies": ["."], "graphs": {"agent": "./graph.py:graph"}}
+        (workdir / "graph.py").write_text(_graph_module(extra))
+        served = {"agent": "./graph.py:graph"} | {name: f"./graph.py:{name}" for name in extra}
+        config = {"dependencies": ["."], "graphs": served}
         (workdir / "langgraph.json").write_text(json.dumps(config))
         port = free_port()
         log = workdir / "server.log"

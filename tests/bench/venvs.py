@@ -31,6 +31,14 @@ def runtime_pins() -> list[str]:
     ]
 
 
+def venv_ready(directory: Path, requirements: Sequence[str]) -> bool:
+    """Whether ``directory`` already holds ``requirements`` (so :func:`ensure_venv` skips pip)."""
+    stamp = directory / _STAMP
+    return (directory / "bin" / "python").exists() and stamp.exists() and (
+        stamp.read_text() == "\n".join(requirements)
+    )
+
+
 def ensure_venv(directory: Path, requirements: Sequence[str]) -> Path:
     """The python of a virtualenv holding ``requirements``, created and installed if needed.
 
@@ -46,9 +54,7 @@ def ensure_venv(directory: Path, requirements: Sequence[str]) -> Path:
             e.g. no network to reach the package index).
     """
     python = directory / "bin" / "python"
-    wanted = "\n".join(requirements)
-    stamp = directory / _STAMP
-    if python.exists() and stamp.exists() and stamp.read_text() == wanted:
+    if venv_ready(directory, requirements):
         return python
     try:
         if not python.exists():
@@ -66,5 +72,5 @@ def ensure_venv(directory: Path, requirements: Sequence[str]) -> Path:
         lines = [line for line in result.stderr.splitlines() if line.strip()]
         errors = [line for line in lines if line.startswith("ERROR")] or lines or ["no output"]
         raise PeerUnavailable(f"pip could not install {requirements[0]}: {errors[-1].strip()}")
-    stamp.write_text(wanted)
+    (directory / _STAMP).write_text("\n".join(requirements))
     return python

@@ -363,6 +363,15 @@ async def _health_check_is_anonymous(
         assert (await anonymous.get("/ok")).json() == {"ok": True}
 
 
+async def _info_is_anonymous_and_the_same_for_everyone(
+    world: World, bob: httpx.AsyncClient, alice: httpx.AsyncClient
+) -> None:
+    async with httpx.AsyncClient(base_url=world.stack.url) as anonymous:
+        answers = [await user.get("/info") for user in (anonymous, bob, alice)]
+    assert [a.status_code for a in answers] == [200, 200, 200]
+    assert answers[0].content == answers[1].content == answers[2].content
+
+
 CASES: dict[tuple[str, str], Foreign | Own] = {
     ("POST", "/threads"): Own(_taken_ids_say_only_taken),
     ("POST", "/threads/search"): Own(_search_lists_only_bobs),
@@ -462,6 +471,7 @@ CASES: dict[tuple[str, str], Foreign | Own] = {
         _same_for_everyone(_get("/assistants/agent/schemas"))
     ),
     ("GET", "/ok"): Own(_health_check_is_anonymous),
+    ("GET", "/info"): Own(_info_is_anonymous_and_the_same_for_everyone),
 }
 """Every route of the app → how bob is kept out of alice's objects there."""
 

@@ -35,6 +35,7 @@ from lambdagraph.http.errors import (
     ServerFaultMiddleware,
     install_error_handlers,
 )
+from lambdagraph.http.info import info
 from lambdagraph.http.limits import RATE_LIMIT
 from lambdagraph.http.openapi import COMMON_ERRORS, error_responses, install_openapi
 from lambdagraph.http.responses import json_response
@@ -104,6 +105,9 @@ def create_app(
     # The body limit and Content-Length check guard every route, even this one.
     app.add_api_route(
         "/ok", ok, methods=["GET"], tags=["meta"], responses=error_responses(400, 413)
+    )
+    app.add_api_route(
+        "/info", info, methods=["GET"], tags=["meta"], responses=error_responses(400, 413)
     )
     # Added innermost first: the body limit sits next to the routes, CORS outermost so
     # even a 413 or a 500 carries the CORS headers a browser needs to read it.
