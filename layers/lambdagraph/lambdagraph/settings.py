@@ -174,6 +174,12 @@ class Settings(BaseSettings):
     ws_send_queue_bytes: int = Field(1024 * 1024, gt=0)
     ws_slow_consumer_seconds: float = Field(5.0, gt=0)
     ws_idempotency_seconds: int = Field(3600, gt=0)
+    # Crons: EventBridge Scheduler in the cloud (all three set by template.yaml); without a
+    # group the local stack's scheduler fires them, checking the table every tick.
+    cron_schedule_group: str = ""
+    cron_target_arn: str = ""
+    cron_role_arn: str = ""
+    local_cron_tick_seconds: float = Field(1.0, gt=0)
 
     def __init__(self, **values: Any) -> None:
         try:

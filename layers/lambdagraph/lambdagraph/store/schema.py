@@ -344,3 +344,33 @@ CLAIM_ERASE: Final = (
 ERASE_HELD: Final = f"attribute_exists({DELETED_AT}) AND erase_holder = :holder"
 ERASE_STALE: Final = f"attribute_exists({DELETED_AT}) AND erase_until < :now"
 HOLD_ERASE: Final = "SET erase_holder = :next, erase_until = :until"
+
+
+# --- crons ------------------------------------------------------------------------------
+#
+# A cron is one item in its own partition, listed per user through GSI1 next to the user's
+# threads (``CRON#`` sort keys apart from ``THREAD#`` ones). ``next_run_date`` (ISO 8601, UTC)
+# is a top-level attribute: the local stack's scheduler scans for due crons and claims each
+# fire by moving it forward conditionally, so two schedulers never fire one cron twice. In
+# the cloud an EventBridge Scheduler schedule per cron fires it instead.
+
+CRON_SK: Final = "CRON"
+CRON_PK_PREFIX: Final = "CRON#"
+CRON_GSI1SK_PREFIX: Final = "CRON#"
+CRON_IS_NEW: Final = "attribute_not_exists(PK)"
+CRON_DUE: Final = "begins_with(PK, :prefix) AND enabled = :true AND next_run_date <= :now"
+"""Scan filter: enabled crons whose next run is due (the local scheduler's)."""
+CRON_NEXT_IS: Final = "attribute_exists(PK) AND next_run_date = :seen"
+"""The next run date is still the one the claimer read: nobody fired it meanwhile."""
+CRON_NEXT_DUE: Final = "attribute_exists(PK) AND next_run_date <= :now"
+SET_CRON_NEXT: Final = "SET next_run_date = :next"
+
+
+def cron_key(cron_id: str) -> dict[str, dict[str, str]]:
+    """Primary key of a cron item."""
+    return {"PK": {"S": f"{CRON_PK_PREFIX}{cron_id}"}, "SK": {"S": CRON_SK}}
+
+
+def cron_gsi1sk(created_at: str, cron_id: str) -> str:
+    """GSI1 sort key: a user's crons in creation order."""
+    return f"{CRON_GSI1SK_PREFIX}{created_at}#{cron_id}"
