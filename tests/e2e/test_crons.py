@@ -38,9 +38,7 @@ def test_the_sync_sdk_creates_searches_updates_and_deletes_crons(
     assert [c["cron_id"] for c in sync_client.crons.search(thread_id=thread)] == [
         on_thread["cron_id"]
     ]
-    assert [c["cron_id"] for c in sync_client.crons.search(enabled=False)] == [
-        stateless["cron_id"]
-    ]
+    assert [c["cron_id"] for c in sync_client.crons.search(enabled=False)] == [stateless["cron_id"]]
     ascending = sync_client.crons.search(sort_by="created_at", sort_order="asc", select=["cron_id"])
     assert ascending == [{"cron_id": on_thread["cron_id"]}, {"cron_id": stateless["cron_id"]}]
     assert sync_client.crons.count() == 2
@@ -102,7 +100,10 @@ def test_bad_crons_get_langgraphs_4xx_and_nothing_is_written(
         assert unknown.status_code == 404
         cron = http.post("/runs/crons", json={"assistant_id": "agent", "schedule": "@hourly"})
         empty = http.patch(f"/runs/crons/{cron.json()['cron_id']}", json={})
-        assert (empty.status_code, empty.json()) == (400, {"detail": "Request body cannot be empty"})
+        assert (empty.status_code, empty.json()) == (
+            400,
+            {"detail": "Request body cannot be empty"},
+        )
         bad = http.patch(f"/runs/crons/{cron.json()['cron_id']}", json={"schedule": "0 0 L * *"})
         assert bad.status_code == 422
         assert http.post("/runs/crons/search", json={}).json()[0]["schedule"] == "@hourly"
