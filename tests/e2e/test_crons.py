@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -20,14 +21,22 @@ from tests.e2e.conftest import auth, eventually, user_message
 AGENT_ID = assistant_id("agent")
 
 
+def as_cron(answer: Any) -> dict[str, Any]:
+    """An SDK cron answer (typed as a run by langgraph-sdk 0.4) as the dict it is."""
+    assert isinstance(answer, dict)
+    return answer
+
+
 def test_the_sync_sdk_creates_searches_updates_and_deletes_crons(
     sync_client: SyncLangGraphClient,
 ) -> None:
     thread = sync_client.threads.create()["thread_id"]
-    on_thread = sync_client.crons.create_for_thread(
-        thread, "agent", schedule="0 9 * * 1-5", input=user_message("hi"), metadata={"k": "a"}
+    on_thread = as_cron(
+        sync_client.crons.create_for_thread(
+            thread, "agent", schedule="0 9 * * 1-5", input=user_message("hi"), metadata={"k": "a"}
+        )
     )
-    stateless = sync_client.crons.create("agent", schedule="@daily", enabled=False)
+    stateless = as_cron(sync_client.crons.create("agent", schedule="@daily", enabled=False))
     assert on_thread["thread_id"] == thread and on_thread["assistant_id"] == AGENT_ID
     assert on_thread["payload"]["config"]["configurable"]["cron_id"] == on_thread["cron_id"]
     assert on_thread["next_run_date"] > datetime.now(UTC).isoformat()
@@ -44,8 +53,10 @@ def test_the_sync_sdk_creates_searches_updates_and_deletes_crons(
     assert sync_client.crons.count() == 2
     assert sync_client.crons.count(thread_id=thread, metadata={"k": "a"}) == 1
 
-    updated = sync_client.crons.update(
-        on_thread["cron_id"], schedule="30 7 * * *", enabled=False, metadata={"x": 1}
+    updated: dict[str, Any] = dict(
+        sync_client.crons.update(
+            on_thread["cron_id"], schedule="30 7 * * *", enabled=False, metadata={"x": 1}
+        )
     )
     assert (updated["schedule"], updated["enabled"]) == ("30 7 * * *", False)
     assert updated["metadata"] == {"k": "a", "x": 1}
@@ -61,7 +72,9 @@ def test_the_sync_sdk_creates_searches_updates_and_deletes_crons(
 async def test_the_async_sdk_does_the_same_and_bob_sees_none_of_it(
     client: LangGraphClient, stack: LocalStack
 ) -> None:
-    cron = await client.crons.create("agent", schedule="*/5 * * * *", metadata={"who": "alice"})
+    cron = as_cron(
+        await client.crons.create("agent", schedule="*/5 * * * *", metadata={"who": "alice"})
+    )
     bob = get_client(url=stack.url, headers=auth("bob"))
     assert await bob.crons.search() == []
     assert await bob.crons.count() == 0
@@ -136,8 +149,14 @@ async def test_a_cron_fires_an_ordinary_background_run_each_time_its_minute_come
 ) -> None:
     alice = get_client(url=ticking_stack.url, headers=auth("alice"))
     thread = (await alice.threads.create())["thread_id"]
-    cron = await alice.crons.create_for_thread(
-        thread, "agent", schedule="* * * * *", input=user_message("hi"), metadata={"from": "cron"}
+    cron = as_cron(
+        await alice.crons.create_for_thread(
+            thread,
+            "agent",
+            schedule="* * * * *",
+            input=user_message("hi"),
+            metadata={"from": "cron"},
+        )
     )
     sync = get_sync_client(url=ticking_stack.url, headers=auth("alice"))
     assert sync.runs.list(thread) == []  # nothing fires before its minute
@@ -145,8 +164,21 @@ async def test_a_cron_fires_an_ordinary_background_run_each_time_its_minute_come
     async def runs_on_thread(count: int) -> bool:
         return len(await alice.runs.list(thread)) >= count
 
+    await alice.crons.create(
+        "agent", schedule="* * * * *", input=user_message("stateless"), on_run_completed="keep"
+    )
+
+    async def kept_threads() -> bool:
+        return len(await alice.threads.search(limit=100)) >= 2
+
     clock.skipped += timedelta(minutes=1, seconds=1)
     await eventually(lambda: runs_on_thread(1), "the cron's first run")
+    await eventually(kept_threads, "the stateless cron's thread, kept")
+    kept = next(t for t in await alice.threads.search(limit=100) if t["thread_id"] != thread)
+    [kept_run] = await alice.runs.list(kept["thread_id"])
+    await alice.runs.join(kept["thread_id"], kept_run["run_id"])
+    kept_values: Any = (await alice.threads.get_state(kept["thread_id"]))["values"]
+    assert kept_values["messages"][0]["content"] == "stateless"
     clock.skipped += timedelta(minutes=1)
     await eventually(lambda: runs_on_thread(2), "the cron's second run")
     runs = await alice.runs.list(thread)
@@ -154,11 +186,11 @@ async def test_a_cron_fires_an_ordinary_background_run_each_time_its_minute_come
         await alice.runs.join(thread, run["run_id"])
         finished = await alice.runs.get(thread, run["run_id"])
         assert finished["status"] == "success"
-        assert finished["metadata"]["from"] == "cron"
-    state = await alice.threads.get_state(thread)
-    assert [m["content"] for m in state["values"]["messages"] if m["type"] == "human"] == [
+        assert (finished["metadata"] or {})["from"] == "cron"
+    values: Any = (await alice.threads.get_state(thread))["values"]
+    assert [m["content"] for m in values["messages"] if m["type"] == "human"] == [
         "hi",
         "hi",
     ]
-    moved = (await alice.crons.search())[0]["next_run_date"]
+    moved = as_cron((await alice.crons.search())[0])["next_run_date"]
     assert moved > cron["next_run_date"]

@@ -10,8 +10,9 @@ so one of alice's threads that lacks the stamp is hidden from alice herself.
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import pytest
@@ -21,6 +22,7 @@ from langgraph_sdk.errors import NotFoundError, PermissionDeniedError
 
 from lambdagraph.settings import Settings
 from lambdagraph.store.app import AppStore
+from lambdagraph.store.crons import Cron, CronStore
 from lambdagraph_client.local.server import LocalStack, running_stack
 from tests.conftest import Tables
 from tests.e2e.auth_files.langgraph_auth import SECRET
@@ -89,7 +91,9 @@ async def test_a_run_records_the_stamped_owner_and_its_new_thread_starts_with_it
     assert recorded["metadata"] == {"owner": "alice"}
     # A run that creates its thread: the thread is alice's and readable through the filter.
     created = await alice.runs.wait(
-        "0b0e7a52-5d52-4a55-9d0e-6b9d6f5c7e11", "agent", input=user_message("hi"),
+        "0b0e7a52-5d52-4a55-9d0e-6b9d6f5c7e11",
+        "agent",
+        input=user_message("hi"),
         if_not_exists="create",
     )
     assert created is not None
@@ -166,9 +170,7 @@ async def test_websocket_runs_and_subscribes_through_the_same_handlers(
         )
         assert thread["metadata"]["owner"] == "alice"  # stamped by threads.create_run
 
-        await socket.send(
-            {"action": "subscribe", "run_id": accepted["run_id"], "after": -1}
-        )
+        await socket.send({"action": "subscribe", "run_id": accepted["run_id"], "after": -1})
         replayed = await socket.receive_type("run.ended")
         assert replayed["run_id"] == accepted["run_id"]
 
@@ -189,11 +191,33 @@ async def test_websocket_runs_and_subscribes_through_the_same_handlers(
 
 
 @pytest.mark.parametrize("token", ["nobody-token", "boom-token"])
-async def test_websocket_connect_with_a_refused_token_fails(
-    stack: LocalStack, token: str
-) -> None:
+async def test_websocket_connect_with_a_refused_token_fails(stack: LocalStack, token: str) -> None:
     with pytest.raises(websockets.InvalidStatus) as refused:
         await websockets.connect(f"{stack.ws_url}?token={token}")
     assert refused.value.response.status_code in (401, 403)
     assert SECRET not in json.dumps(refused.value.response.body.decode(errors="replace"))
 
+
+async def test_crons_carry_their_owner_and_the_filter_hides_unstamped_ones(
+    stack: LocalStack, tables: Tables
+) -> None:
+    alice = get_client(url=stack.url, headers=bearer("alice-token"))
+    reader = get_client(url=stack.url, headers=bearer("alice-reader"))
+    cron: dict[str, Any] = dict(
+        await alice.crons.create("agent", schedule="@daily", metadata={"topic": "news"})
+    )
+    assert cron["metadata"] == {"topic": "news", "owner": "alice"}
+    with pytest.raises(PermissionDeniedError):
+        await reader.crons.create("agent", schedule="@daily")
+
+    # alice's own cron without the owner stamp: the read/update/delete filters hide it.
+    legacy = cast(Cron, {**cron, "cron_id": str(uuid.uuid4()), "metadata": {"topic": "old"}})
+    await CronStore(tables.app).create("alice", legacy)
+    assert [c["cron_id"] for c in await alice.crons.search()] == [cron["cron_id"]]
+    assert await alice.crons.count() == 1
+    with pytest.raises(NotFoundError):
+        await alice.crons.update(legacy["cron_id"], enabled=False)
+    with pytest.raises(NotFoundError):
+        await alice.crons.delete(legacy["cron_id"])
+    await alice.crons.delete(cron["cron_id"])
+    assert await alice.crons.count() == 0

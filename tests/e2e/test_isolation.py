@@ -120,7 +120,11 @@ def _build_world(stack: LocalStack, auth: Headers) -> World:
         bob_thread = bob.threads.create()["thread_id"]
         bob_run = bob.runs.create(bob_thread, "agent", input=user_message("hi"))["run_id"]
         bob.runs.join(bob_thread, bob_run)
-        cron = alice.crons.create_for_thread(thread, "agent", schedule="0 0 1 1 *")["cron_id"]
+        # langgraph-sdk 0.4 types a cron answer as a run: read it as the dict it is.
+        made: dict[str, Any] = dict(
+            alice.crons.create_for_thread(thread, "agent", schedule="0 0 1 1 *")
+        )
+        cron = made["cron_id"]
         ids = Ids(
             thread,
             run,

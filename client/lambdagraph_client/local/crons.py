@@ -19,12 +19,36 @@ from lambdagraph.engine.crontab import next_run
 from lambdagraph.engine.invoker import CronPayload, Invoker
 from lambdagraph.settings import Settings
 from lambdagraph.store import schema
-from lambdagraph.store.crons import CronStore
+from lambdagraph.store.crons import Cron, CronStore, cron_from_item
+from lambdagraph.store.dynamo import call, get_s, s
 from lambdagraph.wiring import LocalApps
 
 logger = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
+
+
+async def due(store: CronStore, now: str) -> list[tuple[str, Cron]]:
+    """``(owner, cron)`` of every enabled cron due at ``now`` (ISO 8601, UTC).
+
+    A Scan, which only this scheduler makes: a local table is small, and in the cloud
+    EventBridge Scheduler fires each cron (the deployed functions may not scan).
+    """
+    values = {":prefix": s(schema.CRON_PK_PREFIX), ":true": {"BOOL": True}, ":now": s(now)}
+    request: dict[str, Any] = {
+        "TableName": store.table_name,
+        "FilterExpression": schema.CRON_DUE,
+        "ConsistentRead": True,
+        **schema.expression_attributes(schema.CRON_DUE, values=values),
+    }
+    found: list[tuple[str, Cron]] = []
+    while True:
+        out = await call(store.client.scan, **request)
+        for item in out.get("Items", []):
+            found.append((get_s(item, "owner") or "", cron_from_item(item)))
+        if "LastEvaluatedKey" not in out:
+            return found
+        request["ExclusiveStartKey"] = out["LastEvaluatedKey"]
 
 
 class LocalCronScheduler:
@@ -54,7 +78,7 @@ class LocalCronScheduler:
         """Fire every cron due now; returns how many this scheduler fired."""
         now = self.clock()
         fired = 0
-        for owner, cron in await self.store.due(now.astimezone(UTC).isoformat()):
+        for owner, cron in await due(self.store, now.astimezone(UTC).isoformat()):
             seen = cron["next_run_date"]
             if seen is None:
                 continue

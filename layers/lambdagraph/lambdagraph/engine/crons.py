@@ -341,7 +341,12 @@ async def fire(
     # In the cloud nobody else moves next_run_date; the local scheduler already moved it.
     await crons.move_next_run(cron_id, schema.CRON_NEXT_DUE, stamp, following)
     request = _validated_run(_run_payload(cron))
-    run = await runs.start(owner, request, thread_id=cron["thread_id"])
+    thread_id = cron["thread_id"]
+    if thread_id is None and cron["on_run_completed"] == "keep":
+        # LangGraph gives a kept stateless cron run a new thread of its own, left in place.
+        kept = await store.create_thread(owner, metadata=request.metadata)
+        thread_id = kept["thread_id"]
+    run = await runs.start(owner, request, thread_id=thread_id)
     logger.info("cron %s fired run %s", cron_id, run["run_id"])
     return "cron-fired"
 
@@ -349,8 +354,6 @@ async def fire(
 def _run_payload(cron: Cron) -> dict[str, Any]:
     payload = dict(cron["payload"])
     payload["metadata"] = {**cron["metadata"], **(payload.get("metadata") or {})}
-    if cron["thread_id"] is None:
-        payload["on_completion"] = cron["on_run_completed"] or "delete"
     return payload
 
 

@@ -3,7 +3,8 @@
 Every method that reads or changes a cron takes the caller's user id; another user's cron
 is reported exactly like a missing one. The cron document (LangGraph Server's ``Cron``
 shape) is stored as JSON; ``owner``, ``enabled`` and ``next_run_date`` are attributes of
-their own because conditions and the local scheduler's scan read them.
+their own because conditions and the local scheduler's scan read them (the scan is the
+local stack's own, ``lambdagraph_client.local.crons``: deployed functions never scan).
 """
 
 from __future__ import annotations
@@ -63,7 +64,8 @@ def _item(owner: str, cron: Cron) -> dict[str, Any]:
     return item
 
 
-def _from_item(item: Mapping[str, Any]) -> Cron:
+def cron_from_item(item: Mapping[str, Any]) -> Cron:
+    """The cron an item holds."""
     document = dict(get_j(item, "cron_json", {}))
     document["next_run_date"] = get_s(item, "next_run_date")
     return cast(Cron, document)
@@ -103,7 +105,7 @@ class CronStore:
         item = out.get("Item")
         if item is None or get_s(item, "owner") != owner:
             raise cron_not_found(cron_id)
-        return _from_item(item)
+        return cron_from_item(item)
 
     async def replace(self, owner: str, cron: Cron) -> None:
         """Write ``cron`` over the owner's cron of the same id; ``NotFound`` if there is none."""
@@ -118,7 +120,7 @@ class CronStore:
             owner=owner,
             ReturnValues="ALL_OLD",
         )
-        return _from_item(out["Attributes"])
+        return cron_from_item(out["Attributes"])
 
     async def _conditional(
         self, method: str, cron_id: str, *, owner: str, **request: Any
@@ -150,30 +152,7 @@ class CronStore:
         while True:
             with translate_errors():
                 out = await call(self.client.query, **request)
-            found.extend(_from_item(item) for item in out.get("Items", []))
-            if "LastEvaluatedKey" not in out:
-                return found
-            request["ExclusiveStartKey"] = out["LastEvaluatedKey"]
-
-    async def due(self, now: str) -> list[tuple[str, Cron]]:
-        """``(owner, cron)`` of every enabled cron due at ``now`` (ISO 8601, UTC).
-
-        A Scan: only the local stack's scheduler calls it (in the cloud EventBridge
-        Scheduler fires each cron), and a local table is small.
-        """
-        values = {":prefix": s(schema.CRON_PK_PREFIX), ":true": {"BOOL": True}, ":now": s(now)}
-        request: dict[str, Any] = {
-            "TableName": self.table_name,
-            "FilterExpression": schema.CRON_DUE,
-            "ConsistentRead": True,
-            **schema.expression_attributes(schema.CRON_DUE, values=values),
-        }
-        found: list[tuple[str, Cron]] = []
-        while True:
-            with translate_errors():
-                out = await call(self.client.scan, **request)
-            for item in out.get("Items", []):
-                found.append((get_s(item, "owner") or "", _from_item(item)))
+            found.extend(cron_from_item(item) for item in out.get("Items", []))
             if "LastEvaluatedKey" not in out:
                 return found
             request["ExclusiveStartKey"] = out["LastEvaluatedKey"]
@@ -200,4 +179,4 @@ class CronStore:
         return True
 
 
-__all__ = ["Cron", "CronStore", "cron_not_found"]
+__all__ = ["Cron", "CronStore", "cron_from_item", "cron_not_found"]

@@ -16,6 +16,8 @@ worker lease    ``RUN#<run_id>``         ``WORKER``              (durable runs)
 tombstone       ``THREAD#<thread_id>``   ``THREAD``              – (a deleted thread, erasing)
 active runs     ``USER#<owner>``         ``ACTIVE``              (per-user limits)
 request count   ``USER#<owner>``         ``RPM#<minute>``        (per-user limits, TTL)
+cron            ``CRON#<cron_id>``       ``CRON``                ``OWNER#<owner>`` /
+                                                                 ``CRON#<created_at>#<id>``
 ==============  =======================  ======================  ============================
 
 Runs live in their thread's partition, so one query reads a thread and its runs. Run ids are
