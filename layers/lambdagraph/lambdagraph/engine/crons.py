@@ -31,7 +31,7 @@ from lambdagraph.engine import crontab
 from lambdagraph.engine.assistants import assistant_id as default_assistant_id
 from lambdagraph.engine.assistants import resolve_graph
 from lambdagraph.engine.requests import STRICT, RunConfig, RunRequest, describe_errors
-from lambdagraph.errors import ConfigurationError, InvalidInput
+from lambdagraph.errors import ConfigurationError, InvalidInput, NotFound
 from lambdagraph.protocol.sse import dumps
 from lambdagraph.settings import Settings
 from lambdagraph.store import schema
@@ -287,6 +287,15 @@ class CronService:
         """Delete the cron and its schedule; ``NotFound`` if unknown or another user's."""
         await self.store.delete(owner, cron_id)
         await self.schedules.delete(cron_id)
+
+    async def delete_for_thread(self, owner: str, thread_id: str) -> None:
+        """Delete the crons of a thread being deleted (LangGraph cascades them)."""
+        for cron in await self.store.owned(owner):
+            if cron["thread_id"] == thread_id:
+                try:
+                    await self.delete(owner, cron["cron_id"])
+                except NotFound:
+                    continue  # deleted meanwhile
 
     async def search(
         self,
