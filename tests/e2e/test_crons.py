@@ -200,3 +200,17 @@ async def test_a_cron_fires_an_ordinary_background_run_each_time_its_minute_come
     ]
     moved = as_cron((await alice.crons.search())[0])["next_run_date"]
     assert moved > cron["next_run_date"]
+
+
+def test_search_and_count_take_ids_as_uuids_as_langgraph_does(stack: LocalStack) -> None:
+    with httpx.Client(base_url=stack.url, headers=auth("alice")) as http:
+        for path in ("/runs/crons/search", "/runs/crons/count"):
+            by_name = http.post(path, json={"assistant_id": "agent"})
+            assert (by_name.status_code, by_name.json()) == (
+                422,
+                {"detail": "Invalid assistant ID: must be a UUID"},
+            )
+            assert http.post(path, json={"thread_id": "t-1"}).status_code == 422
+        assert http.delete("/runs/crons/not-a-uuid").json() == {
+            "detail": "Invalid cron ID: must be a UUID"
+        }

@@ -1,12 +1,17 @@
 """Crons: recurring background runs, as LangGraph Server's ``/runs/crons`` routes define them.
 
-Semantics checked against langgraph-api 0.7 / langgraph-runtime-inmem (``api/runs.py``,
-``ops.Crons``, ``cron_scheduler.py``): a cron's ``payload`` is the create body (its
+Semantics checked against langgraph-api 0.16.7 (its source: ``api/runs.py``,
+``langgraph_runtime_inmem.ops.Crons``, ``cron_scheduler.py``; and side by side with
+``langgraph dev``): a cron's ``payload`` is the create body (its
 ``config.configurable.cron_id`` set); a thread cron runs on its thread, a stateless one on a
 new thread each time, deleted after the run unless ``on_run_completed="keep"``; the run's
 metadata is the cron's metadata under the payload's; ``PATCH`` merges ``metadata`` and the
 payload shallowly and keeps ``assistant_id``; an empty ``PATCH`` is a 400; search sorts by
-``created_at`` descending unless told otherwise; an unknown cron is 404 ``Cron '<id>' not found``.
+``created_at`` descending unless told otherwise; an unknown cron is 404
+``Cron '<id>' not found``; search and count take assistant and thread ids only as UUIDs
+(422 otherwise); deleting a thread deletes its crons. We record ``user_id`` as the owner
+(``langgraph dev`` without auth says ``""``) and refuse a body without ``schedule`` with 422
+(``langgraph dev`` drops the connection).
 
 What fires a cron is a :class:`Schedules` implementation: in the cloud
 :class:`EventBridgeSchedules` keeps one EventBridge Scheduler schedule per cron, invoking

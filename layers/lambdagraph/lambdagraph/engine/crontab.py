@@ -1,6 +1,6 @@
 """LangGraph's 5-field crontab schedules: validation, next run dates, EventBridge ``cron()``.
 
-LangGraph Server (langgraph-api 0.7, ``langgraph_runtime_inmem.ops.Crons``) validates a
+LangGraph Server (langgraph-api 0.16.7, ``langgraph_runtime_inmem.ops.Crons``) validates a
 schedule with ``croniter.is_valid`` and answers 422 ``Invalid cron schedule: '<s>'...``;
 next run dates come from croniter in the cron's timezone (UTC when none). We do the same.
 
@@ -9,8 +9,10 @@ day-of-week counts 1-7 from Sunday (crontab: 0-7, both 0 and 7 are Sunday), and 
 day-of-month and day-of-week must be ``?``. Crontab fires when *either* a restricted
 day-of-month or a restricted day-of-week matches; Scheduler cannot say "either", so a
 schedule restricting both is refused (422), as are croniter extensions (``L``, ``#``, ``W``,
-``H``, a seconds field). Each field is expanded by croniter and written back as plain
-values and ranges, so what fires in the cloud is exactly what croniter computes locally.
+``H``, a seconds field); LangGraph Server itself accepts such a schedule (checked with
+``langgraph dev``: ``0 0 1 * 1`` fires on the 1st and on Mondays). Each field is expanded
+by croniter and written back as plain values and ranges, so what fires in the cloud is
+exactly what croniter computes locally.
 """
 
 from __future__ import annotations
@@ -74,7 +76,8 @@ def check_timezone(timezone: str | None) -> str | None:
         ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):
         raise InvalidInput(
-            f"Invalid timezone: '{timezone}'. Use an IANA name such as 'Europe/Paris'."
+            # LangGraph Server's words (langgraph-api 0.16.7, checked with langgraph dev).
+            f"Invalid timezone: '{timezone}'. Use IANA timezone format (e.g. 'America/New_York')."
         ) from None
     return timezone
 
