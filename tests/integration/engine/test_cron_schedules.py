@@ -8,9 +8,11 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 from moto import mock_aws
 
-from lambdagraph.engine.crons import EventBridgeSchedules
+from lambdagraph.engine.schedules import EventBridgeSchedules
+from lambdagraph.errors import InvalidInput, Unavailable
 from lambdagraph.store.crons import Cron
 
 WORKER = "arn:aws:lambda:us-east-1:123456789012:function:stack-worker"
@@ -69,3 +71,24 @@ async def test_a_cron_becomes_one_schedule_invoking_the_worker_and_goes_with_it(
     await schedules.delete(cron["cron_id"])
     await schedules.delete(cron["cron_id"])  # already gone: nothing to do
     assert scheduler.list_schedules(GroupName="stack-crons")["Schedules"] == []
+
+
+class Refusing:
+    """A scheduler client whose CreateSchedule fails with ``code``."""
+
+    def __init__(self, code: str) -> None:
+        self.code = code
+
+    def create_schedule(self, **request: Any) -> None:
+        raise ClientError({"Error": {"Code": self.code, "Message": "EndDate is past"}}, "Create")
+
+
+@pytest.mark.parametrize(
+    ("code", "error"), [("ValidationException", InvalidInput), ("ThrottlingException", Unavailable)]
+)
+async def test_a_refused_schedule_is_a_clear_error_not_a_fault(
+    code: str, error: type[Exception]
+) -> None:
+    schedules = EventBridgeSchedules("stack-crons", WORKER, ROLE, client=Refusing(code))
+    with pytest.raises(error):
+        await schedules.put("alice", _cron(), new=True)

@@ -22,23 +22,20 @@ ordinary background run.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError
 
-from lambdagraph import aws
 from lambdagraph.engine import crontab
 from lambdagraph.engine.assistants import assistant_id as default_assistant_id
 from lambdagraph.engine.assistants import resolve_graph
 from lambdagraph.engine.requests import STRICT, RunConfig, RunRequest, describe_errors
-from lambdagraph.errors import ConfigurationError, InvalidInput, NotFound
-from lambdagraph.protocol.sse import dumps
-from lambdagraph.settings import Settings
+from lambdagraph.engine.schedules import Schedules
+from lambdagraph.errors import InvalidInput, LambdagraphError, NotFound
 from lambdagraph.store import schema
 from lambdagraph.store.crons import Cron, CronStore
 from lambdagraph.store.items import now_iso
@@ -89,84 +86,25 @@ class CronPatch(BaseModel):
     stream_resumable: bool | None = None
 
 
-class Schedules(Protocol):
-    """What fires crons: told of every cron created, changed or deleted."""
-
-    async def put(self, owner: str, cron: Cron, *, new: bool) -> None:
-        """Make ``cron`` fire on its schedule (``new``: it had no schedule yet)."""
-        ...
-
-    async def delete(self, cron_id: str) -> None:
-        """Stop firing the cron (it may already have no schedule)."""
-        ...
-
-
-class TableSchedules:
-    """Nothing to tell: the local stack's scheduler reads due crons from the table."""
-
-    async def put(self, owner: str, cron: Cron, *, new: bool) -> None:
-        return None
-
-    async def delete(self, cron_id: str) -> None:
-        return None
-
-
-class EventBridgeSchedules:
-    """One EventBridge Scheduler schedule per cron, named by its id, invoking the worker.
-
-    Args:
-        group: the schedule group (``LAMBDAGRAPH_CRON_SCHEDULE_GROUP``).
-        target_arn: the worker function's ARN.
-        role_arn: the role Scheduler assumes to invoke it (``iam:PassRole`` is needed).
-        client: a boto3 ``scheduler`` client; one is built when omitted.
-    """
-
-    def __init__(
-        self, group: str, target_arn: str, role_arn: str, *, client: Any | None = None
-    ) -> None:
-        self.group = group
-        self.target_arn = target_arn
-        self.role_arn = role_arn
-        self.client = client if client is not None else aws.client("scheduler")
-
-    def request(self, owner: str, cron: Cron) -> dict[str, Any]:
-        """The ``CreateSchedule``/``UpdateSchedule`` arguments for ``cron``."""
-        target_input = {"kind": "cron", "owner": owner, "cron_id": cron["cron_id"]}
-        request: dict[str, Any] = {
-            "Name": cron["cron_id"],
-            "GroupName": self.group,
-            "ScheduleExpression": crontab.to_eventbridge(cron["schedule"]),
-            "ScheduleExpressionTimezone": cron["timezone"] or "UTC",
-            "State": "ENABLED" if cron["enabled"] else "DISABLED",
-            "FlexibleTimeWindow": {"Mode": "OFF"},
-            "Target": {
-                "Arn": self.target_arn,
-                "RoleArn": self.role_arn,
-                "Input": dumps(target_input).decode(),
-                # A lost fire is better than a duplicate run; the worker invoke is async.
-                "RetryPolicy": {"MaximumRetryAttempts": 0},
-            },
-        }
-        if cron["end_time"]:
-            request["EndDate"] = datetime.fromisoformat(cron["end_time"])
-        return request
-
-    async def put(self, owner: str, cron: Cron, *, new: bool) -> None:
-        method = self.client.create_schedule if new else self.client.update_schedule
-        await asyncio.to_thread(method, **self.request(owner, cron))
-
-    async def delete(self, cron_id: str) -> None:
-        try:
-            await asyncio.to_thread(self.client.delete_schedule, Name=cron_id, GroupName=self.group)
-        except self.client.exceptions.ResourceNotFoundException:
-            return
-
-
 def _validated_run(payload: dict[str, Any]) -> RunRequest:
     try:
         return RunRequest.model_validate({k: v for k, v in payload.items() if k not in _CRON_ONLY})
     except ValidationError as exc:
         raise InvalidInput(describe_errors(exc.errors())) from None
+
+
+def _without_cron_id(payload: dict[str, Any]) -> dict[str, Any]:
+    config = dict(payload.get("config") or {})
+    configurable = {k: v for k, v in (config.get("configurable") or {}).items() if k != "cron_id"}
+    if configurable:
+        config["configurable"] = configurable
+    else:
+        config.pop("configurable", None)
+    return (
+        {**payload, "config": config}
+        if config
+        else {k: v for k, v in payload.items() if k != "config"}
+    )
 
 
 def _with_cron_id(payload: dict[str, Any], cron_id: str) -> dict[str, Any]:
@@ -274,7 +212,8 @@ class CronService:
         if fields.get("metadata") is not None:
             updated["metadata"] = {**cron["metadata"], **fields["metadata"]}
         run_fields = {k: v for k, v in fields.items() if k not in _CRON_ONLY and v is not None}
-        payload = {**cron["payload"], **run_fields}
+        # Without the cron id first: a patch may add ``context``, which excludes configurable.
+        payload = {**_without_cron_id(cron["payload"]), **run_fields}
         for name in _KEPT_ON_PATCH:
             payload[name] = cron["payload"].get(name, payload.get(name))
         payload["schedule"] = updated["schedule"]
@@ -360,7 +299,14 @@ async def fire(
         # LangGraph gives a kept stateless cron run a new thread of its own, left in place.
         kept = await store.create_thread(owner, metadata=request.metadata)
         thread_id = kept["thread_id"]
-    run = await runs.start(owner, request, thread_id=thread_id)
+    try:
+        run = await runs.start(owner, request, thread_id=thread_id)
+    except LambdagraphError as exc:
+        # The thread is gone or busy (``reject``), a limit is reached...: this fire starts
+        # nothing, as LangGraph's scheduler logs and moves on. Failing the invocation would
+        # only make Lambda retry it.
+        logger.warning("cron %s started no run: %s", cron_id, exc.message)
+        return "cron-refused"
     logger.info("cron %s fired run %s", cron_id, run["run_id"])
     return "cron-fired"
 
@@ -375,32 +321,10 @@ def _iso(value: datetime | None) -> str | None:
     return value.astimezone(UTC).isoformat() if value is not None else None
 
 
-def schedules_from_settings(settings: Settings) -> Schedules:
-    """EventBridge schedules when the settings name a schedule group, else the table's.
-
-    Raises:
-        ConfigurationError: a group without the worker's ARN or the scheduler's role.
-    """
-    if settings.cron_schedule_group:
-        if not (settings.cron_target_arn and settings.cron_role_arn):
-            raise ConfigurationError(
-                "LAMBDAGRAPH_CRON_SCHEDULE_GROUP needs LAMBDAGRAPH_CRON_TARGET_ARN and "
-                "LAMBDAGRAPH_CRON_ROLE_ARN"
-            )
-        return EventBridgeSchedules(
-            settings.cron_schedule_group, settings.cron_target_arn, settings.cron_role_arn
-        )
-    return TableSchedules()
-
-
 __all__ = [
     "CRON_FIELDS",
     "CronCreate",
     "CronPatch",
     "CronService",
-    "EventBridgeSchedules",
-    "Schedules",
-    "TableSchedules",
     "fire",
-    "schedules_from_settings",
 ]

@@ -21,9 +21,9 @@ from lambdagraph.engine.crons import (
     CronPatch,
     CronService,
     CronSort,
-    schedules_from_settings,
 )
 from lambdagraph.engine.requests import STRICT
+from lambdagraph.engine.schedules import schedules_from_settings
 from lambdagraph.http.body import JsonBodyRoute
 from lambdagraph.http.context import Access, User, get_context, valid_id
 from lambdagraph.http.openapi import error_responses
