@@ -62,6 +62,12 @@ def test_the_sync_sdk_creates_searches_updates_and_deletes_crons(
     assert updated["metadata"] == {"k": "a", "x": 1}
     assert updated["payload"]["input"] == user_message("hi")  # kept: a shallow merge
     assert updated["next_run_date"][11:16] == "07:30"
+    until = datetime(2030, 1, 1, tzinfo=UTC)
+    ending = as_cron(sync_client.crons.update(on_thread["cron_id"], end_time=until))
+    assert ending["end_time"] == "2030-01-01T00:00:00+00:00"
+    assert (
+        as_cron(sync_client.crons.update(on_thread["cron_id"], end_time=None))["end_time"] is None
+    )
     # A context replaces the configurable the cron id sits in (a run takes one or the other).
     with_context = as_cron(sync_client.crons.update(on_thread["cron_id"], context={"a": 1}))
     assert with_context["payload"]["context"] == {"a": 1}

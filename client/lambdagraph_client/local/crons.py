@@ -80,8 +80,10 @@ class LocalCronScheduler:
         fired = 0
         for owner, cron in await due(self.store, now.astimezone(UTC).isoformat()):
             seen = cron["next_run_date"]
-            if seen is None:
-                continue
+            if seen is None or (
+                cron["end_time"] and datetime.fromisoformat(cron["end_time"]) < now
+            ):
+                continue  # past its end time: never again (Scheduler's EndDate in the cloud)
             following = next_run(cron["schedule"], now, cron["timezone"]).isoformat()
             if not await self.store.move_next_run(
                 cron["cron_id"], schema.CRON_NEXT_IS, seen, following

@@ -205,7 +205,7 @@ class CronService:
         if fields.get("timezone") is not None:
             updated["timezone"] = crontab.check_timezone(fields["timezone"])
         if "end_time" in fields:
-            updated["end_time"] = fields["end_time"]
+            updated["end_time"] = _iso(patch.end_time)
         for name in ("enabled", "on_run_completed"):
             if fields.get(name) is not None:
                 updated[name] = fields[name]

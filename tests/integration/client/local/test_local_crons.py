@@ -49,6 +49,11 @@ async def test_due_crons_fire_once_across_two_schedulers_and_move_to_their_next_
     await store.create("alice", _cron("due", next_run=minute))
     await store.create("alice", _cron("off", enabled=False, next_run=minute))
     await store.create("bob", _cron("later", next_run=minute + timedelta(minutes=5)))
+    ended = {
+        **_cron("ended", next_run=minute),
+        "end_time": (minute - timedelta(hours=1)).isoformat(),
+    }
+    await store.create("alice", ended)  # type: ignore[arg-type]
     now = [START]
     first, second = Recorder(), Recorder()
     schedulers = [LocalCronScheduler(store, r, clock=lambda: now[0]) for r in (first, second)]
