@@ -91,9 +91,7 @@ async def test_a_run_records_the_stamped_owner_and_its_new_thread_starts_with_it
     assert recorded["metadata"] == {"owner": "alice"}
     # A run that creates its thread: the thread is alice's and readable through the filter.
     created = await alice.runs.wait(
-        "0b0e7a52-5d52-4a55-9d0e-6b9d6f5c7e11",
-        "agent",
-        input=user_message("hi"),
+        "0b0e7a52-5d52-4a55-9d0e-6b9d6f5c7e11", "agent", input=user_message("hi"),
         if_not_exists="create",
     )
     assert created is not None
@@ -170,7 +168,9 @@ async def test_websocket_runs_and_subscribes_through_the_same_handlers(
         )
         assert thread["metadata"]["owner"] == "alice"  # stamped by threads.create_run
 
-        await socket.send({"action": "subscribe", "run_id": accepted["run_id"], "after": -1})
+        await socket.send(
+            {"action": "subscribe", "run_id": accepted["run_id"], "after": -1}
+        )
         replayed = await socket.receive_type("run.ended")
         assert replayed["run_id"] == accepted["run_id"]
 
@@ -191,7 +191,9 @@ async def test_websocket_runs_and_subscribes_through_the_same_handlers(
 
 
 @pytest.mark.parametrize("token", ["nobody-token", "boom-token"])
-async def test_websocket_connect_with_a_refused_token_fails(stack: LocalStack, token: str) -> None:
+async def test_websocket_connect_with_a_refused_token_fails(
+    stack: LocalStack, token: str
+) -> None:
     with pytest.raises(websockets.InvalidStatus) as refused:
         await websockets.connect(f"{stack.ws_url}?token={token}")
     assert refused.value.response.status_code in (401, 403)

@@ -89,7 +89,8 @@ class LocalStack:
             model += f" (delay {self.settings.scripted_delay_ms} ms per chunk)"
         bucket = self.settings.checkpoint_bucket
         offload = (
-            f"s3://{bucket}  (checkpoints and run input over {OFFLOAD_THRESHOLD_BYTES // 1024} KB)"
+            f"s3://{bucket}  (checkpoints and run input over "
+            f"{OFFLOAD_THRESHOLD_BYTES // 1024} KB)"
             if bucket
             else "none: set LAMBDAGRAPH_CHECKPOINT_BUCKET and AWS_ENDPOINT_URL_S3 for large state"
         )
@@ -107,8 +108,8 @@ class LocalStack:
                 f"WebSocket  {self.ws_url}  "
                 f"(API Gateway emulator; @connections at {self.url}{WS_PATH})",
                 f"Docs       {self.url}/docs  (OpenAPI: {self.url}/openapi.json)",
-                f'Try        {chat} "weather in Paris"',
-                f'           {chat} --ws "send an email to bob@example.com"',
+                f"Try        {chat} \"weather in Paris\"",
+                f"           {chat} --ws \"send an email to bob@example.com\"",
             ]
         )
 

@@ -81,7 +81,9 @@ async def get_thread(context: Ctx, owner: User, guard: Access, thread_id: str) -
     return json_response(public_thread(thread))
 
 
-@router.delete("/threads/{thread_id}", status_code=204, responses=error_responses(404))
+@router.delete(
+    "/threads/{thread_id}", status_code=204, responses=error_responses(404)
+)
 async def delete_thread(
     request: Request, context: Ctx, owner: User, guard: Access, thread_id: str
 ) -> Response:
@@ -135,3 +137,4 @@ async def get_history(
         checkpoint=body.checkpoint,
     )
     return json_response(states)
+
