@@ -74,12 +74,6 @@ def test_the_sync_sdk_creates_searches_updates_and_deletes_crons(
 
     sync_client.crons.delete(on_thread["cron_id"])
     assert sync_client.crons.count() == 1
-    # Deleting a thread deletes its crons, as LangGraph cascades them.
-    doomed = sync_client.threads.create()["thread_id"]
-    sync_client.crons.create_for_thread(doomed, "agent", schedule="@hourly")
-    assert sync_client.crons.count(thread_id=doomed) == 1
-    sync_client.threads.delete(doomed)
-    assert sync_client.crons.count() == 1
     with pytest.raises(NotFoundError):
         sync_client.crons.delete(on_thread["cron_id"])
 

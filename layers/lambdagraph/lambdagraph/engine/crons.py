@@ -9,7 +9,8 @@ metadata is the cron's metadata under the payload's; ``PATCH`` merges ``metadata
 payload shallowly and keeps ``assistant_id``; an empty ``PATCH`` is a 400; search sorts by
 ``created_at`` descending unless told otherwise; an unknown cron is 404
 ``Cron '<id>' not found``; search and count take assistant and thread ids only as UUIDs
-(422 otherwise); deleting a thread deletes its crons. We record ``user_id`` as the owner
+(422 otherwise); deleting a thread deletes its crons (not yet here: see
+:meth:`CronService.delete_for_thread`). We record ``user_id`` as the owner
 (``langgraph dev`` without auth says ``""``) and refuse a body without ``schedule`` with 422
 (``langgraph dev`` drops the connection).
 
@@ -233,7 +234,11 @@ class CronService:
         await self.schedules.delete(cron_id)
 
     async def delete_for_thread(self, owner: str, thread_id: str) -> None:
-        """Delete the crons of a thread being deleted (LangGraph cascades them)."""
+        """Delete the crons of a thread being deleted (LangGraph cascades them).
+
+        Not called yet: ``DELETE /threads/{tid}`` makes one write and no read, so the
+        cascade belongs in the thread's erase job, which needs the schedules' permissions.
+        """
         for cron in await self.store.owned(owner):
             if cron["thread_id"] == thread_id:
                 try:

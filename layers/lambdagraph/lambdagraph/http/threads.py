@@ -5,13 +5,12 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Body, Query, Request
+from fastapi import APIRouter, Body, Query
 from starlette.responses import Response
 
 from lambdagraph.errors import Conflict, NotFound
 from lambdagraph.http.body import JsonBodyRoute
 from lambdagraph.http.context import Access, Ctx, User, valid_id
-from lambdagraph.http.crons import get_crons
 from lambdagraph.http.models import HistoryRequest, ThreadCreate, ThreadSearch
 from lambdagraph.http.openapi import error_responses
 from lambdagraph.http.responses import json_response
@@ -84,9 +83,7 @@ async def get_thread(context: Ctx, owner: User, guard: Access, thread_id: str) -
 @router.delete(
     "/threads/{thread_id}", status_code=204, responses=error_responses(404)
 )
-async def delete_thread(
-    request: Request, context: Ctx, owner: User, guard: Access, thread_id: str
-) -> Response:
+async def delete_thread(context: Ctx, owner: User, guard: Access, thread_id: str) -> Response:
     """Delete a thread: gone at once, everything it owned erased in the background.
 
     One conditional write, whatever the thread holds; its active run is cancelled, and its
@@ -95,7 +92,6 @@ async def delete_thread(
     thread_id = valid_id(thread_id, "thread ID")
     await guard.thread("delete", thread_id)
     await context.eraser.delete(owner, thread_id)
-    await get_crons(request).delete_for_thread(owner, thread_id)  # as LangGraph cascades
     return Response(status_code=204)
 
 
