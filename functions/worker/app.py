@@ -2,7 +2,8 @@
 
 Payloads are ``{"kind": "run" | "continue", "owner", "thread_id", "run_id", "attempt"?}``;
 a duplicated or retried invocation finds its attempt claimed and returns at once.
-``{"kind": "erase", "owner", "thread_id"}`` erases a deleted thread (``engine.erase``).
+``{"kind": "erase", "owner", "thread_id"}`` erases a deleted thread (``engine.erase``);
+``{"kind": "cron", "owner", "cron_id"}`` (from EventBridge Scheduler) starts a cron's run.
 """
 
 from __future__ import annotations

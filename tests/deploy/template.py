@@ -121,6 +121,9 @@ def resolve(value: Any, parameters: Mapping[str, Any] | None = None, stack: str 
         return resolve(chosen, parameters, stack)
     if isinstance(value, dict) and "Ref" in value:
         return name_of(value["Ref"])
+    if isinstance(value, dict) and "Fn::GetAtt" in value:
+        resource, attribute = value["Fn::GetAtt"]
+        return f"{stack}-{resource}.{attribute}"  # e.g. a role's Arn: a plausible string
     if isinstance(value, dict) and "Fn::Sub" in value:
         text = value["Fn::Sub"]
         for ref in re.findall(r"\$\{([^}]+)\}", text):

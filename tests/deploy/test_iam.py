@@ -22,12 +22,14 @@ CAPABILITIES = {
         "CheckpointStoreAccessPolicy",
         "BedrockInvokePolicy",
         "WorkerInvokePolicy",
+        "CronSchedulesPolicy",  # crons' EventBridge Scheduler schedules
     },
     "ApiFunction": {
         "AppTableAccessPolicy",
         "CheckpointStoreAccessPolicy",
         "BedrockInvokePolicy",
         "WorkerInvokePolicy",
+        "CronSchedulesPolicy",  # crons' EventBridge Scheduler schedules
     },
     "WsFunction": {
         "AppTableAccessPolicy",
@@ -62,6 +64,7 @@ SERVICES = {
     "s3": "s3",
     "lambda": "lambda",
     "apigatewaymanagementapi": "execute-api",
+    "scheduler": "scheduler",
 }
 
 
@@ -193,6 +196,7 @@ def test_app_table_policy_allows_every_call_the_rest_of_the_package_makes() -> N
     assert needed.get("apigatewaymanagementapi", set()) <= allowed_actions(
         "WebSocketConnectionsPolicy"
     )
+    assert needed["scheduler"] <= allowed_actions("CronSchedulesPolicy")
     touching_s3 = {p.relative_to(PACKAGE).as_posix() for p in rest if "s3" in required_actions([p])}
     assert touching_s3 == {"store/table.py"}, "only the saver and the run-input offload touch S3"
 
@@ -208,3 +212,18 @@ def test_run_input_is_the_only_s3_outside_the_saver_and_every_function_reading_r
         if "AppTableAccessPolicy" in capabilities:
             readable = capabilities & {"CheckpointStoreAccessPolicy", "RunInputReadPolicy"}
             assert readable, f"{function} reads runs but cannot read their offloaded input"
+
+
+def test_cron_schedules_invoke_only_the_worker_through_a_role_only_scheduler_assumes() -> None:
+    resources = document()["Resources"]
+    role = resources["CronSchedulerRole"]["Properties"]
+    (trust,) = role["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Principal"] == {"Service": "scheduler.amazonaws.com"}
+    assert role["ManagedPolicyArns"] == [{"Ref": "WorkerInvokePolicy"}]
+    schedules, pass_role = managed_policies()["CronSchedulesPolicy"]
+    assert "schedule/${CronScheduleGroup}/*" in schedules["Resource"]["Fn::Sub"]
+    assert pass_role["Action"] == "iam:PassRole"
+    assert pass_role["Resource"] == {"Fn::GetAtt": ["CronSchedulerRole", "Arn"]}
+    assert pass_role["Condition"] == {
+        "StringEquals": {"iam:PassedToService": "scheduler.amazonaws.com"}
+    }

@@ -10,8 +10,9 @@ so one of alice's threads that lacks the stamp is hidden from alice herself.
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import pytest
@@ -21,6 +22,7 @@ from langgraph_sdk.errors import NotFoundError, PermissionDeniedError
 
 from lambdagraph.settings import Settings
 from lambdagraph.store.app import AppStore
+from lambdagraph.store.crons import Cron, CronStore
 from lambdagraph_client.local.server import LocalStack, running_stack
 from tests.conftest import Tables
 from tests.e2e.auth_files.langgraph_auth import SECRET
@@ -230,3 +232,26 @@ async def test_bulk_cancel_and_run_deletion_obey_the_handlers_filters(
     assert (untouched["status"], untouched.get("cancel")) == ("running", None)
     await alice.runs.join(thread["thread_id"], stamped["run_id"])
     assert await alice.runs.delete(thread["thread_id"], stamped["run_id"]) is None
+async def test_crons_carry_their_owner_and_the_filter_hides_unstamped_ones(
+    stack: LocalStack, tables: Tables
+) -> None:
+    alice = get_client(url=stack.url, headers=bearer("alice-token"))
+    reader = get_client(url=stack.url, headers=bearer("alice-reader"))
+    cron: dict[str, Any] = dict(
+        await alice.crons.create("agent", schedule="@daily", metadata={"topic": "news"})
+    )
+    assert cron["metadata"] == {"topic": "news", "owner": "alice"}
+    with pytest.raises(PermissionDeniedError):
+        await reader.crons.create("agent", schedule="@daily")
+
+    # alice's own cron without the owner stamp: the read/update/delete filters hide it.
+    legacy = cast(Cron, {**cron, "cron_id": str(uuid.uuid4()), "metadata": {"topic": "old"}})
+    await CronStore(tables.app).create("alice", legacy)
+    assert [c["cron_id"] for c in await alice.crons.search()] == [cron["cron_id"]]
+    assert await alice.crons.count() == 1
+    with pytest.raises(NotFoundError):
+        await alice.crons.update(legacy["cron_id"], enabled=False)
+    with pytest.raises(NotFoundError):
+        await alice.crons.delete(legacy["cron_id"])
+    await alice.crons.delete(cron["cron_id"])
+    assert await alice.crons.count() == 0

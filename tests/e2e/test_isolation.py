@@ -45,6 +45,7 @@ class Ids:
     live_run: str
     bob_thread: str  # bob's own thread and run, to mix with alice's ids
     bob_run: str
+    cron: str = ""  # a cron on alice's thread
 
     def unknown(self) -> Ids:
         """The same ids with alice's replaced by fresh random ones."""
@@ -119,8 +120,22 @@ def _build_world(stack: LocalStack, auth: Headers) -> World:
         bob_thread = bob.threads.create()["thread_id"]
         bob_run = bob.runs.create(bob_thread, "agent", input=user_message("hi"))["run_id"]
         bob.runs.join(bob_thread, bob_run)
+        # langgraph-sdk 0.4 types a cron answer as a run: read it as the dict it is.
+        made: dict[str, Any] = dict(
+            alice.crons.create_for_thread(thread, "agent", schedule="0 0 1 1 *")
+        )
+        cron = made["cron_id"]
         ids = Ids(
-            thread, run, checkpoint, waiting, waiting_run, live, live_run, bob_thread, bob_run
+            thread,
+            run,
+            checkpoint,
+            waiting,
+            waiting_run,
+            live,
+            live_run,
+            bob_thread,
+            bob_run,
+            cron,
         )
         assert alice.threads.get(waiting)["status"] == "interrupted"
         return World(stack, ids, _alice_snapshot(http, ids), auth)
@@ -201,6 +216,13 @@ def _post(path: str, body: dict[str, Any] | None = None) -> Probe:
     async def probe(http: httpx.AsyncClient, ids: Ids) -> httpx.Response:
         payload = None if body is None else _fill(body, ids)
         return await http.post(path.format(**asdict(ids)), json=payload)
+
+    return probe
+
+
+def _patch(path: str, body: dict[str, Any]) -> Probe:
+    async def probe(http: httpx.AsyncClient, ids: Ids) -> httpx.Response:
+        return await http.patch(path.format(**asdict(ids)), json=_fill(body, ids))
 
     return probe
 
@@ -354,6 +376,24 @@ async def _batch_runs_on_temporary_threads(
     threads = {run["thread_id"] for run in answer.json()}
     assert threads & {ids.thread, ids.waiting, ids.live} == set()
     assert "banana" not in answer.text
+CRON: dict[str, Any] = {"assistant_id": "agent", "schedule": "* * * * *"}
+
+
+async def _crons_list_only_bobs(
+    world: World, bob: httpx.AsyncClient, alice: httpx.AsyncClient
+) -> None:
+    ids = world.ids
+    own = await bob.post("/runs/crons", json=CRON)
+    assert own.status_code == 200, own.text
+    for body in ({}, {"thread_id": ids.thread}, {"limit": 1000}, {"enabled": True}):
+        found = await bob.post("/runs/crons/search", json=body)
+        assert found.status_code == 200
+        assert ids.cron not in {c["cron_id"] for c in found.json()}
+        counted = await bob.post("/runs/crons/count", json=body if "limit" not in body else {})
+        assert counted.json() == len([c for c in found.json() if c["cron_id"] != ids.cron])
+    mine = (await bob.post("/runs/crons/search", json={})).json()
+    assert own.json()["cron_id"] in {c["cron_id"] for c in mine}
+    assert (await bob.delete(f"/runs/crons/{own.json()['cron_id']}")).status_code == 204
 
 
 async def _health_check_is_anonymous(
@@ -472,6 +512,25 @@ CASES: dict[tuple[str, str], Foreign | Own] = {
     ),
     ("GET", "/ok"): Own(_health_check_is_anonymous),
     ("GET", "/info"): Own(_info_is_anonymous_and_the_same_for_everyone),
+    ("POST", "/threads/{thread_id}/runs/crons"): Foreign(
+        404,
+        (
+            _post("/threads/{thread}/runs/crons", CRON),
+            _post("/threads/{live}/runs/crons", {**CRON, "enabled": False}),
+        ),
+    ),
+    ("POST", "/runs/crons"): Own(_crons_list_only_bobs),
+    ("POST", "/runs/crons/search"): Own(_crons_list_only_bobs),
+    ("POST", "/runs/crons/count"): Own(_crons_list_only_bobs),
+    ("GET", "/runs/crons/{cron_id}"): Foreign(404, (_get("/runs/crons/{cron}"),)),
+    ("PATCH", "/runs/crons/{cron_id}"): Foreign(
+        404,
+        (
+            _patch("/runs/crons/{cron}", {"enabled": False}),
+            _patch("/runs/crons/{cron}", {"schedule": "@hourly", "metadata": {"x": 1}}),
+        ),
+    ),
+    ("DELETE", "/runs/crons/{cron_id}"): Foreign(404, (_delete("/runs/crons/{cron}"),)),
 }
 """Every route of the app → how bob is kept out of alice's objects there."""
 

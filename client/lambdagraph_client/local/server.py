@@ -30,6 +30,7 @@ from lambdagraph.errors import ConfigurationError
 from lambdagraph.settings import Settings
 from lambdagraph.store.bucket import OFFLOAD_THRESHOLD_BYTES
 from lambdagraph.wiring import build_local
+from lambdagraph_client.local.crons import Clock, with_cron_scheduler
 from lambdagraph_client.local.dynamo import embedded_aws, use_fake_credentials
 from lambdagraph_client.local.frames import FrameLimitedProtocol
 from lambdagraph_client.local.gateway import PATH as WS_PATH
@@ -262,6 +263,7 @@ def running_stack(
     checkpointer: BaseCheckpointSaver[Any] | None = None,
     embedded: bool | None = None,
     local_issuer: bool = False,
+    cron_clock: Clock | None = None,
 ) -> Iterator[LocalStack]:
     """Serve the whole stack from a background thread for the duration of the block.
 
@@ -275,6 +277,7 @@ def running_stack(
             ``AWS_ENDPOINT_URL_DYNAMODB`` is set; None uses the variable when present.
         local_issuer: serve a local OIDC issuer (``LocalStack.issuer``) and run in ``jwt``
             mode against it, unless ``settings.jwt_issuer`` names another issuer.
+        cron_clock: the local cron scheduler's clock (tests make time pass at once).
 
     Yields:
         The running stack. On exit the server stops and the embedded moto server with it.
@@ -297,6 +300,7 @@ def running_stack(
             worker_invoker=local_worker_invoker(settings),
         )
         app: Any = build_gateway(apps, settings, authenticator)
+        app = with_cron_scheduler(app, apps, settings, cron_clock)
         server = _server(WithIssuer(app, issuer) if issuer else app)
         thread = threading.Thread(
             target=server.run, kwargs={"sockets": [sock]}, name="lambdagraph-http", daemon=True
@@ -381,6 +385,7 @@ def serve(
         )
         print(stack.describe(), flush=True)
         gateway: Any = build_gateway(apps, settings, authenticator)
+        gateway = with_cron_scheduler(gateway, apps, settings, None)
         if issuer is not None:
             gateway = WithIssuer(gateway, issuer)
         # What exists now (libraries, the app) lives as long as the process. Freezing it keeps

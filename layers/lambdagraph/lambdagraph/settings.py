@@ -66,6 +66,12 @@ Variables:
         run whose lease is older is treated as crashed (``30``).
     LAMBDAGRAPH_LOCAL_WORKER_TIMEOUT_SECONDS: the local stack's worker timeout; 0 takes the
         ``WorkerFunction``'s ``Timeout`` from ``template.yaml`` (``0``).
+    LAMBDAGRAPH_CRON_SCHEDULE_GROUP, LAMBDAGRAPH_CRON_TARGET_ARN, LAMBDAGRAPH_CRON_ROLE_ARN:
+        the EventBridge Scheduler group crons' schedules live in, the function they invoke
+        (the worker) and the role they assume; set by ``template.yaml`` (empty: the local
+        stack's scheduler fires crons).
+    LAMBDAGRAPH_LOCAL_CRON_TICK_SECONDS: how often the local stack's scheduler looks for
+        due crons (``1``).
     LAMBDAGRAPH_WS_ENDPOINT: the WebSocket API's management endpoint,
         ``https://{api-id}.execute-api.{region}.amazonaws.com/{stage}`` (the local stack sets
         ``http://127.0.0.1:8000/ws``); empty: the worker posts nowhere and the ``ws``
@@ -188,6 +194,12 @@ class Settings(BaseSettings):
     webhook_allowed_domains: str = ""
     webhook_timeout_seconds: float = Field(10.0, gt=0)
     webhook_attempts: int = Field(3, ge=1, le=10)
+    # Crons: EventBridge Scheduler in the cloud (all three set by template.yaml); without a
+    # group the local stack's scheduler fires them, checking the table every tick.
+    cron_schedule_group: str = ""
+    cron_target_arn: str = ""
+    cron_role_arn: str = ""
+    local_cron_tick_seconds: float = Field(1.0, gt=0)
 
     def __init__(self, **values: Any) -> None:
         try:

@@ -93,3 +93,17 @@ async def on_thread_delete(
 async def on_assistants(ctx: Auth.types.AuthContext, value: dict[str, Any]) -> None:
     """Assistants are the deployment's graphs: everyone may read them."""
     return None
+
+
+@auth.on.crons.create
+async def on_cron_create(
+    ctx: Auth.types.AuthContext, value: Auth.types.CronsCreate
+) -> dict[str, str]:
+    """Scheduling runs needs ``threads:write``; the cron records its owner."""
+    if "threads:write" not in ctx.permissions:
+        raise Auth.exceptions.HTTPException(
+            status_code=403, detail="User lacks the required permissions."
+        )
+    metadata = value.setdefault("metadata", {})  # type: ignore[typeddict-item]
+    metadata["owner"] = ctx.user.identity
+    return {"owner": ctx.user.identity}

@@ -7,6 +7,7 @@ run service (:class:`RunService`), sinks and results; the worker function calls
 
 from lambdagraph.engine.assistants import assistant_id, resolve_graph
 from lambdagraph.engine.chunks import config_checkpoint, interrupt_dict
+from lambdagraph.engine.crons import CRON_FIELDS, CronCreate, CronPatch, CronService, CronSort
 from lambdagraph.engine.durable import DurableRuns
 from lambdagraph.engine.erase import ThreadEraser
 from lambdagraph.engine.executor import GraphRegistry, RunExecutor
@@ -22,15 +23,21 @@ from lambdagraph.engine.requests import (
 from lambdagraph.engine.results import INTERRUPT_KEY, SERVER_FAULT, RunResult
 from lambdagraph.engine.resumable import EventLogSink, SequencedSink
 from lambdagraph.engine.runs import RunService
+from lambdagraph.engine.schedules import schedules_from_settings
 from lambdagraph.engine.sinks import SLOW_CONSUMER, MemorySink, QueueSink, Sink
 from lambdagraph.engine.worker import handle_worker_event
 
 __all__ = [
+    "CRON_FIELDS",
     "INTERRUPT_KEY",
     "SERVER_FAULT",
     "SLOW_CONSUMER",
     "STRICT",
     "CommandRequest",
+    "CronCreate",
+    "CronPatch",
+    "CronService",
+    "CronSort",
     "DurableRuns",
     "EventLogSink",
     "GraphRegistry",
@@ -55,4 +62,5 @@ __all__ = [
     "parse_payload",
     "parse_uuid",
     "resolve_graph",
+    "schedules_from_settings",
 ]

@@ -49,7 +49,15 @@ class ErasePayload(TypedDict):
     thread_id: str
 
 
-WorkerPayload = RunPayload | ContinuePayload | ErasePayload
+class CronPayload(TypedDict):
+    """Fire a cron: start its background run (EventBridge Scheduler or the local scheduler)."""
+
+    kind: Literal["cron"]
+    owner: str
+    cron_id: str
+
+
+WorkerPayload = RunPayload | ContinuePayload | ErasePayload | CronPayload
 
 
 class Invoker(Protocol):
@@ -86,6 +94,8 @@ def parse_payload(event: dict[str, Any]) -> WorkerPayload:
     kind = event.get("kind")
     if kind == "erase" and all(isinstance(event.get(f), str) for f in ("owner", "thread_id")):
         return ErasePayload(kind="erase", owner=event["owner"], thread_id=event["thread_id"])
+    if kind == "cron" and all(isinstance(event.get(f), str) for f in ("owner", "cron_id")):
+        return CronPayload(kind="cron", owner=event["owner"], cron_id=event["cron_id"])
     fields = ("owner", "thread_id", "run_id")
     if kind not in ("run", "continue") or not all(isinstance(event.get(f), str) for f in fields):
         raise InvalidInput(f"Not a worker payload: kind={kind!r}")

@@ -10,8 +10,11 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Protocol
 
+from lambdagraph.engine import crons
 from lambdagraph.engine.durable import DurableRuns
-from lambdagraph.engine.invoker import ErasePayload, parse_payload
+from lambdagraph.engine.executor import RunExecutor
+from lambdagraph.engine.invoker import CronPayload, ErasePayload, parse_payload
+from lambdagraph.engine.runs import RunService
 from lambdagraph.engine.sinks import Sink
 from lambdagraph.errors import ConfigurationError
 from lambdagraph.store.records import Run
@@ -38,13 +41,23 @@ async def handle_worker_event(
     durable: DurableRuns, event: dict[str, Any], context: LambdaContext
 ) -> str:
     """Handle one worker invocation; returns what happened (see :meth:`DurableRuns.handle`,
-    and :meth:`ThreadEraser.handle` for an ``erase`` payload)."""
+    :meth:`ThreadEraser.handle` for an ``erase`` payload, :func:`crons.fire` for a ``cron``)."""
     payload = parse_payload(event)
     if payload["kind"] == "erase":
         return await erase(durable, payload, context)
+    if payload["kind"] == "cron":
+        return await fire_cron(durable, payload)
     return await durable.handle(
         payload, context.get_remaining_time_in_millis, context.aws_request_id
     )
+
+
+async def fire_cron(durable: DurableRuns, payload: CronPayload) -> str:
+    """Handle a ``cron`` payload: start the cron's run as an ordinary background run."""
+    if not isinstance(durable.executor, RunExecutor):
+        raise ConfigurationError("This worker has no run executor (see lambdagraph.wiring)")
+    runs = RunService(durable, durable.executor.graphs)
+    return await crons.fire(payload["owner"], payload["cron_id"], durable.store, runs)
 
 
 async def erase(durable: DurableRuns, payload: ErasePayload, context: LambdaContext) -> str:

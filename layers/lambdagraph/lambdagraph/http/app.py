@@ -26,7 +26,7 @@ import lambdagraph
 from lambdagraph.auth import Authenticator
 from lambdagraph.auth.policy import AllowAll, Authorizer
 from lambdagraph.engine import GraphRegistry, RunService, ThreadEraser
-from lambdagraph.http import assistants, background, threads
+from lambdagraph.http import assistants, background, crons, threads
 from lambdagraph.http import runs as run_routes
 from lambdagraph.http.context import ApiContext
 from lambdagraph.http.deadline import LambdaDeadlineMiddleware
@@ -98,6 +98,7 @@ def create_app(
     common = error_responses(*COMMON_ERRORS)
     limited = [RATE_LIMIT]  # per-user requests per minute (http/limits.py)
     app.include_router(threads.router, responses=common, dependencies=limited)
+    app.include_router(crons.router, responses=common, dependencies=limited)
     # Before run_routes.router: its GET /threads/{tid}/runs/{rid} must not shadow .../stream, /join.
     app.include_router(background.router, responses=common, dependencies=limited)
     app.include_router(run_routes.router, responses=common, dependencies=limited)

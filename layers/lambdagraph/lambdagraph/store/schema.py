@@ -16,6 +16,8 @@ worker lease    ``RUN#<run_id>``         ``WORKER``              (durable runs)
 tombstone       ``THREAD#<thread_id>``   ``THREAD``              – (a deleted thread, erasing)
 active runs     ``USER#<owner>``         ``ACTIVE``              (per-user limits)
 request count   ``USER#<owner>``         ``RPM#<minute>``        (per-user limits, TTL)
+cron            ``CRON#<cron_id>``       ``CRON``                ``OWNER#<owner>`` /
+                                                                 ``CRON#<created_at>#<id>``
 ==============  =======================  ======================  ============================
 
 Runs live in their thread's partition, so one query reads a thread and its runs. Run ids are
@@ -353,3 +355,31 @@ HOLD_ERASE: Final = "SET erase_holder = :next, erase_until = :until"
 
 RUN_HAS_ENDED: Final = f"{OWNED} AND NOT ({RUN_IS_ACTIVE})"
 """The caller's run, in a final status."""
+# --- crons ------------------------------------------------------------------------------
+#
+# A cron is one item in its own partition, listed per user through GSI1 next to the user's
+# threads (``CRON#`` sort keys apart from ``THREAD#`` ones). ``next_run_date`` (ISO 8601, UTC)
+# is a top-level attribute: the local stack's scheduler scans for due crons and claims each
+# fire by moving it forward conditionally, so two schedulers never fire one cron twice. In
+# the cloud an EventBridge Scheduler schedule per cron fires it instead.
+
+CRON_SK: Final = "CRON"
+CRON_PK_PREFIX: Final = "CRON#"
+CRON_GSI1SK_PREFIX: Final = "CRON#"
+CRON_IS_NEW: Final = "attribute_not_exists(PK)"
+CRON_DUE: Final = "begins_with(PK, :prefix) AND enabled = :true AND next_run_date <= :now"
+"""Scan filter: enabled crons whose next run is due (the local scheduler's)."""
+CRON_NEXT_IS: Final = "attribute_exists(PK) AND next_run_date = :seen"
+"""The next run date is still the one the claimer read: nobody fired it meanwhile."""
+CRON_NEXT_DUE: Final = "attribute_exists(PK) AND next_run_date <= :now"
+SET_CRON_NEXT: Final = "SET next_run_date = :next"
+
+
+def cron_key(cron_id: str) -> dict[str, dict[str, str]]:
+    """Primary key of a cron item."""
+    return {"PK": {"S": f"{CRON_PK_PREFIX}{cron_id}"}, "SK": {"S": CRON_SK}}
+
+
+def cron_gsi1sk(created_at: str, cron_id: str) -> str:
+    """GSI1 sort key: a user's crons in creation order."""
+    return f"{CRON_GSI1SK_PREFIX}{created_at}#{cron_id}"
