@@ -39,6 +39,7 @@ need ``Decimal`` conversions.
 from __future__ import annotations
 
 import re
+import zlib
 from collections.abc import Mapping
 from typing import Any, Final
 
@@ -344,3 +345,75 @@ CLAIM_ERASE: Final = (
 ERASE_HELD: Final = f"attribute_exists({DELETED_AT}) AND erase_holder = :holder"
 ERASE_STALE: Final = f"attribute_exists({DELETED_AT}) AND erase_until < :now"
 HOLD_ERASE: Final = "SET erase_holder = :next, erase_until = :until"
+
+
+# --- threads: metadata updates and time to live -----------------------------------------
+#
+# A thread with a TTL carries its expiry (epoch seconds), strategy and length on its item,
+# and an *expiry entry* in one of a few sharded partitions, sorted by expiry, so the sweep
+# finds the threads due with one Query per shard (no scan, no extra index). The thread item
+# is the truth: an entry whose thread is gone or now expires at another time (a later PATCH)
+# is stale and only dropped. The thread item deliberately does not use the table's TTL
+# attribute: DynamoDB would delete it lazily and leave its checkpoints and runs behind, so
+# the sweep erases an expired thread the way ``DELETE /threads/{tid}`` does. Entries expire
+# by the table TTL a while after their time, in case no sweep ever reads them.
+
+THREAD_EXPIRES_AT: Final = "thread_expires_at"
+THREAD_TTL_STRATEGY: Final = "ttl_strategy"
+THREAD_TTL_MINUTES: Final = "ttl_minutes"
+EXPIRY_SHARDS: Final = 8
+"""Partitions the expiry entries are spread over (a hot partition takes ~1000 writes/s)."""
+EXPIRY_ENTRY_GRACE_SECONDS: Final = 7 * 24 * 3600
+EXPIRY_WIDTH: Final = 12
+"""Digits of an entry's expiry: zero-padded, so entries sort by time as strings."""
+
+SET_THREAD_METADATA: Final = "SET metadata_json = :metadata, updated_at = :now"
+SET_THREAD_TTL: Final = (
+    f"{THREAD_EXPIRES_AT} = :expires, {THREAD_TTL_STRATEGY} = :strategy, "
+    f"{THREAD_TTL_MINUTES} = :minutes"
+)
+METADATA_UNCHANGED: Final = f"{OWNED} AND metadata_json = :seen"
+"""Merge metadata read-modify-write: nobody changed it since it was read."""
+EXPIRES_AS_INDEXED: Final = f"{OWNED} AND {THREAD_EXPIRES_AT} = :expires"
+"""The thread still expires when its expiry entry says (a PATCH may have moved it)."""
+CLEAR_THREAD_TTL: Final = (
+    f"REMOVE {THREAD_EXPIRES_AT}, {THREAD_TTL_STRATEGY}, {THREAD_TTL_MINUTES}"
+)
+
+
+def expiry_pk(shard: int) -> str:
+    """Partition of one shard of the thread expiry entries."""
+    return f"THREAD_EXPIRY#{shard}"
+
+
+def expiry_shard(thread_id: str) -> int:
+    """The shard a thread's expiry entries go to (stable across processes)."""
+    return zlib.crc32(thread_id.encode()) % EXPIRY_SHARDS
+
+
+def expiry_sk(expires_at: int, thread_id: str) -> str:
+    """Sort key of an expiry entry: when, then which thread."""
+    return f"{expires_at:0{EXPIRY_WIDTH}d}#{thread_id}"
+
+
+def expiry_sk_until(now: int) -> str:
+    """Upper bound (inclusive) of the sort keys of entries due by ``now``."""
+    return f"{now:0{EXPIRY_WIDTH}d}#~"
+
+
+def expiry_key(thread_id: str, expires_at: int) -> dict[str, dict[str, str]]:
+    """Primary key of a thread's expiry entry."""
+    return {
+        "PK": {"S": expiry_pk(expiry_shard(thread_id))},
+        "SK": {"S": expiry_sk(expires_at, thread_id)},
+    }
+
+
+def parse_expiry_sk(sk: str) -> tuple[int, str]:
+    """``(expires_at, thread_id)`` of an expiry entry's sort key."""
+    expires_at, _, thread_id = sk.partition("#")
+    return int(expires_at), thread_id
+
+SET_THREAD_STATUS: Final = "SET #status = :status, updated_at = :now"
+THREAD_AT_REST: Final = f"{OWNED} AND attribute_not_exists(active_run_id)"
+"""No run is active: a state update may set the status (else the run's executor will)."""
