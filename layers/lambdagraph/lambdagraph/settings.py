@@ -174,6 +174,9 @@ class Settings(BaseSettings):
     ws_send_queue_bytes: int = Field(1024 * 1024, gt=0)
     ws_slow_consumer_seconds: float = Field(5.0, gt=0)
     ws_idempotency_seconds: int = Field(3600, gt=0)
+    # Thread TTL: how often the local stack sweeps expired threads (the deployed schedule
+    # is in template.yaml).
+    thread_sweep_seconds: float = Field(60.0, gt=0)
 
     def __init__(self, **values: Any) -> None:
         try:

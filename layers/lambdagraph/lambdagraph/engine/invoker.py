@@ -49,7 +49,14 @@ class ErasePayload(TypedDict):
     thread_id: str
 
 
-WorkerPayload = RunPayload | ContinuePayload | ErasePayload
+class SweepPayload(TypedDict):
+    """Handle the threads whose TTL ran out (``ThreadEraser.sweep_expired``); the
+    deployed schedule sends it every few minutes."""
+
+    kind: Literal["sweep"]
+
+
+WorkerPayload = RunPayload | ContinuePayload | ErasePayload | SweepPayload
 
 
 class Invoker(Protocol):
@@ -84,6 +91,8 @@ class LambdaInvoker:
 def parse_payload(event: dict[str, Any]) -> WorkerPayload:
     """Read a worker invocation's payload; ``InvalidInput`` for anything else."""
     kind = event.get("kind")
+    if kind == "sweep":
+        return SweepPayload(kind="sweep")
     if kind == "erase" and all(isinstance(event.get(f), str) for f in ("owner", "thread_id")):
         return ErasePayload(kind="erase", owner=event["owner"], thread_id=event["thread_id"])
     fields = ("owner", "thread_id", "run_id")

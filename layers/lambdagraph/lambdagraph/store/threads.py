@@ -9,6 +9,7 @@ erases it like a delete. Keys and conditions are in :mod:`store.schema`.
 from __future__ import annotations
 
 import contextlib
+import math
 import time
 import uuid
 from collections.abc import AsyncIterator, Mapping
@@ -326,7 +327,7 @@ class ThreadStore(AppTable):
         the sweep drops it; the other order could leave an expiring thread nobody sweeps.
         """
         minutes, strategy = ttl
-        expires_at = int(time.time() + minutes * 60)
+        expires_at = math.ceil(time.time() + minutes * 60)
         entry = {
             **schema.expiry_key(thread_id, expires_at),
             schema.TTL_ATTRIBUTE: n(expires_at + schema.EXPIRY_ENTRY_GRACE_SECONDS),
