@@ -134,7 +134,9 @@ async def test_copy_has_the_same_state_and_history_and_is_independent(
 
 
 async def test_count_and_search_sorted_selected_and_by_ids(client: LangGraphClient) -> None:
-    ids = [(await client.threads.create(metadata={"n": i, "k": "s"}))["thread_id"] for i in range(3)]
+    ids = [
+        (await client.threads.create(metadata={"n": i, "k": "s"}))["thread_id"] for i in range(3)
+    ]
     await client.threads.update(ids[0], metadata={"touched": True})
 
     count = await client.threads.count(metadata={"k": "s"})

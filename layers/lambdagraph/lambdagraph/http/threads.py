@@ -164,7 +164,7 @@ async def copy_thread(context: Ctx, owner: User, guard: Access, thread_id: str) 
     try:
         thread = await context.store.get_thread(owner, thread_id, filters=filters)
     except NotFound:
-        raise Conflict(f"Thread {thread_id} not found: nothing to copy") from None
+        raise Conflict(f"Thread {thread_id} not found") from None
     copy = await state.copy_thread(context, owner, thread, copy_id)
     return json_response(public_thread(copy))
 
