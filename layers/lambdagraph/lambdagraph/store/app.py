@@ -36,7 +36,7 @@ from lambdagraph.store.records import (
 )
 from lambdagraph.store.scheduling import ATTEMPTS, RunScheduler
 from lambdagraph.store.table import ConditionFailed
-from lambdagraph.store.threads import ThreadStore
+from lambdagraph.store.threads import ThreadStore, expired
 
 _WAIT_POLL = 0.25
 
@@ -119,7 +119,7 @@ class AppStore(ThreadStore, RunScheduler):
                 if await self._create_thread_with_run(run, temporary=False):
                     return run
                 continue
-            if get_s(old, "owner") != owner:
+            if get_s(old, "owner") != owner or expired(old):
                 raise ThreadNotFound(thread_id)
             active = get_s(old, "active_run_id")
             if multitask_strategy == "reject":

@@ -128,8 +128,15 @@ OWNED: Final = "attribute_exists(PK) AND #owner = :owner"
 
 THREAD_QUEUE_EMPTY: Final = "(attribute_not_exists(#queue) OR size(#queue) = :zero)"
 
-THREAD_IDLE: Final = f"{OWNED} AND attribute_not_exists(active_run_id) AND {THREAD_QUEUE_EMPTY}"
-"""A run may start at once: the caller's thread, no active run, nobody waiting."""
+THREAD_GONE_AT: Final = "gone_at"
+"""ISO time from which a thread with a ``delete`` TTL reads as gone (TTL block at the end)."""
+THREAD_UNEXPIRED: Final = f"(attribute_not_exists({THREAD_GONE_AT}) OR {THREAD_GONE_AT} > :now)"
+
+THREAD_IDLE: Final = (
+    f"{OWNED} AND {THREAD_UNEXPIRED} AND attribute_not_exists(active_run_id) "
+    f"AND {THREAD_QUEUE_EMPTY}"
+)
+"""A run may start at once: the caller's unexpired thread, no active run, nobody waiting."""
 
 THREAD_ACTIVE_IS: Final = f"{OWNED} AND active_run_id = :active"
 """The thread's active run is still the one the caller saw."""
@@ -372,12 +379,15 @@ SET_THREAD_TTL: Final = (
     f"{THREAD_EXPIRES_AT} = :expires, {THREAD_TTL_STRATEGY} = :strategy, "
     f"{THREAD_TTL_MINUTES} = :minutes"
 )
+"""Appended to a ``SET``; with ``delete`` also ``SET_GONE_AT``, else ``REMOVE_GONE_AT``."""
+SET_GONE_AT: Final = f"{THREAD_GONE_AT} = :gone"
+REMOVE_GONE_AT: Final = f"REMOVE {THREAD_GONE_AT}"
 METADATA_UNCHANGED: Final = f"{OWNED} AND metadata_json = :seen"
 """Merge metadata read-modify-write: nobody changed it since it was read."""
 EXPIRES_AS_INDEXED: Final = f"{OWNED} AND {THREAD_EXPIRES_AT} = :expires"
 """The thread still expires when its expiry entry says (a PATCH may have moved it)."""
 CLEAR_THREAD_TTL: Final = (
-    f"REMOVE {THREAD_EXPIRES_AT}, {THREAD_TTL_STRATEGY}, {THREAD_TTL_MINUTES}"
+    f"REMOVE {THREAD_EXPIRES_AT}, {THREAD_TTL_STRATEGY}, {THREAD_TTL_MINUTES}, {THREAD_GONE_AT}"
 )
 
 

@@ -132,6 +132,11 @@ class ThreadStore(AppTable):
                         ":minutes": expiry[schema.THREAD_TTL_MINUTES],
                     }
                 )
+                if schema.THREAD_GONE_AT in expiry:
+                    update = f"{update}, {schema.SET_GONE_AT}"
+                    values[":gone"] = expiry[schema.THREAD_GONE_AT]
+                else:
+                    update = f"{update} {schema.REMOVE_GONE_AT}"
             try:
                 out = await self._update(
                     schema.thread_key(thread_id), update, schema.METADATA_UNCHANGED, values
@@ -334,11 +339,24 @@ class ThreadStore(AppTable):
         }
         with translate_errors():
             await call(self.client.put_item, TableName=self.table_name, Item=entry)
-        return {
+        attributes = {
             schema.THREAD_EXPIRES_AT: n(expires_at),
             schema.THREAD_TTL_STRATEGY: s(strategy),
             schema.THREAD_TTL_MINUTES: n(minutes),
         }
+        if strategy == "delete":  # no run starts on it from then on (``THREAD_IDLE``)
+            attributes[schema.THREAD_GONE_AT] = s(_iso(expires_at))
+        return attributes
+
+
+def _iso(epoch: int) -> str:
+    # As ``items.now_iso`` writes times, so the two compare as strings in conditions.
+    return datetime.fromtimestamp(epoch, UTC).isoformat()
+
+
+def expired(item: Mapping[str, Any], now: float | None = None) -> bool:
+    """Whether a thread item's ``delete`` TTL ran out (it reads as gone from then on)."""
+    return _expired(item, time.time() if now is None else now)
 
 
 def _expires_at(item: Mapping[str, Any]) -> int | None:
@@ -359,7 +377,7 @@ def _with_ttl(thread: Thread, item: Mapping[str, Any]) -> Thread:
         info: ThreadTtlInfo = {
             "strategy": cast(ThreadTtlStrategy, get_s(item, schema.THREAD_TTL_STRATEGY)),
             "ttl_minutes": float(item[schema.THREAD_TTL_MINUTES]["N"]),
-            "expires_at": datetime.fromtimestamp(expires_at, UTC).isoformat(),
+            "expires_at": _iso(expires_at),
         }
         thread["ttl"] = info
     return thread
@@ -381,4 +399,4 @@ def _value_contains(value: Any, wanted: Any) -> bool:
     return bool(value == wanted)
 
 
-__all__ = ["ThreadStore", "Ttl"]
+__all__ = ["ThreadStore", "Ttl", "expired"]
