@@ -8,7 +8,7 @@ fields we act on are checked strictly (no string-to-bool coercion).
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
@@ -33,6 +33,10 @@ RunCreate = RunRequest
 CommandBody = CommandRequest
 
 
+MAX_TTL_MINUTES: Final = 100 * 365 * 24 * 60
+"""A century: longer TTLs are refused (422) before their expiry overflows a timestamp."""
+
+
 class ThreadTtl(BaseModel):
     """A thread's time to live, as the SDK sends it (``{"ttl": minutes, "strategy": ...}``).
 
@@ -42,7 +46,9 @@ class ThreadTtl(BaseModel):
 
     model_config = STRICT
 
-    ttl: float = Field(gt=0, description="Minutes from now (from the create or the update).")
+    ttl: float = Field(
+        gt=0, le=MAX_TTL_MINUTES, description="Minutes from now (from the create or update)."
+    )
     strategy: ThreadTtlStrategy = "delete"
 
 
