@@ -4,28 +4,34 @@ PATCH, copy, count, sorted search, and thread TTL with the local stack's sweep."
 from __future__ import annotations
 
 import uuid
+from typing import Any, cast
 
 import httpx
 import pytest
 from langgraph_sdk import get_client
 from langgraph_sdk.client import LangGraphClient, SyncLangGraphClient
-from langgraph_sdk.errors import BadRequestError, ConflictError, NotFoundError
+from langgraph_sdk.errors import (
+    BadRequestError,
+    ConflictError,
+    NotFoundError,
+    UnprocessableEntityError,
+)
+from langgraph_sdk.schema import Checkpoint
 
 from lambdagraph.settings import Settings
 from lambdagraph_client.local.server import LocalStack
 from tests.conftest import Tables
 from tests.e2e.conftest import auth, eventually, stack_settings, user_message
+from tests.e2e.gate import GATE, GATE_GRAPH, RELEASED
 
 
 @pytest.fixture
 def settings(tables: Tables) -> Settings:
-    return stack_settings(tables, thread_sweep_seconds=0.2)
+    return stack_settings(tables, thread_sweep_seconds=0.2, graphs=GATE_GRAPH)
 
 
-def texts(state: dict[str, object]) -> list[str]:
-    values = state["values"]
-    assert isinstance(values, dict)
-    return [m["content"] for m in values.get("messages", [])]
+def texts(state: Any) -> list[str]:
+    return [m["content"] for m in state["values"].get("messages", [])]
 
 
 async def test_update_state_as_a_node_adds_a_checkpoint_and_forks_from_an_old_one(
@@ -33,19 +39,19 @@ async def test_update_state_as_a_node_adds_a_checkpoint_and_forks_from_an_old_on
 ) -> None:
     tid = (await client.threads.create())["thread_id"]
     await client.runs.wait(tid, "agent", input=user_message("hello there"))
-    before = await client.threads.get_state(tid)
+    before: Any = await client.threads.get_state(tid)
 
-    updated = await client.threads.update_state(
+    updated: Any = await client.threads.update_state(
         tid, {"messages": [{"role": "user", "content": "edited"}]}, as_node="model"
     )
-    after = await client.threads.get_state(tid)
-    forked = await client.threads.update_state(
+    after: Any = await client.threads.get_state(tid)
+    forked: Any = await client.threads.update_state(
         tid,
         {"messages": [{"role": "user", "content": "fork"}]},
         as_node="model",
         checkpoint=before["checkpoint"],
     )
-    fork_state = await client.threads.get_state(tid)
+    fork_state: Any = await client.threads.get_state(tid)
 
     assert updated["checkpoint"]["checkpoint_id"] == after["checkpoint"]["checkpoint_id"]
     assert updated["checkpoint_id"] == updated["checkpoint"]["checkpoint_id"]
@@ -62,10 +68,10 @@ async def test_state_at_a_checkpoint_by_id_and_by_checkpoint_matches_history(
     tid = (await client.threads.create())["thread_id"]
     await client.runs.wait(tid, "agent", input=user_message("first"))
     await client.runs.wait(tid, "agent", input=user_message("second"))
-    older = (await client.threads.get_history(tid, limit=10))[-2]
+    older: Any = (await client.threads.get_history(tid, limit=10))[-2]
 
-    by_id = await client.threads.get_state(tid, checkpoint_id=older["checkpoint_id"])
-    by_checkpoint = await client.threads.get_state(tid, checkpoint=older["checkpoint"])
+    by_id: Any = await client.threads.get_state(tid, checkpoint_id=older["checkpoint_id"])
+    by_checkpoint: Any = await client.threads.get_state(tid, checkpoint=older["checkpoint"])
 
     assert by_id["values"] == by_checkpoint["values"] == older["values"]
     assert by_id["checkpoint"]["checkpoint_id"] == older["checkpoint"]["checkpoint_id"]
@@ -75,18 +81,43 @@ async def test_state_at_a_checkpoint_by_id_and_by_checkpoint_matches_history(
 def test_update_state_refusals_match_langgraph_server(
     sync_client: SyncLangGraphClient,
 ) -> None:
-    fresh = sync_client.threads.create()["thread_id"]
-    ran = sync_client.threads.create()["thread_id"]
+    fresh: Any = sync_client.threads.create()["thread_id"]
+    ran: Any = sync_client.threads.create()["thread_id"]
     sync_client.runs.wait(ran, "agent", input=user_message("hi"))
-    state = sync_client.threads.get_state(ran)
+    state: Any = sync_client.threads.get_state(ran)
 
     with pytest.raises(BadRequestError, match="no assigned graph"):
         sync_client.threads.update_state(fresh, {"messages": []})
     with pytest.raises(BadRequestError, match="does not exist"):
         sync_client.threads.update_state(ran, {"messages": []}, as_node="no-such-node")
+    with pytest.raises(BadRequestError, match="Subgraph nowhere not found"):
+        sync_client.threads.update_state(
+            ran, {"messages": []}, checkpoint=cast(Checkpoint, {"checkpoint_ns": "nowhere"})
+        )
+    with pytest.raises(UnprocessableEntityError, match=r"values\.messages\.0: not a valid message"):
+        sync_client.threads.update_state(
+            ran, {"messages": [{"role": "wizard", "content": "hi"}]}, as_node="model"
+        )
     with pytest.raises(NotFoundError):
         sync_client.threads.update_state(str(uuid.uuid4()), {"messages": []})
     assert sync_client.threads.get_state(ran)["checkpoint"] == state["checkpoint"]
+
+
+async def test_update_state_on_a_busy_thread_is_409_and_the_run_keeps_the_last_word(
+    client: LangGraphClient,
+) -> None:
+    tid = (await client.threads.create())["thread_id"]
+    GATE.clear()
+    try:
+        run = await client.runs.create(tid, "gate", input=user_message("wait"))
+        with pytest.raises(ConflictError, match="in-flight runs"):
+            await client.threads.update_state(tid, {"messages": []}, as_node="gate")
+    finally:
+        GATE.set()
+    await client.runs.join(tid, run["run_id"])
+
+    assert texts(await client.threads.get_state(tid)) == ["wait", RELEASED]
+    assert (await client.threads.get(tid))["status"] == "idle"
 
 
 async def test_patch_merges_metadata_and_minimal_answers_204(
@@ -94,9 +125,10 @@ async def test_patch_merges_metadata_and_minimal_answers_204(
 ) -> None:
     tid = (await client.threads.create(metadata={"a": 1, "b": {"x": 1}}))["thread_id"]
 
-    patched = await client.threads.update(tid, metadata={"b": {"y": 2}, "c": 3})
-    minimal = await client.threads.update(tid, metadata={"d": 4}, return_minimal=True)
-    stored = await client.threads.get(tid)
+    patched: Any = await client.threads.update(tid, metadata={"b": {"y": 2}, "c": 3})
+    update: Any = client.threads.update  # typed to return None when minimal
+    minimal = await update(tid, metadata={"d": 4}, return_minimal=True)
+    stored: Any = await client.threads.get(tid)
 
     assert patched["metadata"] == {"a": 1, "b": {"y": 2}, "c": 3}
     assert patched["updated_at"] > patched["created_at"]
@@ -115,15 +147,16 @@ async def test_copy_has_the_same_state_and_history_and_is_independent(
     tid = (await client.threads.create(metadata={"topic": "copy"}))["thread_id"]
     await client.runs.wait(tid, "agent", input=user_message("hello"))
 
-    copy = await client.threads.copy(tid)
+    copy_thread: Any = client.threads.copy  # typed None; LangGraph Server returns the thread
+    copy = await copy_thread(tid)
     cid = copy["thread_id"]
     await client.runs.wait(cid, "agent", input=user_message("only in the copy"))
 
     assert cid != tid
     assert copy["metadata"] == {"topic": "copy"}
     assert copy["status"] == "idle"
-    original = await client.threads.get_history(tid, limit=100)
-    copied = await client.threads.get_history(cid, limit=100)
+    original: Any = await client.threads.get_history(tid, limit=100)
+    copied: Any = await client.threads.get_history(cid, limit=100)
     assert [s["checkpoint_id"] for s in copied[-len(original) :]] == [
         s["checkpoint_id"] for s in original
     ]
@@ -139,13 +172,15 @@ async def test_count_and_search_sorted_selected_and_by_ids(client: LangGraphClie
     ]
     await client.threads.update(ids[0], metadata={"touched": True})
 
-    count = await client.threads.count(metadata={"k": "s"})
-    ascending = await client.threads.search(sort_by="created_at", sort_order="asc")
-    descending = await client.threads.search(sort_by="created_at")
-    recent = await client.threads.search()
-    selected = await client.threads.search(select=["thread_id", "status"], limit=1)
-    by_ids = await client.threads.search(ids=ids[1:])
-    paged = await client.threads.search(sort_by="created_at", sort_order="asc", limit=1, offset=1)
+    count: Any = await client.threads.count(metadata={"k": "s"})
+    ascending: Any = await client.threads.search(sort_by="created_at", sort_order="asc")
+    descending: Any = await client.threads.search(sort_by="created_at")
+    recent: Any = await client.threads.search()
+    selected: Any = await client.threads.search(select=["thread_id", "status"], limit=1)
+    by_ids: Any = await client.threads.search(ids=ids[1:])
+    paged: Any = await client.threads.search(
+        sort_by="created_at", sort_order="asc", limit=1, offset=1
+    )
 
     assert count == 3
     assert [t["thread_id"] for t in ascending] == ids
@@ -160,10 +195,10 @@ async def test_an_expired_thread_is_gone_at_once_and_the_sweep_erases_it(
     stack: LocalStack, client: LangGraphClient
 ) -> None:
     bob = get_client(url=stack.url, headers=auth("bob"))
-    tid = (await client.threads.create(ttl=0.02))["thread_id"]  # 1.2 s
+    tid = (await client.threads.create(ttl={"ttl": 0.02}))["thread_id"]  # 1.2 s
     kept = (await client.threads.create(ttl=60))["thread_id"]
     await client.runs.wait(tid, "agent", input=user_message("soon gone"))
-    shown = await client.threads.get(kept, params={"include": "ttl"})
+    shown: Any = await client.threads.get(kept, params={"include": "ttl"})
 
     async def gone() -> bool:
         try:
@@ -195,8 +230,8 @@ async def test_an_expired_thread_is_gone_at_once_and_the_sweep_erases_it(
 async def test_patching_the_ttl_moves_the_expiry(
     stack: LocalStack, client: LangGraphClient
 ) -> None:
-    tid = (await client.threads.create(ttl=0.02))["thread_id"]
-    witness = (await client.threads.create(ttl=0.02))["thread_id"]  # left to expire
+    tid = (await client.threads.create(ttl={"ttl": 0.02}))["thread_id"]
+    witness = (await client.threads.create(ttl={"ttl": 0.02}))["thread_id"]  # left to expire
 
     await client.threads.update(tid, metadata={}, ttl=60)
 
@@ -207,4 +242,5 @@ async def test_patching_the_ttl_moves_the_expiry(
         return created.status_code == 200
 
     await eventually(witness_erased, "the sweep to erase the thread left to expire")
-    assert (await client.threads.get(tid, params={"include": "ttl"}))["ttl"]["ttl_minutes"] == 60
+    shown: Any = await client.threads.get(tid, params={"include": "ttl"})
+    assert shown["ttl"]["ttl_minutes"] == 60

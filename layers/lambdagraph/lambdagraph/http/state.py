@@ -76,13 +76,16 @@ async def update_state(
 
     Checked against LangGraph Server 0.16.7 (``Threads.State.post``): a thread with an
     active run answers 409; one no graph ran on (no ``graph_id`` in its metadata, no run)
-    400; a node the graph lacks 400 (LangGraph's ``InvalidUpdateError`` text); an unknown
-    checkpoint id is not an error (the update starts from an empty state). The answer is
+    400; a node or ``checkpoint_ns`` the graph lacks 400 (LangGraph's own text); an unknown
+    checkpoint id is not an error (the update starts from an empty state). Messages an
+    ``add_messages`` channel cannot coerce are refused first (422, where LangGraph Server
+    crashes the request). The answer is
     ``{"checkpoint", "configurable", "checkpoint_id"}`` (the last two deprecated, kept).
 
     Raises:
         Conflict: a run is active on the thread.
         BadRequest: no graph for the thread, or the graph refused the update.
+        InvalidRequest: a message in ``values`` is not one.
     """
     thread_id = thread["thread_id"]
     if thread.get("active_run_id"):
@@ -93,12 +96,15 @@ async def update_state(
             f"Thread '{thread_id}' has no assigned graph ID: make a run on it, or set "
             "'graph_id' in its metadata, before updating its state"
         )
+    context.runs.inputs_of(graph_id).check_update(values)
     graph = context.stateful_graph(graph_id)
     configurable = {"checkpoint_ns": "", **(checkpoint or {}), "thread_id": thread_id}
     try:
         config = await graph.aupdate_state({"configurable": configurable}, values, as_node)
-    except InvalidUpdateError as exc:
-        raise BadRequest(str(exc)) from None
+    except (InvalidUpdateError, ValueError, TypeError) as exc:
+        # What LangGraph raises for the update it was given: an unknown node or subgraph
+        # namespace, a list where a node returns a dict, a value a reducer cannot take.
+        raise BadRequest(str(exc).splitlines()[0]) from None
     state = await graph.aget_state({"configurable": {"thread_id": thread_id}})
     status: ThreadStatus = "interrupted" if state.interrupts else "idle"
     await context.store.set_rest_status(owner, thread_id, status)
