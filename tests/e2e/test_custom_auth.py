@@ -83,9 +83,10 @@ async def test_thread_updates_copies_and_counts_go_through_the_handlers_filters(
     await alice.runs.wait(tid, "agent", input=user_message("hi"))
     legacy = await AppStore(tables.app).create_thread("alice", metadata={"topic": "old"})
 
-    patched = await alice.threads.update(tid, metadata={"topic": "later"})
-    copy = await alice.threads.copy(tid)
-    updated = await alice.threads.update_state(tid, {"messages": []}, as_node="model")
+    patched: Any = await alice.threads.update(tid, metadata={"topic": "later"})
+    copy_thread: Any = alice.threads.copy  # typed None; LangGraph Server returns the thread
+    copy = await copy_thread(tid)
+    updated: Any = await alice.threads.update_state(tid, {"messages": []}, as_node="model")
 
     # The handler stamps what a PATCH merges, and the copy keeps the original's metadata.
     assert patched["metadata"] == {"topic": "later", "owner": "alice", "team": "red"}
