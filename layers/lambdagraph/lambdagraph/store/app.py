@@ -12,7 +12,9 @@ queue when it finishes (:meth:`AppStore.finish_run`).
 
 Deleting a thread is one conditional write that turns its item into a tombstone
 (:meth:`AppStore.delete_thread`); runs are read together with their thread, so a deleted
-thread's runs are not found either, and ``lambdagraph.engine.erase`` erases the rest.
+thread's runs are not found either, and ``lambdagraph.engine.erase`` erases the rest. The
+thread methods (create, read, update, search, count, delete, TTL) are in
+:mod:`store.threads`.
 """
 
 from __future__ import annotations

@@ -16,6 +16,7 @@ worker lease    ``RUN#<run_id>``         ``WORKER``              (durable runs)
 tombstone       ``THREAD#<thread_id>``   ``THREAD``              – (a deleted thread, erasing)
 active runs     ``USER#<owner>``         ``ACTIVE``              (per-user limits)
 request count   ``USER#<owner>``         ``RPM#<minute>``        (per-user limits, TTL)
+thread expiry   ``THREAD_EXPIRY#<n>``    ``<expires>#<tid>``     (thread TTL; shard ``n``)
 ==============  =======================  ======================  ============================
 
 Runs live in their thread's partition, so one query reads a thread and its runs. Run ids are
