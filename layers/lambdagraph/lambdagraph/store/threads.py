@@ -21,7 +21,7 @@ from botocore.exceptions import ClientError
 from lambdagraph.errors import Conflict, ThreadNotFound
 from lambdagraph.store import items, schema
 from lambdagraph.store.dynamo import call, error_code, get_s, j, n, s, translate_errors
-from lambdagraph.store.filters import Filters, matches
+from lambdagraph.store.filters import Filters, contains, matches
 from lambdagraph.store.records import (
     Thread,
     ThreadSortBy,
@@ -219,7 +219,7 @@ class ThreadStore(AppTable):
             if (
                 (wanted is None or thread["thread_id"] in wanted)
                 and (status is None or thread["status"] == status)
-                and _contains(thread["metadata"], metadata)
+                and contains(thread["metadata"], metadata)
                 and matches(thread["metadata"], filters)
             ):
                 found.append(thread)
@@ -381,22 +381,6 @@ def _with_ttl(thread: Thread, item: Mapping[str, Any]) -> Thread:
         }
         thread["ttl"] = info
     return thread
-
-
-def _contains(metadata: Mapping[str, Any], wanted: Mapping[str, Any] | None) -> bool:
-    # LangGraph Server filters with JSONB containment (``@>``): nested objects match when
-    # they contain the wanted keys, lists when they hold every wanted element.
-    return all(k in metadata and _value_contains(metadata[k], v) for k, v in (wanted or {}).items())
-
-
-def _value_contains(value: Any, wanted: Any) -> bool:
-    if isinstance(wanted, Mapping):
-        return isinstance(value, Mapping) and _contains(value, wanted)
-    if isinstance(wanted, list):
-        return isinstance(value, list) and all(
-            any(_value_contains(v, w) for v in value) for w in wanted
-        )
-    return bool(value == wanted)
 
 
 __all__ = ["ThreadStore", "Ttl", "expired"]
