@@ -80,6 +80,8 @@ Variables:
         before detaching it with a ``slow_consumer`` error (``5``).
     LAMBDAGRAPH_WS_IDEMPOTENCY_SECONDS: how long a WebSocket ``run``'s ``request_id`` is
         remembered (``3600``).
+    LAMBDAGRAPH_THREAD_SWEEP_SECONDS: how often the local stack sweeps the threads whose TTL
+        ran out (``60``); deployed, a schedule in ``template.yaml`` does it every 5 minutes.
 """
 
 from __future__ import annotations
@@ -174,8 +176,7 @@ class Settings(BaseSettings):
     ws_send_queue_bytes: int = Field(1024 * 1024, gt=0)
     ws_slow_consumer_seconds: float = Field(5.0, gt=0)
     ws_idempotency_seconds: int = Field(3600, gt=0)
-    # Thread TTL: how often the local stack sweeps expired threads (the deployed schedule
-    # is in template.yaml).
+    # Thread TTL.
     thread_sweep_seconds: float = Field(60.0, gt=0)
 
     def __init__(self, **values: Any) -> None:
