@@ -6,7 +6,7 @@ import uuid
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Body, Query, Request
+from fastapi import APIRouter, Body, Header, Query
 from starlette.responses import Response
 
 from lambdagraph.errors import Conflict, InvalidInput, NotFound
@@ -30,6 +30,10 @@ from lambdagraph.store.records import public_thread
 from lambdagraph.store.threads import Ttl
 
 router = APIRouter(tags=["threads"], route_class=JsonBodyRoute)
+
+_MINIMAL: dict[int | str, dict[str, Any]] = {
+    204: {"description": "Updated; no body (``Prefer: return=minimal``)"}
+}
 
 
 @router.post("/threads", responses=error_responses(409))
@@ -121,14 +125,14 @@ async def get_thread(
     return json_response(public_thread(thread, include_ttl="ttl" in wanted))
 
 
-@router.patch("/threads/{thread_id}", responses=error_responses(404))
+@router.patch("/threads/{thread_id}", responses={**error_responses(404), **_MINIMAL})
 async def patch_thread(
     context: Ctx,
     owner: User,
     guard: Access,
     thread_id: str,
-    request: Request,
     body: Annotated[ThreadPatch | None, Body()] = None,
+    prefer: Annotated[str | None, Header()] = None,
 ) -> Response:
     """Merge metadata into the thread's (top-level keys replaced) and restart its TTL.
 
@@ -146,7 +150,7 @@ async def patch_thread(
         ttl=_ttl(body.ttl),
         filters=filters,
     )
-    if request.headers.get("prefer") == "return=minimal":
+    if prefer == "return=minimal":
         return Response(status_code=204)
     return json_response(public_thread(thread))
 
