@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 from cfnlint.api import lint_file
 
+from lambdagraph.engine.invoker import parse_payload
 from tests.deploy.template import (
     TEMPLATE,
     deployed,
@@ -132,6 +134,18 @@ def test_worker_retries_once_then_lands_in_a_dead_letter_queue() -> None:
         "Fn::GetAtt": ["WorkerDeadLetterQueue", "Arn"]
     }
     assert functions()["WorkerFunction"]["Timeout"] == 900
+
+
+def test_a_schedule_sends_the_worker_the_thread_expiry_sweep() -> None:
+    resources = transform()["Resources"]
+    [schedule] = resources_of(transform(), "AWS::Scheduler::Schedule").values()
+    target = schedule["Properties"]["Target"]
+    assert target["Arn"] == {"Fn::GetAtt": ["WorkerFunction", "Arn"]}
+    assert parse_payload(json.loads(target["Input"])) == {"kind": "sweep"}
+    assert schedule["Properties"]["ScheduleExpression"] == "rate(5 minutes)"
+    role = resources[target["RoleArn"]["Fn::GetAtt"][0]]["Properties"]
+    [statement] = role["Policies"][0]["PolicyDocument"]["Statement"]
+    assert statement["Action"] == "lambda:InvokeFunction"
 
 
 def test_layer_is_built_by_sam_for_the_runtime_and_architecture() -> None:

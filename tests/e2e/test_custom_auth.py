@@ -76,6 +76,37 @@ async def test_threads_carry_their_owner_and_reads_filter_on_it(
     assert [t["thread_id"] for t in found] == [thread["thread_id"]]
 
 
+async def test_thread_updates_copies_and_counts_go_through_the_handlers_filters(
+    stack: LocalStack, tables: Tables
+) -> None:
+    alice = get_client(url=stack.url, headers=bearer("alice-token"))
+    thread = await alice.threads.create(metadata={"topic": "plans"})
+    tid = thread["thread_id"]
+    await alice.runs.wait(tid, "agent", input=user_message("hi"))
+    legacy = await AppStore(tables.app).create_thread("alice", metadata={"topic": "old"})
+
+    patched: Any = await alice.threads.update(tid, metadata={"topic": "later"})
+    copy_thread: Any = alice.threads.copy  # typed None; LangGraph Server returns the thread
+    copy = await copy_thread(tid)
+    updated: Any = await alice.threads.update_state(tid, {"messages": []}, as_node="model")
+
+    # The handler stamps what a PATCH merges, and the copy keeps the original's metadata.
+    assert patched["metadata"] == {"topic": "later", "owner": "alice", "team": "red"}
+    assert copy["metadata"] == patched["metadata"]
+    assert updated["checkpoint"]["checkpoint_id"] is not None
+    assert await alice.threads.count() == 2  # the unstamped thread is not counted
+    for hidden in (
+        alice.threads.update(legacy["thread_id"], metadata={"owner": "alice"}),
+        alice.threads.update_state(legacy["thread_id"], {"messages": []}),
+        alice.threads.get_state(legacy["thread_id"], checkpoint_id=updated["checkpoint_id"]),
+    ):
+        with pytest.raises(NotFoundError):
+            await hidden
+    assert (await AppStore(tables.app).get_thread("alice", legacy["thread_id"]))["metadata"] == {
+        "topic": "old"
+    }
+
+
 async def test_a_run_records_the_stamped_owner_and_its_new_thread_starts_with_it(
     stack: LocalStack,
 ) -> None:

@@ -304,12 +304,28 @@ async def _search_lists_only_bobs(
         {"status": "interrupted"},
         {"status": "busy"},
         {"offset": 1},
+        {"ids": [ids.thread, ids.waiting, ids.bob_thread]},
+        {"sort_by": "updated_at", "sort_order": "asc"},
+        {"sort_by": "status", "select": ["thread_id", "metadata"]},
     ):
         found = await bob.post("/threads/search", json=body)
         assert found.status_code == 200
         assert all(t["thread_id"] not in {ids.thread, ids.waiting, ids.live} for t in found.json())
         assert all(t["metadata"].get("owner_note") != "alice" for t in found.json())
     assert ids.bob_thread in [t["thread_id"] for t in (await bob.post("/threads/search")).json()]
+
+
+async def _count_counts_only_bobs(
+    world: World, bob: httpx.AsyncClient, alice: httpx.AsyncClient
+) -> None:
+    listed = (await bob.post("/threads/search", json={"limit": 1000})).json()
+    for body, expected in (
+        ({}, len(listed)),
+        ({"metadata": {"owner_note": "alice"}}, 0),
+        ({"status": "interrupted"}, sum(t["status"] == "interrupted" for t in listed)),
+    ):
+        counted = await bob.post("/threads/count", json=body)
+        assert (counted.status_code, counted.json()) == (200, expected)
 
 
 def _stateless(path: str) -> Check:
@@ -436,6 +452,44 @@ CASES: dict[tuple[str, str], Foreign | Own] = {
             _post("/threads/{thread}/history", {"checkpoint": {"checkpoint_id": "{checkpoint}"}}),
             _post("/threads/{thread}/history", {"before": {"checkpoint_id": "{checkpoint}"}}),
             _post("/threads/{waiting}/history", {"limit": 1}),
+        ),
+    ),
+    ("POST", "/threads/count"): Own(_count_counts_only_bobs),
+    ("PATCH", "/threads/{thread_id}"): Foreign(
+        404,
+        (
+            _patch("/threads/{thread}", {"metadata": {"owner_note": "bob"}}),
+            _patch("/threads/{waiting}", {"metadata": {}, "ttl": {"ttl": 0.01}}),
+            _patch("/threads/{live}", {}),
+        ),
+    ),
+    ("POST", "/threads/{thread_id}/copy"): Foreign(  # LangGraph answers 409 here, not 404
+        409, (_post("/threads/{thread}/copy"), _post("/threads/{live}/copy"))
+    ),
+    ("POST", "/threads/{thread_id}/state"): Foreign(
+        404,
+        (
+            _post("/threads/{thread}/state", {"values": {"messages": []}}),
+            _post("/threads/{waiting}/state", {"values": None, "as_node": "tools"}),
+            _post("/threads/{thread}/state", {"values": {}, "checkpoint_id": "{checkpoint}"}),
+            _post("/threads/{live}/state", {"values": {}}),
+        ),
+    ),
+    ("POST", "/threads/{thread_id}/state/checkpoint"): Foreign(
+        404,
+        (
+            _post(
+                "/threads/{thread}/state/checkpoint",
+                {"checkpoint": {"checkpoint_id": "{checkpoint}"}},
+            ),
+            _post("/threads/{waiting}/state/checkpoint", {"checkpoint": {}, "subgraphs": True}),
+        ),
+    ),
+    ("GET", "/threads/{thread_id}/state/{checkpoint_id}"): Foreign(
+        404,
+        (
+            _get("/threads/{thread}/state/{checkpoint}"),
+            _get("/threads/{waiting}/state/{checkpoint}?subgraphs=true"),
         ),
     ),
     ("POST", "/threads/{thread_id}/runs"): Foreign(404, _run_probes("runs")),

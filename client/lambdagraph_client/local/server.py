@@ -29,7 +29,7 @@ from lambdagraph.auth import Authenticator, authenticator_from_settings
 from lambdagraph.errors import ConfigurationError
 from lambdagraph.settings import Settings
 from lambdagraph.store.bucket import OFFLOAD_THRESHOLD_BYTES
-from lambdagraph.wiring import build_local
+from lambdagraph.wiring import LocalApps, build_local
 from lambdagraph_client.local.crons import Clock, with_cron_scheduler
 from lambdagraph_client.local.dynamo import embedded_aws, use_fake_credentials
 from lambdagraph_client.local.frames import FrameLimitedProtocol
@@ -38,6 +38,7 @@ from lambdagraph_client.local.gateway import build_gateway
 from lambdagraph_client.local.invoker import local_worker_invoker
 from lambdagraph_client.local.oidc import LOCAL_AUDIENCE, LocalIssuer, WithIssuer
 from lambdagraph_client.local.oidc import PATH as ISSUER_PATH
+from lambdagraph_client.local.sweeper import ThreadSweeper
 from lambdagraph_client.local.tables import ensure_tables
 
 if TYPE_CHECKING:
@@ -299,7 +300,7 @@ def running_stack(
             checkpointer=checkpointer,
             worker_invoker=local_worker_invoker(settings),
         )
-        app: Any = build_gateway(apps, settings, authenticator)
+        app: Any = _with_sweeper(build_gateway(apps, settings, authenticator), apps, settings)
         app = with_cron_scheduler(app, apps, settings, cron_clock)
         server = _server(WithIssuer(app, issuer) if issuer else app)
         thread = threading.Thread(
@@ -317,6 +318,12 @@ def running_stack(
             created_tables=created,
             issuer=issuer,
         )
+
+
+def _with_sweeper(app: Any, apps: LocalApps, settings: Settings) -> ThreadSweeper:
+    # What the deployed schedule does (template.yaml): sweep threads whose TTL ran out.
+    eraser = apps.http.state.context.eraser
+    return ThreadSweeper(app, eraser.sweep_expired, settings.thread_sweep_seconds)
 
 
 def _wait_started(server: uvicorn.Server, thread: threading.Thread) -> None:
@@ -384,7 +391,7 @@ def serve(
             issuer=issuer,
         )
         print(stack.describe(), flush=True)
-        gateway: Any = build_gateway(apps, settings, authenticator)
+        gateway: Any = _with_sweeper(build_gateway(apps, settings, authenticator), apps, settings)
         gateway = with_cron_scheduler(gateway, apps, settings, None)
         if issuer is not None:
             gateway = WithIssuer(gateway, issuer)

@@ -51,6 +51,13 @@ class InvalidInput(LambdagraphError):
     code = "invalid_input"
 
 
+class BadRequest(InvalidInput):
+    """Input LangGraph Server answers 400 for, not 422 (e.g. an update as a node that
+    does not exist, a state update on a thread no graph ran on)."""
+
+    code = "bad_request"
+
+
 class InvalidRequest(InvalidInput):
     """The request breaks a rule every transport shares (e.g. resuming without a thread)."""
 

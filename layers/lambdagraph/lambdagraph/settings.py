@@ -94,6 +94,8 @@ Variables:
         ``*.example.com`` for subdomains (empty: any host the rules above allow).
     LAMBDAGRAPH_WEBHOOK_TIMEOUT_SECONDS: how long one webhook post may take (``10``).
     LAMBDAGRAPH_WEBHOOK_ATTEMPTS: how many times a failing webhook post is tried (``3``).
+    LAMBDAGRAPH_THREAD_SWEEP_SECONDS: how often the local stack sweeps the threads whose TTL
+        ran out (``60``); deployed, a schedule in ``template.yaml`` does it every 5 minutes.
 """
 
 from __future__ import annotations
@@ -200,6 +202,8 @@ class Settings(BaseSettings):
     cron_target_arn: str = ""
     cron_role_arn: str = ""
     local_cron_tick_seconds: float = Field(1.0, gt=0)
+    # Thread TTL.
+    thread_sweep_seconds: float = Field(60.0, gt=0)
 
     def __init__(self, **values: Any) -> None:
         try:

@@ -21,6 +21,8 @@ def test_parses_run_and_continue_payloads() -> None:
     assert cont["kind"] == "continue" and cont["attempt"] == 3
     erase = parse_payload({"kind": "erase", "owner": "o", "thread_id": "t", "run_id": "x"})
     assert erase == {"kind": "erase", "owner": "o", "thread_id": "t"}
+    # What the deployed schedule sends (template.yaml's ThreadExpirySweep), and nothing else.
+    assert parse_payload({"kind": "sweep", "owner": "o"}) == {"kind": "sweep"}
 
 
 @pytest.mark.parametrize(

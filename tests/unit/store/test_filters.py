@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from lambdagraph.store.filters import InvalidFilter, matches
+from lambdagraph.store.filters import InvalidFilter, contains, matches
 
 METADATA = {"owner": "alice", "tags": ["a", "b"], "team": "red"}
 
@@ -50,3 +50,23 @@ def test_matches(filters: dict[str, Any] | None, expected: bool) -> None:
 def test_a_malformed_filter_refuses_rather_than_widens(filters: dict[str, Any]) -> None:
     with pytest.raises(InvalidFilter):
         matches(METADATA, filters)
+
+
+@pytest.mark.parametrize(
+    ("metadata", "wanted", "expected"),
+    [
+        ({"a": 1, "b": 2}, {"a": 1}, True),
+        ({"a": {"x": 1, "y": 2}}, {"a": {"x": 1}}, True),  # nested objects: containment
+        ({"a": {"x": 1}}, {"a": {"x": 1, "y": 2}}, False),
+        ({"t": ["p", "q"]}, {"t": ["q"]}, True),  # lists: every wanted element is held
+        ({"t": ["p"]}, {"t": ["p", "q"]}, False),
+        ({"t": "p"}, {"t": ["p"]}, False),
+        ({"a": None}, {"a": None}, True),
+        ({}, {"a": None}, False),  # a missing key is not a null one
+        ({"a": 1}, None, True),
+    ],
+)
+def test_search_metadata_means_containment(
+    metadata: dict[str, Any], wanted: dict[str, Any] | None, expected: bool
+) -> None:
+    assert contains(metadata, wanted) is expected

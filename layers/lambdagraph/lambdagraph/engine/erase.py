@@ -26,6 +26,7 @@ died without handing over (its retries exhausted) leaves a lapsed lease: the nex
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 import uuid
@@ -167,6 +168,31 @@ class ThreadEraser:
             await self.revive(thread_id)  # deleted before, and its erasure stopped?
             raise
         await self._dispatch(owner, thread_id)
+
+    async def sweep_expired(self, now: float | None = None) -> int:
+        """Handle every thread whose TTL ran out by ``now``; how many were handled.
+
+        ``delete`` threads are deleted as ``DELETE /threads/{tid}`` deletes them (tombstone,
+        then the erase job); ``keep_latest`` ones keep their newest checkpoint per namespace
+        and lose the TTL. Stale expiry entries (a thread deleted, or moved by a PATCH) are
+        dropped. Run on a schedule by the worker (``{"kind": "sweep"}``) and by the local
+        stack; a sweep that dies is finished by the next (every step is idempotent).
+        """
+        handled = 0
+        due = await self.store.due_expiries(time.time() if now is None else now)
+        for thread_id, expires_at in due:
+            found = await self.store.expiring_thread(thread_id, expires_at)
+            if found is not None:
+                owner, strategy = found
+                if strategy == "keep_latest":
+                    await self.checkpointer.aprune([thread_id], strategy="keep_latest")
+                    await self.store.clear_ttl(owner, thread_id, expires_at)
+                else:
+                    with contextlib.suppress(ThreadNotFound):  # deleted meanwhile
+                        await self.delete(owner, thread_id)
+                handled += 1
+            await self.store.drop_expiry(thread_id, expires_at)
+        return handled
 
     async def revive(self, thread_id: str) -> bool:
         """Dispatch again an erasure whose job died (its lease lapsed); False if none did."""

@@ -81,6 +81,18 @@ class GraphInputs:
                 known = ", ".join(sorted(n for n in self.nodes if not n.startswith("__")))
                 raise InvalidRequest(f"command.goto: no node {target!r}; nodes: {known}")
 
+    def check_update(self, values: Any, where: str = "values") -> None:
+        """Refuse a state update (``POST /threads/{tid}/state``) whose messages the
+        graph's ``add_messages`` channels could not coerce.
+
+        Raises:
+            InvalidRequest: ``"<where>.<channel>[.<index>]: not a valid message (...)"``.
+        """
+        for index, update in enumerate(values if isinstance(values, list) else [values]):
+            if isinstance(update, dict):
+                at = where if not isinstance(values, list) else f"{where}.{index}"
+                self._check_messages(update.items(), at)
+
     def _check_messages(self, items: Any, where: str) -> None:
         for key, value in items:
             if key not in self.message_channels:

@@ -57,7 +57,14 @@ class CronPayload(TypedDict):
     cron_id: str
 
 
-WorkerPayload = RunPayload | ContinuePayload | ErasePayload | CronPayload
+class SweepPayload(TypedDict):
+    """Handle the threads whose TTL ran out (``ThreadEraser.sweep_expired``); the
+    deployed schedule sends it every few minutes."""
+
+    kind: Literal["sweep"]
+
+
+WorkerPayload = RunPayload | ContinuePayload | ErasePayload | CronPayload | SweepPayload
 
 
 class Invoker(Protocol):
@@ -92,6 +99,8 @@ class LambdaInvoker:
 def parse_payload(event: dict[str, Any]) -> WorkerPayload:
     """Read a worker invocation's payload; ``InvalidInput`` for anything else."""
     kind = event.get("kind")
+    if kind == "sweep":
+        return SweepPayload(kind="sweep")
     if kind == "erase" and all(isinstance(event.get(f), str) for f in ("owner", "thread_id")):
         return ErasePayload(kind="erase", owner=event["owner"], thread_id=event["thread_id"])
     if kind == "cron" and all(isinstance(event.get(f), str) for f in ("owner", "cron_id")):

@@ -47,6 +47,10 @@ async def handle_worker_event(
         return await erase(durable, payload, context)
     if payload["kind"] == "cron":
         return await fire_cron(durable, payload)
+    if payload["kind"] == "sweep":
+        if durable.eraser is None:
+            raise ConfigurationError("This worker has no thread eraser (see lambdagraph.wiring)")
+        return f"swept {await durable.eraser.sweep_expired()}"
     return await durable.handle(
         payload, context.get_remaining_time_in_millis, context.aws_request_id
     )

@@ -8,7 +8,7 @@ fields we act on are checked strictly (no string-to-bool coercion).
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
@@ -19,13 +19,37 @@ from lambdagraph.engine import (
     check_checkpoint_ref,
     parse_uuid,
 )
-from lambdagraph.store.records import ThreadStatus
+from lambdagraph.store.records import (
+    ThreadField,
+    ThreadSortBy,
+    ThreadStatus,
+    ThreadTtlStrategy,
+)
 
 RunCreate = RunRequest
 """Body of ``POST /threads/{tid}/runs``, ``.../runs/stream|wait`` and the stateless
 ``/runs/...``: the shared run request (the thread comes from the path)."""
 
 CommandBody = CommandRequest
+
+
+MAX_TTL_MINUTES: Final = 100 * 365 * 24 * 60
+"""A century: longer TTLs are refused (422) before their expiry overflows a timestamp."""
+
+
+class ThreadTtl(BaseModel):
+    """A thread's time to live, as the SDK sends it (``{"ttl": minutes, "strategy": ...}``).
+
+    ``delete`` erases the thread when it expires; ``keep_latest`` keeps the thread and its
+    latest checkpoint and erases older ones (LangGraph Server 0.16.7's two strategies).
+    """
+
+    model_config = STRICT
+
+    ttl: float = Field(
+        gt=0, le=MAX_TTL_MINUTES, description="Minutes from now (from the create or update)."
+    )
+    strategy: ThreadTtlStrategy = "delete"
 
 
 class ThreadCreate(BaseModel):
@@ -36,6 +60,7 @@ class ThreadCreate(BaseModel):
     thread_id: str | None = None
     metadata: dict[str, Any] | None = None
     if_exists: Literal["raise", "do_nothing"] | None = None
+    ttl: ThreadTtl | None = None
 
     @field_validator("thread_id")
     @classmethod
@@ -43,15 +68,72 @@ class ThreadCreate(BaseModel):
         return None if value is None else parse_uuid(value, "thread_id")
 
 
-class ThreadSearch(BaseModel):
-    """Body of ``POST /threads/search``."""
+class ThreadPatch(BaseModel):
+    """Body of ``PATCH /threads/{tid}``: metadata merged key by key into the thread's."""
 
     model_config = STRICT
 
     metadata: dict[str, Any] | None = None
+    ttl: ThreadTtl | None = None
+
+
+class ThreadCount(BaseModel):
+    """Body of ``POST /threads/count``."""
+
+    model_config = STRICT
+
+    metadata: dict[str, Any] | None = None
+    values: dict[str, Any] | None = None
     status: ThreadStatus | None = None
+
+
+class ThreadSearch(ThreadCount):
+    """Body of ``POST /threads/search``."""
+
+    ids: list[str] | None = None
     limit: int = Field(default=10, ge=1, le=1000)
     offset: int = Field(default=0, ge=0)
+    sort_by: ThreadSortBy | None = None
+    sort_order: Literal["asc", "desc"] | None = None
+    select: list[ThreadField] | None = None
+    extract: dict[str, str] | None = None
+
+    @field_validator("ids")
+    @classmethod
+    def _uuids(cls, value: list[str] | None) -> list[str] | None:
+        return None if value is None else [parse_uuid(v, "thread ID") for v in value]
+
+
+class StateUpdate(BaseModel):
+    """Body of ``POST /threads/{tid}/state`` (``client.threads.update_state``)."""
+
+    model_config = STRICT
+
+    values: dict[str, Any] | list[dict[str, Any]] | None = None
+    as_node: str | None = None
+    checkpoint: dict[str, Any] | None = None
+    checkpoint_id: str | None = None
+
+    @field_validator("checkpoint")
+    @classmethod
+    def _checkpoint_ref(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        check_checkpoint_ref(value)
+        return value
+
+
+class StateAtCheckpoint(BaseModel):
+    """Body of ``POST /threads/{tid}/state/checkpoint`` (``get_state(checkpoint=...)``)."""
+
+    model_config = STRICT
+
+    checkpoint: dict[str, Any]
+    subgraphs: bool = False
+
+    @field_validator("checkpoint")
+    @classmethod
+    def _checkpoint_ref(cls, value: dict[str, Any]) -> dict[str, Any]:
+        check_checkpoint_ref(value)
+        return value
 
 
 class HistoryRequest(BaseModel):
@@ -94,7 +176,12 @@ __all__ = [
     "CommandBody",
     "HistoryRequest",
     "RunCreate",
+    "StateAtCheckpoint",
+    "StateUpdate",
+    "ThreadCount",
     "ThreadCreate",
+    "ThreadPatch",
     "ThreadSearch",
+    "ThreadTtl",
     "parse_uuid",
 ]

@@ -1,4 +1,4 @@
-"""Thread state and history, read through the graph and the checkpointer.
+"""Thread state and history, read and updated through the graph and the checkpointer.
 
 Shapes follow LangGraph Server's ``ThreadState`` (``values``, ``next``, ``tasks``,
 ``checkpoint``, ``parent_checkpoint``, ``metadata``, ``created_at``, ``interrupts``), so
@@ -7,13 +7,16 @@ Shapes follow LangGraph Server's ``ThreadState`` (``values``, ``next``, ``tasks`
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from langgraph.errors import InvalidUpdateError
 from langgraph.types import StateSnapshot
 
 from lambdagraph.engine import config_checkpoint, interrupt_dict
+from lambdagraph.errors import BadRequest, Conflict
 from lambdagraph.http.context import ApiContext
-from lambdagraph.store.records import Thread
+from lambdagraph.store.records import Thread, ThreadStatus
 
 if TYPE_CHECKING:
     from langchain_core.runnables import RunnableConfig
@@ -21,6 +24,12 @@ if TYPE_CHECKING:
 
 async def graph_id_for(context: ApiContext, owner: str, thread: Thread) -> str:
     """Which graph a thread's checkpoints belong to: its latest run's, else the first graph."""
+    return await assigned_graph_id(context, owner, thread) or context.graphs.names()[0]
+
+
+async def assigned_graph_id(context: ApiContext, owner: str, thread: Thread) -> str | None:
+    """The graph named by the thread's metadata (``graph_id``) or its latest run; ``None``
+    for a thread no graph ran on."""
     names = context.graphs.names()
     graph_id = (thread.get("metadata") or {}).get("graph_id")
     if isinstance(graph_id, str) and graph_id in names:
@@ -28,16 +37,93 @@ async def graph_id_for(context: ApiContext, owner: str, thread: Thread) -> str:
     runs = await context.store.list_runs(owner, thread["thread_id"], limit=1)
     if runs and runs[0]["assistant_id"] in names:
         return runs[0]["assistant_id"]
-    return names[0]
+    return None
 
 
 async def read_state(
-    context: ApiContext, owner: str, thread: Thread, *, subgraphs: bool = False
+    context: ApiContext,
+    owner: str,
+    thread: Thread,
+    *,
+    subgraphs: bool = False,
+    checkpoint: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The thread's current state as ``ThreadState``."""
+    """The thread's state as ``ThreadState``: the current one, or at ``checkpoint``
+    (``{"checkpoint_id", "checkpoint_ns"?}``).
+
+    An unknown checkpoint id reads as an empty state, as LangGraph Server 0.16.7 answers it
+    (200, ``values: {}``), not as a 404.
+    """
     graph = context.stateful_graph(await graph_id_for(context, owner, thread))
-    config: RunnableConfig = {"configurable": {"thread_id": thread["thread_id"]}}
+    configurable: dict[str, Any] = {"thread_id": thread["thread_id"]}
+    if checkpoint is not None:
+        configurable = {"checkpoint_ns": "", **checkpoint, **configurable}
+    config: RunnableConfig = {"configurable": configurable}
     return thread_state(await graph.aget_state(config, subgraphs=subgraphs))
+
+
+async def update_state(
+    context: ApiContext,
+    owner: str,
+    thread: Thread,
+    values: Any,
+    *,
+    as_node: str | None = None,
+    checkpoint: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Apply ``values`` to the thread's state as ``as_node`` (``graph.aupdate_state``), from
+    the latest checkpoint or from ``checkpoint`` (a fork, by the saver's rules).
+
+    Checked against LangGraph Server 0.16.7 (``Threads.State.post``): a thread with an
+    active run answers 409; one no graph ran on (no ``graph_id`` in its metadata, no run)
+    400; a node or ``checkpoint_ns`` the graph lacks 400 (LangGraph's own text); an unknown
+    checkpoint id is not an error (the update starts from an empty state). Messages an
+    ``add_messages`` channel cannot coerce are refused first (422, where LangGraph Server
+    crashes the request). The answer is
+    ``{"checkpoint", "configurable", "checkpoint_id"}`` (the last two deprecated, kept).
+
+    Raises:
+        Conflict: a run is active on the thread.
+        BadRequest: no graph for the thread, or the graph refused the update.
+        InvalidRequest: a message in ``values`` is not one.
+    """
+    thread_id = thread["thread_id"]
+    if thread.get("active_run_id"):
+        raise Conflict(f"Thread {thread_id} has in-flight runs")
+    graph_id = await assigned_graph_id(context, owner, thread)
+    if graph_id is None:
+        raise BadRequest(
+            f"Thread '{thread_id}' has no assigned graph ID: make a run on it, or set "
+            "'graph_id' in its metadata, before updating its state"
+        )
+    context.runs.inputs_of(graph_id).check_update(values)
+    graph = context.stateful_graph(graph_id)
+    configurable = {"checkpoint_ns": "", **(checkpoint or {}), "thread_id": thread_id}
+    try:
+        config = await graph.aupdate_state({"configurable": configurable}, values, as_node)
+    except (InvalidUpdateError, ValueError, TypeError) as exc:
+        # What LangGraph raises for the update it was given: an unknown node or subgraph
+        # namespace, a list where a node returns a dict, a value a reducer cannot take.
+        raise BadRequest(str(exc).splitlines()[0]) from None
+    state = await graph.aget_state({"configurable": {"thread_id": thread_id}})
+    status: ThreadStatus = "interrupted" if state.interrupts else "idle"
+    await context.store.set_rest_status(owner, thread_id, status)
+    done = dict(config["configurable"])
+    return {"checkpoint": done, "configurable": done, "checkpoint_id": done.get("checkpoint_id")}
+
+
+async def copy_thread(context: ApiContext, owner: str, thread: Thread, copy_id: str) -> Thread:
+    """A new thread ``copy_id`` of ``owner`` with the thread's metadata and checkpoints.
+
+    The record is created first, then the checkpoints copied: a copy that fails halfway
+    leaves a thread its owner sees and can delete (erasing what was copied), never
+    checkpoints no thread owns.
+    """
+    copy = await context.store.create_thread(
+        owner, thread_id=copy_id, metadata=thread["metadata"]
+    )
+    await context.checkpointer.acopy_thread(thread["thread_id"], copy["thread_id"])
+    return copy
 
 
 async def read_values(context: ApiContext, owner: str, thread: Thread) -> Any:

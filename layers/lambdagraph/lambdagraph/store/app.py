@@ -12,40 +12,38 @@ queue when it finishes (:meth:`AppStore.finish_run`).
 
 Deleting a thread is one conditional write that turns its item into a tombstone
 (:meth:`AppStore.delete_thread`); runs are read together with their thread, so a deleted
-thread's runs are not found either, and ``lambdagraph.engine.erase`` erases the rest.
+thread's runs are not found either, and ``lambdagraph.engine.erase`` erases the rest. The
+thread methods (create, read, update, search, count, delete, TTL) are in
+:mod:`store.threads`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import time
 import uuid
 from typing import Any, Literal
 
-from botocore.exceptions import ClientError
 from langgraph.checkpoint.base.id import uuid6
 
 from lambdagraph.errors import Conflict, RunNotFound, ThreadBusy, ThreadNotFound
 from lambdagraph.settings import Settings
 from lambdagraph.store import items, schema
-from lambdagraph.store.dynamo import call, error_code, get_s, n, s, translate_errors
-from lambdagraph.store.filters import Filters, matches
+from lambdagraph.store.dynamo import get_s, s
 from lambdagraph.store.records import (
     FINAL_RUN_STATUSES,
     CancelAction,
     MultitaskStrategy,
     Run,
     RunKwargs,
-    Thread,
-    ThreadStatus,
 )
 from lambdagraph.store.scheduling import ATTEMPTS, RunScheduler
 from lambdagraph.store.table import ConditionFailed
+from lambdagraph.store.threads import ThreadStore, expired
 
 _WAIT_POLL = 0.25
 
 
-class AppStore(RunScheduler):
+class AppStore(ThreadStore, RunScheduler):
     """Threads and runs of every user, in one DynamoDB table.
 
     Args:
@@ -69,124 +67,6 @@ class AppStore(RunScheduler):
             max_active_runs=settings.max_active_runs_per_user,
             requests_per_minute=settings.requests_per_minute_per_user,
         )
-
-    # --- threads ---------------------------------------------------------------------
-
-    async def create_thread(
-        self,
-        owner: str,
-        *,
-        thread_id: str | None = None,
-        metadata: dict[str, Any] | None = None,
-        if_exists: Literal["raise", "do_nothing"] = "raise",
-    ) -> Thread:
-        """Create a thread owned by ``owner``.
-
-        Raises:
-            Conflict: ``thread_id`` is taken and ``if_exists="raise"``.
-            ThreadNotFound: ``thread_id`` is another user's (with ``do_nothing``).
-        """
-        now = items.now_iso()
-        thread: Thread = {
-            "thread_id": thread_id or str(uuid.uuid4()),
-            "created_at": now,
-            "updated_at": now,
-            "metadata": dict(metadata or {}),
-            "status": "idle",
-            "values": None,
-            "interrupts": {},
-            "owner": owner,
-        }
-        try:
-            await self._put(items.thread_item(thread), schema.THREAD_IS_NEW)
-        except ClientError as exc:
-            if error_code(exc) != "ConditionalCheckFailedException":
-                with translate_errors():
-                    raise
-            if if_exists == "do_nothing":
-                return await self.get_thread(owner, thread["thread_id"])
-            raise Conflict(f"Thread {thread['thread_id']} already exists") from exc
-        return thread
-
-    async def get_thread(
-        self, owner: str, thread_id: str, *, filters: Filters | None = None
-    ) -> Thread:
-        """The thread, or ``ThreadNotFound`` (also for another user's thread, and for one
-        whose metadata does not match an auth handler's ``filters``)."""
-        item = await self._get(schema.thread_key(thread_id))
-        if item is None or get_s(item, "owner") != owner:
-            raise ThreadNotFound(thread_id)
-        thread = items.thread_from_item(item)
-        if not matches(thread["metadata"], filters):
-            raise ThreadNotFound(thread_id)
-        return thread
-
-    async def delete_thread(self, owner: str, thread_id: str, *, hold: float = 300.0) -> None:
-        """Delete the thread at once: one conditional write turns its item into a tombstone.
-
-        From then on the thread, its runs, state and history read as not found, no run can
-        start on it, and creating its id answers ``Conflict`` until the erase job
-        (``lambdagraph.engine.erase``) has removed everything it owned and then the tombstone.
-
-        Args:
-            owner: the caller; another user's thread is not found.
-            thread_id: the thread.
-            hold: seconds the erasure may wait for its job before a re-create or a repeated
-                delete dispatches it again.
-
-        Raises:
-            ThreadNotFound: unknown, already deleted, or another user's thread.
-        """
-        values = {
-            ":owner": s(owner),
-            ":now": s(items.now_iso()),
-            ":handoff": s(schema.ERASE_HANDOFF),
-            ":until": n(round(time.time() + hold, 3)),
-        }
-        try:
-            await self._update(schema.thread_key(thread_id), schema.TOMBSTONE, schema.OWNED, values)
-        except ConditionFailed:
-            raise ThreadNotFound(thread_id) from None
-
-    async def search_threads(
-        self,
-        owner: str,
-        *,
-        metadata: dict[str, Any] | None = None,
-        status: ThreadStatus | None = None,
-        limit: int = 10,
-        offset: int = 0,
-        filters: Filters | None = None,
-    ) -> list[Thread]:
-        """The owner's threads, newest first, whose metadata contains ``metadata`` and
-        matches an auth handler's ``filters``."""
-        found: list[Thread] = []
-        request: dict[str, Any] = {
-            "TableName": self.table_name,
-            "IndexName": schema.GSI1,
-            "KeyConditionExpression": "GSI1PK = :pk AND begins_with(GSI1SK, :prefix)",
-            "ExpressionAttributeValues": {
-                ":pk": s(schema.owner_gsi1pk(owner)),
-                ":prefix": s(schema.THREAD_GSI1SK_PREFIX),
-            },
-            "ScanIndexForward": False,
-        }
-        while len(found) < offset + limit:
-            with translate_errors():
-                out = await call(self.client.query, **request)
-            for item in out.get("Items", []):
-                thread = items.thread_from_item(item)
-                if status is not None and thread["status"] != status:
-                    continue
-                if metadata and any(thread["metadata"].get(k) != v for k, v in metadata.items()):
-                    continue
-                if not matches(thread["metadata"], filters):
-                    continue
-                found.append(thread)
-            if "LastEvaluatedKey" not in out:
-                break
-            request["ExclusiveStartKey"] = out["LastEvaluatedKey"]
-        return found[offset : offset + limit]
 
     # --- runs ------------------------------------------------------------------------
 
@@ -241,7 +121,7 @@ class AppStore(RunScheduler):
                 if await self._create_thread_with_run(run, temporary=False):
                     return run
                 continue
-            if get_s(old, "owner") != owner:
+            if get_s(old, "owner") != owner or expired(old):
                 raise ThreadNotFound(thread_id)
             active = get_s(old, "active_run_id")
             if multitask_strategy == "reject":

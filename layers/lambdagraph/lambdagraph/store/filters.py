@@ -4,7 +4,8 @@ The language is LangGraph's (``langgraph_sdk.auth.types.FilterType``): every key
 (AND); a plain value or ``{"$eq": value}`` is equality; ``{"$contains": x}`` requires the
 metadata value to be a list holding ``x`` (or every element of ``x`` when it is a list);
 ``{"$or": [f1, f2, ...]}`` and ``{"$and": [...]}`` combine filters, nested at most twice.
-Pure: the store applies it to thread metadata it has read.
+Pure: the store applies it to thread metadata it has read. :func:`contains` is the other
+test the store makes of metadata: what a search's ``metadata`` means (JSONB containment).
 """
 
 from __future__ import annotations
@@ -48,6 +49,23 @@ def matches(metadata: Mapping[str, Any], filters: Filters | None, *, depth: int 
         elif not _field_matches(metadata, key, expected):
             return False
     return True
+
+
+def contains(metadata: Mapping[str, Any], wanted: Mapping[str, Any] | None) -> bool:
+    """Whether ``metadata`` contains ``wanted``, as a search's ``metadata`` filter means it.
+
+    LangGraph Server filters with JSONB containment (``@>``): nested objects match when they
+    contain the wanted keys, lists when they hold every wanted element, others when equal.
+    """
+    return all(k in metadata and _holds(metadata[k], v) for k, v in (wanted or {}).items())
+
+
+def _holds(value: Any, wanted: Any) -> bool:
+    if isinstance(wanted, Mapping):
+        return isinstance(value, Mapping) and contains(value, wanted)
+    if isinstance(wanted, list):
+        return isinstance(value, list) and all(any(_holds(v, w) for v in value) for w in wanted)
+    return bool(value == wanted)
 
 
 def _combined(key: str, groups: Any, metadata: Mapping[str, Any], depth: int) -> bool:

@@ -18,6 +18,18 @@ ThreadStatus = Literal["idle", "busy", "interrupted", "error"]
 MultitaskStrategy = Literal["reject", "interrupt", "rollback", "enqueue"]
 """What a new run gets on a busy thread (``enqueue`` is the server default)."""
 
+ThreadSortBy = Literal["thread_id", "status", "created_at", "updated_at", "state_updated_at"]
+"""What ``POST /threads/search`` sorts by (langgraph-sdk 0.4.14's ``ThreadSortBy``)."""
+
+ThreadField = Literal[
+    "thread_id", "created_at", "updated_at", "metadata", "config", "context", "status",
+    "values", "interrupts",
+]
+"""What ``select`` may name (langgraph-sdk 0.4.14's ``ThreadSelectField``)."""
+
+ThreadTtlStrategy = Literal["delete", "keep_latest"]
+"""What happens to a thread when its TTL runs out (LangGraph Server 0.16.7's two)."""
+
 OnDisconnect = Literal["cancel", "continue"]
 Durability = Literal["sync", "async", "exit"]
 CancelAction = Literal["interrupt", "rollback"]
@@ -68,6 +80,15 @@ class Thread(TypedDict):
     interrupts: NotRequired[dict[str, Any]]
     owner: str
     active_run_id: NotRequired[str | None]
+    ttl: NotRequired[ThreadTtlInfo | None]
+
+
+class ThreadTtlInfo(TypedDict):
+    """A thread's TTL as ``GET /threads/{tid}?include=ttl`` shows it (LangGraph's shape)."""
+
+    strategy: ThreadTtlStrategy
+    ttl_minutes: float
+    expires_at: str
 
 
 class Run(TypedDict):
@@ -89,13 +110,17 @@ class Run(TypedDict):
     subscribers: NotRequired[list[str]]
 
 
-_PRIVATE_THREAD_FIELDS: Final = frozenset({"owner", "active_run_id"})
+_PRIVATE_THREAD_FIELDS: Final = frozenset({"owner", "active_run_id", "ttl"})
 _PRIVATE_RUN_FIELDS: Final = frozenset({"owner", "cancel", "usage", "temporary", "subscribers"})
 
 
-def public_thread(thread: Thread) -> dict[str, Any]:
-    """The thread as a client sees it: our private fields removed."""
-    return {k: v for k, v in thread.items() if k not in _PRIVATE_THREAD_FIELDS}
+def public_thread(thread: Thread, *, include_ttl: bool = False) -> dict[str, Any]:
+    """The thread as a client sees it: our private fields removed (its TTL shown only when
+    asked for and set, as ``GET /threads/{tid}?include=ttl`` does)."""
+    public = {k: v for k, v in thread.items() if k not in _PRIVATE_THREAD_FIELDS}
+    if include_ttl and thread.get("ttl"):
+        public["ttl"] = thread["ttl"]
+    return public
 
 
 def public_run(run: Run) -> dict[str, Any]:

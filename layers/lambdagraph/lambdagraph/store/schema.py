@@ -18,6 +18,7 @@ active runs     ``USER#<owner>``         ``ACTIVE``              (per-user limit
 request count   ``USER#<owner>``         ``RPM#<minute>``        (per-user limits, TTL)
 cron            ``CRON#<cron_id>``       ``CRON``                ``OWNER#<owner>`` /
                                                                  ``CRON#<created_at>#<id>``
+thread expiry   ``THREAD_EXPIRY#<n>``    ``<expires>#<tid>``     (thread TTL; shard ``n``)
 ==============  =======================  ======================  ============================
 
 Runs live in their thread's partition, so one query reads a thread and its runs. Run ids are
@@ -41,6 +42,7 @@ need ``Decimal`` conversions.
 from __future__ import annotations
 
 import re
+import zlib
 from collections.abc import Mapping
 from typing import Any, Final
 
@@ -129,8 +131,15 @@ OWNED: Final = "attribute_exists(PK) AND #owner = :owner"
 
 THREAD_QUEUE_EMPTY: Final = "(attribute_not_exists(#queue) OR size(#queue) = :zero)"
 
-THREAD_IDLE: Final = f"{OWNED} AND attribute_not_exists(active_run_id) AND {THREAD_QUEUE_EMPTY}"
-"""A run may start at once: the caller's thread, no active run, nobody waiting."""
+THREAD_GONE_AT: Final = "gone_at"
+"""ISO time from which a thread with a ``delete`` TTL reads as gone (TTL block at the end)."""
+THREAD_UNEXPIRED: Final = f"(attribute_not_exists({THREAD_GONE_AT}) OR {THREAD_GONE_AT} > :now)"
+
+THREAD_IDLE: Final = (
+    f"{OWNED} AND {THREAD_UNEXPIRED} AND attribute_not_exists(active_run_id) "
+    f"AND {THREAD_QUEUE_EMPTY}"
+)
+"""A run may start at once: the caller's unexpired thread, no active run, nobody waiting."""
 
 THREAD_ACTIVE_IS: Final = f"{OWNED} AND active_run_id = :active"
 """The thread's active run is still the one the caller saw."""
@@ -383,3 +392,76 @@ def cron_key(cron_id: str) -> dict[str, dict[str, str]]:
 def cron_gsi1sk(created_at: str, cron_id: str) -> str:
     """GSI1 sort key: a user's crons in creation order."""
     return f"{CRON_GSI1SK_PREFIX}{created_at}#{cron_id}"
+# --- threads: metadata updates and time to live -----------------------------------------
+#
+# A thread with a TTL carries its expiry (epoch seconds), strategy and length on its item,
+# and an *expiry entry* in one of a few sharded partitions, sorted by expiry, so the sweep
+# finds the threads due with one Query per shard (no scan, no extra index). The thread item
+# is the truth: an entry whose thread is gone or now expires at another time (a later PATCH)
+# is stale and only dropped. The thread item deliberately does not use the table's TTL
+# attribute: DynamoDB would delete it lazily and leave its checkpoints and runs behind, so
+# the sweep erases an expired thread the way ``DELETE /threads/{tid}`` does. Entries expire
+# by the table TTL a while after their time, in case no sweep ever reads them.
+
+THREAD_EXPIRES_AT: Final = "thread_expires_at"
+THREAD_TTL_STRATEGY: Final = "ttl_strategy"
+THREAD_TTL_MINUTES: Final = "ttl_minutes"
+EXPIRY_SHARDS: Final = 8
+"""Partitions the expiry entries are spread over (a hot partition takes ~1000 writes/s)."""
+EXPIRY_ENTRY_GRACE_SECONDS: Final = 7 * 24 * 3600
+EXPIRY_WIDTH: Final = 12
+"""Digits of an entry's expiry: zero-padded, so entries sort by time as strings."""
+
+SET_THREAD_METADATA: Final = "SET metadata_json = :metadata, updated_at = :now"
+SET_THREAD_TTL: Final = (
+    f"{THREAD_EXPIRES_AT} = :expires, {THREAD_TTL_STRATEGY} = :strategy, "
+    f"{THREAD_TTL_MINUTES} = :minutes"
+)
+"""Appended to a ``SET``; with ``delete`` also ``SET_GONE_AT``, else ``REMOVE_GONE_AT``."""
+SET_GONE_AT: Final = f"{THREAD_GONE_AT} = :gone"
+REMOVE_GONE_AT: Final = f"REMOVE {THREAD_GONE_AT}"
+METADATA_UNCHANGED: Final = f"{OWNED} AND metadata_json = :seen"
+"""Merge metadata read-modify-write: nobody changed it since it was read."""
+EXPIRES_AS_INDEXED: Final = f"{OWNED} AND {THREAD_EXPIRES_AT} = :expires"
+"""The thread still expires when its expiry entry says (a PATCH may have moved it)."""
+CLEAR_THREAD_TTL: Final = (
+    f"REMOVE {THREAD_EXPIRES_AT}, {THREAD_TTL_STRATEGY}, {THREAD_TTL_MINUTES}, {THREAD_GONE_AT}"
+)
+
+
+def expiry_pk(shard: int) -> str:
+    """Partition of one shard of the thread expiry entries."""
+    return f"THREAD_EXPIRY#{shard}"
+
+
+def expiry_shard(thread_id: str) -> int:
+    """The shard a thread's expiry entries go to (stable across processes)."""
+    return zlib.crc32(thread_id.encode()) % EXPIRY_SHARDS
+
+
+def expiry_sk(expires_at: int, thread_id: str) -> str:
+    """Sort key of an expiry entry: when, then which thread."""
+    return f"{expires_at:0{EXPIRY_WIDTH}d}#{thread_id}"
+
+
+def expiry_sk_until(now: int) -> str:
+    """Upper bound (inclusive) of the sort keys of entries due by ``now``."""
+    return f"{now:0{EXPIRY_WIDTH}d}#~"
+
+
+def expiry_key(thread_id: str, expires_at: int) -> dict[str, dict[str, str]]:
+    """Primary key of a thread's expiry entry."""
+    return {
+        "PK": {"S": expiry_pk(expiry_shard(thread_id))},
+        "SK": {"S": expiry_sk(expires_at, thread_id)},
+    }
+
+
+def parse_expiry_sk(sk: str) -> tuple[int, str]:
+    """``(expires_at, thread_id)`` of an expiry entry's sort key."""
+    expires_at, _, thread_id = sk.partition("#")
+    return int(expires_at), thread_id
+
+SET_THREAD_STATUS: Final = "SET #status = :status, updated_at = :now"
+THREAD_AT_REST: Final = f"{OWNED} AND attribute_not_exists(active_run_id)"
+"""No run is active: a state update may set the status (else the run's executor will)."""
