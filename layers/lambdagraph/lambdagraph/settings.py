@@ -80,6 +80,10 @@ Variables:
         before detaching it with a ``slow_consumer`` error (``5``).
     LAMBDAGRAPH_WS_IDEMPOTENCY_SECONDS: how long a WebSocket ``run``'s ``request_id`` is
         remembered (``3600``).
+    LAMBDAGRAPH_STORE_DEFAULT_TTL_MINUTES: minutes a store item lives after its last write
+        (or read, with refresh on read) when its put gives no ``ttl`` (``0``: forever).
+    LAMBDAGRAPH_STORE_REFRESH_ON_READ: whether reads push a store item's expiry forward when
+        the request does not say (``true``, as LangGraph's default).
 """
 
 from __future__ import annotations
@@ -174,6 +178,9 @@ class Settings(BaseSettings):
     ws_send_queue_bytes: int = Field(1024 * 1024, gt=0)
     ws_slow_consumer_seconds: float = Field(5.0, gt=0)
     ws_idempotency_seconds: int = Field(3600, gt=0)
+    # Long-term memory store (LangGraph's BaseStore; langgraph.json's store.ttl).
+    store_default_ttl_minutes: float = Field(0.0, ge=0)
+    store_refresh_on_read: bool = True
 
     def __init__(self, **values: Any) -> None:
         try:

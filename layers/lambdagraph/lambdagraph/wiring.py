@@ -36,6 +36,7 @@ from lambdagraph.settings import Settings
 from lambdagraph.store.app import AppStore
 from lambdagraph.store.connections import ConnectionStore
 from lambdagraph.store.events import EventLog
+from lambdagraph.store.kv import DynamoDBStore, store_ttl
 from lambdagraph.store.leases import RunLeases
 from lambdagraph.store.records import Run
 from lambdagraph.ws.api import WebSocketApi
@@ -130,6 +131,14 @@ class Core:
             checkpointer if checkpointer is not None else default_checkpointer(self.settings),
             cancel_poll_interval=self.settings.cancel_poll_interval,
             run_timeout=self.settings.run_timeout_seconds,
+            memory=self.memory,
+        )
+
+    def memory(self, owner: str) -> DynamoDBStore:
+        """``owner``'s long-term memory store, with the settings' TTL policy (graphs and the
+        Store API routes reach the same one)."""
+        return DynamoDBStore(
+            self.settings.app_table, owner, client=self.store.client, ttl=store_ttl(self.settings)
         )
 
     def websocket_sinks(self, client: ManagementClient | None = None) -> WorkerSinks | None:

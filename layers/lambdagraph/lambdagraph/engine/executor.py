@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -31,12 +31,14 @@ from lambdagraph.engine.usage import UsageTracker
 from lambdagraph.errors import LambdagraphError, RunNotFound
 from lambdagraph.protocol.events import Event
 from lambdagraph.store.app import AppStore
+from lambdagraph.store.kv import DynamoDBStore
 from lambdagraph.store.records import CancelAction, Run, RunStatus, ThreadStatus
 
 if TYPE_CHECKING:
     from langgraph.checkpoint.base import BaseCheckpointSaver
     from langgraph.pregel import Pregel
     from langgraph.runtime import RunControl
+    from langgraph.store.base import BaseStore
 
 logger = logging.getLogger(__name__)
 
@@ -94,6 +96,9 @@ class RunExecutor:
         cancel_poll_interval: seconds between consistent reads of the run's cancel flag.
         run_timeout: seconds a run may execute unless it sets its own ``timeout_seconds``;
             0 for no limit. A run over its limit ends with status ``timeout``.
+        memory: the long-term memory store of a user (``BaseStore``), handed to the graph
+            of each run that user starts; default: their ``DynamoDBStore`` partition of the
+            app table.
 
     Example:
         >>> executor = RunExecutor(store, registry, saver)
@@ -109,8 +114,12 @@ class RunExecutor:
         *,
         cancel_poll_interval: float = 0.25,
         run_timeout: float = 0.0,
+        memory: Callable[[str], BaseStore] | None = None,
     ) -> None:
         self.store = store
+        self.memory = memory or (
+            lambda owner: DynamoDBStore(store.table_name, owner, client=store.client)
+        )
         self.graphs = graphs
         self.checkpointer = checkpointer
         self.cancel_poll_interval = cancel_poll_interval
@@ -246,8 +255,11 @@ class RunExecutor:
     ) -> None:
         kwargs = run["kwargs"]
         graph = self.graphs.get(run["assistant_id"])
+        # Every run, stateless ones too, gets the store of the user who started it.
+        bound: dict[str, Any] = {"store": self.memory(run["owner"])}
         if not run.get("temporary"):
-            graph = graph.copy(update={"checkpointer": self.checkpointer})
+            bound["checkpointer"] = self.checkpointer
+        graph = graph.copy(update=bound)
         check = StreamingCheck(run, mapper.requested)
         config = check.attach(run_config(run, usage))
         chunks = graph_chunks(graph, graph_input(kwargs), config, mapper, kwargs, control)
