@@ -32,14 +32,12 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-import orjson
 from botocore.exceptions import ClientError
 from langgraph.store.base import (
     BaseStore,
     GetOp,
     Item,
     ListNamespacesOp,
-    MatchCondition,
     Op,
     PutOp,
     Result,
@@ -54,6 +52,7 @@ from lambdagraph.settings import Settings
 from lambdagraph.store import schema
 from lambdagraph.store.checkpoint.steps import Call, Outcome, Parallel, Plan, Step, resume
 from lambdagraph.store.dynamo import error_code, get_j, get_s, j, n, s, translate_errors
+from lambdagraph.store.kv.match import check_filter, matches_filter, namespace_matches
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -204,6 +203,7 @@ class DynamoDBStore(BaseStore):
     def _search_plan(self, op: SearchOp) -> Plan[list[SearchItem]]:
         if op.query:
             raise InvalidInput(SEMANTIC_SEARCH_REFUSED)
+        check_filter(op.filter)
         raws = yield from self._query_plan(schema.kv_sk_prefix(op.namespace_prefix))
         width = len(op.namespace_prefix)
         found = [
@@ -231,7 +231,7 @@ class DynamoDBStore(BaseStore):
         )
         namespaces = {tuple(_namespace(raw)) for raw in raws}
         conditions = op.match_conditions or ()
-        kept = [ns for ns in namespaces if all(_does_match(c, ns) for c in conditions)]
+        kept = [ns for ns in namespaces if all(namespace_matches(c, ns) for c in conditions)]
         if op.max_depth is not None:
             kept = [ns[: op.max_depth] for ns in kept]
         ordered = sorted(set(kept))
@@ -337,81 +337,11 @@ def _search_item(raw: dict[str, Any]) -> SearchItem:
     return SearchItem(item.namespace, item.key, item.value, item.created_at, item.updated_at)
 
 
-def _does_match(condition: MatchCondition, namespace: tuple[str, ...]) -> bool:
-    """LangGraph's namespace match: ``prefix`` or ``suffix`` labels, ``*`` matches any one."""
-    path = condition.path
-    if len(namespace) < len(path):
-        return False
-    pairs = (
-        zip(namespace, path, strict=False)
-        if condition.match_type == "prefix"
-        else zip(reversed(namespace), reversed(path), strict=False)
-    )
-    return all(want == "*" or have == want for have, want in pairs)
-
-
-def matches_filter(value: Any, filter: dict[str, Any] | None) -> bool:
-    """Whether an item's value matches a store ``filter`` (LangGraph's comparison rules).
-
-    Raises:
-        InvalidInput: an unknown ``$`` operator, or a range operator on a non-number.
-    """
-    if not filter:
-        return True
-    if not isinstance(value, dict):
-        return False
-    for field, wanted in filter.items():
-        if field == "$and":
-            if not isinstance(wanted, list):
-                raise InvalidInput("A filter's $and takes a list of filters")
-            if not all(isinstance(f, dict) and matches_filter(value, f) for f in wanted):
-                return False
-        elif not _compare(value.get(field), wanted):
-            return False
-    return True
-
-
-def _compare(have: Any, wanted: Any) -> bool:
-    if isinstance(wanted, dict):
-        if any(str(k).startswith("$") for k in wanted):
-            return all(_apply(have, op, operand) for op, operand in wanted.items())
-        if not isinstance(have, dict):
-            return False
-        return all(_compare(have.get(k), v) for k, v in wanted.items())
-    if isinstance(wanted, list | tuple):
-        return (
-            isinstance(have, list | tuple)
-            and len(have) == len(wanted)
-            and all(_compare(h, w) for h, w in zip(have, wanted, strict=True))
-        )
-    return bool(have == wanted)
-
-
-_RANGE: dict[str, Callable[[float, float], bool]] = {
-    "$gt": lambda a, b: a > b,
-    "$gte": lambda a, b: a >= b,
-    "$lt": lambda a, b: a < b,
-    "$lte": lambda a, b: a <= b,
-}
-
-
-def _apply(have: Any, op: str, operand: Any) -> bool:
-    if op == "$eq":
-        return bool(have == operand)
-    if op == "$ne":
-        return bool(have != operand)
-    if op not in _RANGE:
-        raise InvalidInput(f"Unsupported filter operator {op!r}; use $eq $ne $gt $gte $lt $lte")
-    if not _number(operand):
-        raise InvalidInput(f"Filter operator {op} needs a number, got {orjson.dumps(operand)!r}")
-    # An item whose field is missing or not a number does not match a range.
-    return _number(have) and _RANGE[op](float(have), float(operand))
-
-
-def _number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
 __all__ = [
-    "DEFAULT_TTL_CONFIG", "SEMANTIC_SEARCH_REFUSED", "DynamoDBStore", "matches_filter", "store_ttl",
+    "DEFAULT_TTL_CONFIG",
+    "SEMANTIC_SEARCH_REFUSED",
+    "DynamoDBStore",
+    "check_filter",
+    "matches_filter",
+    "store_ttl",
 ]
