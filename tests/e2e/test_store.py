@@ -10,7 +10,7 @@ from typing import Any
 import boto3
 import httpx
 import pytest
-from langgraph_sdk import get_client, get_sync_client
+from langgraph_sdk import get_client
 from langgraph_sdk.client import LangGraphClient, SyncLangGraphClient
 from langgraph_sdk.errors import PermissionDeniedError
 
