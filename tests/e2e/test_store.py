@@ -29,7 +29,7 @@ def settings(tables: Tables) -> Settings:
     return stack_settings(tables, graphs=MEMORY_GRAPH)
 
 
-def _seen(item: dict[str, Any] | None) -> Any:
+def _seen(item: Any) -> Any:
     return None if item is None else (item["namespace"], item["key"], item["value"])
 
 
@@ -170,12 +170,12 @@ async def test_store_handlers_scope_namespaces_filter_searches_and_refuse(
 ) -> None:
     alice = get_client(url=custom_stack.url, headers={"Authorization": "Bearer alice-token"})
     bob = get_client(url=custom_stack.url, headers={"Authorization": "Bearer bob-token"})
-    await alice.store.put_item(["notes"], "live", {"archived": False, "text": "hi"})
-    await alice.store.put_item(["notes"], "old", {"archived": True, "text": "bye"})
+    await alice.store.put_item(["notes"], "live", {"status": "live", "text": "hi"})
+    await alice.store.put_item(["notes"], "old", {"status": "archived", "text": "bye"})
 
     # The handler put both under ("alice", "notes"), and reads go through it the same way.
     live = await alice.store.get_item(["notes"], "live")
-    assert _seen(live) == (["alice", "notes"], "live", {"archived": False, "text": "hi"})
+    assert _seen(live) == (["alice", "notes"], "live", {"status": "live", "text": "hi"})
     found = await alice.store.search_items(["notes"])
     assert [i["key"] for i in found["items"]] == ["live"]  # the handler's filter hides "old"
     assert await alice.store.list_namespaces() == {"namespaces": [["alice", "notes"]]}

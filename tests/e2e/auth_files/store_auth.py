@@ -2,7 +2,7 @@
 
 Every store action is scoped to a namespace that starts with the user's identity (the
 handler prefixes it, as LangGraph Server deployments do to keep users apart in its global
-store); a search also gets a filter hiding archived items; a put under ``("locked", ...)``
+store); a search also gets a filter showing only live items; a put under ``("locked", ...)``
 is refused with the handler's own 403.
 """
 
@@ -36,9 +36,9 @@ async def scope_to_user(ctx: Auth.types.AuthContext, value: dict[str, Any]) -> N
 
 
 @auth.on.store.search
-async def search_unarchived(
-    ctx: Auth.types.AuthContext, value: dict[str, Any]
-) -> dict[str, Any]:
-    """Search within the user's prefix, never showing archived items."""
-    _scoped(ctx, value)
-    return {"archived": False}
+async def search_live(
+    ctx: Auth.types.AuthContext, value: Auth.types.StoreSearch
+) -> dict[str, str]:
+    """Search within the user's prefix, showing only live items (``status: live``)."""
+    _scoped(ctx, value)  # type: ignore[arg-type]  # a TypedDict is a dict at runtime
+    return {"status": "live"}

@@ -46,7 +46,8 @@ def _raw(tables: Tables, owner: str, namespace: tuple[str, ...], key: str) -> di
     out = boto3.client("dynamodb").get_item(
         TableName=tables.app, Key=schema.kv_key(owner, namespace, key), ConsistentRead=True
     )
-    return out.get("Item", {})
+    item: dict[str, Any] = out.get("Item", {})
+    return item
 
 
 async def test_search_lists_newest_updated_first(store: DynamoDBStore) -> None:
