@@ -151,8 +151,9 @@ def _offline_env(venv: Path) -> dict[str, str]:
 
 
 @contextmanager
-def langgraph_dev() -> Iterator[Served]:
-    """``langgraph dev`` serving the demo graph, from its own virtualenv.
+def langgraph_dev(graph_module: str = _GRAPH_MODULE) -> Iterator[Served]:
+    """``langgraph dev`` serving the demo graph (or ``graph_module``'s ``graph`` as
+    ``agent``), from its own virtualenv.
 
     Raises:
         PeerUnavailable: it could not be installed (e.g. offline) or did not start.
@@ -160,7 +161,7 @@ def langgraph_dev() -> Iterator[Served]:
     python = ensure_venv(LGDEV_VENV, [*LGDEV_REQUIREMENTS, *runtime_pins()])
     with tempfile.TemporaryDirectory(prefix="bench-lgdev-") as tmp:
         workdir = Path(tmp)
-        (workdir / "graph.py").write_text(_GRAPH_MODULE)
+        (workdir / "graph.py").write_text(graph_module)
         config = {"dependencies": ["."], "graphs": {"agent": "./graph.py:graph"}}
         (workdir / "langgraph.json").write_text(json.dumps(config))
         port = free_port()
