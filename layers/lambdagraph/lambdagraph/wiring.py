@@ -36,7 +36,6 @@ from lambdagraph.settings import Settings
 from lambdagraph.store.app import AppStore
 from lambdagraph.store.connections import ConnectionStore
 from lambdagraph.store.events import EventLog
-from lambdagraph.store.kv import DynamoDBStore, store_ttl
 from lambdagraph.store.leases import RunLeases
 from lambdagraph.store.records import Run
 from lambdagraph.ws.api import WebSocketApi
@@ -46,6 +45,7 @@ from lambdagraph.ws.sender import ManagementClient, management_client
 if TYPE_CHECKING:
     from fastapi import FastAPI
     from langgraph.checkpoint.base import BaseCheckpointSaver
+    from langgraph.store.base import BaseStore
 
 InvokerFactory = Callable[[WorkerHandler], Invoker]
 """Builds the worker invoker from the worker's handler (the local stack's in-process one)."""
@@ -134,9 +134,11 @@ class Core:
             memory=self.memory,
         )
 
-    def memory(self, owner: str) -> DynamoDBStore:
+    def memory(self, owner: str) -> BaseStore:
         """``owner``'s long-term memory store, with the settings' TTL policy (graphs and the
         Store API routes reach the same one)."""
+        from lambdagraph.store.kv import DynamoDBStore, store_ttl  # lazy: cold start
+
         return DynamoDBStore(
             self.settings.app_table, owner, client=self.store.client, ttl=store_ttl(self.settings)
         )

@@ -31,7 +31,6 @@ from lambdagraph.engine.usage import UsageTracker
 from lambdagraph.errors import LambdagraphError, RunNotFound
 from lambdagraph.protocol.events import Event
 from lambdagraph.store.app import AppStore
-from lambdagraph.store.kv import DynamoDBStore
 from lambdagraph.store.records import CancelAction, Run, RunStatus, ThreadStatus
 
 if TYPE_CHECKING:
@@ -117,13 +116,16 @@ class RunExecutor:
         memory: Callable[[str], BaseStore] | None = None,
     ) -> None:
         self.store = store
-        self.memory = memory or (
-            lambda owner: DynamoDBStore(store.table_name, owner, client=store.client)
-        )
+        self.memory = memory or self._default_memory
         self.graphs = graphs
         self.checkpointer = checkpointer
         self.cancel_poll_interval = cancel_poll_interval
         self.run_timeout = run_timeout
+
+    def _default_memory(self, owner: str) -> BaseStore:
+        from lambdagraph.store.kv import DynamoDBStore  # lazy: cold start (the saver's plans)
+
+        return DynamoDBStore(self.store.table_name, owner, client=self.store.client)
 
     async def execute(
         self,

@@ -16,10 +16,10 @@ empty or holds a ``.`` 422; a value that is not an object 422. Where LangGraph a
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, Query
-from langgraph.store.base import InvalidNamespaceError
+from langgraph.store.base import BaseStore, InvalidNamespaceError
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
@@ -30,7 +30,6 @@ from lambdagraph.http.body import JsonBodyRoute
 from lambdagraph.http.context import Access, Ctx, User
 from lambdagraph.http.openapi import error_responses
 from lambdagraph.http.responses import json_response
-from lambdagraph.store.kv import SEMANTIC_SEARCH_REFUSED, DynamoDBStore, store_ttl
 
 router = APIRouter(tags=["store"], route_class=JsonBodyRoute)
 
@@ -45,7 +44,10 @@ class StorePut(BaseModel):
     namespace: Namespace
     key: str
     value: dict[str, Any]
-    index: Annotated[list[str] | bool | None, Field(description="Accepted, unused")] = None
+    index: Annotated[
+        Literal[False] | list[str] | None,
+        Field(description="Accepted and unused: the DynamoDB store has no vector index"),
+    ] = None
     ttl: float | None = Field(default=None, gt=0, description="Minutes; refreshed on read")
 
 
@@ -83,15 +85,19 @@ class StoreNamespaces(BaseModel):
     offset: int = Field(default=0, ge=0)
 
 
-def user_store(context: Ctx, owner: User) -> DynamoDBStore:
-    """The caller's store, on the app store's table and client."""
+def user_store(context: Ctx, owner: User) -> BaseStore:
+    """The caller's store (a ``DynamoDBStore``), on the app store's table and client."""
+    # Imported here: the WebSocket function loads this module with the app, and the store
+    # would bring the checkpoint saver's modules into its cold start.
+    from lambdagraph.store.kv import DynamoDBStore, store_ttl
+
     settings = context.settings
     return DynamoDBStore(
         settings.app_table, owner, client=context.store.client, ttl=store_ttl(settings)
     )
 
 
-UserStore = Annotated[DynamoDBStore, Depends(user_store)]
+UserStore = Annotated[BaseStore, Depends(user_store)]
 
 
 def valid_namespace(namespace: Any, *, item: bool = False) -> tuple[str, ...]:
@@ -174,8 +180,6 @@ async def search_items(
 ) -> Response:
     """Items under a namespace prefix, newest-updated first, matching ``filter``."""
     body = body or StoreSearch()
-    if body.query:
-        raise InvalidInput(SEMANTIC_SEARCH_REFUSED)
     value: dict[str, Any] = {
         "namespace": valid_namespace(body.namespace_prefix or []),
         "filter": body.filter,
@@ -193,6 +197,7 @@ async def search_items(
         filter=filter,
         limit=int(value["limit"]),
         offset=int(value["offset"]),
+        query=value["query"],  # refused by the store: it has no vector index
         refresh_ttl=value["refresh_ttl"],
     )
     return json_response({"items": [item.dict() for item in items]})
