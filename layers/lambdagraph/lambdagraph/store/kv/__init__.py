@@ -30,7 +30,7 @@ import asyncio
 import time
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from botocore.exceptions import ClientError
 from langgraph.store.base import (
@@ -59,8 +59,6 @@ if TYPE_CHECKING:
 else:
     DynamoDBClient = Any
 
-T = TypeVar("T")
-
 SEMANTIC_SEARCH_REFUSED = (
     "Semantic search (query) is not supported: the DynamoDB store has no vector index; "
     "search by namespace_prefix and filter instead"
@@ -69,7 +67,8 @@ DEFAULT_TTL_CONFIG: TTLConfig = {"refresh_on_read": True, "default_ttl": None}
 
 
 def store_ttl(settings: Settings) -> TTLConfig:
-    """The TTL policy ``settings`` give (``LAMBDAGRAPH_STORE_*``), as LangGraph's config."""
+    """The TTL policy of ``settings`` (``LAMBDAGRAPH_STORE_DEFAULT_TTL_MINUTES`` and
+    ``LAMBDAGRAPH_STORE_REFRESH_ON_READ``), as LangGraph's ``TTLConfig``."""
     return {
         "default_ttl": settings.store_default_ttl_minutes or None,
         "refresh_on_read": settings.store_refresh_on_read,
