@@ -30,6 +30,9 @@ from tests.e2e.conftest import auth, stack_settings, user_message
 from tests.e2e.gate import GATE, GATE_GRAPH, RELEASED
 
 SECRET = "alice's secret is banana"
+STORE_NAMESPACE = ("secrets",)
+STORE_KEY = "fruit"
+STORE_VALUE = {"text": SECRET, "owner": "alice"}  # "owner": what the custom auth filters on
 
 
 @dataclass(frozen=True)
@@ -116,6 +119,7 @@ def _build_world(stack: LocalStack, auth: Headers) -> World:
         waiting_run = _run_id(waited)
         live = alice.threads.create()["thread_id"]
         live_run = alice.runs.create(live, "gate", input=user_message("wait"))["run_id"]
+        alice.store.put_item(list(STORE_NAMESPACE), STORE_KEY, STORE_VALUE)
         bob = get_sync_client(url=stack.url, headers=auth("bob"))
         bob_thread = bob.threads.create()["thread_id"]
         bob_run = bob.runs.create(bob_thread, "agent", input=user_message("hi"))["run_id"]
@@ -426,6 +430,58 @@ async def _info_is_anonymous_and_the_same_for_everyone(
         answers = [await user.get("/info") for user in (anonymous, bob, alice)]
     assert [a.status_code for a in answers] == [200, 200, 200]
     assert answers[0].content == answers[1].content == answers[2].content
+async def _alices_item(alice: httpx.AsyncClient) -> Any:
+    params = {"namespace": ".".join(STORE_NAMESPACE), "key": STORE_KEY}
+    return (await alice.get("/store/items", params=params)).json()
+
+
+async def _store_get_finds_nothing(
+    world: World, bob: httpx.AsyncClient, alice: httpx.AsyncClient
+) -> None:
+    params = {"namespace": ".".join(STORE_NAMESPACE), "key": STORE_KEY}
+    answer = await bob.get("/store/items", params=params)
+    assert (answer.status_code, answer.json()) == (200, None)
+    assert (await _alices_item(alice))["value"] == STORE_VALUE
+
+
+async def _store_put_writes_bobs_own(
+    world: World, bob: httpx.AsyncClient, alice: httpx.AsyncClient
+) -> None:
+    item = {"namespace": list(STORE_NAMESPACE), "key": STORE_KEY}
+    put = await bob.put("/store/items", json={**item, "value": {"text": "bob's", "owner": "bob"}})
+    assert put.status_code == 204, put.text
+    params = {"namespace": ".".join(STORE_NAMESPACE), "key": STORE_KEY}
+    assert (await bob.get("/store/items", params=params)).json()["value"]["text"] == "bob's"
+    assert (await _alices_item(alice))["value"] == STORE_VALUE
+    assert (await bob.request("DELETE", "/store/items", json=item)).status_code == 204
+
+
+async def _store_delete_leaves_hers(
+    world: World, bob: httpx.AsyncClient, alice: httpx.AsyncClient
+) -> None:
+    item = {"namespace": list(STORE_NAMESPACE), "key": STORE_KEY}
+    assert (await bob.request("DELETE", "/store/items", json=item)).status_code == 204
+    assert (await _alices_item(alice))["value"] == STORE_VALUE
+
+
+async def _store_search_shows_only_bobs(
+    world: World, bob: httpx.AsyncClient, alice: httpx.AsyncClient
+) -> None:
+    for body in ({}, {"namespace_prefix": list(STORE_NAMESPACE)}, {"filter": {"owner": "alice"}},
+                 {"limit": 1000}):
+        found = await bob.post("/store/items/search", json=body)
+        assert found.status_code == 200 and "banana" not in found.text, found.text
+    mine = await alice.post("/store/items/search", json={"namespace_prefix": ["secrets"]})
+    assert [i["value"] for i in mine.json()["items"]] == [STORE_VALUE]
+
+
+async def _store_namespaces_are_bobs(
+    world: World, bob: httpx.AsyncClient, alice: httpx.AsyncClient
+) -> None:
+    for body in ({}, {"prefix": list(STORE_NAMESPACE)}, {"suffix": ["*"]}, {"max_depth": 1}):
+        listed = await bob.post("/store/namespaces", json=body)
+        assert listed.status_code == 200 and "secrets" not in listed.text, listed.text
+    assert (await alice.post("/store/namespaces", json={})).json() == {"namespaces": [["secrets"]]}
 
 
 CASES: dict[tuple[str, str], Foreign | Own] = {
@@ -585,6 +641,12 @@ CASES: dict[tuple[str, str], Foreign | Own] = {
         ),
     ),
     ("DELETE", "/runs/crons/{cron_id}"): Foreign(404, (_delete("/runs/crons/{cron}"),)),
+    # Each user has a store of their own: the same namespace and key are bob's own item.
+    ("GET", "/store/items"): Own(_store_get_finds_nothing),
+    ("PUT", "/store/items"): Own(_store_put_writes_bobs_own),
+    ("DELETE", "/store/items"): Own(_store_delete_leaves_hers),
+    ("POST", "/store/items/search"): Own(_store_search_shows_only_bobs),
+    ("POST", "/store/namespaces"): Own(_store_namespaces_are_bobs),
 }
 """Every route of the app → how bob is kept out of alice's objects there."""
 

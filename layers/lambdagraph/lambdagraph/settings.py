@@ -96,6 +96,10 @@ Variables:
     LAMBDAGRAPH_WEBHOOK_ATTEMPTS: how many times a failing webhook post is tried (``3``).
     LAMBDAGRAPH_THREAD_SWEEP_SECONDS: how often the local stack sweeps the threads whose TTL
         ran out (``60``); deployed, a schedule in ``template.yaml`` does it every 5 minutes.
+    LAMBDAGRAPH_STORE_DEFAULT_TTL_MINUTES: minutes a store item lives after its last write
+        (or read, with refresh on read) when its put gives no ``ttl`` (``0``: forever).
+    LAMBDAGRAPH_STORE_REFRESH_ON_READ: whether reads push a store item's expiry forward when
+        the request does not say (``true``, as LangGraph's default).
 """
 
 from __future__ import annotations
@@ -204,6 +208,9 @@ class Settings(BaseSettings):
     local_cron_tick_seconds: float = Field(1.0, gt=0)
     # Thread TTL.
     thread_sweep_seconds: float = Field(60.0, gt=0)
+    # Long-term memory store (LangGraph's BaseStore; langgraph.json's store.ttl).
+    store_default_ttl_minutes: float = Field(0.0, ge=0)
+    store_refresh_on_read: bool = True
 
     def __init__(self, **values: Any) -> None:
         try:

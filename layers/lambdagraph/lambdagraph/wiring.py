@@ -46,6 +46,7 @@ from lambdagraph.ws.sender import ManagementClient, management_client
 if TYPE_CHECKING:
     from fastapi import FastAPI
     from langgraph.checkpoint.base import BaseCheckpointSaver
+    from langgraph.store.base import BaseStore
 
 InvokerFactory = Callable[[WorkerHandler], Invoker]
 """Builds the worker invoker from the worker's handler (the local stack's in-process one)."""
@@ -139,6 +140,16 @@ class Core:
                 timeout=self.settings.webhook_timeout_seconds,
                 attempts=self.settings.webhook_attempts,
             ),
+            memory=self.memory,
+        )
+
+    def memory(self, owner: str) -> BaseStore:
+        """``owner``'s long-term memory store, with the settings' TTL policy (graphs and the
+        Store API routes reach the same one)."""
+        from lambdagraph.store.kv import DynamoDBStore, store_ttl  # lazy: cold start
+
+        return DynamoDBStore(
+            self.settings.app_table, owner, client=self.store.client, ttl=store_ttl(self.settings)
         )
 
     def websocket_sinks(self, client: ManagementClient | None = None) -> WorkerSinks | None:

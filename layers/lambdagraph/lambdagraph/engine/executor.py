@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from langgraph.checkpoint.base import BaseCheckpointSaver
     from langgraph.pregel import Pregel
     from langgraph.runtime import RunControl
+    from langgraph.store.base import BaseStore
 
 logger = logging.getLogger(__name__)
 
@@ -97,6 +98,9 @@ class RunExecutor:
             0 for no limit. A run over its limit ends with status ``timeout``.
         webhooks: posts a run's outcome to its ``webhook`` once it ended (before its
             streams close, so a Lambda process is still running to send it).
+        memory: the long-term memory store of a user (``BaseStore``), handed to the graph
+            of each run that user starts; default: their ``DynamoDBStore`` partition of the
+            app table.
 
     Example:
         >>> executor = RunExecutor(store, registry, saver)
@@ -113,13 +117,20 @@ class RunExecutor:
         cancel_poll_interval: float = 0.25,
         run_timeout: float = 0.0,
         webhooks: WebhookSender | None = None,
+        memory: Callable[[str], BaseStore] | None = None,
     ) -> None:
         self.store = store
         self.webhooks = webhooks
+        self.memory = memory or self._default_memory
         self.graphs = graphs
         self.checkpointer = checkpointer
         self.cancel_poll_interval = cancel_poll_interval
         self.run_timeout = run_timeout
+
+    def _default_memory(self, owner: str) -> BaseStore:
+        from lambdagraph.store.kv import DynamoDBStore  # lazy: cold start (the saver's plans)
+
+        return DynamoDBStore(self.store.table_name, owner, client=self.store.client)
 
     async def execute(
         self,
@@ -282,8 +293,11 @@ class RunExecutor:
     ) -> None:
         kwargs = run["kwargs"]
         graph = self.graphs.get(run["assistant_id"])
+        # Every run, stateless ones too, gets the store of the user who started it.
+        bound: dict[str, Any] = {"store": self.memory(run["owner"])}
         if not run.get("temporary"):
-            graph = graph.copy(update={"checkpointer": self.checkpointer})
+            bound["checkpointer"] = self.checkpointer
+        graph = graph.copy(update=bound)
         check = StreamingCheck(run, mapper.requested)
         config = check.attach(run_config(run, usage))
         chunks = graph_chunks(graph, graph_input(kwargs), config, mapper, kwargs, control)

@@ -28,6 +28,7 @@ from lambdagraph.auth.policy import AllowAll, Authorizer
 from lambdagraph.engine import GraphRegistry, RunService, ThreadEraser
 from lambdagraph.http import assistants, background, crons, threads
 from lambdagraph.http import runs as run_routes
+from lambdagraph.http import store as store_routes
 from lambdagraph.http.context import ApiContext
 from lambdagraph.http.deadline import LambdaDeadlineMiddleware
 from lambdagraph.http.errors import (
@@ -103,6 +104,7 @@ def create_app(
     app.include_router(background.router, responses=common, dependencies=limited)
     app.include_router(run_routes.router, responses=common, dependencies=limited)
     app.include_router(assistants.router, responses=common, dependencies=limited)
+    app.include_router(store_routes.router, responses=common, dependencies=limited)
     # The body limit and Content-Length check guard every route, even this one.
     app.add_api_route(
         "/ok", ok, methods=["GET"], tags=["meta"], responses=error_responses(400, 413)

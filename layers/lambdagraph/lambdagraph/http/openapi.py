@@ -43,7 +43,8 @@ EVENT_SCHEMA: Final = ServerSentEvent.__name__
 
 
 ERROR_DESCRIPTIONS: Final[Mapping[int, str]] = {
-    400: "The body is not JSON at all (undecodable bytes), or `Content-Length` is invalid.",
+    400: "The body is not JSON at all (undecodable bytes), or `Content-Length` is invalid; "
+    "a store put into an empty or `langgraph` namespace, a store get without `key`.",
     401: "No valid credentials (`WWW-Authenticate: Bearer`).",
     403: "Valid credentials, but a custom auth handler refused this action.",
     404: "No such thread, run or assistant for this user (another user's looks the same).",

@@ -23,12 +23,13 @@ import asyncio
 import uuid
 from typing import Any, Literal
 
+from botocore.exceptions import ClientError
 from langgraph.checkpoint.base.id import uuid6
 
 from lambdagraph.errors import Conflict, RunNotFound, ThreadBusy, ThreadNotFound
 from lambdagraph.settings import Settings
 from lambdagraph.store import items, schema
-from lambdagraph.store.dynamo import get_s, s
+from lambdagraph.store.dynamo import call, error_code, get_s, s, translate_errors
 from lambdagraph.store.records import (
     FINAL_RUN_STATUSES,
     CancelAction,

@@ -19,6 +19,7 @@ request count   ``USER#<owner>``         ``RPM#<minute>``        (per-user limit
 cron            ``CRON#<cron_id>``       ``CRON``                ``OWNER#<owner>`` /
                                                                  ``CRON#<created_at>#<id>``
 thread expiry   ``THREAD_EXPIRY#<n>``    ``<expires>#<tid>``     (thread TTL; shard ``n``)
+store item      ``KV#<owner>``           ``ITEM#<ns>..<key>``    (the Store API, TTL)
 ==============  =======================  ======================  ============================
 
 Runs live in their thread's partition, so one query reads a thread and its runs. Run ids are
@@ -46,6 +47,7 @@ import zlib
 from collections.abc import Mapping
 from typing import Any, Final
 
+from lambdagraph.errors import InvalidInput
 from lambdagraph.store import bucket
 
 GSI1: Final = "GSI1"
@@ -465,3 +467,54 @@ def parse_expiry_sk(sk: str) -> tuple[int, str]:
 SET_THREAD_STATUS: Final = "SET #status = :status, updated_at = :now"
 THREAD_AT_REST: Final = f"{OWNED} AND attribute_not_exists(active_run_id)"
 """No run is active: a state update may set the status (else the run's executor will)."""
+# --- long-term memory store (LangGraph's BaseStore) -------------------------------------
+#
+# One partition per user holds that user's store items, apart from threads. The sort key is
+# the namespace's labels joined by ``.`` then ``..`` then the key: labels are non-empty and
+# hold no ``.``, so the first ``..`` ends the namespace (keys may hold anything), and the
+# items under a namespace prefix are one ``begins_with`` on ``ITEM#<labels>.``. The
+# namespace and key are also stored as attributes, so nothing parses the sort key.
+
+KV_SK_PREFIX: Final = "ITEM#"
+KV_NAMESPACE: Final = "store_namespace"
+KV_KEY: Final = "store_key"
+KV_TTL_MINUTES: Final = "ttl_minutes"
+KV_SORT_KEY_BYTES: Final = 1024
+"""DynamoDB's limit on a sort key; a namespace and key that do not fit are refused."""
+
+KV_QUERY: Final = "PK = :pk AND begins_with(SK, :prefix)"
+KV_NAMESPACE_PROJECTION: Final = f"PK, SK, {KV_NAMESPACE}, {TTL_ATTRIBUTE}"
+_KV_SET: Final = (
+    f"SET {KV_NAMESPACE} = :ns, {KV_KEY} = :key, value_json = :value, updated_at = :now, "
+    "created_at = if_not_exists(created_at, :now)"
+)
+KV_PUT: Final = f"{_KV_SET} REMOVE {KV_TTL_MINUTES}, {TTL_ATTRIBUTE}"
+"""Write an item without expiry (``created_at`` kept from an earlier put)."""
+KV_PUT_WITH_TTL: Final = f"{_KV_SET}, {KV_TTL_MINUTES} = :minutes, {TTL_ATTRIBUTE} = :expires"
+KV_REFRESH: Final = f"SET {TTL_ATTRIBUTE} = :expires"
+KV_SAME_TTL: Final = f"attribute_exists(PK) AND {KV_TTL_MINUTES} = :minutes"
+"""Refresh only the item that was read: not one deleted, or re-put with another TTL, since."""
+
+
+def kv_pk(owner: str) -> str:
+    """Partition of one user's store items."""
+    return f"KV#{owner}"
+
+
+def kv_sk_prefix(namespace_prefix: tuple[str, ...]) -> str:
+    """Sort-key prefix of the items whose namespace starts with ``namespace_prefix``."""
+    return KV_SK_PREFIX + "".join(f"{label}." for label in namespace_prefix)
+
+
+def kv_key(owner: str, namespace: tuple[str, ...], key: str) -> dict[str, dict[str, str]]:
+    """Primary key of a store item.
+
+    Raises:
+        InvalidInput: the namespace and key are too long for a DynamoDB sort key.
+    """
+    sk = f"{KV_SK_PREFIX}{'.'.join(namespace)}..{key}"
+    if len(sk.encode()) > KV_SORT_KEY_BYTES:
+        raise InvalidInput(
+            f"The namespace and key together must stay under {KV_SORT_KEY_BYTES - 8} bytes"
+        )
+    return {"PK": {"S": kv_pk(owner)}, "SK": {"S": sk}}
