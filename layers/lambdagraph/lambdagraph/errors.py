@@ -50,6 +50,10 @@ class InvalidInput(LambdagraphError):
     code = "invalid_input"
 
 
+class BadRequest(InvalidInput):
+    """Input LangGraph Server refuses with 400 rather than 422 (answered the same, for parity)."""
+
+
 class InvalidRequest(InvalidInput):
     """The request breaks a rule every transport shares (e.g. resuming without a thread)."""
 

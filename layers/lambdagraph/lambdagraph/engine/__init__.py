@@ -5,7 +5,13 @@ run service (:class:`RunService`), sinks and results; the worker function calls
 :func:`handle_worker_event`. Everything else is internal.
 """
 
-from lambdagraph.engine.assistants import assistant_id, resolve_graph
+from lambdagraph.engine.assistants import (
+    AssistantService,
+    Search,
+    assistant_id,
+    resolve_graph,
+    sort_assistants,
+)
 from lambdagraph.engine.chunks import config_checkpoint, interrupt_dict
 from lambdagraph.engine.durable import DurableRuns
 from lambdagraph.engine.erase import ThreadEraser
@@ -30,6 +36,7 @@ __all__ = [
     "SERVER_FAULT",
     "SLOW_CONSUMER",
     "STRICT",
+    "AssistantService",
     "CommandRequest",
     "DurableRuns",
     "EventLogSink",
@@ -42,6 +49,7 @@ __all__ = [
     "RunRequest",
     "RunResult",
     "RunService",
+    "Search",
     "SequencedSink",
     "Sink",
     "ThreadEraser",
@@ -55,4 +63,5 @@ __all__ = [
     "parse_payload",
     "parse_uuid",
     "resolve_graph",
+    "sort_assistants",
 ]

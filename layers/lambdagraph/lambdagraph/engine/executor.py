@@ -31,7 +31,7 @@ from lambdagraph.engine.usage import UsageTracker
 from lambdagraph.errors import LambdagraphError, RunNotFound
 from lambdagraph.protocol.events import Event
 from lambdagraph.store.app import AppStore
-from lambdagraph.store.records import CancelAction, Run, RunStatus, ThreadStatus
+from lambdagraph.store.records import CancelAction, Run, RunStatus, ThreadStatus, run_graph_id
 
 if TYPE_CHECKING:
     from langgraph.checkpoint.base import BaseCheckpointSaver
@@ -245,7 +245,7 @@ class RunExecutor:
         control: RunControl | None = None,
     ) -> None:
         kwargs = run["kwargs"]
-        graph = self.graphs.get(run["assistant_id"])
+        graph = self.graphs.get(run_graph_id(run))
         if not run.get("temporary"):
             graph = graph.copy(update={"checkpointer": self.checkpointer})
         check = StreamingCheck(run, mapper.requested)

@@ -23,7 +23,7 @@ import logging
 from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Any, Final
 
-from lambdagraph.engine.assistants import resolve_graph
+from lambdagraph.engine.assistants import AssistantService, run_settings
 from lambdagraph.engine.durable import DurableRuns
 from lambdagraph.engine.executor import GraphRegistry
 from lambdagraph.engine.follow import RunFollower
@@ -41,6 +41,7 @@ from lambdagraph.errors import (
     ThreadNotFound,
 )
 from lambdagraph.protocol.events import Event
+from lambdagraph.store.assistants import AssistantStore
 from lambdagraph.store.records import FINAL_RUN_STATUSES, CancelAction, Run
 
 logger = logging.getLogger(__name__)
@@ -83,6 +84,9 @@ class RunService:
         self.durable = durable
         self.store = durable.store
         self.graphs = graphs
+        self.assistants = AssistantService(
+            graphs, AssistantStore(self.store.table_name, client=self.store.client)
+        )
         self.cancel_wait_seconds = cancel_wait_seconds
         self.follower = RunFollower(durable)
         self._inputs: dict[str, GraphInputs] = {}
@@ -109,14 +113,19 @@ class RunService:
                 ``run`` without ``thread_id``); the thread stays, unlike a stateless one.
             metadata: recorded beside the request's own metadata (e.g. the transport).
 
+        The run records the assistant id it was given (a graph name: its default
+        assistant's id, as LangGraph Server does) and the assistant's graph, and runs with the
+        assistant's config and context under the request's own.
+
         Raises:
-            AssistantNotFound: no graph by that id.
+            AssistantNotFound: no default assistant or caller's assistant by that id.
             InvalidRequest: an input, update or ``goto`` the graph would fail on; resuming
                 without a thread, or on a thread with no pending interrupt.
             ThreadNotFound: unknown or another user's thread.
             ThreadBusy: busy thread, ``multitask_strategy="reject"``, its run still alive.
         """
-        graph_id = resolve_graph(self.graphs, request.assistant_id)
+        assistant = await self.assistants.get(owner, request.assistant_id)
+        graph_id = assistant["graph_id"]
         self.inputs_of(graph_id).check(request)
         if request.resumes and (thread_id is None or new_thread):
             raise InvalidRequest(RESUME_NEEDS_THREAD)
@@ -132,8 +141,9 @@ class RunService:
             return await self.store.create_run(
                 owner,
                 thread_id=thread_id,
-                assistant_id=graph_id,
-                kwargs=request.to_kwargs(),
+                assistant_id=assistant["assistant_id"],
+                graph_id=graph_id,
+                kwargs=run_settings(assistant, request.to_kwargs()),
                 multitask_strategy=request.multitask_strategy or "enqueue",
                 if_not_exists=if_not_exists,
                 metadata={**(request.metadata or {}), **(metadata or {})},

@@ -18,6 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from lambdagraph.engine import describe_errors
 from lambdagraph.errors import (
+    BadRequest,
     Conflict,
     Forbidden,
     InvalidInput,
@@ -36,6 +37,7 @@ GENERIC_DETAIL: Final = "Internal server error"
 
 # Most specific first: the first matching class decides the status.
 STATUS_BY_ERROR: Final[tuple[tuple[type[LambdagraphError], int], ...]] = (
+    (BadRequest, 400),
     (InvalidInput, 422),
     (Unauthorized, 401),
     (Forbidden, 403),

@@ -43,11 +43,13 @@ EVENT_SCHEMA: Final = ServerSentEvent.__name__
 
 
 ERROR_DESCRIPTIONS: Final[Mapping[int, str]] = {
-    400: "The body is not JSON at all (undecodable bytes), or `Content-Length` is invalid.",
+    400: "The body is not JSON at all (undecodable bytes), or `Content-Length` is invalid;"
+    " or an assistant given both `config.configurable` and `context`.",
     401: "No valid credentials (`WWW-Authenticate: Bearer`).",
     403: "Valid credentials, but a custom auth handler refused this action.",
     404: "No such thread, run or assistant for this user (another user's looks the same).",
-    409: "The thread already exists, or is busy and `multitask_strategy` is `reject`.",
+    409: "The thread or assistant already exists, the thread is busy and `multitask_strategy`"
+    " is `reject`, or a change to a graph's default assistant (shared by every user).",
     413: "The request body exceeds `LAMBDAGRAPH_MAX_BODY_BYTES`.",
     422: "A field is missing, has the wrong type or value; `detail` names it.",
     429: "A per-user limit (active runs, requests per minute); retry after `Retry-After` s.",

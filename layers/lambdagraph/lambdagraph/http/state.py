@@ -13,7 +13,7 @@ from langgraph.types import StateSnapshot
 
 from lambdagraph.engine import config_checkpoint, interrupt_dict
 from lambdagraph.http.context import ApiContext
-from lambdagraph.store.records import Thread
+from lambdagraph.store.records import Thread, run_graph_id
 
 if TYPE_CHECKING:
     from langchain_core.runnables import RunnableConfig
@@ -26,8 +26,8 @@ async def graph_id_for(context: ApiContext, owner: str, thread: Thread) -> str:
     if isinstance(graph_id, str) and graph_id in names:
         return graph_id
     runs = await context.store.list_runs(owner, thread["thread_id"], limit=1)
-    if runs and runs[0]["assistant_id"] in names:
-        return runs[0]["assistant_id"]
+    if runs and run_graph_id(runs[0]) in names:
+        return run_graph_id(runs[0])
     return names[0]
 
 
