@@ -25,23 +25,46 @@ async def authenticate(authorization: str | None) -> dict[str, Any]:
     return dict(USERS[token])
 
 
+def _team_filter(ctx: Auth.types.AuthContext) -> dict[str, str]:
+    # Default assistants carry no team: the filter hides them, as LangGraph Server does.
+    return {"team": ctx.user["team"]}
+
+
 @auth.on.assistants.create
-async def stamp_team(ctx: Auth.types.AuthContext, value: dict[str, Any]) -> None:
+async def stamp_team(ctx: Auth.types.AuthContext, value: Auth.types.AssistantsCreate) -> None:
     """A new assistant records its creator's team."""
     value.setdefault("metadata", {})["team"] = ctx.user["team"]
 
 
 @auth.on.assistants.read
+async def read_own_team(
+    ctx: Auth.types.AuthContext, value: Auth.types.AssistantsRead
+) -> dict[str, str]:
+    """Only the caller's team's assistants."""
+    return _team_filter(ctx)
+
+
 @auth.on.assistants.search
+async def search_own_team(
+    ctx: Auth.types.AuthContext, value: Auth.types.AssistantsSearch
+) -> dict[str, str]:
+    """Only the caller's team's assistants."""
+    return _team_filter(ctx)
+
+
 @auth.on.assistants.update
-async def same_team(ctx: Auth.types.AuthContext, value: dict[str, Any]) -> dict[str, str]:
-    """Only the caller's team's assistants (default assistants carry no team: hidden)."""
-    return {"team": ctx.user["team"]}
+async def update_own_team(
+    ctx: Auth.types.AuthContext, value: Auth.types.AssistantsUpdate
+) -> dict[str, str]:
+    """Only the caller's team's assistants."""
+    return _team_filter(ctx)
 
 
 @auth.on.assistants.delete
-async def may_delete(ctx: Auth.types.AuthContext, value: dict[str, Any]) -> dict[str, str]:
+async def may_delete(
+    ctx: Auth.types.AuthContext, value: Auth.types.AssistantsDelete
+) -> dict[str, str]:
     """Deleting needs ``assistants:delete``."""
     if "assistants:delete" not in ctx.permissions:
         raise Auth.exceptions.HTTPException(status_code=403, detail="No deleting assistants")
-    return {"team": ctx.user["team"]}
+    return _team_filter(ctx)
