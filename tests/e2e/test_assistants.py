@@ -21,6 +21,7 @@ from lambdagraph_client.local.server import LocalStack, running_stack
 from tests.auth import TokenIsUser
 from tests.conftest import Tables
 from tests.e2e.conftest import auth, stack_settings
+from tests.e2e.gate import GATE, GATE_GRAPH
 
 GRAPHS = ",".join(
     f"{name}=tests.e2e.assistant_graphs:{name}_graph" for name in ("reporter", "nested")
@@ -289,3 +290,29 @@ def test_bad_input_gets_langgraphs_status_and_writes_nothing(http: httpx.Client)
         assert response.status_code == status, (method, path, response.text)
         assert detail in response.json()["detail"], (method, path, response.text)
     assert http.post("/assistants/count", json={}).json() == 3
+
+
+async def test_deleting_an_assistant_cancels_its_active_runs(tables: Tables) -> None:
+    settings = stack_settings(tables, graphs=GATE_GRAPH)
+    GATE.clear()
+    try:
+        with running_stack(settings=settings, authenticator=TokenIsUser()) as stack:
+            client = get_client(url=stack.url, headers=auth("alice"))
+            mine = await client.assistants.create("gate")
+            held = await client.threads.create()
+            other = await client.threads.create()
+            doomed = await client.runs.create(held["thread_id"], mine["assistant_id"], input={})
+            spared = await client.runs.create(other["thread_id"], "gate", input={})
+            await client.assistants.delete(mine["assistant_id"])
+            await client.runs.join(held["thread_id"], doomed["run_id"])
+            ended = await client.runs.get(held["thread_id"], doomed["run_id"])
+            assert ended["status"] == "interrupted"
+            assert (await client.runs.get(other["thread_id"], spared["run_id"]))["status"] in {
+                "pending", "running"
+            }
+            GATE.set()
+            await client.runs.join(other["thread_id"], spared["run_id"])
+            finished = await client.runs.get(other["thread_id"], spared["run_id"])
+            assert finished["status"] == "success"
+    finally:
+        GATE.set()

@@ -23,13 +23,14 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final, Literal
 from uuid import UUID, uuid5
 
-from lambdagraph.errors import AssistantNotFound, BadRequest, Conflict
+from lambdagraph.errors import AssistantNotFound, BadRequest, Conflict, NotFound
 from lambdagraph.store import items
 from lambdagraph.store.filters import Filters, matches
-from lambdagraph.store.records import Assistant, RunKwargs
+from lambdagraph.store.records import ACTIVE_RUN_STATUSES, Assistant, RunKwargs
 
 if TYPE_CHECKING:
     from lambdagraph.engine.executor import GraphRegistry
+    from lambdagraph.store.app import AppStore
     from lambdagraph.store.assistants import AssistantStore
 
 # LangGraph Server's namespace for assistant ids derived from graph names
@@ -45,6 +46,11 @@ SYSTEM_READ_ONLY: Final = (
     "Assistant {assistant_id} is the default assistant of graph {graph_id}, shared by every"
     " user: create your own assistant for the graph to change it"
 )
+
+# How far deleting an assistant looks for its active runs: the user's busy threads, and the
+# newest runs of each (active runs are the newest; a queue longer than this is not served).
+_BUSY_THREADS: Final = 1000
+_RUNS_PER_THREAD: Final = 100
 
 # Default assistants exist since the process loaded the graphs.
 _LOADED_AT: Final = datetime.now(UTC).isoformat()
@@ -145,11 +151,13 @@ class AssistantService:
     Args:
         graphs: the graphs (each has a default assistant).
         store: users' assistants.
+        runs: threads and runs (deleting an assistant cancels its active runs).
     """
 
-    def __init__(self, graphs: GraphRegistry, store: AssistantStore) -> None:
+    def __init__(self, graphs: GraphRegistry, store: AssistantStore, runs: AppStore) -> None:
         self.graphs = graphs
         self.store = store
+        self.runs = runs
 
     def graph(self, graph_id: str) -> str:
         """``graph_id`` if a graph has that name; ``AssistantNotFound`` (404) else, as
@@ -282,10 +290,23 @@ class AssistantService:
         return await self.store.set_latest(owner, found["assistant_id"], version)
 
     async def delete(self, owner: str, assistant: str) -> Assistant:
-        """Delete the caller's assistant and its versions; the assistant as it was."""
+        """Delete the caller's assistant and its versions, then cancel its active runs (as
+        LangGraph Server does); the assistant as it was."""
         found = await self.own(owner, assistant)
         await self.store.delete(owner, found["assistant_id"])
+        await self._cancel_runs(owner, found["assistant_id"])
         return found
+
+    async def _cancel_runs(self, owner: str, assistant_id: str) -> None:
+        # A thread is busy while any run on it is active (running or queued behind one).
+        for thread in await self.runs.search_threads(owner, status="busy", limit=_BUSY_THREADS):
+            tid = thread["thread_id"]
+            for run in await self.runs.list_runs(owner, tid, limit=_RUNS_PER_THREAD):
+                if run["assistant_id"] == assistant_id and run["status"] in ACTIVE_RUN_STATUSES:
+                    try:
+                        await self.runs.cancel_run(owner, run["thread_id"], run["run_id"])
+                    except NotFound:  # ended and erased meanwhile: nothing to cancel
+                        continue
 
 
 def sort_assistants(

@@ -85,7 +85,7 @@ class RunService:
         self.store = durable.store
         self.graphs = graphs
         self.assistants = AssistantService(
-            graphs, AssistantStore(self.store.table_name, client=self.store.client)
+            graphs, AssistantStore(self.store.table_name, client=self.store.client), self.store
         )
         self.cancel_wait_seconds = cancel_wait_seconds
         self.follower = RunFollower(durable)

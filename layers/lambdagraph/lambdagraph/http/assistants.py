@@ -188,9 +188,6 @@ async def delete_assistant(
     names the assistant (``metadata.assistant_id``)."""
     found = await _readable(context, owner, guard, assistant_id, "delete")
     deleted = await context.runs.assistants.delete(owner, found["assistant_id"])
-    for run in await context.store.active_runs(owner):
-        if run["assistant_id"] == deleted["assistant_id"]:
-            await context.runs.cancel(owner, run["thread_id"], run["run_id"])
     if delete_threads:
         metadata = {"assistant_id": deleted["assistant_id"]}
         for thread in await context.store.search_threads(owner, metadata=metadata, limit=1000):
