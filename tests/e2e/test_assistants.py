@@ -187,6 +187,21 @@ async def test_a_run_keeps_its_assistant_and_runs_with_its_config_and_context(
     assert state["values"]["context"] == {}  # the default assistant adds nothing
 
 
+async def test_delete_threads_deletes_the_callers_threads_that_name_the_assistant(
+    assistants_stack: LocalStack, client: LangGraphClient
+) -> None:
+    mine = await client.assistants.create("reporter")
+    named = await client.threads.create(metadata={"assistant_id": mine["assistant_id"]})
+    other = await client.threads.create(metadata={"assistant_id": REPORTER})
+    stranger = get_client(url=assistants_stack.url, headers=auth(_user()))
+    theirs = await stranger.threads.create(metadata={"assistant_id": mine["assistant_id"]})
+    await client.assistants.delete(mine["assistant_id"], delete_threads=True)
+    with pytest.raises(NotFoundError):
+        await client.threads.get(named["thread_id"])
+    assert (await client.threads.get(other["thread_id"]))["thread_id"] == other["thread_id"]
+    assert (await stranger.threads.get(theirs["thread_id"]))["thread_id"] == theirs["thread_id"]
+
+
 async def test_an_unknown_or_deleted_assistant_runs_nothing(client: LangGraphClient) -> None:
     mine = await client.assistants.create("reporter")
     await client.assistants.delete(mine["assistant_id"])
