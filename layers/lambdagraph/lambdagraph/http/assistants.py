@@ -16,6 +16,7 @@ from uuid import UUID
 from fastapi import APIRouter, Body, Query
 from starlette.responses import Response
 
+from lambdagraph.auth.policy import Action
 from lambdagraph.engine import Search, sort_assistants
 from lambdagraph.errors import AssistantNotFound, InvalidInput
 from lambdagraph.http.assistant_graphs import graph_json, graph_schemas, subgraph_schemas
@@ -40,12 +41,12 @@ router = APIRouter(tags=["assistants"], route_class=JsonBodyRoute)
 
 
 async def _readable(
-    context: ApiContext, owner: str, guard: Access, assistant_id: str, action: str = "read"
+    context: ApiContext, owner: str, guard: Access, assistant_id: str, action: Action = "read"
 ) -> Assistant:
     """The assistant, if the caller may act on it (``assistants.<action>``)."""
     found = await context.runs.assistants.get(owner, assistant_id)
     value = {"assistant_id": UUID(found["assistant_id"])}
-    if not matches(found["metadata"], await guard.check("assistants", action, value)):  # type: ignore[arg-type]
+    if not matches(found["metadata"], await guard.check("assistants", action, value)):
         raise AssistantNotFound(assistant_id)
     return found
 
