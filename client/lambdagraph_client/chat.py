@@ -98,7 +98,8 @@ def check_assistant(client: SyncLangGraphClient, assistant_id: str) -> None:
     except httpx.HTTPStatusError as exc:
         if exc.response.status_code != 404:
             raise
-        names = ", ".join(a["graph_id"] for a in client.assistants.search(limit=100)) or "none"
+        graphs = dict.fromkeys(a["graph_id"] for a in client.assistants.search(limit=100))
+        names = ", ".join(graphs) or "none"  # once each: users' assistants share graphs
         raise ChatError(
             f"no assistant {assistant_id!r} on this server (it serves: {names})"
         ) from exc

@@ -48,11 +48,13 @@ class Ids:
     live_run: str
     bob_thread: str  # bob's own thread and run, to mix with alice's ids
     bob_run: str
+    assistant: str  # alice's own assistant (two versions)
+    bob_assistant: str
     cron: str = ""  # a cron on alice's thread
 
     def unknown(self) -> Ids:
         """The same ids with alice's replaced by fresh random ones."""
-        mine = {"bob_thread", "bob_run"}
+        mine = {"bob_thread", "bob_run", "bob_assistant"}
         return replace(
             self, **{f.name: str(uuid.uuid4()) for f in fields(self) if f.name not in mine}
         )
@@ -93,6 +95,10 @@ def _alice_snapshot(http: httpx.Client, ids: Ids) -> dict[str, Any]:
         ]
     listed = http.post("/threads/search", json={"limit": 100}).json()
     snapshot["search"] = [t for t in listed if t["thread_id"] in snapshot]
+    snapshot[ids.assistant] = [
+        http.get(f"/assistants/{ids.assistant}").json(),
+        http.post(f"/assistants/{ids.assistant}/versions", json={}).json(),
+    ]
     return snapshot
 
 
@@ -129,17 +135,12 @@ def _build_world(stack: LocalStack, auth: Headers) -> World:
             alice.crons.create_for_thread(thread, "agent", schedule="0 0 1 1 *")
         )
         cron = made["cron_id"]
+        assistant = alice.assistants.create("agent", name=SECRET, context={"secret": SECRET})
+        alice.assistants.update(assistant["assistant_id"], metadata={"note": SECRET})
+        bob_assistant = bob.assistants.create("agent", name="bob's")["assistant_id"]
         ids = Ids(
-            thread,
-            run,
-            checkpoint,
-            waiting,
-            waiting_run,
-            live,
-            live_run,
-            bob_thread,
-            bob_run,
-            cron,
+            thread, run, checkpoint, waiting, waiting_run, live, live_run, bob_thread, bob_run,
+            assistant["assistant_id"], bob_assistant, cron,
         )
         assert alice.threads.get(waiting)["status"] == "interrupted"
         return World(stack, ids, _alice_snapshot(http, ids), auth)
@@ -353,6 +354,67 @@ def _stateless(path: str) -> Check:
         assert "banana" not in answer.text and "carol@example.com" not in answer.text
 
     return check
+
+
+def _assistant_routes(
+    *foreign: Probe, shared: Probe | None = None, shared_status: int = 200
+) -> Check:
+    """A route that names an assistant: alice's answers bob exactly as an unknown id (404),
+    and the graph's default assistant (``shared``) answers both users alike."""
+
+    async def check(world: World, bob: httpx.AsyncClient, alice: httpx.AsyncClient) -> None:
+        unknown = world.ids.unknown()
+        for probe in foreign:
+            theirs = await probe(bob, world.ids)
+            nobodys = await probe(bob, unknown)
+            assert _shape(theirs, world.ids) == _shape(nobodys, unknown)
+            assert theirs.status_code == 404, theirs.text
+            assert theirs.json()["detail"].endswith("not found")
+            assert SECRET not in theirs.text
+        if shared is not None:
+            await _same_for_everyone(shared, shared_status)(world, bob, alice)
+
+    return check
+
+
+async def _assistant_lists_show_bob_none_of_alices(
+    world: World, bob: httpx.AsyncClient, alice: httpx.AsyncClient
+) -> None:
+    ids = world.ids
+    found = (await bob.post("/assistants/search", json={"limit": 100})).json()
+    hers = (await alice.post("/assistants/search", json={"limit": 100})).json()
+    assert ids.assistant not in {a["assistant_id"] for a in found}
+    assert ids.bob_assistant in {a["assistant_id"] for a in found}
+    assert SECRET not in str(found)
+    # The default assistants are the same for both.
+    defaults = [a for a in found if a["metadata"] == {"created_by": "system"}]
+    assert defaults and defaults == [a for a in hers if a["metadata"] == {"created_by": "system"}]
+    counted = (await bob.post("/assistants/count", json={})).json()
+    assert counted == len(found) == len(hers)
+
+
+async def _taken_assistant_ids_say_only_taken(
+    world: World, bob: httpx.AsyncClient, alice: httpx.AsyncClient
+) -> None:
+    ids = world.ids
+    theirs = await bob.post(
+        "/assistants", json={"graph_id": "agent", "assistant_id": ids.assistant}
+    )
+    mine = await bob.post(
+        "/assistants", json={"graph_id": "agent", "assistant_id": ids.bob_assistant}
+    )
+    assert theirs.status_code == mine.status_code == 409
+    assert theirs.content == mine.content.replace(
+        ids.bob_assistant.encode(), ids.assistant.encode()
+    )
+    nothing = await bob.post(
+        "/assistants",
+        json={"graph_id": "agent", "assistant_id": ids.assistant, "if_exists": "do_nothing"},
+    )
+    assert (nothing.status_code, nothing.json()) == (
+        404,
+        {"detail": f"Assistant {ids.assistant} not found"},
+    )
 
 
 def _same_for_everyone(probe: Probe, status: int = 200) -> Check:
@@ -612,13 +674,64 @@ CASES: dict[tuple[str, str], Foreign | Own] = {
     ("POST", "/runs"): Own(_stateless("/runs")),
     ("POST", "/runs/stream"): Own(_stateless("/runs/stream")),
     ("POST", "/runs/wait"): Own(_stateless("/runs/wait")),
-    ("POST", "/assistants/search"): Own(_same_for_everyone(_post("/assistants/search", {}))),
-    ("GET", "/assistants/{assistant_id}"): Own(_same_for_everyone(_get("/assistants/agent"))),
+    ("POST", "/assistants"): Own(_taken_assistant_ids_say_only_taken),
+    ("POST", "/assistants/search"): Own(_assistant_lists_show_bob_none_of_alices),
+    ("POST", "/assistants/count"): Own(_assistant_lists_show_bob_none_of_alices),
+    ("GET", "/assistants/{assistant_id}"): Own(
+        _assistant_routes(_get("/assistants/{assistant}"), shared=_get("/assistants/agent"))
+    ),
+    ("PATCH", "/assistants/{assistant_id}"): Own(
+        _assistant_routes(
+            _patch("/assistants/{assistant}", {"name": "bob's now"}),
+            _patch("/assistants/{assistant}", {"graph_id": "agent", "metadata": {"x": 1}}),
+            shared=_patch("/assistants/agent", {"name": "bob's now"}),
+            shared_status=409,
+        )
+    ),
+    ("DELETE", "/assistants/{assistant_id}"): Own(
+        _assistant_routes(
+            _delete("/assistants/{assistant}"),
+            _delete("/assistants/{assistant}?delete_threads=true"),
+            shared=_delete("/assistants/agent"),
+            shared_status=409,
+        )
+    ),
+    ("POST", "/assistants/{assistant_id}/versions"): Own(
+        _assistant_routes(
+            _post("/assistants/{assistant}/versions", {}),
+            shared=_post("/assistants/agent/versions", {}),
+        )
+    ),
+    ("POST", "/assistants/{assistant_id}/latest"): Own(
+        _assistant_routes(
+            _post("/assistants/{assistant}/latest", {"version": 1}),
+            _post("/assistants/{assistant}/latest", {"version": 2}),
+            _post("/assistants/{assistant}/latest", {"version": 7}),
+        )
+    ),
     ("GET", "/assistants/{assistant_id}/graph"): Own(
-        _same_for_everyone(_get("/assistants/agent/graph"))
+        _assistant_routes(
+            _get("/assistants/{assistant}/graph"),
+            _get("/assistants/{assistant}/graph?xray=true"),
+            shared=_get("/assistants/agent/graph"),
+        )
     ),
     ("GET", "/assistants/{assistant_id}/schemas"): Own(
-        _same_for_everyone(_get("/assistants/agent/schemas"))
+        _assistant_routes(
+            _get("/assistants/{assistant}/schemas"), shared=_get("/assistants/agent/schemas")
+        )
+    ),
+    ("GET", "/assistants/{assistant_id}/subgraphs"): Own(
+        _assistant_routes(
+            _get("/assistants/{assistant}/subgraphs?recurse=true"),
+            shared=_get("/assistants/agent/subgraphs"),
+        )
+    ),
+    ("GET", "/assistants/{assistant_id}/subgraphs/{namespace}"): Own(
+        _assistant_routes(
+            _get("/assistants/{assistant}/subgraphs/tools"),
+            shared=_get("/assistants/agent/subgraphs/tools"),
+        )
     ),
     ("GET", "/ok"): Own(_health_check_is_anonymous),
     ("GET", "/info"): Own(_info_is_anonymous_and_the_same_for_everyone),
@@ -685,6 +798,20 @@ async def test_bob_gets_nothing_of_alices(
         assert theirs.status_code == case.status, theirs.text
         detail = theirs.json()["detail"]
         assert isinstance(detail, str) and detail.endswith("not found")
+
+
+async def test_a_run_with_alices_assistant_is_refused_as_with_an_unknown_one(
+    world: World, bob: httpx.AsyncClient
+) -> None:
+    ids = world.ids
+    for aid in (ids.assistant, ids.unknown().assistant):
+        for path in (f"/threads/{ids.bob_thread}/runs/wait", "/runs/wait"):
+            answer = await bob.post(path, json={**RUN, "assistant_id": aid})
+            assert (answer.status_code, answer.json()) == (
+                404,
+                {"detail": f"Assistant {aid} not found"},
+            )
+    assert len((await bob.get(f"/threads/{ids.bob_thread}/runs")).json()) == 1
 
 
 async def test_a_run_on_bobs_own_thread_cannot_reach_alices_checkpoints(

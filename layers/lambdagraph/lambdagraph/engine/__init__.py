@@ -5,7 +5,13 @@ run service (:class:`RunService`), sinks and results; the worker function calls
 :func:`handle_worker_event`. Everything else is internal.
 """
 
-from lambdagraph.engine.assistants import assistant_id, resolve_graph
+from lambdagraph.engine.assistants import (
+    AssistantService,
+    Search,
+    assistant_id,
+    resolve_graph,
+    sort_assistants,
+)
 from lambdagraph.engine.chunks import config_checkpoint, interrupt_dict
 from lambdagraph.engine.crons import CRON_FIELDS, CronCreate, CronPatch, CronService, CronSort
 from lambdagraph.engine.durable import DurableRuns
@@ -33,6 +39,7 @@ __all__ = [
     "SERVER_FAULT",
     "SLOW_CONSUMER",
     "STRICT",
+    "AssistantService",
     "CommandRequest",
     "CronCreate",
     "CronPatch",
@@ -49,6 +56,7 @@ __all__ = [
     "RunRequest",
     "RunResult",
     "RunService",
+    "Search",
     "SequencedSink",
     "Sink",
     "ThreadEraser",
@@ -63,4 +71,5 @@ __all__ = [
     "parse_uuid",
     "resolve_graph",
     "schedules_from_settings",
+    "sort_assistants",
 ]

@@ -32,7 +32,7 @@ from lambdagraph.engine.webhooks import WebhookSender, now_iso, webhook_payload
 from lambdagraph.errors import LambdagraphError, RunNotFound
 from lambdagraph.protocol.events import Event
 from lambdagraph.store.app import AppStore
-from lambdagraph.store.records import CancelAction, Run, RunStatus, ThreadStatus
+from lambdagraph.store.records import CancelAction, Run, RunStatus, ThreadStatus, run_graph_id
 
 if TYPE_CHECKING:
     from langgraph.checkpoint.base import BaseCheckpointSaver
@@ -292,7 +292,7 @@ class RunExecutor:
         control: RunControl | None = None,
     ) -> None:
         kwargs = run["kwargs"]
-        graph = self.graphs.get(run["assistant_id"])
+        graph = self.graphs.get(run_graph_id(run))
         # Every run, stateless ones too, gets the store of the user who started it.
         bound: dict[str, Any] = {"store": self.memory(run["owner"])}
         if not run.get("temporary"):

@@ -14,7 +14,7 @@ from langgraph.types import Command, Send
 
 from lambdagraph.engine.chunks import ChunkMapper
 from lambdagraph.engine.usage import UsageTracker
-from lambdagraph.store.records import Run, RunKwargs
+from lambdagraph.store.records import Run, RunKwargs, run_graph_id
 
 if TYPE_CHECKING:
     from langchain_core.runnables import RunnableConfig
@@ -92,7 +92,7 @@ def run_config(run: Run, usage: UsageTracker) -> RunnableConfig:
         "thread_id": run["thread_id"],
         "run_id": run["run_id"],
         "assistant_id": run["assistant_id"],
-        "graph_id": run["assistant_id"],
+        "graph_id": run_graph_id(run),
     }
     configurable = {**(config.get("configurable") or {}), **ids}
     if kwargs.get("checkpoint_id"):

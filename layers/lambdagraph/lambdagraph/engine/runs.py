@@ -26,7 +26,7 @@ import logging
 from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Any, Final
 
-from lambdagraph.engine.assistants import resolve_graph
+from lambdagraph.engine.assistants import AssistantService, run_settings
 from lambdagraph.engine.cancels import RunCancels
 from lambdagraph.engine.durable import DurableRuns
 from lambdagraph.engine.executor import GraphRegistry
@@ -46,7 +46,8 @@ from lambdagraph.errors import (
     ThreadNotFound,
 )
 from lambdagraph.protocol.events import Event
-from lambdagraph.store.records import FINAL_RUN_STATUSES, CancelAction, Run
+from lambdagraph.store.assistants import AssistantStore
+from lambdagraph.store.records import FINAL_RUN_STATUSES, Assistant, CancelAction, Run
 
 logger = logging.getLogger(__name__)
 
@@ -96,6 +97,9 @@ class RunService(RunCancels):
         self.webhooks = webhooks or WebhookPolicy()
         self.store = durable.store
         self.graphs = graphs
+        self.assistants = AssistantService(
+            graphs, AssistantStore(self.store.table_name, client=self.store.client), self.store
+        )
         self.cancel_wait_seconds = cancel_wait_seconds
         self.follower = RunFollower(durable)
         self._inputs: dict[str, GraphInputs] = {}
@@ -122,15 +126,20 @@ class RunService(RunCancels):
                 ``run`` without ``thread_id``); the thread stays, unlike a stateless one.
             metadata: recorded beside the request's own metadata (e.g. the transport).
 
+        The run records the assistant id it was given (a graph name: its default
+        assistant's id, as LangGraph Server does) and the assistant's graph, and runs with the
+        assistant's config and context under the request's own.
+
         Raises:
-            AssistantNotFound: no graph by that id.
+            AssistantNotFound: no default assistant or caller's assistant by that id.
             InvalidRequest: an input, update or ``goto`` the graph would fail on; resuming
                 without a thread, or on a thread with no pending interrupt; a ``webhook``
                 the policy refuses.
             ThreadNotFound: unknown or another user's thread.
             ThreadBusy: busy thread, ``multitask_strategy="reject"``, its run still alive.
         """
-        graph_id = await self.check(request)
+        assistant = await self.check(owner, request)
+        graph_id = assistant["graph_id"]
         if request.resumes and (thread_id is None or new_thread):
             raise InvalidRequest(RESUME_NEEDS_THREAD)
         if_not_exists = request.if_not_exists or ("reject" if thread_id else "create")
@@ -145,8 +154,9 @@ class RunService(RunCancels):
             return await self.store.create_run(
                 owner,
                 thread_id=thread_id,
-                assistant_id=graph_id,
-                kwargs=request.to_kwargs(),
+                assistant_id=assistant["assistant_id"],
+                graph_id=graph_id,
+                kwargs=run_settings(assistant, request.to_kwargs()),
                 multitask_strategy=request.multitask_strategy or "enqueue",
                 if_not_exists=if_not_exists,
                 metadata={**(request.metadata or {}), **(metadata or {})},
@@ -165,21 +175,22 @@ class RunService(RunCancels):
                 raise
         return await record()
 
-    async def check(self, request: RunRequest) -> str:
-        """What needs no store read: the graph exists, takes the input, the webhook passes.
+    async def check(self, owner: str, request: RunRequest) -> Assistant:
+        """What comes before recording a run: the assistant exists for ``owner`` (a default
+        one costs no read), its graph takes the input, the webhook passes.
 
         Returns:
-            The graph's id.
+            The run's assistant.
 
         Raises:
-            AssistantNotFound: no graph by that id.
+            AssistantNotFound: no default assistant or caller's assistant by that id.
             InvalidRequest: see :meth:`create`.
         """
-        graph_id = resolve_graph(self.graphs, request.assistant_id)
-        self.inputs_of(graph_id).check(request)
+        assistant = await self.assistants.get(owner, request.assistant_id)
+        self.inputs_of(assistant["graph_id"]).check(request)
         if request.webhook:
             await self.webhooks.check(request.webhook)
-        return graph_id
+        return assistant
 
     async def _free_dead_entries(self, owner: str) -> bool:
         """Recover the user's active runs whose process died; True if any entry was freed."""

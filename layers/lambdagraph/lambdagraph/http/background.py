@@ -77,7 +77,7 @@ async def create_run_batch(
     owner = guard.identity.user_id
     requests = [await authorized_run(guard, None, request) for request in body]
     for request in requests:
-        await context.runs.check(request)
+        await context.runs.check(owner, request)
     runs = [await context.runs.start(owner, request, thread_id=None) for request in requests]
     return json_response([public_run(run) for run in runs])
 

@@ -159,20 +159,84 @@ class HistoryRequest(BaseModel):
         return value
 
 
-class AssistantSearch(BaseModel):
-    """Body of ``POST /assistants/search``."""
+class AssistantCount(BaseModel):
+    """Body of ``POST /assistants/count`` (and the filters of a search)."""
 
     model_config = STRICT
 
     graph_id: str | None = None
     name: str | None = None
     metadata: dict[str, Any] | None = None
+
+
+AssistantField = Literal[
+    "assistant_id", "graph_id", "name", "description", "config", "context",
+    "created_at", "updated_at", "metadata", "version",
+]
+"""What ``select`` may name (LangGraph Server's ``AssistantSelectField``)."""
+
+
+class AssistantSearch(AssistantCount):
+    """Body of ``POST /assistants/search``."""
+
+    limit: int = Field(default=10, ge=1, le=1000)
+    offset: int = Field(default=0, ge=0)
+    sort_by: Literal["assistant_id", "graph_id", "name", "created_at", "updated_at"] | None = None
+    sort_order: Literal["asc", "desc"] | None = None
+    select: list[AssistantField] | None = None
+
+
+class AssistantPatch(BaseModel):
+    """Body of ``PATCH /assistants/{aid}``: the fields to change (metadata is merged)."""
+
+    model_config = STRICT
+
+    graph_id: str | None = None
+    config: dict[str, Any] | None = None
+    context: dict[str, Any] | None = None
+    metadata: dict[str, Any] | None = None
+    name: str | None = Field(default=None, max_length=256)
+    description: str | None = None
+
+
+class AssistantCreate(AssistantPatch):
+    """Body of ``POST /assistants``."""
+
+    graph_id: str = Field(min_length=1, max_length=256)
+    assistant_id: str | None = None
+    if_exists: Literal["raise", "do_nothing"] | None = None
+
+    @field_validator("assistant_id")
+    @classmethod
+    def _uuid(cls, value: str | None) -> str | None:
+        return None if value is None else parse_uuid(value, "assistant_id")
+
+
+class AssistantVersions(BaseModel):
+    """Body of ``POST /assistants/{aid}/versions``."""
+
+    model_config = STRICT
+
+    metadata: dict[str, Any] | None = None
     limit: int = Field(default=10, ge=1, le=1000)
     offset: int = Field(default=0, ge=0)
 
 
+class AssistantLatest(BaseModel):
+    """Body of ``POST /assistants/{aid}/latest``."""
+
+    model_config = STRICT
+
+    version: int = Field(ge=1)
+
+
 __all__ = [
+    "AssistantCount",
+    "AssistantCreate",
+    "AssistantLatest",
+    "AssistantPatch",
     "AssistantSearch",
+    "AssistantVersions",
     "CommandBody",
     "HistoryRequest",
     "RunCreate",

@@ -43,12 +43,14 @@ EVENT_SCHEMA: Final = ServerSentEvent.__name__
 
 
 ERROR_DESCRIPTIONS: Final[Mapping[int, str]] = {
-    400: "The body is not JSON at all (undecodable bytes), or `Content-Length` is invalid; "
-    "a store put into an empty or `langgraph` namespace, a store get without `key`.",
+    400: "The body is not JSON at all (undecodable bytes), or `Content-Length` is invalid;"
+    " an assistant given both `config.configurable` and `context`; a store put into an empty"
+    " or `langgraph` namespace, a store get without `key`.",
     401: "No valid credentials (`WWW-Authenticate: Bearer`).",
     403: "Valid credentials, but a custom auth handler refused this action.",
     404: "No such thread, run or assistant for this user (another user's looks the same).",
-    409: "The thread already exists, or is busy and `multitask_strategy` is `reject`, or"
+    409: "The thread or assistant already exists, the thread is busy and `multitask_strategy`"
+    " is `reject`, a change to a graph's default assistant (shared by every user), or"
     " the run to delete is still pending or running.",
     413: "The request body exceeds `LAMBDAGRAPH_MAX_BODY_BYTES`.",
     422: "A field is missing, has the wrong type or value; `detail` names it.",

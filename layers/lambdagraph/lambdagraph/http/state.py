@@ -16,7 +16,7 @@ from langgraph.types import StateSnapshot
 from lambdagraph.engine import config_checkpoint, interrupt_dict
 from lambdagraph.errors import BadRequest, Conflict
 from lambdagraph.http.context import ApiContext
-from lambdagraph.store.records import Thread, ThreadStatus
+from lambdagraph.store.records import Thread, ThreadStatus, run_graph_id
 
 if TYPE_CHECKING:
     from langchain_core.runnables import RunnableConfig
@@ -35,8 +35,8 @@ async def assigned_graph_id(context: ApiContext, owner: str, thread: Thread) -> 
     if isinstance(graph_id, str) and graph_id in names:
         return graph_id
     runs = await context.store.list_runs(owner, thread["thread_id"], limit=1)
-    if runs and runs[0]["assistant_id"] in names:
-        return runs[0]["assistant_id"]
+    if runs and run_graph_id(runs[0]) in names:
+        return run_graph_id(runs[0])
     return None
 
 

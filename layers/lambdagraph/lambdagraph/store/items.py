@@ -8,7 +8,7 @@ from typing import Any, cast
 
 from lambdagraph.store import bucket, schema
 from lambdagraph.store.dynamo import get_j, get_list, get_s, j, s
-from lambdagraph.store.records import Run, RunStatus, Thread, ThreadStatus
+from lambdagraph.store.records import Run, RunStatus, Thread, ThreadStatus, run_graph_id
 
 Item = dict[str, Any]
 
@@ -73,6 +73,7 @@ def run_item(run: Run) -> Item:
         "run_id": s(run["run_id"]),
         "thread_id": s(run["thread_id"]),
         "assistant_id": s(run["assistant_id"]),
+        "graph_id": s(run_graph_id(run)),
         "owner": s(run["owner"]),
         "created_at": s(run["created_at"]),
         "updated_at": s(run["updated_at"]),
@@ -102,6 +103,7 @@ def run_from_item(item: Mapping[str, Any]) -> Run:
         "run_id": cast(str, get_s(item, "run_id")),
         "thread_id": cast(str, get_s(item, "thread_id")),
         "assistant_id": cast(str, get_s(item, "assistant_id")),
+        "graph_id": cast(str, get_s(item, "graph_id") or get_s(item, "assistant_id")),
         "created_at": cast(str, get_s(item, "created_at")),
         "updated_at": cast(str, get_s(item, "updated_at")),
         "status": cast(RunStatus, get_s(item, "status")),

@@ -97,6 +97,8 @@ class Run(TypedDict):
     run_id: str
     thread_id: str
     assistant_id: str
+    graph_id: NotRequired[str]
+    """The graph the assistant ran (older records named it in ``assistant_id``)."""
     created_at: str
     updated_at: str
     status: RunStatus
@@ -111,7 +113,37 @@ class Run(TypedDict):
 
 
 _PRIVATE_THREAD_FIELDS: Final = frozenset({"owner", "active_run_id", "ttl"})
-_PRIVATE_RUN_FIELDS: Final = frozenset({"owner", "cancel", "usage", "temporary", "subscribers"})
+_PRIVATE_RUN_FIELDS: Final = frozenset(
+    {"owner", "cancel", "usage", "temporary", "subscribers", "graph_id"}
+)
+
+
+class Assistant(TypedDict):
+    """An assistant as LangGraph Server returns it, plus ``owner`` (``None``: a graph's
+    default assistant, visible to every user)."""
+
+    assistant_id: str
+    graph_id: str
+    name: str
+    description: str | None
+    config: dict[str, Any]
+    context: dict[str, Any]
+    metadata: dict[str, Any]
+    version: int
+    created_at: str
+    updated_at: str
+    owner: str | None
+
+
+def run_graph_id(run: Run) -> str:
+    """The graph a run executes (records written before assistants named it in
+    ``assistant_id``)."""
+    return run.get("graph_id") or run["assistant_id"]
+
+
+def public_assistant(assistant: Assistant) -> dict[str, Any]:
+    """The assistant as a client sees it: ``owner`` removed."""
+    return {k: v for k, v in assistant.items() if k != "owner"}
 
 
 def public_thread(thread: Thread, *, include_ttl: bool = False) -> dict[str, Any]:

@@ -66,6 +66,8 @@ NAMES: Final[dict[str, str]] = {
     "#queue": "queue",
     "#owner": "owner",
     "#values": "values",
+    "#name": "name",
+    "#version": "version",
 }
 
 
@@ -518,3 +520,50 @@ def kv_key(owner: str, namespace: tuple[str, ...], key: str) -> dict[str, dict[s
             f"The namespace and key together must stay under {KV_SORT_KEY_BYTES - 8} bytes"
         )
     return {"PK": {"S": kv_pk(owner)}, "SK": {"S": sk}}
+# --- assistants -------------------------------------------------------------------------
+#
+# A user's assistant is one partition: the current record (``ASSISTANT``) and one item per
+# version (``VERSION#<n>``, zero-padded so versions sort as numbers). The current record is
+# listed under its owner on GSI1 (``ASSISTANT#<created_at>#<id>``, beside the owner's
+# threads), so search reads one user's assistants with one Query. ``latest_version`` is
+# the highest version ever written (a patch adds ``latest_version + 1``), apart from
+# ``version``, the one set as current (``POST /assistants/{aid}/latest`` may go back).
+# A graph's default assistant is no item: every process derives it from the graph.
+
+ASSISTANT_SK: Final = "ASSISTANT"
+ASSISTANT_VERSION_SK_PREFIX: Final = "VERSION#"
+ASSISTANT_GSI1SK_PREFIX: Final = "ASSISTANT#"
+ASSISTANT_VERSION_WIDTH: Final = 10
+
+ASSISTANT_IS_NEW: Final = "attribute_not_exists(PK)"
+"""Assistant ids are global (like thread ids): any user's assistant holds its id."""
+ASSISTANT_AT_VERSION: Final = f"{OWNED} AND latest_version = :seen"
+"""The caller's assistant, no other version written since the caller read it."""
+
+PATCH_ASSISTANT: Final = (
+    "SET graph_id = :graph_id, #name = :name, description_json = :description, "
+    "config_json = :config, context_json = :context, metadata_json = :metadata, "
+    "#version = :version, latest_version = :latest, updated_at = :now"
+)
+"""Make a version current (``:latest`` stays as it was when going back to an old one)."""
+
+
+def assistant_pk(assistant_id: str) -> str:
+    """Partition of one assistant and its versions."""
+    return f"ASSISTANT#{assistant_id}"
+
+
+def assistant_key(assistant_id: str) -> dict[str, dict[str, str]]:
+    """Primary key of an assistant's current record."""
+    return {"PK": {"S": assistant_pk(assistant_id)}, "SK": {"S": ASSISTANT_SK}}
+
+
+def assistant_version_key(assistant_id: str, version: int) -> dict[str, dict[str, str]]:
+    """Primary key of one version of an assistant."""
+    sk = f"{ASSISTANT_VERSION_SK_PREFIX}{version:0{ASSISTANT_VERSION_WIDTH}d}"
+    return {"PK": {"S": assistant_pk(assistant_id)}, "SK": {"S": sk}}
+
+
+def assistant_gsi1sk(created_at: str, assistant_id: str) -> str:
+    """GSI1 sort key: a user's assistants in creation order."""
+    return f"{ASSISTANT_GSI1SK_PREFIX}{created_at}#{assistant_id}"
