@@ -32,8 +32,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, Field, ValidationError
 
 from lambdagraph.engine import crontab
-from lambdagraph.engine.assistants import assistant_id as default_assistant_id
-from lambdagraph.engine.assistants import resolve_graph
+from lambdagraph.engine.assistants import AssistantService
 from lambdagraph.engine.requests import STRICT, RunConfig, RunRequest, describe_errors
 from lambdagraph.engine.schedules import Schedules
 from lambdagraph.errors import InvalidInput, LambdagraphError, NotFound
@@ -42,7 +41,6 @@ from lambdagraph.store.crons import Cron, CronStore
 from lambdagraph.store.items import now_iso
 
 if TYPE_CHECKING:
-    from lambdagraph.engine.executor import GraphRegistry
     from lambdagraph.engine.runs import RunService
     from lambdagraph.store.app import AppStore
 
@@ -124,7 +122,7 @@ class CronService:
     Args:
         store: the cron items.
         app: threads (a thread cron's thread must be the caller's).
-        graphs: the graphs (a cron's assistant must name one).
+        assistants: the caller's assistants (a cron's must be a default one or theirs).
         schedules: what fires crons.
         clock: now, in UTC (tests move it).
     """
@@ -133,14 +131,14 @@ class CronService:
         self,
         store: CronStore,
         app: AppStore,
-        graphs: GraphRegistry,
+        assistants: AssistantService,
         schedules: Schedules,
         *,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.store = store
         self.app = app
-        self.graphs = graphs
+        self.assistants = assistants
         self.schedules = schedules
         self.clock = clock
 
@@ -154,11 +152,8 @@ class CronService:
         schedule = crontab.normalize(body.schedule)
         crontab.to_eventbridge(schedule)  # the same schedule must be deployable in the cloud
         timezone = crontab.check_timezone(body.timezone)
-        graph_id = resolve_graph(self.graphs, body.assistant_id)
         # LangGraph records the assistant's id, a graph name becoming its default assistant.
-        assistant = (
-            body.assistant_id if graph_id != body.assistant_id else default_assistant_id(graph_id)
-        )
+        assistant = (await self.assistants.get(owner, body.assistant_id))["assistant_id"]
         if thread_id is not None:
             await self.app.get_thread(owner, thread_id)
         cron_id = str(uuid.uuid4())

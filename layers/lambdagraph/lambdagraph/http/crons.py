@@ -82,7 +82,7 @@ def get_crons(request: Request) -> CronService:
         context = get_context(request)
         store = CronStore(context.store.table_name, client=context.store.client)
         schedules = schedules_from_settings(context.settings)
-        service = CronService(store, context.store, context.graphs, schedules)
+        service = CronService(store, context.store, context.runs.assistants, schedules)
         request.app.state.crons = service
     return service
 
