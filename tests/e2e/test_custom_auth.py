@@ -20,6 +20,7 @@ import websockets
 from langgraph_sdk import get_client
 from langgraph_sdk.errors import NotFoundError, PermissionDeniedError
 
+from lambdagraph.engine import assistant_id
 from lambdagraph.settings import Settings
 from lambdagraph.store.app import AppStore
 from lambdagraph.store.crons import Cron, CronStore
@@ -91,7 +92,11 @@ async def test_thread_updates_copies_and_counts_go_through_the_handlers_filters(
     updated: Any = await alice.threads.update_state(tid, {"messages": []}, as_node="model")
 
     # The handler stamps what a PATCH merges, and the copy keeps the original's metadata.
-    assert patched["metadata"] == {"topic": "later", "owner": "alice", "team": "red"}
+    # (and a run stamps its graph and assistant on its thread, as LangGraph Server does).
+    assert patched["metadata"] == {
+        "topic": "later", "owner": "alice", "team": "red", "graph_id": "agent",
+        "assistant_id": assistant_id("agent"),
+    }
     assert copy["metadata"] == patched["metadata"]
     assert updated["checkpoint"]["checkpoint_id"] is not None
     assert await alice.threads.count() == 2  # the unstamped thread is not counted

@@ -18,6 +18,7 @@ from langgraph_sdk.errors import (
 )
 from langgraph_sdk.schema import Checkpoint
 
+from lambdagraph.engine import assistant_id
 from lambdagraph.settings import Settings
 from lambdagraph_client.local.server import LocalStack
 from tests.conftest import Tables
@@ -153,7 +154,9 @@ async def test_copy_has_the_same_state_and_history_and_is_independent(
     await client.runs.wait(cid, "agent", input=user_message("only in the copy"))
 
     assert cid != tid
-    assert copy["metadata"] == {"topic": "copy"}
+    # As on LangGraph Server: the copy keeps the metadata, with the run's graph and assistant.
+    stamp = {"graph_id": "agent", "assistant_id": assistant_id("agent")}
+    assert copy["metadata"] == {"topic": "copy", **stamp}
     assert copy["status"] == "idle"
     original: Any = await client.threads.get_history(tid, limit=100)
     copied: Any = await client.threads.get_history(cid, limit=100)

@@ -44,7 +44,7 @@ def thread_from_item(item: Mapping[str, Any]) -> Thread:
         "thread_id": cast(str, get_s(item, "thread_id")),
         "created_at": cast(str, get_s(item, "created_at")),
         "updated_at": cast(str, get_s(item, "updated_at")),
-        "metadata": get_j(item, "metadata_json", {}),
+        "metadata": {**_run_stamp(item), **get_j(item, "metadata_json", {})},
         "status": cast(ThreadStatus, get_s(item, "status", "idle")),
         "values": get_j(item, "values_json", None),
         "interrupts": get_j(item, "interrupts_json", {}),
@@ -52,6 +52,15 @@ def thread_from_item(item: Mapping[str, Any]) -> Thread:
         "active_run_id": get_s(item, "active_run_id"),
     }
     return thread
+
+
+def _run_stamp(item: Mapping[str, Any]) -> dict[str, str]:
+    # The graph and assistant of the thread's last run (see schema.STAMP_GRAPH_ID).
+    stamp = {
+        "graph_id": get_s(item, schema.STAMP_GRAPH_ID),
+        "assistant_id": get_s(item, schema.STAMP_ASSISTANT_ID),
+    }
+    return {key: value for key, value in stamp.items() if value is not None}
 
 
 def thread_queue(item: Mapping[str, Any]) -> list[str]:

@@ -17,7 +17,15 @@ from typing import Any, Final, cast
 from lambdagraph.errors import Conflict
 from lambdagraph.store import items, schema
 from lambdagraph.store.dynamo import call, get_s, j, n, s, string_list, translate_errors
-from lambdagraph.store.records import CancelAction, Run, RunStatus, Thread, ThreadStatus, Usage
+from lambdagraph.store.records import (
+    CancelAction,
+    Run,
+    RunStatus,
+    Thread,
+    ThreadStatus,
+    Usage,
+    run_graph_id,
+)
 from lambdagraph.store.table import AppTable, ConditionFailed
 
 ATTEMPTS: Final = 8
@@ -189,6 +197,8 @@ class RunScheduler(AppTable):
             ":run_id": s(run["run_id"]),
             ":busy": s("busy"),
             ":now": s(run["created_at"]),
+            ":graph": s(run_graph_id(run)),
+            ":assistant": s(run["assistant_id"]),
         }
         ops = [
             self._thread_update(run, schema.START_RUN, schema.THREAD_IDLE, values),
@@ -219,10 +229,13 @@ class RunScheduler(AppTable):
             "owner": run["owner"],
             "active_run_id": run["run_id"],
         }
+        item = items.thread_item(thread, temporary=temporary)
+        item[schema.STAMP_GRAPH_ID] = s(run_graph_id(run))
+        item[schema.STAMP_ASSISTANT_ID] = s(run["assistant_id"])
         put_thread = {
             "Put": {
                 "TableName": self.table_name,
-                "Item": items.thread_item(thread, temporary=temporary),
+                "Item": item,
                 "ConditionExpression": schema.THREAD_IS_NEW,
             }
         }

@@ -159,7 +159,16 @@ RUN_IS_RUNNING: Final = "#status = :running"
 
 # --- updates ----------------------------------------------------------------------------
 
-START_RUN: Final = "SET active_run_id = :run_id, #status = :busy, updated_at = :now"
+STAMP_GRAPH_ID: Final = "stamp_graph_id"
+STAMP_ASSISTANT_ID: Final = "stamp_assistant_id"
+"""The graph and assistant of the last run started on an idle thread (LangGraph Server puts
+them in the thread's metadata, and clients such as Agent Chat UI search threads by them):
+top-level attributes, so starting a run stays one write that needs no read of the metadata.
+The thread's metadata shows them under ``graph_id``/``assistant_id`` unless it sets its own."""
+START_RUN: Final = (
+    "SET active_run_id = :run_id, #status = :busy, updated_at = :now, "
+    f"{STAMP_GRAPH_ID} = :graph, {STAMP_ASSISTANT_ID} = :assistant"
+)
 ENQUEUE_RUN: Final = (
     "SET #queue = list_append(if_not_exists(#queue, :empty), :run_ids), updated_at = :now"
 )

@@ -20,7 +20,7 @@ from botocore.exceptions import ClientError
 
 from lambdagraph.errors import Conflict, ThreadNotFound
 from lambdagraph.store import items, schema
-from lambdagraph.store.dynamo import call, error_code, get_s, j, n, s, translate_errors
+from lambdagraph.store.dynamo import call, error_code, get_j, get_s, j, n, s, translate_errors
 from lambdagraph.store.filters import Filters, contains, matches
 from lambdagraph.store.records import (
     Thread,
@@ -114,7 +114,8 @@ class ThreadStore(AppTable):
             old = items.thread_from_item(item)
             if not matches(old["metadata"], filters):
                 raise ThreadNotFound(thread_id)
-            merged = {**old["metadata"], **(metadata or {})}
+            # Onto the stored metadata only: the run stamp stays the runs' to change.
+            merged = {**get_j(item, "metadata_json", {}), **(metadata or {})}
             values: dict[str, Any] = {
                 ":owner": s(owner),
                 ":now": s(items.now_iso()),
