@@ -13,9 +13,9 @@ from __future__ import annotations
 from importlib.metadata import version
 from typing import Any, Final
 
+from fastapi import FastAPI
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Route
 
 import lambdagraph
 from lambdagraph.http.responses import json_response
@@ -41,19 +41,16 @@ _HOST: Final = {
 }
 
 
-def served_routes(routes: list[BaseRoute]) -> set[tuple[str, str]]:
-    """Every ``(METHOD, path template)`` the routes answer."""
-    return {
-        (method, route.path)
-        for route in routes
-        if isinstance(route, Route)
-        for method in route.methods or ()
-    }
+def served_routes(app: FastAPI) -> set[tuple[str, str]]:
+    """Every ``(METHOD, path template)`` the app answers, read from its OpenAPI document
+    (FastAPI builds it once; included routers are not flattened into ``app.routes``)."""
+    paths: dict[str, dict[str, Any]] = app.openapi().get("paths", {})
+    return {(method.upper(), path) for path, operations in paths.items() for method in operations}
 
 
-def info_body(routes: list[BaseRoute]) -> dict[str, Any]:
-    """The ``/info`` body for an app serving ``routes``."""
-    served = served_routes(routes)
+def info_body(app: FastAPI) -> dict[str, Any]:
+    """The ``/info`` body for ``app``."""
+    served = served_routes(app)
     features = {flag: route in served for flag, route in _FEATURE_ROUTES.items()}
     return {
         "version": lambdagraph.__version__,
@@ -65,4 +62,4 @@ def info_body(routes: list[BaseRoute]) -> dict[str, Any]:
 
 async def info(request: Request) -> Response:
     """Server version and feature flags, as LangGraph Server's ``GET /info``."""
-    return json_response(info_body(request.app.routes))
+    return json_response(info_body(request.app))
