@@ -17,6 +17,7 @@ from langgraph_sdk import get_sync_client
 from langgraph_sdk.client import LangGraphClient
 from langgraph_sdk.errors import ConflictError, NotFoundError, UnprocessableEntityError
 
+from lambdagraph.engine import assistant_id
 from lambdagraph.settings import Settings
 from lambdagraph_client.local.server import LocalStack
 from tests.conftest import Tables
@@ -62,10 +63,11 @@ async def test_a_cancelled_run_reads_interrupted_as_soon_as_cancel_returns(
     assert await _status(client, thread["thread_id"], run_id) == "interrupted"
     listed = await client.runs.list(thread["thread_id"])
     assert [(r["run_id"], r["status"]) for r in listed] == [(run_id, "interrupted")]
-    # The executor still stops the graph and frees the thread.
+    # The executor still stops the graph and frees the thread (interrupted: it stopped with
+    # tasks left, as LangGraph Server says it).
     await client.runs.join(thread["thread_id"], run_id)
     assert await _status(client, thread["thread_id"], run_id) == "interrupted"
-    assert (await client.threads.get(thread["thread_id"]))["status"] == "idle"
+    assert (await client.threads.get(thread["thread_id"]))["status"] == "interrupted"
 
 
 async def test_cancelling_a_run_that_ended_is_not_found(client: LangGraphClient) -> None:
@@ -95,7 +97,7 @@ async def test_bulk_cancel_by_ids_ends_the_running_and_the_queued_run(
     assert await _status(client, tid, running) == "interrupted"
     assert await _status(client, tid, queued["run_id"]) == "interrupted"
     await client.runs.join(tid, running)
-    assert (await client.threads.get(tid))["status"] == "idle"
+    assert (await client.threads.get(tid))["status"] == "interrupted"
     with pytest.raises(NotFoundError):  # nothing left to cancel
         await client.runs.cancel_many(thread_id=tid, run_ids=[running])
 
@@ -186,7 +188,8 @@ async def test_a_batch_starts_every_run_on_its_own_temporary_thread(
 
     assert [(r["metadata"] or {})["n"] for r in runs] == [1, 2]
     assert len({r["thread_id"] for r in runs}) == 2
-    assert all(r["assistant_id"] == "agent" and r["status"] in ("pending", "running") for r in runs)
+    agent = assistant_id("agent")
+    assert all(r["assistant_id"] == agent and r["status"] in ("pending", "running") for r in runs)
 
 
 def test_a_batch_with_one_bad_run_starts_none(stack: LocalStack) -> None:

@@ -58,7 +58,9 @@ async def test_cancel_stops_a_long_run_far_short_of_its_end(client: LangGraphCli
     assert long.tokens < 1000
     assert "error" not in long.events
     assert isinstance(values, dict)
-    assert (await client.threads.get(thread["thread_id"]))["status"] == "idle"
+    # Stopped with tasks left to run: the thread is free and reads interrupted, as on
+    # LangGraph Server (langgraph-api 0.16.7), not busy.
+    assert (await client.threads.get(thread["thread_id"]))["status"] == "interrupted"
 
 
 async def test_cancel_without_wait_answers_202_and_the_run_stops(client: LangGraphClient) -> None:
