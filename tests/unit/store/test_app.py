@@ -27,7 +27,8 @@ def start_request() -> dict[str, Any]:
                     "TableName": "app",
                     "Key": {"PK": {"S": "THREAD#t1"}, "SK": {"S": "THREAD"}},
                     "UpdateExpression": (
-                        "SET active_run_id = :run_id, #status = :busy, updated_at = :now"
+                        "SET active_run_id = :run_id, #status = :busy, updated_at = :now, "
+                        "stamp_graph_id = :graph, stamp_assistant_id = :assistant"
                     ),
                     "ConditionExpression": THREAD_IDLE,
                     "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
@@ -42,6 +43,9 @@ def start_request() -> dict[str, Any]:
                         ":run_id": ANY,
                         ":busy": {"S": "busy"},
                         ":now": ANY,
+                        # the thread's metadata shows the run's graph and assistant
+                        ":graph": {"S": "agent"},
+                        ":assistant": ANY,
                     },
                 }
             },
