@@ -19,6 +19,7 @@ import pytest
 from langgraph_sdk import get_sync_client
 from langgraph_sdk.client import LangGraphClient
 
+from lambdagraph.engine import assistant_id
 from lambdagraph.settings import Settings
 from lambdagraph_client.local.server import LocalStack, running_stack
 from tests.auth import TokenIsUser
@@ -85,7 +86,7 @@ async def test_a_background_run_posts_langgraphs_payload_when_it_ends(
     body = post["body"]
     assert post["path"] == "/hooks/run-done"
     assert (body["run_id"], body["thread_id"]) == (run["run_id"], thread["thread_id"])
-    assert (body["status"], body["assistant_id"]) == ("success", "agent")
+    assert (body["status"], body["assistant_id"]) == ("success", assistant_id("agent"))
     assert body["metadata"] == {"ticket": 7}
     assert body["values"]["messages"][-1]["content"] == "You said: hello"
     assert body["run_started_at"] <= body["run_ended_at"] <= body["webhook_sent_at"]

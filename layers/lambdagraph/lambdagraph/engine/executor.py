@@ -354,10 +354,10 @@ class RunExecutor:
         thread_status: ThreadStatus = "idle"
         if status == "error":
             thread_status = "error"
-        elif has_next:
+        elif has_next and status != "timeout":
             # As LangGraph Server (langgraph-api 0.16.7): a thread with tasks still to run
             # reads interrupted, whether an interrupt, interrupt_before/after or a cancel
-            # stopped it there.
+            # stopped it there. (A timed-out run frees its thread as idle: our time limit.)
             thread_status = "interrupted"
         try:
             await self.store.finish_run(
