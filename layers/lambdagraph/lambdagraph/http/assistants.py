@@ -31,7 +31,7 @@ from lambdagraph.http.models import (
     AssistantVersions,
 )
 from lambdagraph.http.openapi import error_responses
-from lambdagraph.http.responses import json_response
+from lambdagraph.http.responses import json_response, pagination_headers
 from lambdagraph.store.filters import matches
 from lambdagraph.store.records import Assistant, public_assistant
 
@@ -58,15 +58,7 @@ def _page(
     rows = [public_assistant(a) for a in page]
     if select:
         rows = [{k: v for k, v in row.items() if k in select} for row in rows]
-    # LangGraph's pagination headers: the total so far, and the next offset if there is more.
-    if len(found) > offset + limit:
-        headers = {
-            "X-Pagination-Total": str(offset + limit + 1),
-            "X-Pagination-Next": str(offset + limit),
-        }
-    else:
-        headers = {"X-Pagination-Total": str(offset + len(page))}
-    return json_response(rows, headers=headers)
+    return json_response(rows, headers=pagination_headers(len(found), offset, limit))
 
 
 @router.post("/assistants", responses=error_responses(404, 409, 422))

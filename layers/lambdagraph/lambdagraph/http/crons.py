@@ -27,7 +27,7 @@ from lambdagraph.engine import (
 from lambdagraph.http.body import JsonBodyRoute
 from lambdagraph.http.context import Access, User, get_context, valid_id
 from lambdagraph.http.openapi import error_responses
-from lambdagraph.http.responses import json_response
+from lambdagraph.http.responses import json_response, pagination_headers
 from lambdagraph.store.crons import Cron, CronStore, cron_not_found
 from lambdagraph.store.filters import Filters, matches
 
@@ -158,14 +158,7 @@ async def search_crons(
         sort_order=body.sort_order,
     )
     page = found[body.offset : body.offset + body.limit]
-    # LangGraph's headers: the total counts one past the page when more follow.
-    if len(found) > body.offset + body.limit:
-        headers = {
-            "X-Pagination-Total": str(body.offset + body.limit + 1),
-            "X-Pagination-Next": str(body.offset + body.limit),
-        }
-    else:
-        headers = {"X-Pagination-Total": str(len(page) + body.offset)}
+    headers = pagination_headers(len(found), body.offset, body.limit)
     fields = body.select or CRON_FIELDS
     return json_response([{k: c.get(k) for k in fields} for c in page], headers=headers)
 
