@@ -51,21 +51,6 @@ CronField = Literal[
 ]
 
 
-class CronSearch(BaseModel):
-    """``POST /runs/crons/search``, as ``langgraph-sdk`` sends it."""
-
-    model_config = STRICT
-    assistant_id: str | None = None
-    thread_id: str | None = None
-    enabled: bool | None = None
-    metadata: dict[str, Any] | None = None
-    limit: int = Field(default=10, ge=1, le=1000)
-    offset: int = Field(default=0, ge=0)
-    sort_by: CronSort | None = None
-    sort_order: Literal["asc", "desc"] | None = None
-    select: list[CronField] | None = None
-
-
 class CronCount(BaseModel):
     """``POST /runs/crons/count``."""
 
@@ -73,6 +58,17 @@ class CronCount(BaseModel):
     assistant_id: str | None = None
     thread_id: str | None = None
     metadata: dict[str, Any] | None = None
+
+
+class CronSearch(CronCount):
+    """``POST /runs/crons/search``, as ``langgraph-sdk`` sends it."""
+
+    enabled: bool | None = None
+    limit: int = Field(default=10, ge=1, le=1000)
+    offset: int = Field(default=0, ge=0)
+    sort_by: CronSort | None = None
+    sort_order: Literal["asc", "desc"] | None = None
+    select: list[CronField] | None = None
 
 
 def get_crons(request: Request) -> CronService:
@@ -137,25 +133,9 @@ async def search_crons(
 ) -> Response:
     """The caller's crons, filtered, sorted and paginated (``X-Pagination-*`` headers)."""
     body = body or CronSearch()
-    assistant_id = _uuid_or_none(body.assistant_id, "assistant ID")
-    thread_id = _uuid_or_none(body.thread_id, "thread ID")
-    value = {
-        "assistant_id": UUID(assistant_id) if assistant_id else None,
-        "thread_id": UUID(thread_id) if thread_id else None,
-        "limit": body.limit,
-        "offset": body.offset,
-        "metadata": dict(body.metadata or {}),
-    }
-    filters = await guard.check("crons", "search", value)
-    found = await get_crons(request).search(
-        owner,
-        assistant_id=assistant_id,
-        thread_id=thread_id,
-        enabled=body.enabled,
-        metadata=body.metadata,
-        keep=lambda cron: matches(cron["metadata"], filters),
-        sort_by=body.sort_by,
-        sort_order=body.sort_order,
+    found = await _matching(
+        get_crons(request), owner, guard, body, limit=body.limit, offset=body.offset,
+        enabled=body.enabled, sort_by=body.sort_by, sort_order=body.sort_order,
     )
     page = found[body.offset : body.offset + body.limit]
     headers = pagination_headers(len(found), body.offset, body.limit)
@@ -172,24 +152,40 @@ async def count_crons(
 ) -> Response:
     """How many of the caller's crons match."""
     body = body or CronCount()
+    found = await _matching(get_crons(request), owner, guard, body, limit=0, offset=0)
+    return json_response(len(found))
+
+
+async def _matching(
+    crons: CronService,
+    owner: str,
+    guard: Guard,
+    body: CronCount,
+    *,
+    limit: int,
+    offset: int,
+    **search: Any,
+) -> list[Cron]:
+    """The caller's crons matching ``body``, once ``crons.search`` allowed it (LangGraph's
+    value dict; the handler's filters hide the crons they do not match)."""
     assistant_id = _uuid_or_none(body.assistant_id, "assistant ID")
     thread_id = _uuid_or_none(body.thread_id, "thread ID")
     value = {
         "assistant_id": UUID(assistant_id) if assistant_id else None,
         "thread_id": UUID(thread_id) if thread_id else None,
-        "limit": 0,
-        "offset": 0,
+        "limit": limit,
+        "offset": offset,
         "metadata": dict(body.metadata or {}),
     }
     filters = await guard.check("crons", "search", value)
-    found = await get_crons(request).search(
+    return await crons.search(
         owner,
         assistant_id=assistant_id,
         thread_id=thread_id,
         metadata=body.metadata,
         keep=lambda cron: matches(cron["metadata"], filters),
+        **search,
     )
-    return json_response(len(found))
 
 
 async def _visible(crons: CronService, owner: str, cron_id: str, filters: Filters | None) -> Cron:
