@@ -142,6 +142,27 @@ async def test_patch_merges_metadata_and_minimal_answers_204(
     assert (await client.threads.get(tid))["metadata"] == stored["metadata"]
 
 
+async def test_each_run_restamps_its_thread_and_a_patch_has_the_last_word_until_then(
+    client: LangGraphClient,
+) -> None:
+    """As on LangGraph Server: a run on an idle thread sets ``graph_id``/``assistant_id`` in
+    its metadata, over keys the thread was created or patched with; a PATCH of those keys
+    holds until the next run."""
+    mine = (await client.assistants.create("agent", name="mine"))["assistant_id"]
+    tid = (await client.threads.create(metadata={"assistant_id": "set by the client"}))[
+        "thread_id"
+    ]
+    await client.runs.wait(tid, "agent", input=user_message("hello"))
+    stamped = (await client.threads.get(tid))["metadata"]
+    assert (stamped["graph_id"], stamped["assistant_id"]) == ("agent", assistant_id("agent"))
+
+    patched: Any = await client.threads.update(tid, metadata={"assistant_id": "patched"})
+    assert patched["metadata"] == {"graph_id": "agent", "assistant_id": "patched"}
+
+    await client.runs.wait(tid, mine, input=user_message("again"))
+    assert (await client.threads.get(tid))["metadata"]["assistant_id"] == mine
+
+
 async def test_copy_has_the_same_state_and_history_and_is_independent(
     client: LangGraphClient,
 ) -> None:

@@ -44,7 +44,7 @@ def thread_from_item(item: Mapping[str, Any]) -> Thread:
         "thread_id": cast(str, get_s(item, "thread_id")),
         "created_at": cast(str, get_s(item, "created_at")),
         "updated_at": cast(str, get_s(item, "updated_at")),
-        "metadata": {**_run_stamp(item), **get_j(item, "metadata_json", {})},
+        "metadata": {**get_j(item, "metadata_json", {}), **_run_stamp(item)},
         "status": cast(ThreadStatus, get_s(item, "status", "idle")),
         "values": get_j(item, "values_json", None),
         "interrupts": get_j(item, "interrupts_json", {}),

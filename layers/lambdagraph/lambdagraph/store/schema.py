@@ -164,7 +164,8 @@ STAMP_ASSISTANT_ID: Final = "stamp_assistant_id"
 """The graph and assistant of the last run started on an idle thread (LangGraph Server puts
 them in the thread's metadata, and clients such as Agent Chat UI search threads by them):
 top-level attributes, so starting a run stays one write that needs no read of the metadata.
-The thread's metadata shows them under ``graph_id``/``assistant_id`` unless it sets its own."""
+The thread's metadata shows them under ``graph_id``/``assistant_id``, over its own keys until
+a ``PATCH`` folds them into the stored metadata (the client's word, until the next run)."""
 START_RUN: Final = (
     "SET active_run_id = :run_id, #status = :busy, updated_at = :now, "
     f"{STAMP_GRAPH_ID} = :graph, {STAMP_ASSISTANT_ID} = :assistant"
@@ -430,9 +431,8 @@ SET_THREAD_TTL: Final = (
     f"{THREAD_EXPIRES_AT} = :expires, {THREAD_TTL_STRATEGY} = :strategy, "
     f"{THREAD_TTL_MINUTES} = :minutes"
 )
-"""Appended to a ``SET``; with ``delete`` also ``SET_GONE_AT``, else ``REMOVE_GONE_AT``."""
+"""Appended to a ``SET``; with ``delete`` also ``SET_GONE_AT``, else ``gone_at`` is removed."""
 SET_GONE_AT: Final = f"{THREAD_GONE_AT} = :gone"
-REMOVE_GONE_AT: Final = f"REMOVE {THREAD_GONE_AT}"
 METADATA_UNCHANGED: Final = f"{OWNED} AND metadata_json = :seen"
 """Merge metadata read-modify-write: nobody changed it since it was read."""
 EXPIRES_AS_INDEXED: Final = f"{OWNED} AND {THREAD_EXPIRES_AT} = :expires"

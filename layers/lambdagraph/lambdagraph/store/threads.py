@@ -20,7 +20,7 @@ from botocore.exceptions import ClientError
 
 from lambdagraph.errors import Conflict, ThreadNotFound
 from lambdagraph.store import items, schema
-from lambdagraph.store.dynamo import call, error_code, get_j, get_s, j, n, s, translate_errors
+from lambdagraph.store.dynamo import call, error_code, get_s, j, n, s, translate_errors
 from lambdagraph.store.filters import Filters, contains, matches
 from lambdagraph.store.records import (
     Thread,
@@ -114,8 +114,9 @@ class ThreadStore(AppTable):
             old = items.thread_from_item(item)
             if not matches(old["metadata"], filters):
                 raise ThreadNotFound(thread_id)
-            # Onto the stored metadata only: the run stamp stays the runs' to change.
-            merged = {**get_j(item, "metadata_json", {}), **(metadata or {})}
+            # The run stamp (schema.STAMP_GRAPH_ID) is folded in and removed below, so keys
+            # the client sends win until the next run stamps the thread again.
+            merged = {**old["metadata"], **(metadata or {})}
             values: dict[str, Any] = {
                 ":owner": s(owner),
                 ":now": s(items.now_iso()),
@@ -123,6 +124,7 @@ class ThreadStore(AppTable):
                 ":seen": item["metadata_json"],
             }
             update = schema.SET_THREAD_METADATA
+            removed = [schema.STAMP_GRAPH_ID, schema.STAMP_ASSISTANT_ID]
             if ttl is not None:
                 expiry = await self._index_expiry(thread_id, ttl)
                 update = f"{update}, {schema.SET_THREAD_TTL}"
@@ -137,7 +139,8 @@ class ThreadStore(AppTable):
                     update = f"{update}, {schema.SET_GONE_AT}"
                     values[":gone"] = expiry[schema.THREAD_GONE_AT]
                 else:
-                    update = f"{update} {schema.REMOVE_GONE_AT}"
+                    removed.append(schema.THREAD_GONE_AT)
+            update = f"{update} REMOVE {', '.join(removed)}"
             try:
                 out = await self._update(
                     schema.thread_key(thread_id), update, schema.METADATA_UNCHANGED, values
