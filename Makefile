@@ -12,7 +12,15 @@ SAM := $(SAM_VENV)/bin/sam
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: dev test check bench build sam clean
+# The JS client's tests (tests/js) install exactly what package-lock.json pins.
+JS_STAMP := tests/js/node_modules/.package-lock.json
+# So do the React example's (examples/react, tests/e2e/test_react_example.py).
+REACT_STAMP := examples/react/node_modules/.package-lock.json
+# The browser tests drive Debian's chromium; Playwright never downloads one.
+CHROMIUM := /usr/bin/chromium
+SUDO := $(shell test "$$(id -u)" = 0 || echo sudo)
+
+.PHONY: dev test check bench build sam js react-example chromium clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -27,6 +35,21 @@ $(SAM): infra/requirements-sam.txt
 
 sam: $(SAM)
 
+$(JS_STAMP): tests/js/package.json tests/js/package-lock.json
+	cd tests/js && npm ci --no-audit --no-fund
+	touch $(JS_STAMP)
+
+js: $(JS_STAMP)
+
+$(REACT_STAMP): examples/react/package.json examples/react/package-lock.json
+	cd examples/react && npm ci --no-audit --no-fund
+	touch $(REACT_STAMP)
+
+react-example: $(REACT_STAMP)
+
+chromium:
+	test -x $(CHROMIUM) || ($(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends chromium)
+
 dev: $(STAMP)
 	$(VENV)/bin/lambdagraph dev --host $(HOST) --port $(PORT)
 
@@ -38,9 +61,11 @@ check: $(STAMP)
 	for app in functions/*/app.py; do $(VENV)/bin/mypy $$app || exit 1; done
 	$(VENV)/bin/lint-imports
 
-# The packaging tests run `sam build`, so the suite needs SAM CLI too.
-test: $(STAMP) $(SAM) check
-	$(PY) -m pytest
+# The packaging tests run `sam build`, so the suite needs SAM CLI too; the JS client test Node
+# packages, the React example's and chromium for the browser tests. One pytest worker per
+# core, a test file per worker at a time (its servers and module fixtures start once).
+test: $(STAMP) $(SAM) $(JS_STAMP) $(REACT_STAMP) chromium check
+	$(PY) -m pytest -n auto --dist loadfile
 
 bench: $(STAMP)
 	$(PY) -m tests.bench
@@ -51,4 +76,4 @@ build: $(SAM)
 	SAM_CLI_TELEMETRY=0 $(SAM) build $(SAM_ARGS)
 
 clean:
-	rm -rf $(VENV) $(SAM_VENV) .pytest_cache .aws-sam
+	rm -rf $(VENV) $(SAM_VENV) .pytest_cache .aws-sam tests/js/node_modules examples/react/node_modules examples/react/dist

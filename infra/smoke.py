@@ -7,7 +7,11 @@ Reads the stack's outputs with CloudFormation, then, against the real endpoints:
 3. interrupts on ``send_email`` and resumes it with an approval, over SSE;
 4. over the WebSocket API: ``ping``, a run to completion, and a long run cancelled midway.
 
-5. auth, when the stack created a Cognito user pool (``AuthMode=jwt`` without
+5. observability, after the WebSocket run: its EMF metrics (printed) in the worker's log
+   group, the ``RunsEnded`` metric in CloudWatch, and (``Tracing=Active``) its X-Ray trace
+   (``smoke_observe.py``; ``--skip-observability`` leaves it out).
+
+6. auth, when the stack created a Cognito user pool (``AuthMode=jwt`` without
    ``JwtIssuer``): no token is 401 (function URL, HTTP API, WebSocket handshake), a token
    of a user it creates in the pool works, and another user's thread is 404
    (``smoke_auth.py``; the users are deleted afterwards).
@@ -31,6 +35,7 @@ import asyncio
 import hashlib
 import json
 import sys
+import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Sequence
 from contextlib import asynccontextmanager
@@ -44,6 +49,7 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.exceptions import ClientError
 from smoke_auth import POOL_OUTPUTS, AuthCheckError, AuthChecks, PoolUsers
+from smoke_observe import ObservabilityChecks, ObservabilityError, stack_traces
 
 if TYPE_CHECKING:
     from botocore.credentials import Credentials
@@ -109,6 +115,17 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--timeout", type=float, default=120.0, help="seconds allowed for each check"
+    )
+    parser.add_argument(
+        "--skip-observability",
+        action="store_true",
+        help="do not look for the run's metrics and trace (needs logs, cloudwatch, xray reads)",
+    )
+    parser.add_argument(
+        "--metrics-wait",
+        type=float,
+        default=110.0,
+        help="seconds to wait for metrics and the trace to arrive (below --timeout)",
     )
     return parser.parse_args(argv)
 
@@ -263,7 +280,9 @@ class WebSocketChecks:
 
     async def run_to_completion(self) -> str:
         async with self._session() as socket:
+            self.started_at = time.time()
             run_id = await _start_run(socket, SHORT_PROMPT)
+            self.run_id = run_id
             ended = await _expect(
                 socket, lambda m: m.get("type") == "run.ended" and m.get("run_id") == run_id
             )
@@ -393,6 +412,8 @@ async def _smoke(
             ("WebSocket run", ws.run_to_completion),
             ("WebSocket cancel", ws.cancel),
         ]
+        if not args.skip_observability:
+            checks.append(("metrics and trace of the run", _observability(args, session, ws)))
     if auth_checks is not None:
         checks += [
             ("no token: 401", auth_checks.no_token_is_401),
@@ -412,6 +433,29 @@ async def _smoke(
         await http.aclose()
         if auth_checks is not None:
             await auth_checks.aclose()
+
+
+def _observability(args: argparse.Namespace, session: boto3.Session, ws: Any) -> Check:
+    """The check of ``smoke_observe``, on the WebSocket run's id (known once it ran)."""
+
+    async def check() -> str:
+        run_id = getattr(ws, "run_id", None)
+        if run_id is None:
+            raise SmokeError("the WebSocket run did not start: no run to look for")
+        observe = ObservabilityChecks(
+            session.client("logs"),
+            session.client("cloudwatch"),
+            session.client("xray"),
+            args.stack,
+            tracing=stack_traces(session.client("cloudformation"), args.stack),
+            wait=args.metrics_wait,
+        )
+        try:
+            return await asyncio.to_thread(observe.check, run_id, ws.started_at)
+        except ObservabilityError as exc:
+            raise SmokeError(str(exc)) from exc
+
+    return check
 
 
 def main(argv: Sequence[str] | None = None) -> int:

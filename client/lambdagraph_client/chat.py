@@ -2,7 +2,9 @@
 
 Tokens print as they arrive, tool calls and their results on their own lines, and an
 interrupt (the demo's ``send_email``) asks for approval, then resumes the run with
-``command={"resume": {"approved": ...}}``. Needs the ``local`` extra (``langgraph-sdk``).
+``command={"resume": {"approved": ...}}``. After each answer a line gives the run's tokens
+and cost (its ``usage`` events; see ``lambdagraph.pricing``). Needs the ``local`` extra
+(``langgraph-sdk``).
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ if TYPE_CHECKING:
     from langgraph_sdk.schema import StreamMode
 
 Decide = Callable[[Any], bool]
-STREAM_MODES: Final[list[StreamMode]] = ["messages-tuple", "updates"]
+# "usage" is our extension (the SDK's StreamMode does not list it): the cost line's totals.
+STREAM_MODES: Final[list[StreamMode]] = ["messages-tuple", "updates", "usage"]  # type: ignore[list-item]
 
 
 def connect(url: str, headers: dict[str, str] | None = None) -> SyncLangGraphClient:
@@ -177,6 +180,7 @@ class RunPrinter:
         self.interrupts: list[dict[str, Any]] = []
         self.error: str | None = None
         self.at_line_start = True
+        self.usage: dict[str, Any] | None = None
 
     def consume(self, parts: Iterable[Any]) -> None:
         """Print events (anything with ``event`` and ``data``), noting interrupts and errors."""
@@ -185,6 +189,8 @@ class RunPrinter:
                 self._token(part.data[0])
             elif part.event == "updates":
                 self._update(part.data)
+            elif part.event == "usage" and isinstance(part.data, dict):
+                self.usage = part.data.get("total") or self.usage
             elif part.event == "error":
                 data = part.data or {}
                 self.error = f"{data.get('error', 'Error')}: {data.get('message', '')}"
@@ -204,6 +210,10 @@ class RunPrinter:
         if error is not None:
             self.out.write(f"\nerror: {error}\n")
             return 1
+        if not self.at_line_start:
+            self.out.write("\n")
+        if self.usage is not None:
+            self.out.write(cost_line(self.usage) + "\n")
         if not self.interrupts:
             self.out.write("\n")
             return 0
@@ -234,6 +244,17 @@ class RunPrinter:
             self.out.write("\n")
         self.out.write(text + "\n")
         self.at_line_start = True
+
+
+def cost_line(usage: Mapping[str, Any]) -> str:
+    """``[42 tokens: 30 in, 12 out · $0.000090]``; the cost reads ``unpriced`` for a model the
+    price table does not know."""
+    cost = usage.get("cost_usd")
+    money = "unpriced" if cost is None else f"${cost:.6f}"
+    return (
+        f"[{usage.get('total_tokens', 0)} tokens: {usage.get('input_tokens', 0)} in, "
+        f"{usage.get('output_tokens', 0)} out · {money}]"
+    )
 
 
 def _text(content: Any) -> str:

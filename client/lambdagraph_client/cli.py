@@ -11,10 +11,13 @@ import signal
 import sys
 import threading
 from collections.abc import Sequence
-from typing import get_args
+from typing import TYPE_CHECKING, get_args
 
 from lambdagraph.errors import ConfigurationError
 from lambdagraph.settings import AuthMode, Settings
+
+if TYPE_CHECKING:
+    from lambdagraph_client.chat import Decide
 
 
 def _dev(args: argparse.Namespace) -> int:
@@ -50,7 +53,7 @@ def _dynamodb(args: argparse.Namespace) -> int:
 
 
 def _chat(args: argparse.Namespace) -> int:
-    from lambdagraph_client.chat import Decide, ask, chat, connect
+    from lambdagraph_client.chat import ask, chat, connect
 
     if args.yes or args.no:
         approved = bool(args.yes)
@@ -67,6 +70,8 @@ def _chat(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    if args.protocol == "v2":
+        return _chat_v2(args, decide)
     if args.ws:
         from lambdagraph_client.ws_chat import run_chat  # lazy: the `local` extra (websockets)
 
@@ -92,6 +97,27 @@ def _chat(args: argparse.Namespace) -> int:
             out=sys.stdout,
             thread_id=args.thread,
             assistant_id=args.assistant,
+        )
+    except Exception as exc:  # noqa: BLE001 - SDK HTTP errors, refused connections: say so
+        detail = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+        print(f"error: {detail}", file=sys.stderr)
+        return 1
+
+
+def _chat_v2(args: argparse.Namespace, decide: Decide) -> int:
+    from lambdagraph_client.chat import connect
+    from lambdagraph_client.v2_chat import run_chat
+
+    headers = {"Authorization": f"Bearer {args.token}"} if args.token else None
+    try:
+        return run_chat(
+            connect(args.url, headers=headers),
+            args.message,
+            decide=decide,
+            out=sys.stdout,
+            thread_id=args.thread,
+            assistant_id=args.assistant,
+            websocket=args.ws,
         )
     except Exception as exc:  # noqa: BLE001 - SDK HTTP errors, refused connections: say so
         detail = getattr(exc, "message", None) or str(exc) or type(exc).__name__
@@ -140,7 +166,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     chat.add_argument("--assistant", default="agent", help="graph name or assistant id")
     chat.add_argument("--token", default=None, help="bearer token for a server with auth")
-    chat.add_argument("--ws", action="store_true", help="use the WebSocket API (ws://…/ws)")
+    chat.add_argument(
+        "--ws", action="store_true",
+        help="use the WebSocket API (ws://…/ws); with --protocol v2, the protocol's WebSocket",
+    )
+    chat.add_argument(
+        "--protocol", choices=["v1", "v2"], default="v1",
+        help="v1: LangGraph's run API (default); v2: the Agent Streaming Protocol "
+        "(/threads/{id}/commands and /stream/events)",
+    )
     answer = chat.add_mutually_exclusive_group()
     answer.add_argument("--yes", action="store_true", help="approve every interrupt")
     answer.add_argument("--no", action="store_true", help="reject every interrupt")

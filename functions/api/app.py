@@ -22,6 +22,7 @@ entry.ready()
 
 
 @logger.inject_lambda_context(clear_state=True)
+@entry.traced
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Answer one HTTP API (payload 2.0) request."""
     return asgi(event, context)

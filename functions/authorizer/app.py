@@ -20,6 +20,7 @@ entry.ready()
 
 
 @logger.inject_lambda_context(clear_state=True)
+@entry.traced
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """An IAM policy for the connection; no token at all → 401."""
     try:

@@ -22,6 +22,7 @@ entry.ready()
 
 
 @logger.inject_lambda_context(clear_state=True)
+@entry.traced
 def handler(event: dict[str, Any], context: Any) -> dict[str, str]:
     """Execute or continue the payload's run, or erase the payload's deleted thread."""
     outcome = entry.run(handle_worker_event(worker, event, context))

@@ -19,6 +19,7 @@ entry.ready()
 
 
 @logger.inject_lambda_context(clear_state=True)
+@entry.traced
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Handle one WebSocket event."""
     return entry.run(api.handle(event, context))

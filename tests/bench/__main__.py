@@ -1,9 +1,13 @@
 """``make bench``: every benchmark, one table. ``python -m tests.bench [--only 1,2] [--profile]``.
 
 Sections (the items of issue 7): 1-2 ``streaming``, 3 ``cold_start``, 4 ``dynamo_costs``,
-5 ``ws_posts``, 6 ``concurrency``. Each figure is a ratio against a baseline measured in
-this run on this machine. A section that fails becomes a row saying why; the others still
-run. ``--profile`` also prints the hot-path profile (``hot_path``).
+5 ``ws_posts``, 6 ``concurrency``; of issue 14: 7 ``thread_stream`` (the v2 protocol through
+the SDK's thread stream), 8 ``session_cost`` (a chat session's Lambda GB-seconds); of issue 17: 9
+``agui_overhead`` (AG-UI's per-token cost against native SSE), 10 ``a2a_overhead`` (A2A's); of
+issue 15: 11 ``cost_table`` (the README's cost table, from what the runs did). Each
+figure is a ratio against a baseline measured in this run on this machine. A section that
+fails becomes a row saying why; the others still run. ``--profile`` also prints the
+hot-path profile (``hot_path``).
 """
 
 from __future__ import annotations
@@ -17,7 +21,18 @@ import sys
 import time
 from collections.abc import Callable
 
-from tests.bench import cold_start, concurrency, dynamo_costs, streaming, ws_posts
+from tests.bench import (
+    a2a_overhead,
+    agui_overhead,
+    cold_start,
+    concurrency,
+    cost_table,
+    dynamo_costs,
+    session_cost,
+    streaming,
+    thread_stream,
+    ws_posts,
+)
 from tests.bench.rows import Row, render
 
 SECTIONS: dict[int, tuple[str, Callable[[], list[Row]]]] = {
@@ -26,6 +41,11 @@ SECTIONS: dict[int, tuple[str, Callable[[], list[Row]]]] = {
     4: ("DynamoDB cost per HITL cycle", dynamo_costs.measure),
     5: ("WebSocket batching", ws_posts.measure),
     6: ("100 concurrent streams", concurrency.measure),
+    7: ("v2 thread stream: throughput and first token", thread_stream.measure),
+    8: ("v2 chat session: Lambda GB-s, SSE vs WebSocket", session_cost.measure),
+    9: ("AG-UI: per-token overhead against native SSE", agui_overhead.measure),
+    10: ("A2A: per-token overhead against native SSE", a2a_overhead.measure),
+    11: ("cost of a 1,000-token conversation with one approval", cost_table.measure),
 }
 
 

@@ -31,8 +31,11 @@ from tests.bench.venvs import ROOT, PeerUnavailable, ensure_venv, runtime_pins
 LGDEV_VENV = ROOT / ".venv-bench-lgdev"
 # Pinned so the figures are reproducible; these are the versions measured in the README.
 LGDEV_REQUIREMENTS = ["langgraph-cli[inmem]==0.4.40", "langgraph-api==0.16.7"]
-# What the served demo graph imports beyond LangGraph (lambdagraph.settings), at our version.
-_GRAPH_NEEDS = [f"pydantic-settings=={version('pydantic-settings')}"]
+# What the served graphs import beyond LangGraph, at our versions: the demo graph
+# lambdagraph.settings; the SDK integration graphs (tests/e2e/agent) langchain and deepagents.
+_GRAPH_NEEDS = [
+    f"{name}=={version(name)}" for name in ("pydantic-settings", "langchain", "deepagents")
+]
 _START_TIMEOUT = 120.0
 _STOP_TIMEOUT = 15.0
 # The graph module langgraph dev serves: the same demo graph, the same scripted model.
@@ -107,15 +110,20 @@ def _bench_env(**extra: str) -> dict[str, str]:
 
 
 @contextmanager
-def local_stack(delay_ms: int = 0) -> Iterator[Served]:
-    """Our local stack as ``make dev`` runs it (embedded DynamoDB included), in its own process."""
+def local_stack(delay_ms: int = 0, env: Mapping[str, str] | None = None) -> Iterator[Served]:
+    """Our local stack as ``make dev`` runs it (embedded DynamoDB included), in its own process.
+
+    Args:
+        delay_ms: the scripted model's pause between chunks.
+        env: more environment for the stack, e.g. ``LAMBDAGRAPH_*`` settings.
+    """
     process = subprocess.Popen(
         [sys.executable, "-m", "tests.bench.stack_server"],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         text=True,
         cwd=ROOT,
-        env=_bench_env(LAMBDAGRAPH_SCRIPTED_DELAY_MS=str(delay_ms)),
+        env=_bench_env(**(env or {}), LAMBDAGRAPH_SCRIPTED_DELAY_MS=str(delay_ms)),
         start_new_session=True,
     )
     try:

@@ -2,7 +2,8 @@
 
 Every target gets the same question and is timed from the moment the stream is requested
 (the thread already exists, as in a chat that goes on) to the first event, the first token
-(the first ``messages`` chunk with text) and the last token.
+(the first ``messages`` chunk with text) and the last token. The thread-centric protocol
+("v2", :func:`time_thread_run`) is timed from its ``run.start`` the same way.
 """
 
 from __future__ import annotations
@@ -10,8 +11,9 @@ from __future__ import annotations
 import statistics
 import time
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from langgraph_sdk.client import LangGraphClient
 
@@ -55,11 +57,14 @@ class _Clock:
         self.tokens = 0
 
     def event(self, chunk: Any | None = None) -> None:
+        self.tick(token=chunk is not None and bool(_content(chunk)))
+
+    def tick(self, *, token: bool, count: int = 1) -> None:
         now = time.perf_counter() - self.start
         if self.first_event is None:
             self.first_event = now
-        if chunk is not None and _content(chunk):
-            self.tokens += 1
+        if token:
+            self.tokens += count
             self.last_token = now
             if self.first_token is None:
                 self.first_token = now
@@ -108,3 +113,31 @@ def percentile(values: list[float], fraction: float) -> float:
 def median(values: list[float]) -> float:
     """The median of ``values``."""
     return statistics.median(values)
+
+
+def _delta_text(event: Mapping[str, Any]) -> str:
+    data = event.get("params", {}).get("data", {})
+    delta = data.get("delta") if data.get("event") == "content-block-delta" else None
+    text = delta.get("text") if isinstance(delta, dict) else None
+    return text if isinstance(text, str) else ""
+
+
+async def time_thread_run(
+    client: LangGraphClient, text: str, transport: Literal["sse", "websocket"]
+) -> RunTiming:
+    """One run through the SDK's thread stream (``client.threads.stream``), to its end.
+
+    As the SDK's own examples do it: open a session on a new thread (the SDK mints its id;
+    the server creates the thread on ``run.start``), start the run, then iterate a
+    ``messages`` subscription until the run's terminal ``lifecycle`` event ends it. The
+    clock starts just before ``run.start``; a token is a ``content-block-delta`` with text.
+    """
+    async with client.threads.stream(assistant_id=ASSISTANT, transport=transport) as thread:
+        clock = _Clock()
+        await thread.run.start(input=user_input(text))
+        async for event in thread.subscribe(["messages"]):
+            delta = _delta_text(event)
+            # A server may fold queued deltas into one frame: count the answer's tokens (one
+            # number each, "1", " 2", ...), not the frames.
+            clock.tick(token=bool(delta), count=len(delta.split()))
+    return clock.timing()

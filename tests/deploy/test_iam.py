@@ -34,6 +34,7 @@ CAPABILITIES = {
     "WsFunction": {
         "AppTableAccessPolicy",
         "RunInputReadPolicy",
+        "CheckpointReadPolicy",  # in-band state.get / state.listCheckpoints
         "WorkerInvokePolicy",
         "WebSocketConnectionsPolicy",
     },
@@ -212,6 +213,12 @@ def test_run_input_is_the_only_s3_outside_the_saver_and_every_function_reading_r
         if "AppTableAccessPolicy" in capabilities:
             readable = capabilities & {"CheckpointStoreAccessPolicy", "RunInputReadPolicy"}
             assert readable, f"{function} reads runs but cannot read their offloaded input"
+
+
+def test_the_checkpoint_read_policy_only_reads_what_the_store_policy_covers() -> None:
+    reads = allowed_actions("CheckpointReadPolicy")
+    assert reads == {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchGetItem", "s3:GetObject"}
+    assert reads <= allowed_actions("CheckpointStoreAccessPolicy")
 
 
 def test_cron_schedules_invoke_only_the_worker_through_a_role_only_scheduler_assumes() -> None:

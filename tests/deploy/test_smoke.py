@@ -164,6 +164,9 @@ async def test_every_check_passes_against_the_local_stack(
         skip_websocket=False,
         timeout=30.0,
         auth_checks="auto",
+        # No CloudWatch locally: the observability check runs on stubs (test_smoke_observe).
+        skip_observability=True,
+        metrics_wait=1.0,
     )
     assert await smoke.smoke(args, LocalSession(stack)) is True
     lines = [

@@ -17,7 +17,7 @@ import pytest
 from lambdagraph_client.local.server import LocalStack, running_stack
 from tests.auth import TokenIsUser
 from tests.conftest import Tables
-from tests.deploy.template import document
+from tests.deploy.template import deployed, document
 from tests.deploy.test_smoke import LocalSession, smoke
 from tests.e2e.conftest import stack_settings
 
@@ -32,8 +32,9 @@ def cognito(aws_endpoint: str) -> Any:
 
 @pytest.fixture
 def pool(cognito: Any) -> dict[str, str]:
-    """A pool and app client with the template's properties (names aside)."""
-    resources = document()["Resources"]
+    """A pool and app client with the template's properties (names aside), as the default
+    parameters deploy them (no chat-page sign-in: its ``Fn::If`` branches drop out)."""
+    resources = deployed()["Resources"]
     pool_props = {
         k: v for k, v in resources["UserPool"]["Properties"].items() if k != "UserPoolName"
     }
@@ -96,6 +97,9 @@ def args(auth_checks: str) -> argparse.Namespace:
         skip_websocket=False,
         timeout=30.0,
         auth_checks=auth_checks,
+        # No CloudWatch locally: the observability check runs on stubs (test_smoke_observe).
+        skip_observability=True,
+        metrics_wait=1.0,
     )
 
 

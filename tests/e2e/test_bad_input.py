@@ -44,7 +44,6 @@ RUN = {"assistant_id": "agent", "input": {"messages": []}}
 @pytest.mark.parametrize(
     ("body", "expected"),
     [
-        ({**RUN, "command": {"resume": True}}, "either 'input' or 'command'"),
         ({**RUN, "stream_mode": ["values", "bogus"]}, "unknown stream mode 'bogus'"),
         ({**RUN, "stream_mode": 5}, "stream_mode"),
         ({**RUN, "config": "fast"}, "config: Input should be a valid dictionary"),
@@ -75,6 +74,19 @@ def test_invalid_run_bodies_are_422(
     assert response.status_code == 422
     assert expected in _detail(response)
     _unchanged(http, thread_id)
+
+
+@pytest.mark.parametrize("minutes", [5e-324, 0, -1, 1e12])
+def test_a_thread_ttl_out_of_range_is_422_and_creates_nothing(
+    http: httpx.Client, minutes: float
+) -> None:
+    before = http.post("/threads/search", json={"limit": 1000}).json()
+
+    response = http.post("/threads", json={"ttl": {"ttl": minutes, "strategy": "delete"}})
+
+    assert response.status_code == 422
+    assert "ttl.ttl: Input should be" in _detail(response)
+    assert http.post("/threads/search", json={"limit": 1000}).json() == before
 
 
 def test_invalid_json_is_422(http: httpx.Client, thread_id: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
 
@@ -10,6 +11,13 @@ from lambdagraph_client.cli import main
 from lambdagraph_client.local.server import LocalStack, running_stack
 from tests.conftest import Tables
 from tests.e2e.conftest import TokenIsUser, stack_settings
+
+COST_LINE = re.compile(r"\n\[\d+ tokens: \d+ in, \d+ out · \$\d+\.\d{6}\]\s*$")
+
+
+def _answer(out: str) -> str:
+    """The output without the cost line that ends each answer."""
+    return COST_LINE.sub("", out).rstrip()
 
 
 def _chat(stack: LocalStack, *args: str) -> int:
@@ -28,7 +36,8 @@ def test_chat_approves_the_email_and_shows_the_tool_flow(
     assert "approval needed: send_email(" in out
     assert "approved\n" in out
     assert "<- send_email: sent" in out
-    assert out.rstrip().endswith("Email sent to bob@example.com.")
+    assert _answer(out).endswith("Email sent to bob@example.com.")
+    assert COST_LINE.search(out), out  # tokens and the scripted model's pseudo price
 
 
 def test_chat_rejects_with_no_and_continues_a_thread(
@@ -43,7 +52,7 @@ def test_chat_rejects_with_no_and_continues_a_thread(
     assert status == 0
     assert out.startswith(f"thread {thread_id}")
     assert "rejected\n" in out
-    assert out.rstrip().endswith("Email to a@b.c was not sent.")
+    assert _answer(out).endswith("Email to a@b.c was not sent.")
 
 
 def test_chat_streams_tokens_and_reports_errors(
@@ -78,7 +87,7 @@ def test_chat_asks_on_the_terminal_when_no_flag_is_given(
     out = capsys.readouterr().out
     assert status == 0
     assert "approve? [y/N] approved" in out
-    assert out.rstrip().endswith("Email sent to bob@example.com.")
+    assert _answer(out).endswith("Email sent to bob@example.com.")
 
 
 def test_chat_treats_end_of_input_as_a_rejection(
@@ -87,7 +96,7 @@ def test_chat_treats_end_of_input_as_a_rejection(
     monkeypatch.setattr("sys.stdin", io.StringIO(""))
 
     assert _chat(shared_stack, "send an email to bob@example.com") == 0
-    assert capsys.readouterr().out.rstrip().endswith("Email to bob@example.com was not sent.")
+    assert _answer(capsys.readouterr().out).endswith("Email to bob@example.com was not sent.")
 
 
 def test_chat_needs_a_message_unless_it_answers_a_thread(
@@ -119,6 +128,6 @@ def test_ctrl_c_at_the_prompt_leaves_the_approval_for_a_restarted_server(
     assert answered.startswith(f"thread {thread_id}\n\napproval needed: send_email(")
     assert "approve? [y/N] approved" in answered
     assert resumed == 0
-    assert answered.rstrip().endswith("Email sent to kim@example.com.")
+    assert _answer(answered).endswith("Email sent to kim@example.com.")
     assert nothing_left == 0
     assert "no approval is pending" in idle

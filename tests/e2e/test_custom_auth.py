@@ -291,3 +291,58 @@ async def test_crons_carry_their_owner_and_the_filter_hides_unstamped_ones(
         await alice.crons.delete(legacy["cron_id"])
     await alice.crons.delete(cron["cron_id"])
     assert await alice.crons.count() == 0
+
+
+async def _v2_root_end(http: httpx.AsyncClient, thread_id: str) -> str:
+    """Follow the thread's v2 stream to its root's terminal lifecycle event."""
+    body = {"channels": ["lifecycle"]}
+    async with http.stream("POST", f"/threads/{thread_id}/stream/events", json=body) as sse:
+        assert sse.status_code == 200
+        async for line in sse.aiter_lines():
+            if not line.startswith("data:"):
+                continue
+            frame = json.loads(line.removeprefix("data:"))
+            event = frame["params"]["data"].get("event")
+            if not frame["params"]["namespace"] and event in ("completed", "failed"):
+                return str(event)
+    raise AssertionError("the stream ended before the run did")
+
+
+async def test_v2_commands_and_streams_go_through_the_same_handlers(
+    stack: LocalStack, tables: Tables
+) -> None:
+    tid = str(uuid.uuid4())
+    start = {
+        "id": 1,
+        "method": "run.start",
+        "params": {"assistant_id": "agent", "input": user_message("hi")},
+    }
+    async with (
+        httpx.AsyncClient(base_url=stack.url, headers=bearer("alice-token")) as alice,
+        httpx.AsyncClient(base_url=stack.url, headers=bearer("alice-reader")) as reader,
+    ):
+        started = (await alice.post(f"/threads/{tid}/commands", json=start)).json()
+        assert started["type"] == "success", started
+        assert await _v2_root_end(alice, tid) == "completed"
+        # The thread the command created carries the stamp, so alice's filter finds it.
+        thread = (await alice.get(f"/threads/{tid}")).json()
+        assert thread["metadata"]["owner"] == "alice"
+
+        # Without threads:write the handler refuses a run, but reading is still allowed.
+        refused = (await reader.post(f"/threads/{tid}/commands", json=start)).json()
+        assert (refused["type"], refused["error"]) == ("error", "permission_denied")
+        state = {"id": 2, "method": "state.get", "params": {}}
+        read = (await reader.post(f"/threads/{tid}/commands", json=state)).json()
+        assert read["type"] == "success"
+        reply = read["result"]["values"]["messages"][-1]["content"]
+        assert [block["text"] for block in reply] == ["You said: hi"]
+        runs = (await alice.get(f"/threads/{tid}/runs")).json()
+        assert len(runs) == 1  # the refused command recorded nothing
+
+        # alice's own thread without the owner stamp is hidden by the filter, here too.
+        legacy = await AppStore(tables.app).create_thread("alice", metadata={"topic": "old"})
+        hidden = legacy["thread_id"]
+        stream = await alice.post(f"/threads/{hidden}/stream/events", json={"channels": ["values"]})
+        assert stream.status_code == 404
+        gone = (await alice.post(f"/threads/{hidden}/commands", json=state)).json()
+        assert (gone["type"], gone["error"]) == ("error", "no_such_run")

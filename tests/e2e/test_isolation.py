@@ -13,6 +13,7 @@ background run still finishes.
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import asdict, dataclass, fields, replace
@@ -492,6 +493,62 @@ async def _info_is_anonymous_and_the_same_for_everyone(
         answers = [await user.get("/info") for user in (anonymous, bob, alice)]
     assert [a.status_code for a in answers] == [200, 200, 200]
     assert answers[0].content == answers[1].content == answers[2].content
+async def _a2a(client: httpx.AsyncClient, method: str, params: dict[str, Any]) -> Any:
+    body = {"jsonrpc": "2.0", "id": 1, "method": method, "params": params}
+    answer = await client.post("/a2a/agent", json=body)
+    assert answer.status_code == 200, answer.text
+    if answer.headers["content-type"].startswith("text/event-stream"):  # resubscribe
+        lines = [line[6:] for line in answer.text.splitlines() if line.startswith("data: ")]
+        assert len(lines) == 1, answer.text
+        return json.loads(lines[0])
+    return answer.json()
+
+
+def _a2a_calls(task: str, context: str) -> list[tuple[str, dict[str, Any]]]:
+    message = {"role": "user", "messageId": "m", "parts": [{"kind": "text", "text": "yes"}]}
+    return [
+        ("tasks/get", {"id": task}),
+        ("tasks/cancel", {"id": task}),
+        ("tasks/resubscribe", {"id": task}),
+        ("message/send", {"message": {**message, "taskId": task}}),
+        ("message/send", {"message": {**message, "contextId": context}}),
+    ]
+
+
+async def _a2a_tasks_of_alice_look_unknown(
+    world: World, bob: httpx.AsyncClient, alice: httpx.AsyncClient
+) -> None:
+    """Alice's waiting and live runs as A2A tasks: bob cannot read, cancel, resume or
+    follow them, nor send into her threads, and each answer is the one an unknown id gets."""
+    ids, unknown = world.ids, world.ids.unknown()
+    for mine, nobodys in (
+        ((ids.waiting, ids.waiting_run), (unknown.waiting, unknown.waiting_run)),
+        ((ids.live, ids.live_run), (unknown.live, unknown.live_run)),
+    ):
+        theirs_calls = _a2a_calls(f"{mine[0]}.{mine[1]}", mine[0])
+        unknown_calls = _a2a_calls(f"{nobodys[0]}.{nobodys[1]}", nobodys[0])
+        for (method, params), (_, other) in zip(theirs_calls, unknown_calls, strict=True):
+            theirs, nobody = await _a2a(bob, method, params), await _a2a(bob, method, other)
+            assert "error" in theirs, theirs
+            assert ids.blank(json.dumps(theirs)) == unknown.blank(json.dumps(nobody))
+    task = f"{ids.waiting}.{ids.waiting_run}"
+    assert (await _a2a(alice, "tasks/get", {"id": task}))["result"]["status"]["state"] == (
+        "input-required"
+    )
+
+
+async def _agent_cards_show_bob_none_of_alices_assistants(
+    world: World, bob: httpx.AsyncClient, alice: httpx.AsyncClient
+) -> None:
+    path = "/.well-known/agent-card.json?assistant_id="
+    theirs = await bob.get(path + world.ids.assistant)
+    nobodys = await bob.get(path + world.ids.unknown().assistant)
+    assert theirs.status_code == nobodys.status_code == 404
+    assert (await alice.get(path + world.ids.assistant)).status_code == 200
+    shared = [await user.get(path + "agent") for user in (bob, alice)]
+    assert shared[0].json() == shared[1].json()
+
+
 async def _alices_item(alice: httpx.AsyncClient) -> Any:
     params = {"namespace": ".".join(STORE_NAMESPACE), "key": STORE_KEY}
     return (await alice.get("/store/items", params=params)).json()
@@ -544,6 +601,54 @@ async def _store_namespaces_are_bobs(
         listed = await bob.post("/store/namespaces", json=body)
         assert listed.status_code == 200 and "secrets" not in listed.text, listed.text
     assert (await alice.post("/store/namespaces", json={})).json() == {"namespaces": [["secrets"]]}
+
+
+async def _agent_commands_reach_nothing_of_hers(
+    world: World, bob: httpx.AsyncClient, alice: httpx.AsyncClient
+) -> None:
+    """Agent Streaming Protocol commands: an answer to an interrupt on her thread reads as
+    on an unknown one, and a run.start there is refused without a word of hers."""
+    ids, unknown = world.ids, world.ids.unknown()
+    respond = {"id": 1, "method": "input.respond", "params": {"interrupt_id": "x", "response": 1}}
+    start = {"id": 2, "method": "run.start", "params": RUN}
+    for name in ("thread", "waiting", "live"):
+        theirs = await bob.post(f"/threads/{getattr(ids, name)}/commands", json=respond)
+        nobodys = await bob.post(f"/threads/{getattr(unknown, name)}/commands", json=respond)
+        assert _shape(theirs, ids) == _shape(nobodys, unknown)
+        assert theirs.json()["error"] == "no_such_run", theirs.text
+        refused = await bob.post(f"/threads/{getattr(ids, name)}/commands", json=start)
+        assert refused.status_code == 200 and refused.json()["type"] == "error", refused.text
+        assert SECRET not in refused.text
+
+
+async def _agui_runs_reach_nothing_of_hers(
+    world: World, bob: httpx.AsyncClient, alice: httpx.AsyncClient
+) -> None:
+    """AG-UI: a run on her thread is refused as a run that would create it; a resume of her
+    interrupt reads as one on an unknown thread; her waiting thread still waits."""
+    ids, unknown = world.ids, world.ids.unknown()
+    message = [{"id": "m-1", "role": "user", "content": "show me what alice has"}]
+    for name in ("thread", "waiting", "live"):
+        thread_id = getattr(ids, name)
+        body = {"threadId": thread_id, "runId": "r-1", "messages": message, "state": {},
+                "tools": [], "context": [], "forwardedProps": {}}
+        refused = await bob.post("/ag-ui/agent", json=body)
+        assert (refused.status_code, refused.json()) == (
+            404, {"detail": f"Thread {thread_id} not found"}
+        )
+    interrupts = (await alice.get(f"/threads/{ids.waiting}")).json()["interrupts"]
+    interrupt_id = next(item["id"] for items in interrupts.values() for item in items)
+
+    def resume(thread_id: str) -> dict[str, Any]:
+        answer = {"interruptId": interrupt_id, "status": "resolved", "payload": {"approved": 1}}
+        return {"threadId": thread_id, "runId": "r-2", "messages": [], "state": {},
+                "tools": [], "context": [], "forwardedProps": {}, "resume": [answer]}
+
+    theirs = await bob.post("/ag-ui/agent", json=resume(ids.waiting))
+    nobodys = await bob.post("/ag-ui/agent", json=resume(unknown.waiting))
+    assert _shape(theirs, ids) == _shape(nobodys, unknown)
+    assert theirs.status_code == 422, theirs.text
+    assert (await alice.get(f"/threads/{ids.waiting}")).json()["status"] == "interrupted"
 
 
 CASES: dict[tuple[str, str], Foreign | Own] = {
@@ -760,6 +865,18 @@ CASES: dict[tuple[str, str], Foreign | Own] = {
     ("DELETE", "/store/items"): Own(_store_delete_leaves_hers),
     ("POST", "/store/items/search"): Own(_store_search_shows_only_bobs),
     ("POST", "/store/namespaces"): Own(_store_namespaces_are_bobs),
+    ("POST", "/threads/{thread_id}/commands"): Own(_agent_commands_reach_nothing_of_hers),
+    ("POST", "/ag-ui/{assistant_id}"): Own(_agui_runs_reach_nothing_of_hers),
+    ("POST", "/a2a/{assistant_id}"): Own(_a2a_tasks_of_alice_look_unknown),
+    ("GET", "/.well-known/agent-card.json"): Own(_agent_cards_show_bob_none_of_alices_assistants),
+    ("POST", "/threads/{thread_id}/stream/events"): Foreign(
+        404,
+        (
+            _post("/threads/{thread}/stream/events", {"channels": ["values"]}),
+            _post("/threads/{waiting}/stream/events", {"channels": ["input"], "since": 0}),
+            _post("/threads/{live}/stream/events", {"channels": ["lifecycle"]}),
+        ),
+    ),
 }
 """Every route of the app → how bob is kept out of alice's objects there."""
 

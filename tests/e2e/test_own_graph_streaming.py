@@ -89,7 +89,8 @@ async def test_model_calls_that_keep_the_runs_config_stream_their_tokens(
     parts, _ = await _stream(client, graph, ["messages-tuple", "values", "usage"])
 
     messages = _data(parts, "messages")
-    assert len(messages) == len(_COUNT)
+    assert len(messages) == len(_COUNT) + 1  # a chunk per number, then the usage chunk
+    assert messages[-1][0]["content"] == ""
     assert {message["type"] for message, _meta in messages} == {"AIMessageChunk"}
     assert _words(messages) == _COUNT
     assert {meta["langgraph_node"] for _message, meta in messages} == {"answer"}
@@ -144,7 +145,7 @@ async def test_a_subgraphs_model_streams_its_tokens_with_stream_subgraphs(
     )
 
     subgraph_messages = [p for p in parts if p.event.startswith("messages|research:")]
-    assert len(subgraph_messages) == len(_COUNT)
+    assert len(subgraph_messages) == len(_COUNT) + 1  # a chunk per number, then usage
     assert {p.data[0]["type"] for p in subgraph_messages} == {"AIMessageChunk"}
     assert _words([p.data for p in subgraph_messages]) == _COUNT
     assert {p.data[1]["langgraph_node"] for p in subgraph_messages} == {"writer"}

@@ -1,5 +1,10 @@
 """A local API Gateway WebSocket API: ``ws://127.0.0.1:8000/ws`` and its ``@connections`` API.
 
+The Agent Streaming Protocol's clients open ``ws://127.0.0.1:8000/threads/{tid}/stream/events``;
+the emulator serves that path as the same API with ``?thread_id={tid}`` in the ``$connect``
+event (a deployed client puts it in the stage URL's query string: API Gateway has no path
+per thread). An HTTP ``POST`` to that path is the app's SSE stream, as before.
+
 The emulator does what API Gateway does, with events of the real shape (see
 ``tests/events/ws_*.json``), and calls the real handlers:
 
@@ -35,7 +40,7 @@ from typing import Any, Final
 import orjson
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route, Router, WebSocketRoute
+from starlette.routing import Match, Route, Router, WebSocketRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
@@ -51,6 +56,8 @@ from lambdagraph_client.local.invoker import LocalContext
 logger = logging.getLogger(__name__)
 
 PATH: Final = "/ws"
+THREAD_STREAM_PATH: Final = "/threads/{thread_id}/stream/events"
+"""Where the official SDKs open a thread's WebSocket (bound to the thread, as ``?thread_id``)."""
 STAGE: Final = "ws"
 API_ID: Final = "local"
 ACCOUNT: Final = "000000000000"
@@ -90,9 +97,11 @@ class LocalGateway:
         self.connections: dict[str, _Connection] = {}
         self.api: WebSocketApi | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._thread_route = WebSocketRoute(THREAD_STREAM_PATH, self._serve_thread_socket)
         self.router = Router(
             routes=[
                 WebSocketRoute(PATH, self._serve_socket),
+                self._thread_route,
                 Route(
                     f"{PATH}/@connections/{{connection_id}}",
                     self._manage,
@@ -103,21 +112,28 @@ class LocalGateway:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
-        if scope["type"] != "lifespan" and (path == PATH or path.startswith(f"{PATH}/")):
+        ours = path == PATH or path.startswith(f"{PATH}/")
+        if scope["type"] == "websocket" and not ours:
+            ours = self._thread_route.matches(scope)[0] is Match.FULL
+        if scope["type"] != "lifespan" and ours:
             await self.router(scope, receive, send)
         else:
             await self.app(scope, receive, send)
 
     # --- the WebSocket side ---------------------------------------------------------------
 
-    async def _serve_socket(self, socket: WebSocket) -> None:
+    async def _serve_thread_socket(self, socket: WebSocket) -> None:
+        await self._serve_socket(socket, thread_id=socket.path_params["thread_id"])
+
+    async def _serve_socket(self, socket: WebSocket, thread_id: str | None = None) -> None:
         connection_id = _new_connection_id()
         context = self._request_context(socket, connection_id, "$connect", "CONNECT")
-        refusal = await self._authorize(socket, context)
+        refusal = await self._authorize(socket, context, thread_id)
         if refusal is not None:
             await _refuse(socket, refusal)
             return
-        answer = await self.handler(self._connect_event(socket, context), _route_context())
+        event = self._connect_event(socket, context, thread_id)
+        answer = await self.handler(event, _route_context())
         if answer.get("statusCode", 200) != 200:
             await _refuse(socket, int(answer.get("statusCode", 500)))
             return
@@ -146,12 +162,14 @@ class LocalGateway:
             event = self._disconnect_event(connection_id, context, code, reason)
             self._spawn(self.handler(event, _route_context()))
 
-    async def _authorize(self, socket: WebSocket, context: dict[str, Any]) -> int | None:
+    async def _authorize(
+        self, socket: WebSocket, context: dict[str, Any], thread_id: str | None
+    ) -> int | None:
         """None when the authorizer allows the connection, else the HTTP status to refuse with."""
         event = {
             "type": "REQUEST",
             "methodArn": f"arn:aws:execute-api:{REGION}:{ACCOUNT}:{API_ID}/{STAGE}/$connect",
-            **_headers_and_query(socket),
+            **_headers_and_query(socket, thread_id),
             "stageVariables": {},
             "requestContext": dict(context),
         }
@@ -196,8 +214,11 @@ class LocalGateway:
             "apiId": API_ID,
         }
 
-    def _connect_event(self, socket: WebSocket, context: dict[str, Any]) -> dict[str, Any]:
-        return {**_headers_and_query(socket), "requestContext": context, "isBase64Encoded": False}
+    def _connect_event(
+        self, socket: WebSocket, context: dict[str, Any], thread_id: str | None
+    ) -> dict[str, Any]:
+        head = _headers_and_query(socket, thread_id)
+        return {**head, "requestContext": context, "isBase64Encoded": False}
 
     def _message_event(self, base: dict[str, Any], text: str | None, raw: bytes) -> dict[str, Any]:
         route_key = _route_key(text)
@@ -294,7 +315,9 @@ def _route_key(text: str | None) -> str:
     return action if isinstance(action, str) and action in ROUTE_KEYS else "$default"
 
 
-def _headers_and_query(socket: WebSocket) -> dict[str, Any]:
+def _headers_and_query(socket: WebSocket, thread_id: str | None = None) -> dict[str, Any]:
+    """The handshake's headers and query string as API Gateway puts them in an event;
+    ``thread_id`` (from the local per-thread path) is added as ``?thread_id=``."""
     headers: dict[str, str] = {}
     multi_headers: dict[str, list[str]] = {}
     for name, value in socket.headers.items():
@@ -303,7 +326,10 @@ def _headers_and_query(socket: WebSocket) -> dict[str, Any]:
         multi_headers.setdefault(title, []).append(value)
     query: dict[str, str] = {}
     multi_query: dict[str, list[str]] = {}
-    for name, value in socket.query_params.multi_items():
+    items = socket.query_params.multi_items()
+    if thread_id is not None:
+        items = [(k, v) for k, v in items if k != "thread_id"] + [("thread_id", thread_id)]
+    for name, value in items:
         query[name] = value
         multi_query.setdefault(name, []).append(value)
     out: dict[str, Any] = {"headers": headers, "multiValueHeaders": multi_headers}

@@ -22,6 +22,7 @@ from typing import Any
 
 from lambdagraph.engine.invoker import WorkerPayload
 from lambdagraph.engine.worker import WorkerHandler
+from lambdagraph.observability import metrics
 from lambdagraph.settings import Settings
 from lambdagraph_client.local.template import function_timeout
 
@@ -142,6 +143,7 @@ class LocalInvoker:
         except Exception:  # noqa: BLE001 - logged with its traceback in _log_failure
             self._log_failure(context)
         self._check_overrun(context)
+        metrics().flush()  # as LambdaEntry.run does when a deployed invocation returns
 
     def _log_failure(self, context: LocalContext) -> None:
         logger.exception(

@@ -6,6 +6,9 @@ is bound):
 
 * ``GET /.local-oidc/.well-known/openid-configuration``: the discovery document;
 * ``GET /.local-oidc/jwks.json``: the public keys (RSA, generated at start, never saved);
+* ``GET /.local-oidc/authorize`` (OAuth 2.0 implicit flow, ``response_type=token``): a
+  login form asking for a user name, which redirects back to ``redirect_uri`` with
+  ``#access_token=…`` (the chat page signs in so); only to this stack's own origin;
 * ``POST /.local-oidc/token`` with ``{"user": "alice"}``: a signed token for that user
   (``lambdagraph token --user alice`` asks it). Anyone who can reach the port can mint
   tokens: it is a development tool, which is why it lives in the client package, never in
@@ -18,9 +21,11 @@ that checks Cognito's, fetching the discovery document and keys over HTTP.
 
 from __future__ import annotations
 
+import html
 import json
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 import uuid
 from dataclasses import dataclass, field
@@ -30,7 +35,7 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route, Router
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -114,6 +119,7 @@ class LocalIssuer:
             "issuer": self.url,
             "jwks_uri": self.jwks_uri,
             "token_endpoint": f"{self.url}/token",
+            "authorization_endpoint": f"{self.url}/authorize",
             "response_types_supported": ["token"],
             "subject_types_supported": ["public"],
             "id_token_signing_alg_values_supported": sorted({k.algorithm for k in self.keys}),
@@ -173,13 +179,67 @@ class LocalIssuer:
                 }
             )
 
+        async def authorize(request: Request) -> Response:
+            return await self._authorize(request)
+
         return Router(
             routes=[
                 Route(DISCOVERY_PATH, discovery, methods=["GET"]),
+                Route("/authorize", authorize, methods=["GET", "POST"]),
                 Route("/jwks.json", jwks, methods=["GET"]),
                 Route("/token", token, methods=["POST"]),
             ]
         )
+
+
+    async def _authorize(self, request: Request) -> Response:
+        """The implicit flow's login form (GET) and its answer (POST: a redirect with the
+        token in the fragment, never to another origin than the issuer's)."""
+        if request.method == "GET":
+            fields = dict(request.query_params)
+        else:
+            body = (await request.body()).decode("utf-8", "replace")
+            fields = {k: v[-1] for k, v in urllib.parse.parse_qs(body).items()}
+        redirect = fields.get("redirect_uri", "")
+        if not _same_origin(redirect, self.url):
+            return JSONResponse({"detail": "redirect_uri must be on this stack"}, 400)
+        user = fields.get("user", "").strip()
+        if request.method == "GET" or not user:
+            return HTMLResponse(_login_form(fields))
+        fragment = urllib.parse.urlencode(
+            {
+                "access_token": self.token(user),
+                "token_type": "Bearer",
+                "expires_in": DEFAULT_EXPIRES_IN,
+                "state": fields.get("state", ""),
+            }
+        )
+        return RedirectResponse(f"{redirect.split('#')[0]}#{fragment}", status_code=303)
+
+
+def _same_origin(url: str, issuer: str) -> bool:
+    target, own = urllib.parse.urlsplit(url), urllib.parse.urlsplit(issuer)
+    return target.scheme in ("http", "https") and (target.scheme, target.netloc) == (
+        own.scheme,
+        own.netloc,
+    )
+
+
+def _login_form(fields: dict[str, str]) -> str:
+    hidden = "".join(
+        f'<input type="hidden" name="{html.escape(k)}" value="{html.escape(v)}">'
+        for k, v in fields.items()
+        if k in ("redirect_uri", "state", "client_id", "response_type", "scope")
+    )
+    return (
+        '<!doctype html><html lang="en"><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        "<title>Sign in (local issuer)</title>"
+        '<form method="post" style="font-family:system-ui;max-width:20rem;margin:3rem auto">'
+        "<h1>Sign in</h1><p>The local stack's development issuer: any name signs in.</p>"
+        '<label>User <input name="user" autofocus required></label> '
+        f'{hidden}<button type="submit">Sign in</button></form></html>'
+    )
 
 
 class WithIssuer:

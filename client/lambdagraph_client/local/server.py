@@ -25,6 +25,7 @@ import boto3
 import uvicorn
 from botocore.exceptions import ClientError
 
+from lambdagraph import observability
 from lambdagraph.auth import Authenticator, authenticator_from_settings
 from lambdagraph.errors import ConfigurationError
 from lambdagraph.settings import Settings
@@ -36,6 +37,7 @@ from lambdagraph_client.local.frames import FrameLimitedProtocol
 from lambdagraph_client.local.gateway import PATH as WS_PATH
 from lambdagraph_client.local.gateway import build_gateway
 from lambdagraph_client.local.invoker import local_worker_invoker
+from lambdagraph_client.local.metrics import MetricsRoute, PrometheusCollector
 from lambdagraph_client.local.oidc import LOCAL_AUDIENCE, LocalIssuer, WithIssuer
 from lambdagraph_client.local.oidc import PATH as ISSUER_PATH
 from lambdagraph_client.local.sweeper import ThreadSweeper
@@ -109,6 +111,8 @@ class LocalStack:
                 f"WebSocket  {self.ws_url}  "
                 f"(API Gateway emulator; @connections at {self.url}{WS_PATH})",
                 f"Docs       {self.url}/docs  (OpenAPI: {self.url}/openapi.json)",
+                f"Chat page  {self.url}/  (open it in a browser)",
+                f"Metrics    {self.url}/metrics  (Prometheus text of the EMF metrics)",
                 f"Try        {chat} \"weather in Paris\"",
                 f"           {chat} --ws \"send an email to bob@example.com\"",
             ]
@@ -222,7 +226,11 @@ def _with_ws_endpoint(settings: Settings, sock: socket.socket) -> Settings:
     if settings.ws_endpoint:
         return settings
     bound_host, bound_port = sock.getsockname()[:2]
-    return settings.replace(ws_endpoint=f"http://{bound_host}:{bound_port}{WS_PATH}")
+    # The chat page may stream over the emulated WebSocket API too (its switch).
+    web_ws_url = settings.web_ws_url or f"ws://{bound_host}:{bound_port}{WS_PATH}"
+    return settings.replace(
+        ws_endpoint=f"http://{bound_host}:{bound_port}{WS_PATH}", web_ws_url=web_ws_url
+    )
 
 
 def _with_local_issuer(
@@ -240,7 +248,11 @@ def _with_local_issuer(
     # A configured JWKS URL belongs to some other issuer: the local one's comes from its
     # discovery document, as a real provider's does.
     local = settings.replace(
-        auth_mode="jwt", jwt_issuer=issuer.url, jwt_audience=issuer.audience, jwt_jwks_url=""
+        auth_mode="jwt",
+        jwt_issuer=issuer.url,
+        jwt_audience=issuer.audience,
+        jwt_jwks_url="",
+        web_login_url=settings.web_login_url or f"{issuer.url}/authorize",
     )
     return local, issuer
 
@@ -302,6 +314,7 @@ def running_stack(
         )
         app: Any = _with_sweeper(build_gateway(apps, settings, authenticator), apps, settings)
         app = with_cron_scheduler(app, apps, settings, cron_clock)
+        app = _with_metrics(app, settings, stack)
         server = _server(WithIssuer(app, issuer) if issuer else app)
         thread = threading.Thread(
             target=server.run, kwargs={"sockets": [sock]}, name="lambdagraph-http", daemon=True
@@ -318,6 +331,24 @@ def running_stack(
             created_tables=created,
             issuer=issuer,
         )
+
+
+def _with_metrics(app: Any, settings: Settings, stack: ExitStack) -> MetricsRoute:
+    """Serve the app's EMF metrics at ``GET /metrics`` (Prometheus text) until ``stack`` ends.
+
+    Nothing goes to stdout: the terminal is for what the user runs, not JSON documents.
+    """
+    emitter = observability.configure(settings.metrics_namespace, "lambdagraph-local", stdout=False)
+    collector = PrometheusCollector()
+    emitter.listeners.append(collector.take)
+    stack.callback(_forget, collector)
+    return MetricsRoute(app, collector)
+
+
+def _forget(collector: PrometheusCollector) -> None:
+    listeners = observability.metrics().listeners
+    if collector.take in listeners:
+        listeners.remove(collector.take)
 
 
 def _with_sweeper(app: Any, apps: LocalApps, settings: Settings) -> ThreadSweeper:
@@ -393,6 +424,7 @@ def serve(
         print(stack.describe(), flush=True)
         gateway: Any = _with_sweeper(build_gateway(apps, settings, authenticator), apps, settings)
         gateway = with_cron_scheduler(gateway, apps, settings, None)
+        gateway = _with_metrics(gateway, settings, ExitStack())
         if issuer is not None:
             gateway = WithIssuer(gateway, issuer)
         # What exists now (libraries, the app) lives as long as the process. Freezing it keeps

@@ -24,6 +24,13 @@ pool are decided here once:
   once, on Lambda and on the local stack serving 100 streams alike. With too small a pool
   urllib3 discards the extra connections and each call pays a new TLS handshake.
   Connections open lazily, so an idle pool costs nothing.
+
+Each client also reports to the metrics (DynamoDB throttles, WebSocket posts: see
+``observability.aws_calls``) and, when tracing is on, its calls are X-Ray subsegments
+(botocore is patched here, before the first client exists).
+DynamoDB and API Gateway management clients are hooked into the run meter
+(:func:`lambdagraph.pricing.aws_meter.instrument`), which counts a run's capacity units and
+WebSocket messages from botocore's own events (no extra request).
 """
 
 from __future__ import annotations
@@ -33,6 +40,9 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
+from lambdagraph.observability import aws_calls, tracing
+from lambdagraph.pricing.aws_meter import instrument
+
 #: What every client gets; see the module docstring for each value's reason.
 CLIENT_CONFIG = Config(
     retries={"mode": "standard", "total_max_attempts": 3},
@@ -40,6 +50,8 @@ CLIENT_CONFIG = Config(
     read_timeout=20,
     max_pool_connections=50,
 )
+
+_METERED = frozenset({"dynamodb", "apigatewaymanagementapi"})
 
 _SERVICE_CONFIG: dict[str, Config] = {
     "bedrock-runtime": Config(read_timeout=300),
@@ -74,4 +86,8 @@ def client(service: str, *, config: Config | None = None, **kwargs: Any) -> Any:
     Returns:
         The client (typed by the caller: boto3's stubs are imported only for type checks).
     """
-    return boto3.client(service, config=client_config(service, config), **kwargs)
+    tracing.patch_aws()
+    built = boto3.client(service, config=client_config(service, config), **kwargs)
+    if service in _METERED:
+        instrument(built)
+    return aws_calls.instrument(built)

@@ -11,17 +11,20 @@ from __future__ import annotations
 
 import asyncio
 import gc
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 
+from lambdagraph import observability
 from lambdagraph.errors import ConfigurationError
+from lambdagraph.observability import logs, tracing
 from lambdagraph.settings import Settings
 
 T = TypeVar("T")
+H = TypeVar("H", bound=Callable[..., Any])
 
 
 @dataclass(frozen=True)
@@ -53,8 +56,14 @@ class LambdaEntry:
         """
         settings = Settings.from_env()
         logger = Logger(service=service, level=settings.log_level)
+        # Every line a run logs carries its run_id, thread_id and user_id.
+        logs.install(logger)
         # Package modules log through `logging`; this gives them the same JSON handler.
         copy_config_to_registered_loggers(source_logger=logger, include={"lambdagraph"})
+        # EMF lines on stdout: CloudWatch Logs turns them into metrics.
+        observability.configure(settings.metrics_namespace, service, stdout=True)
+        if settings.tracing:
+            tracing.enable(service)
         # One loop for the life of the instance: clients built on it stay usable warm.
         return cls(settings, logger, asyncio.new_event_loop() if own_loop else None)
 
@@ -63,6 +72,22 @@ class LambdaEntry:
         the instance, so it leaves the collector's view and full collections no longer walk
         it mid-stream (see README, Benchmarks)."""
         gc.freeze()
+
+    def traced(self, handler: H) -> H:
+        """``handler`` as an X-Ray subsegment (Powertools' ``capture_lambda_handler``, whose
+        subsegment carries the runs' annotations) when tracing is on; else ``handler``."""
+        if not tracing.enabled():
+            return handler
+        # Not the response: it holds thread state and messages (never in traces, as in logs).
+        traced: H = tracing.enable(self.logger.service).capture_lambda_handler(
+            handler, capture_response=False
+        )
+        return traced
+
+    def flush_metrics(self) -> None:
+        """Write the counts of this invocation (throttles, posts...) as EMF; call it as the
+        handler returns: a frozen instance writes nothing until its next invocation."""
+        observability.metrics().flush()
 
     def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
         """Run ``coroutine`` to completion on the instance's loop.
@@ -73,4 +98,7 @@ class LambdaEntry:
         if self.loop is None:
             coroutine.close()
             raise ConfigurationError("This entry's event loop belongs to its server")
-        return self.loop.run_until_complete(coroutine)
+        try:
+            return self.loop.run_until_complete(coroutine)
+        finally:
+            self.flush_metrics()

@@ -39,6 +39,10 @@ Variables:
     LAMBDAGRAPH_HEARTBEAT_SECONDS: longest silence on a long response (SSE streams, ``/wait``,
         ``/join``) before a heartbeat (``: heartbeat`` comment, or a newline before JSON);
         proxies drop idle connections at 30 s (``10``).
+    LAMBDAGRAPH_AGENT_STREAM_IDLE_SECONDS: how long an Agent Streaming Protocol event stream
+        (``POST /threads/{tid}/stream/events``) stays open while its thread has no run and
+        no new event; an open stream is a billed invocation on a function URL. 0: never
+        end (``20``).
     LAMBDAGRAPH_STREAM_QUEUE_EVENTS: how many events may wait for a streaming or waiting
         HTTP client before the run waits for it (``1000``).
     LAMBDAGRAPH_SLOW_CONSUMER_SECONDS: how long a run waits for such a client to make room
@@ -54,6 +58,9 @@ Variables:
         ``bedrock`` (``us.anthropic.claude-haiku-4-5-20251001-v1:0``).
     LAMBDAGRAPH_SCRIPTED_DELAY_MS: pause between the scripted model's chunks; 0 streams as
         fast as possible (``20``).
+    LAMBDAGRAPH_PRICES_FILE: a JSON price table (``{"models": {id: {input, output,
+        cache_read, cache_write}}}``, USD per million tokens) whose entries add to or replace
+        the shipped Bedrock prices (``lambdagraph/pricing/prices.json``) (empty).
     LAMBDAGRAPH_GRAPHS: extra graphs, ``name=module.path:attr,other=pkg.mod:graph`` (empty).
     LAMBDAGRAPH_EVENT_LOG_TTL_SECONDS: how long logged run events stay joinable (``86400``).
     LAMBDAGRAPH_EVENT_LOG_FLUSH_MS: how long events wait in the buffer before one batched
@@ -72,6 +79,11 @@ Variables:
         stack's scheduler fires crons).
     LAMBDAGRAPH_LOCAL_CRON_TICK_SECONDS: how often the local stack's scheduler looks for
         due crons (``1``).
+    LAMBDAGRAPH_WEB_LOGIN_URL: the chat page's sign-in (an OAuth 2.0 authorize endpoint that
+        answers the implicit flow, e.g. Cognito's ``https://{domain}/oauth2/authorize``); the
+        page asks it with ``client_id`` = ``LAMBDAGRAPH_JWT_AUDIENCE`` (empty: no sign-in).
+    LAMBDAGRAPH_WEB_WS_URL: the WebSocket URL the chat page may stream over
+        (``wss://…/{stage}``; empty: SSE only).
     LAMBDAGRAPH_WS_ENDPOINT: the WebSocket API's management endpoint,
         ``https://{api-id}.execute-api.{region}.amazonaws.com/{stage}`` (the local stack sets
         ``http://127.0.0.1:8000/ws``); empty: the worker posts nowhere and the ``ws``
@@ -100,6 +112,10 @@ Variables:
         (or read, with refresh on read) when its put gives no ``ttl`` (``0``: forever).
     LAMBDAGRAPH_STORE_REFRESH_ON_READ: whether reads push a store item's expiry forward when
         the request does not say (``true``, as LangGraph's default).
+    LAMBDAGRAPH_METRICS_NAMESPACE: the CloudWatch namespace of the EMF metrics
+        (``lambdagraph``; ``template.yaml`` sets the stack's name).
+    LAMBDAGRAPH_TRACING: trace with X-Ray through Powertools' Tracer (``false``; the
+        template's ``Tracing`` parameter sets it). Off, nothing of X-Ray is imported.
 """
 
 from __future__ import annotations
@@ -171,6 +187,7 @@ class Settings(BaseSettings):
     cancel_poll_interval: float = Field(0.25, gt=0)
     cancel_wait_seconds: float = Field(20.0, gt=0)
     heartbeat_seconds: float = Field(10.0, gt=0)
+    agent_stream_idle_seconds: float = Field(20.0, ge=0)
     stream_queue_events: int = Field(1000, gt=0)
     slow_consumer_seconds: float = Field(5.0, gt=0)
     run_timeout_seconds: float = Field(0.0, ge=0)
@@ -179,6 +196,7 @@ class Settings(BaseSettings):
     model: ModelName = "scripted"
     bedrock_model_id: str = "us.anthropic.claude-haiku-4-5-20251001-v1:0"
     scripted_delay_ms: int = Field(20, ge=0)
+    prices_file: str = ""
     graphs: str = ""
     # Durable runs (event log, worker, continuations).
     event_log_ttl_seconds: int = Field(86_400, gt=0)
@@ -187,6 +205,9 @@ class Settings(BaseSettings):
     deadline_margin_ms: int = Field(60_000, ge=0)
     run_lease_seconds: float = Field(30.0, gt=0)
     local_worker_timeout_seconds: float = Field(0.0, ge=0)
+    # The chat page (http/chat_page.py).
+    web_login_url: str = ""
+    web_ws_url: str = ""
     # WebSocket API.
     ws_endpoint: str = ""
     ws_batch_window_ms: int = Field(50, ge=0)
@@ -211,6 +232,9 @@ class Settings(BaseSettings):
     # Long-term memory store (LangGraph's BaseStore; langgraph.json's store.ttl).
     store_default_ttl_minutes: float = Field(0.0, ge=0)
     store_refresh_on_read: bool = True
+    # Observability (lambdagraph.observability).
+    metrics_namespace: str = Field("lambdagraph", min_length=1, max_length=255)
+    tracing: bool = False
 
     def __init__(self, **values: Any) -> None:
         try:

@@ -21,6 +21,7 @@ from lambdagraph.agents.loader import GraphRegistry
 from lambdagraph.auth import Authenticator, authenticator_from_settings
 from lambdagraph.auth.policy import authorizer_from_settings
 from lambdagraph.engine import (
+    COMMANDS,
     DurableRuns,
     Invoker,
     LambdaInvoker,
@@ -28,11 +29,13 @@ from lambdagraph.engine import (
     RunService,
     Sink,
     ThreadEraser,
+    ThreadStreams,
 )
 from lambdagraph.engine.webhooks import WebhookPolicy, WebhookSender
 from lambdagraph.engine.worker import WorkerHandler, WorkerSinks, handle_worker_event
 from lambdagraph.errors import ConfigurationError
 from lambdagraph.http.app import create_app
+from lambdagraph.pricing import PriceTable
 from lambdagraph.settings import Settings
 from lambdagraph.store.app import AppStore
 from lambdagraph.store.connections import ConnectionStore
@@ -42,6 +45,7 @@ from lambdagraph.store.records import Run
 from lambdagraph.ws.api import WebSocketApi
 from lambdagraph.ws.fanout import WebSocketFanout
 from lambdagraph.ws.sender import ManagementClient, management_client
+from lambdagraph.ws.thread_fanout import ThreadFanout
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -141,6 +145,7 @@ class Core:
                 attempts=self.settings.webhook_attempts,
             ),
             memory=self.memory,
+            prices=PriceTable.load(self.settings.prices_file or None),
         )
 
     def memory(self, owner: str) -> BaseStore:
@@ -169,7 +174,23 @@ class Core:
         async def build(run: Run) -> list[Sink]:
             if run.get("temporary"):
                 return []  # a stateless run's thread is gone with it: nobody can subscribe
+            streams: list[Sink] = []
+            if run["kwargs"].get("protocol") == "v2":
+                subscriptions = await connections.stream_subscriptions(run["thread_id"])
+                streams.append(
+                    ThreadFanout(
+                        run,
+                        client,
+                        store=self.store,
+                        connections=connections,
+                        log=log.for_threads(),
+                        subscriptions=subscriptions,
+                        max_queued_bytes=settings.ws_send_queue_bytes,
+                        max_wait=settings.ws_slow_consumer_seconds,
+                    )
+                )
             return [
+                *streams,
                 WebSocketFanout(
                     run,
                     client,
@@ -180,7 +201,7 @@ class Core:
                     batch_bytes=settings.ws_batch_bytes,
                     max_queued_bytes=settings.ws_send_queue_bytes,
                     max_wait=settings.ws_slow_consumer_seconds,
-                )
+                ),
             ]
 
         return build
@@ -305,7 +326,8 @@ def build_ws_api(
 ) -> WebSocketApi:
     """The ``ws`` function's API: records runs and hands them to the worker.
 
-    Builds no executor and no saver: this process never executes a run.
+    Builds no executor and no saver at cold start: this process never executes a run; the
+    in-band ``state.get`` / ``state.listCheckpoints`` commands build a saver on first use.
 
     Args:
         settings: the configuration (``LAMBDAGRAPH_WORKER_FUNCTION`` unless ``runs``).
@@ -321,6 +343,7 @@ def build_ws_api(
         runs = core.service(core.durable(None, _lambda_invoker(settings)))
     return WebSocketApi(
         runs=runs,
+        streams=thread_streams(runs, core.graphs, lambda: default_checkpointer(settings)),
         connections=core.connections(),
         settings=settings,
         client_factory=client_factory,
@@ -330,6 +353,17 @@ def build_ws_api(
             authenticator_from_settings(settings) if settings.auth_mode == "iam" else None
         ),
     )
+
+
+def thread_streams(
+    runs: RunService, graphs: GraphRegistry, saver: Callable[[], BaseCheckpointSaver[Any]]
+) -> ThreadStreams:
+    """The Agent Streaming Protocol's service for the ``ws`` function's in-band commands.
+
+    A WebSocket subscription never follows the log in the route handler (the worker posts
+    live frames), so the idle end of :meth:`ThreadStreams.events` does not apply here.
+    """
+    return ThreadStreams(runs, graphs, handlers=COMMANDS, checkpointer_factory=saver)
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from contextlib import ExitStack
 from pathlib import Path
 
 import httpx
@@ -21,59 +20,45 @@ import pytest
 from langgraph_sdk import get_client, get_sync_client
 from langgraph_sdk.client import LangGraphClient, SyncLangGraphClient
 
-from lambdagraph_client.local.server import running_stack
-from tests.bench.targets import LGDEV_VENV, langgraph_dev, lgdev_requirements
-from tests.bench.venvs import PeerUnavailable, venv_ready
-from tests.conftest import Tables
-from tests.e2e.conftest import stack_settings
+from tests.e2e.peers import (
+    URL_FIXTURES,
+    allow_first_build,
+    serve_lambdagraph,
+    serve_langgraph_dev,
+    server_url,
+)
 
 COMPAT_GRAPHS = {
     "nested": "tests.e2e.compat.graphs:nested",
     "slow": "tests.e2e.compat.graphs:slow",
 }
-_URL_FIXTURES = {"lambdagraph": "lambdagraph_url", "langgraph-dev": "langgraph_dev_url"}
 _HERE = Path(__file__).parent
-# The first run builds langgraph dev's virtualenv inside the setup of whichever test needs it
-# first: pip may take up to its own 600 s limit (tests/bench/venvs.py), plus the start.
-_FIRST_RUN_TIMEOUT = 900
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Give the compat tests room to build the virtualenv, only while it is not built yet."""
-    if venv_ready(LGDEV_VENV, lgdev_requirements()):
-        return
-    for item in items:
-        if item.path.is_relative_to(_HERE):
-            item.add_marker(pytest.mark.timeout(_FIRST_RUN_TIMEOUT))
+    allow_first_build(items, _HERE)
 
 
 # Package scope: both stop when the compat tests end, not idle through the rest of the suite.
 @pytest.fixture(scope="package")
 def lambdagraph_url(aws_endpoint: str) -> Iterator[str]:
     """The local stack over fresh tables, until the compat tests are done."""
-    suffix = uuid.uuid4().hex[:10]
-    tables = Tables(checkpoints=f"checkpoints-{suffix}", app=f"app-{suffix}", bucket=f"cp-{suffix}")
-    graphs = ",".join(f"{name}={target}" for name, target in COMPAT_GRAPHS.items())
-    settings = stack_settings(tables, scripted_delay_ms=0, graphs=graphs)
-    with running_stack(settings=settings) as running:
-        yield running.url
+    with serve_lambdagraph(COMPAT_GRAPHS) as url:
+        yield url
 
 
 @pytest.fixture(scope="package")
 def langgraph_dev_url() -> Iterator[str]:
     """``langgraph dev`` until the compat tests are done (skipped, saying why, if not installed)."""
-    with ExitStack() as stack:
-        try:
-            served = stack.enter_context(langgraph_dev(COMPAT_GRAPHS))
-        except PeerUnavailable as exc:
-            pytest.skip(f"langgraph dev is unavailable: {exc}")
-        yield served.url
+    with serve_langgraph_dev(COMPAT_GRAPHS) as url:
+        yield url
 
 
-@pytest.fixture(scope="package", params=list(_URL_FIXTURES))
+@pytest.fixture(scope="package", params=list(URL_FIXTURES))
 def server(request: pytest.FixtureRequest) -> str:
     """The base URL of the server this test runs against."""
-    return str(request.getfixturevalue(_URL_FIXTURES[request.param]))
+    return server_url(request)
 
 
 @pytest.fixture

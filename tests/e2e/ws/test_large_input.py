@@ -27,7 +27,13 @@ async def test_a_websocket_subscribe_follows_an_http_run_with_500_kb_of_input(
         messages = await alice.until_ended(run_id)
         recorded = (await http.get(f"/threads/{thread_id}/runs/{run_id}")).json()
 
-    assert messages[-1] == {"v": 1, "type": "run.ended", "run_id": run_id, "status": "success"}
+    assert messages[-1] == {
+        "v": 1,
+        "type": "run.ended",
+        "run_id": run_id,
+        "status": "success",
+        "usage": recorded["usage"],
+    }
     events = events_of(messages)
     assert events[0]["event"] == "metadata" and events[0]["data"]["run_id"] == run_id
     # The state holding the 500 KB message cannot be one WebSocket message: it is named, not

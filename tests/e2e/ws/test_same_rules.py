@@ -133,7 +133,14 @@ async def test_a_websocket_subscribe_follows_a_run_started_over_http(
 
     # By run_id alone only WebSocket runs are found; with its thread, any run is.
     assert (unknown["type"], unknown["code"]) == ("error", "run_not_found")
-    assert messages[-1] == {"v": 1, "type": "run.ended", "run_id": run_id, "status": "success"}
+    recorded = (await http.get(f"/threads/{thread_id}/runs/{run_id}")).json()
+    assert messages[-1] == {
+        "v": 1,
+        "type": "run.ended",
+        "run_id": run_id,
+        "status": "success",
+        "usage": recorded["usage"],
+    }
     events = events_of(messages)
     assert events[0]["event"] == "metadata" and events[0]["data"]["run_id"] == run_id
     assert events[-1]["event"] == "values"

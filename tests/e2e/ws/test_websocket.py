@@ -35,12 +35,18 @@ async def test_run_streams_batched_events_that_reassemble(
     accepted = await alice.receive_type("run.accepted")
     assert accepted["request_id"] == "req-1"
     messages = await alice.until_ended(accepted["run_id"])
-    assert messages[-1] == {
+    ended = messages[-1]
+    usage = ended.pop("usage")
+    assert ended == {
         "v": 1,
         "type": "run.ended",
         "run_id": accepted["run_id"],
         "status": "success",
     }
+    # The run's totals, as its record holds them: the scripted model's pseudo price.
+    http = get_client(url=stack.url, headers=auth("alice"))
+    run = await http.runs.get(accepted["thread_id"], accepted["run_id"])
+    assert usage == run["usage"] and usage["output_tokens"] > 0 and usage["cost_usd"] > 0
     events = events_of(messages)
     assert events[0]["event"] == "metadata" and events[0]["data"]["run_id"] == accepted["run_id"]
     assert all(
@@ -68,7 +74,8 @@ async def test_cancel_ends_the_run_interrupted_and_the_thread_resumes(
     sent = time.monotonic()
     await alice.send({"action": "cancel", "run_id": accepted["run_id"]})
     ended = await alice.receive_type("run.ended")
-    assert ended == {
+    assert "usage" in ended  # the tokens spent until the cancel
+    assert {k: v for k, v in ended.items() if k != "usage"} == {
         "v": 1,
         "type": "run.ended",
         "run_id": accepted["run_id"],

@@ -100,3 +100,23 @@ def test_the_http_api_iam_authorizer_context_reaches_the_app_through_mangum(app:
     assert invoke(handler, http_api_event(ALICE, "GET", path))["statusCode"] == 200
     assert invoke(handler, http_api_event(BOB, "GET", path))["statusCode"] == 404
     assert invoke(handler, http_api_event(None, "GET", path))["statusCode"] == 401
+
+
+def test_agent_stream_commands_answer_through_mangum_as_the_api_function_serves_them(
+    app: FastAPI,
+) -> None:
+    handler = Mangum(app, lifespan="off")
+    created = invoke(handler, http_api_event(ALICE, "POST", "/threads", "{}"))
+    thread_id = json.loads(created["body"])["thread_id"]
+    path = f"/threads/{thread_id}/commands"
+    command = json.dumps({"id": 7, "method": "state.get", "params": {}})
+
+    answered = invoke(handler, http_api_event(ALICE, "POST", path, command))
+    foreign = invoke(handler, http_api_event(BOB, "POST", path, command))
+    garbage = invoke(handler, http_api_event(ALICE, "POST", path, "{not json"))
+
+    assert answered["statusCode"] == 200, answered
+    body = json.loads(answered["body"])
+    assert (body["type"], body["id"], body["result"]["values"]) == ("success", 7, {})
+    assert json.loads(foreign["body"])["error"] == "no_such_run"
+    assert garbage["statusCode"] == 400

@@ -162,7 +162,8 @@ async def test_a_run_longer_than_an_invocation_continues_with_continuous_ids(
     finished = await durable.store.read_run(run)
     assert finished["status"] == "success"
     # Usage covers every invocation, not only the last one.
-    assert finished.get("usage") == {"input_tokens": 0, "output_tokens": 8, "total_tokens": 8}
+    usage = finished.get("usage") or {}
+    assert (usage["input_tokens"], usage["output_tokens"], usage["total_tokens"]) == (0, 8, 8)
 
 
 async def test_a_continuation_delivered_twice_runs_once(tables: Tables) -> None:
@@ -205,6 +206,35 @@ async def test_a_run_whose_worker_stopped_renewing_is_recorded_as_failed(tables:
     assert thread["status"] == "error"
     # The dead worker, had it only been slow, can no longer renew: it is fenced off.
     assert not await durable.leases.renew(run["run_id"], 1)
+
+
+async def test_a_lost_v2_run_fails_on_its_threads_stream_after_its_logged_frames(
+    tables: Tables,
+) -> None:
+    durable, _, _, _ = await _setup(
+        tables, lambda store: StepExecutor(store, steps=1, tokens=1), lease=0.05
+    )
+    thread = await durable.store.create_thread(OWNER)
+    run = await durable.store.create_run(
+        OWNER, thread_id=thread["thread_id"], assistant_id="agent",
+        kwargs={"input": {"messages": []}, "protocol": "v2"},
+    )
+    await durable.leases.reserve(run["run_id"])
+    assert await durable.leases.claim(run["run_id"], 1, "worker-that-dies")
+    running = {"type": "event", "event_id": "1", "seq": 1, "method": "lifecycle",
+               "params": {"namespace": [], "timestamp": 0, "data": {"event": "running"}}}
+    await durable.thread_log.append(run["thread_id"], [Event("lifecycle", running, "1")])
+    deadline = time.monotonic() + 10
+    while (await durable.recover(run))["status"] == "running":  # until the 50 ms lease lapses
+        assert time.monotonic() < deadline, "the lapsed lease was never noticed"
+        await asyncio.sleep(0.02)
+
+    frames = [e.data for e in (await durable.thread_log.read_after(run["thread_id"], 0)).events]
+    assert [f["seq"] for f in frames] == [1, 2]
+    failed = frames[-1]
+    assert (failed["method"], failed["params"]["namespace"]) == ("lifecycle", [])
+    assert failed["params"]["data"]["event"] == "failed"
+    assert failed["params"]["data"]["error"] == WORKER_LOST["message"]
 
 
 async def test_a_live_run_is_not_recovered(tables: Tables) -> None:

@@ -207,7 +207,9 @@ def scan_keys(table: str) -> list[tuple[str, str]]:
 
 def owned_items(app: App, thread_id: str, run_ids: list[str]) -> list[tuple[str, str]]:
     """Every item of the thread, in either table (checkpoints: PK = thread id)."""
-    mine = {thread_id, f"THREAD#{thread_id}", *(f"RUN#{r}" for r in run_ids)}
+    mine = {
+        thread_id, f"THREAD#{thread_id}", f"THREADLOG#{thread_id}", *(f"RUN#{r}" for r in run_ids)
+    }
     return [
         key for table in (app.tables.checkpoints, app.tables.app)
         for key in scan_keys(table) if key[0] in mine
@@ -235,7 +237,16 @@ async def big_thread(app: App, *, writes: int, log_items: int) -> tuple[str, lis
     await converse(app, "alice", thread_id, "hello there")
     await bulk_checkpoints(app.saver, thread_id, writes=writes)
     await bulk_runs(app, "alice", thread_id, log_items=log_items)
+    await bulk_thread_log(app, thread_id, items=60)
     return thread_id, await run_ids_of(app, "alice", thread_id)
+
+
+async def bulk_thread_log(app: App, thread_id: str, *, items: int) -> None:
+    """``items`` batches of Agent Streaming Protocol frames in the thread's log."""
+    log = app.durable.log.for_threads()
+    for seq in range(1, items + 1):
+        frame = {"type": "event", "seq": seq, "method": "custom", "params": {"data": seq}}
+        await log.append(thread_id, [Event("custom", frame, str(seq))])
 
 
 # --- the tests ------------------------------------------------------------------------------

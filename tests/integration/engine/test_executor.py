@@ -29,6 +29,15 @@ from tests.integration.engine.graphs import (
 )
 
 USER = "alice"
+# The test model has no price: tokens counted, cost unknown.
+CHAT_USAGE = {
+    "input_tokens": 7,
+    "output_tokens": 3,
+    "total_tokens": 10,
+    "cache_read_tokens": 0,
+    "cache_write_tokens": 0,
+    "cost_usd": None,
+}
 HI = {"messages": [{"role": "user", "content": "hi"}]}
 DEADLINE = 20.0
 
@@ -110,12 +119,12 @@ async def test_messages_tuple_stream_shape_status_and_usage(
     assert last_values["messages"][-1].id in ids  # the same message, by id
     assert names(sink).index("values") < names(sink).index("messages")
     assert [e.data["total"] for e in sink.events if e.event == "usage"] == [
-        {"input_tokens": 7, "output_tokens": 3, "total_tokens": 10}
+        CHAT_USAGE
     ]
     assert "error" not in names(sink) and "updates" not in names(sink)
     recorded = await store.get_run(USER, run["thread_id"], run["run_id"])
     assert recorded["status"] == "success"
-    assert recorded["usage"] == {"input_tokens": 7, "output_tokens": 3, "total_tokens": 10}
+    assert recorded["usage"] == CHAT_USAGE
     thread = await store.get_thread(USER, run["thread_id"])
     assert thread["status"] == "idle"
     assert thread["values"]["messages"][-1]["content"] == "Hello there friend"
@@ -127,7 +136,7 @@ async def test_usage_events_only_when_asked(store: AppStore, executor: RunExecut
     await executor.execute(run, [sink])
     assert names(sink) == ["metadata", "updates", "updates"]
     recorded = await store.get_run(USER, run["thread_id"], run["run_id"])
-    assert recorded["usage"] == {"input_tokens": 7, "output_tokens": 3, "total_tokens": 10}
+    assert recorded["usage"] == CHAT_USAGE
 
 
 async def test_interrupt_is_an_updates_event_then_resume(

@@ -14,7 +14,14 @@ from lambdagraph.store.records import RunKwargs, Usage, public_run, public_threa
 from tests.conftest import Tables
 
 KWARGS: RunKwargs = {"input": {"messages": []}, "stream_mode": ["values"]}
-USAGE: Usage = {"input_tokens": 1, "output_tokens": 2, "total_tokens": 3}
+USAGE: Usage = {
+    "input_tokens": 1,
+    "output_tokens": 2,
+    "total_tokens": 3,
+    "cache_read_tokens": 0,
+    "cache_write_tokens": 0,
+    "cost_usd": 0.000011,
+}
 
 
 @pytest.fixture
@@ -92,7 +99,15 @@ async def test_run_starts_running_on_idle_thread_and_marks_thread_busy(store: Ap
     assert thread["status"] == "idle" and thread["values"] == {"n": 1}
     done = await store.get_run("alice", tid, run["run_id"])
     assert done["status"] == "success" and done["usage"] == USAGE
-    assert "usage" not in public_run(done) and "owner" not in public_run(done)
+    # The run's totals are public (GET run shows them); its owner is not.
+    assert public_run(done)["usage"] == USAGE and "owner" not in public_run(done)
+    # The thread adds each finished run's totals (DynamoDB ADD in the finish write).
+    assert thread["usage"]["total_tokens"] == USAGE["total_tokens"]
+    second = await start(store, "alice", tid)
+    await store.finish_run(second, "success", usage=USAGE)
+    cumulative = (await store.get_thread("alice", tid))["usage"]
+    assert cumulative["input_tokens"] == 2 * USAGE["input_tokens"]
+    assert await store.thread_usage(tid) == cumulative
 
 
 async def test_reject_on_busy_thread(store: AppStore) -> None:
@@ -204,3 +219,32 @@ async def test_finishing_a_run_of_a_deleted_thread_leaves_nothing_behind(store: 
         await store.get_run("alice", tid, run["run_id"])
     with pytest.raises(ThreadNotFound):
         await store.get_thread("alice", tid)
+
+
+def _count_transactions(store: AppStore) -> list[str]:
+    calls: list[str] = []
+    store.client.meta.events.register(
+        "before-call.dynamodb.TransactWriteItems", lambda **_: calls.append("transact")
+    )
+    return calls
+
+
+async def test_a_thread_known_missing_is_created_in_one_transaction(store: AppStore) -> None:
+    calls = _count_transactions(store)
+    run = await start(store, "alice", "t-new", if_not_exists="create", thread_missing=True)
+    assert calls == ["transact"]  # no failed start before the create
+    thread = await store.get_thread("alice", "t-new")
+    assert thread["status"] == "busy" and thread["active_run_id"] == run["run_id"]
+
+
+async def test_a_wrong_missing_hint_still_starts_or_refuses_as_without_it(
+    store: AppStore,
+) -> None:
+    tid = (await store.create_thread("alice"))["thread_id"]
+    run = await start(store, "alice", tid, if_not_exists="create", thread_missing=True)
+    assert run["status"] == "running"
+    assert (await store.get_thread("alice", tid))["active_run_id"] == run["run_id"]
+    with pytest.raises(ThreadNotFound):  # another user's thread stays theirs
+        await start(store, "bob", tid, if_not_exists="create", thread_missing=True)
+    queued = await start(store, "alice", tid, if_not_exists="create", thread_missing=True)
+    assert queued["status"] == "pending"  # busy: enqueued behind the first run

@@ -146,3 +146,20 @@ def test_default_model_comes_from_the_environment(monkeypatch: pytest.MonkeyPatc
     result = build_agent_graph().invoke({"messages": [("user", "count to 2")]})
 
     assert result["messages"][-1].content == "1 2"
+
+
+@pytest.mark.filterwarnings("ignore::langchain_core._api.beta_decorator.LangChainBetaWarning")
+async def test_tool_calls_survive_langgraphs_v3_stream(graph: Pregel[Any, Any, Any, Any]) -> None:
+    # The Agent Streaming Protocol drives graphs with astream_events(version="v3"), whose
+    # message handler drops the content of a chunk_position="last" chunk.
+    config = thread()
+    stream = await graph.astream_events(
+        {"messages": [("user", "weather in Lima")]}, config, version="v3"
+    )
+    async with stream:
+        methods = [event["method"] async for event in stream]
+
+    state = await graph.aget_state(config)
+    assert "messages" in methods
+    tool_message = next(m for m in state.values["messages"] if isinstance(m, ToolMessage))
+    assert tool_message.content == fake_weather("Lima")

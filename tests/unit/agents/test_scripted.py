@@ -40,14 +40,14 @@ def stream_with_tools(model: ScriptedChatModel, prompt: Any) -> list[AIMessageCh
 def test_echo_streams_word_by_word(model: ScriptedChatModel) -> None:
     chunks = list(model.stream("Hello   there, world"))
 
-    assert [c.content for c in chunks] == ["You", " said:", " Hello", "   there,", " world"]
+    assert [c.content for c in chunks] == ["You", " said:", " Hello", "   there,", " world", ""]
     assert merge(chunks).content == "You said: Hello   there, world"
 
 
 def test_count_streams_one_number_per_chunk(model: ScriptedChatModel) -> None:
     chunks = list(model.stream("Please COUNT TO 5"))
 
-    assert [c.content for c in chunks] == ["1", " 2", " 3", " 4", " 5"]
+    assert [c.content for c in chunks] == ["1", " 2", " 3", " 4", " 5", ""]
 
 
 def test_rules_read_only_the_last_human_message(model: ScriptedChatModel) -> None:
@@ -69,12 +69,13 @@ def test_content_blocks_are_read_as_text(model: ScriptedChatModel) -> None:
 def test_weather_streams_a_tool_call_in_pieces(model: ScriptedChatModel) -> None:
     chunks = stream_with_tools(model, "What's the Weather in Buenos Aires?")
 
-    first, *rest = chunks
+    first, *rest, last = chunks
     assert first.tool_call_chunks[0]["name"] == "get_weather"
     assert first.tool_call_chunks[0]["id"]
     assert first.tool_call_chunks[0]["args"] == ""
     assert len(rest) >= 2
     assert all(c.tool_call_chunks[0]["name"] is None for c in rest)
+    assert last.tool_call_chunks == [] and last.chunk_position == "last"
     merged = merge(chunks)
     assert [(c["name"], c["args"]) for c in merged.tool_calls] == [
         ("get_weather", {"city": "Buenos Aires"})
@@ -148,7 +149,7 @@ def test_answers_from_trailing_tool_results(
     chunks = stream_with_tools(model, messages)
 
     assert merge(chunks).content == answer
-    assert len(chunks) == len(answer.split())
+    assert len(chunks) == len(answer.split()) + 1  # the words, then the usage chunk
 
 
 def test_error_rule_streams_then_raises(model: ScriptedChatModel) -> None:
@@ -184,11 +185,13 @@ async def test_async_chunks_share_one_run_id(model: ScriptedChatModel) -> None:
     assert merge(chunks).tool_calls[0]["args"] == {"city": "Rome"}
 
 
-def test_usage_and_last_position_ride_on_the_final_chunk(model: ScriptedChatModel) -> None:
+def test_usage_and_last_position_ride_on_a_final_empty_chunk(model: ScriptedChatModel) -> None:
     chunks = list(model.stream("count to 3"))
 
-    assert [c.usage_metadata is not None for c in chunks] == [False, False, True]
+    assert [c.usage_metadata is not None for c in chunks] == [False, False, False, True]
     assert chunks[-1].chunk_position == "last"
+    # LangGraph's v3 stream ignores a last chunk's content: it must have none.
+    assert chunks[-1].content == "" and chunks[-1].tool_call_chunks == []
     usage = chunks[-1].usage_metadata
     assert usage == {"input_tokens": 3, "output_tokens": 3, "total_tokens": 6}
 

@@ -70,3 +70,11 @@ def test_goto_names_a_node_of_the_graph() -> None:
     message = re.escape("command.goto: no node 'nope'; nodes: step")
     with pytest.raises(InvalidRequest, match=message):
         inputs.check(_request(command={"goto": ["step", "nope"]}))
+
+
+def test_a_command_beside_an_input_wins_as_on_langgraph_server() -> None:
+    request = _request(input={"messages": []}, command={"resume": "yes"})
+
+    assert request.input is None
+    assert request.resumes
+    assert request.to_kwargs()["command"] == {"resume": "yes"}

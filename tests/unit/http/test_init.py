@@ -23,3 +23,17 @@ def test_importing_the_app_pulls_in_no_local_stack_code() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
 
     assert out.stdout.strip() == "[]"
+
+
+def test_the_ag_ui_library_loads_on_the_first_ag_ui_request_not_at_cold_start() -> None:
+    code = "import sys, lambdagraph.http.app; print('ag_ui' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+
+    assert out.stdout.strip() == "False"
+
+
+def test_the_a2a_library_loads_on_the_first_a2a_request_not_at_cold_start() -> None:
+    code = "import sys, lambdagraph.http.app; print('a2a' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+
+    assert out.stdout.strip() == "False"

@@ -4,6 +4,7 @@ strict decoder for what clients send: what we could not keep unchanged is refuse
 from __future__ import annotations
 
 import pytest
+from langgraph.errors import GraphInterrupt
 
 from lambdagraph.errors import BadJson, InvalidRequest
 from lambdagraph.protocol.codec import MAX_INT, MAX_JSON_DEPTH, MIN_INT, dumps, loads
@@ -65,3 +66,12 @@ def test_edge_values_and_surrogate_pairs_pass_unchanged() -> None:
     assert loads(text) == {"ok": ["😀", MIN_INT, MAX_INT, 1.5e308]}
     assert dumps(loads(text)) == dumps({"ok": ["😀", MIN_INT, MAX_INT, 1.5e308]})
     assert loads(nested) is not None
+
+
+def test_an_exception_in_an_event_is_written_as_langgraph_server_writes_it() -> None:
+    assert loads(dumps({"error": GraphInterrupt(())})) == {
+        "error": {"error": "GraphInterrupt", "message": "()"}
+    }
+    assert loads(dumps([OSError("secret path /etc/x")])) == [
+        {"error": "OSError", "message": "An internal error occurred"}
+    ]

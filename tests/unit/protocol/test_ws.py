@@ -40,7 +40,10 @@ def test_answers() -> None:
         "type": "run.ended",
         "run_id": "r",
         "status": "interrupted",
+        "usage": None,
     }
+    totals = {"input_tokens": 3, "output_tokens": 1, "total_tokens": 4, "cost_usd": 0.1}
+    assert ws.run_ended("r", "success", totals)["usage"] == totals
     assert ws.error("bad_request", "no", request_id="q") == {
         "v": 1,
         "type": "error",

@@ -12,9 +12,13 @@ from lambdagraph.store.events import LogRead
 from lambdagraph.ws.fanout import WebSocketFanout
 from tests.unit.ws.fakes import FakeManagementClient, SlowManagementClient
 
+USAGE = {"input_tokens": 9, "output_tokens": 2, "total_tokens": 11, "cost_usd": 0.00002}
+
 
 def run_item(status: str = "running", subscribers: list[str] | None = None) -> dict[str, Any]:
     run: dict[str, Any] = {"run_id": "r1", "thread_id": "t1", "owner": "alice", "status": status}
+    if status == "success":
+        run["usage"] = USAGE
     if subscribers:
         run["subscribers"] = subscribers
     return run
@@ -102,6 +106,7 @@ async def test_subscribers_get_every_event_once_and_run_ended() -> None:
             "type": "run.ended",
             "run_id": "r1",
             "status": "success",
+            "usage": USAGE,  # the run's totals, from its final record
         }
 
 

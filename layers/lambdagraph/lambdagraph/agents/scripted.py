@@ -45,7 +45,7 @@ class ScriptedChatModel(BaseChatModel):
 
     It streams real ``AIMessageChunk``s: text one word (or number) per chunk, tool calls as
     ``tool_call_chunks`` (name and id first, then the JSON arguments in pieces), and
-    ``usage_metadata`` plus ``chunk_position="last"`` on the final chunk. Chunks carry no id
+    ``usage_metadata`` plus ``chunk_position="last"`` on a final empty chunk. Chunks carry no id
     of their own, so langchain-core gives every chunk of one call, and the final message,
     the same ``lc_run--<run id>`` id.
 
@@ -125,7 +125,7 @@ class ScriptedChatModel(BaseChatModel):
         delay = self.delay_ms / 1000
         first = True
         for chunk in _chunks(plan, messages, self.model_name):
-            if delay and not first:
+            if delay and not first and chunk.chunk_position != "last":
                 time.sleep(delay)
             first = False
             yield ChatGenerationChunk(message=chunk)
@@ -141,7 +141,7 @@ class ScriptedChatModel(BaseChatModel):
         delay = self.delay_ms / 1000
         for index, chunk in enumerate(_chunks(plan, messages, self.model_name)):
             if delay:
-                if index:
+                if index and chunk.chunk_position != "last":
                     await asyncio.sleep(delay)
             elif index and index % _YIELD_EVERY == 0:
                 await asyncio.sleep(0)
@@ -171,28 +171,24 @@ def _chunks(
     plan: ReplyPlan, messages: Sequence[BaseMessage], model_name: str
 ) -> Iterator[AIMessageChunk]:
     pieces = _pieces(plan)
-    last = len(pieces) - 1
-    for index, (text, call_chunks) in enumerate(pieces):
-        if index == last and plan.error is None:
-            input_tokens = estimate_tokens(messages)
-            usage = UsageMetadata(
-                input_tokens=input_tokens,
-                output_tokens=len(pieces),
-                total_tokens=input_tokens + len(pieces),
-            )
-            yield AIMessageChunk(
-                content=text,
-                tool_call_chunks=call_chunks or [],
-                usage_metadata=usage,
-                chunk_position="last",
-                response_metadata={
-                    "model_name": model_name,
-                    "finish_reason": "tool_calls" if plan.tool_call else "stop",
-                },
-            )
-        elif call_chunks:
-            yield AIMessageChunk(content=text, tool_call_chunks=call_chunks)
-        else:
-            yield AIMessageChunk(content=text)
+    for text, call_chunks in pieces:
+        yield AIMessageChunk(content=text, tool_call_chunks=call_chunks or [])
     if plan.error is not None:
         raise ScriptedModelError(plan.error)
+    # Usage travels on a final empty chunk, as providers that report stream usage send it.
+    # LangGraph's v3 stream ignores the content of a chunk_position="last" chunk, so
+    # that chunk must carry none.
+    input_tokens = estimate_tokens(messages)
+    yield AIMessageChunk(
+        content="",
+        usage_metadata=UsageMetadata(
+            input_tokens=input_tokens,
+            output_tokens=len(pieces),
+            total_tokens=input_tokens + len(pieces),
+        ),
+        chunk_position="last",
+        response_metadata={
+            "model_name": model_name,
+            "finish_reason": "tool_calls" if plan.tool_call else "stop",
+        },
+    )

@@ -9,11 +9,15 @@ metadata is fixed at creation, so checking it before acting holds for the whole 
 Runs are authorized as LangGraph Server does it, on their thread: ``threads.create_run``
 to start one; ``threads.read`` to read, join or follow one; ``threads.search`` to list a
 thread's runs; ``threads.update`` to cancel one or many; ``threads.delete`` to delete one.
+Agent Streaming Protocol commands follow the same rule: those that only read (state,
+checkpoints, the agent tree, subscriptions) are ``threads.read``; every other command may
+start or resume a run and is ``threads.create_run``.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, Final
 from uuid import UUID
 
 from lambdagraph.auth.identity import Identity
@@ -21,6 +25,18 @@ from lambdagraph.auth.policy import Action, Authorizer, Resource
 from lambdagraph.errors import ThreadNotFound
 from lambdagraph.store.app import AppStore
 from lambdagraph.store.filters import Filters, matches
+
+READ_COMMANDS: Final = frozenset(
+    {
+        "state.get",
+        "state.listCheckpoints",
+        "agent.getTree",
+        "subscription.subscribe",
+        "subscription.reconnect",
+        "subscription.unsubscribe",
+    }
+)
+"""Agent Streaming Protocol commands that read a thread and start nothing."""
 
 
 class Guard:
@@ -110,6 +126,40 @@ class Guard:
             await self._matching_thread_if_any(thread_id, filters, if_not_exists)
         stamped = value.get("metadata")
         return dict(stamped) if isinstance(stamped, dict) else {}
+
+    async def agent_command(
+        self, thread_id: str, method: str, params: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """Authorize an Agent Streaming Protocol command on its thread; the params to run.
+
+        Reads (:data:`READ_COMMANDS`) are ``threads.read``; any other command (``run.start``,
+        ``input.respond``, ``input.inject``, ``state.fork``, one this server lacks) is
+        ``threads.create_run`` with the run's assistant, input and metadata, and the params
+        returned carry the metadata the handler stamped (what the run records, and what a
+        thread it creates starts with).
+
+        Raises:
+            ThreadNotFound: the thread does not match the handler's filters.
+            Forbidden: refused.
+        """
+        if method in READ_COMMANDS:
+            await self.read_run(thread_id)
+            return dict(params)
+        assistant = params.get("assistant_id")
+        metadata = params.get("metadata")
+        strategy = params.get("multitask_strategy") or params.get("multitaskStrategy")
+        stamped = await self.create_run(
+            thread_id=thread_id,
+            assistant_id=assistant if isinstance(assistant, str) else "",
+            metadata=metadata if isinstance(metadata, dict) else None,
+            multitask_strategy=strategy if isinstance(strategy, str) else "enqueue",
+            if_not_exists="create",
+            kwargs={"input": params.get("input")},
+            temporary=False,
+        )
+        if not stamped and metadata is None:
+            return dict(params)
+        return {**params, "metadata": stamped}
 
     async def _matching_thread_if_any(
         self, thread_id: str, filters: Filters, if_not_exists: str

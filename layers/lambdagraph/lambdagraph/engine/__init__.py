@@ -11,8 +11,10 @@ from lambdagraph.engine.assistants import (
     assistant_id,
     resolve_graph,
     sort_assistants,
+    thread_graph_id,
 )
 from lambdagraph.engine.chunks import config_checkpoint, interrupt_dict
+from lambdagraph.engine.commands import COMMANDS
 from lambdagraph.engine.crons import CRON_FIELDS, CronCreate, CronPatch, CronService, CronSort
 from lambdagraph.engine.durable import DurableRuns
 from lambdagraph.engine.erase import ThreadEraser
@@ -31,15 +33,20 @@ from lambdagraph.engine.resumable import EventLogSink, SequencedSink
 from lambdagraph.engine.runs import RunService
 from lambdagraph.engine.schedules import schedules_from_settings
 from lambdagraph.engine.sinks import SLOW_CONSUMER, MemorySink, QueueSink, Sink
+from lambdagraph.engine.thread_hub import THREAD_HUB, ThreadHub
+from lambdagraph.engine.thread_streams import CommandContext, Handler, ThreadStreams, protocol_code
 from lambdagraph.engine.worker import handle_worker_event
 
 __all__ = [
+    "COMMANDS",
     "CRON_FIELDS",
     "INTERRUPT_KEY",
     "SERVER_FAULT",
     "SLOW_CONSUMER",
     "STRICT",
+    "THREAD_HUB",
     "AssistantService",
+    "CommandContext",
     "CommandRequest",
     "CronCreate",
     "CronPatch",
@@ -48,6 +55,7 @@ __all__ = [
     "DurableRuns",
     "EventLogSink",
     "GraphRegistry",
+    "Handler",
     "Invoker",
     "LambdaInvoker",
     "MemorySink",
@@ -60,6 +68,8 @@ __all__ = [
     "SequencedSink",
     "Sink",
     "ThreadEraser",
+    "ThreadHub",
+    "ThreadStreams",
     "WorkerPayload",
     "assistant_id",
     "check_checkpoint_ref",
@@ -69,7 +79,9 @@ __all__ = [
     "interrupt_dict",
     "parse_payload",
     "parse_uuid",
+    "protocol_code",
     "resolve_graph",
     "schedules_from_settings",
     "sort_assistants",
+    "thread_graph_id",
 ]

@@ -26,7 +26,13 @@ from uuid import UUID, uuid5
 from lambdagraph.errors import AssistantNotFound, BadRequest, Conflict, NotFound
 from lambdagraph.store import items
 from lambdagraph.store.filters import Filters, matches
-from lambdagraph.store.records import ACTIVE_RUN_STATUSES, Assistant, RunKwargs
+from lambdagraph.store.records import (
+    ACTIVE_RUN_STATUSES,
+    Assistant,
+    RunKwargs,
+    Thread,
+    run_graph_id,
+)
 
 if TYPE_CHECKING:
     from lambdagraph.engine.executor import GraphRegistry
@@ -74,6 +80,21 @@ def resolve_graph(graphs: GraphRegistry, assistant: str) -> str:
         if assistant_id(name) == assistant.lower():
             return name
     raise AssistantNotFound(assistant)
+
+
+async def thread_graph_id(
+    graphs: GraphRegistry, store: AppStore, owner: str, thread: Thread
+) -> str | None:
+    """The graph a thread's checkpoints belong to: the one its metadata names (``graph_id``,
+    stamped by each run) or its latest run's; ``None`` for a thread no graph ran on."""
+    names = graphs.names()
+    graph_id = (thread.get("metadata") or {}).get("graph_id")
+    if isinstance(graph_id, str) and graph_id in names:
+        return graph_id
+    runs = await store.list_runs(owner, thread["thread_id"], limit=1)
+    if runs and run_graph_id(runs[0]) in names:
+        return run_graph_id(runs[0])
+    return None
 
 
 def system_assistant(graph_id: str) -> Assistant:

@@ -39,8 +39,10 @@ from lambdagraph.engine.invoker import (
 )
 from lambdagraph.engine.resumable import EventLogSink, SequencedSink
 from lambdagraph.engine.sinks import Sink
+from lambdagraph.engine.thread_hub import THREAD_HUB, ThreadHub
+from lambdagraph.engine.thread_log import ThreadFrameSink
 from lambdagraph.engine.timeouts import RunClock
-from lambdagraph.engine.usage import UsageTracker
+from lambdagraph.engine.usage import UsageTracker, usage_tracker
 from lambdagraph.errors import (
     ConfigurationError,
     InvalidInput,
@@ -48,11 +50,12 @@ from lambdagraph.errors import (
     NotFound,
     Unavailable,
 )
+from lambdagraph.observability import metrics, run_keys
 from lambdagraph.protocol.events import Event
 from lambdagraph.store.app import AppStore
 from lambdagraph.store.events import EventLog, format_event_id
 from lambdagraph.store.leases import RunLeases
-from lambdagraph.store.records import FINAL_RUN_STATUSES, Run, RunStatus
+from lambdagraph.store.records import FINAL_RUN_STATUSES, Run, RunStatus, run_graph_id
 
 if TYPE_CHECKING:
     from lambdagraph.engine.erase import ThreadEraser
@@ -105,6 +108,7 @@ class DurableRuns:
             fan-out), given the run; they receive the same events as the run's stream.
         eraser: erases deleted threads (``erase`` payloads); ``None`` in a process that
             never erases (the ``ws`` function).
+        hub: where a v2 run's frames go live in this process (default: the process's).
     """
 
     def __init__(
@@ -120,8 +124,11 @@ class DurableRuns:
         handoff_seconds: float = 300.0,
         worker_sinks: Callable[[Run], Awaitable[Sequence[Sink]]] | None = None,
         eraser: ThreadEraser | None = None,
+        hub: ThreadHub = THREAD_HUB,
     ) -> None:
         self.store = store
+        self.thread_log = log.for_threads()
+        self.hub = hub
         self.executor = executor
         self.log = log
         self.leases = leases
@@ -187,8 +194,8 @@ class DurableRuns:
         drain_at = None
         if deadline is not None and self.invoker is not None:
             drain_at = deadline - self.deadline_margin
-        live = [*sinks, *await self._more_sinks(run)]
-        return await self._execute(run, 1, live, deadline=drain_at)
+        more, first_seq = await asyncio.gather(self._more_sinks(run), self._first_seq(run))
+        return await self._execute(run, 1, [*sinks, *more], deadline=drain_at, first_seq=first_seq)
 
     async def execute_leased(self, run: Run, sinks: Sequence[Sink]) -> RunStatus:
         """Execute a run streamed by this process (not logged) while holding its lease.
@@ -243,20 +250,43 @@ class DurableRuns:
         """
         attempt = 1 if payload["kind"] == "run" else payload["attempt"]
         run_id = payload["run_id"]
-        if not await self.leases.claim(run_id, attempt, holder):
+        # The claim and the read are independent round trips: made at once, they cost one
+        # before the first token. The read is only used once the claim is ours.
+        claimed, found = await asyncio.gather(
+            self.leases.claim(run_id, attempt, holder),
+            self.store.get_run(payload["owner"], payload["thread_id"], run_id),
+            return_exceptions=True,
+        )
+        if isinstance(claimed, BaseException):
+            raise claimed
+        if not claimed:
             _run_log(payload).info("Attempt %s is already taken; nothing to do", attempt)
+            metrics().count("WorkerRetries")  # a retried or duplicated delivery
             return "duplicate"
-        try:
-            run = await self.store.get_run(payload["owner"], payload["thread_id"], run_id)
-        except NotFound:
+        if isinstance(found, NotFound):
             return "gone"
+        if isinstance(found, BaseException):
+            raise found
+        run = found
         if run["status"] in FINAL_RUN_STATUSES:
             return "finished"
         deadline = time.monotonic() + remaining_ms() / 1000 - self.deadline_margin
         clock = RunClock(payload.get("started_at") if payload["kind"] == "continue" else None)
-        live = await self._more_sinks(run)
-        status = await self._execute(run, attempt, live, deadline=deadline, clock=clock)
+        live, first_seq = await asyncio.gather(self._more_sinks(run), self._first_seq(run))
+        status = await self._execute(
+            run, attempt, live, deadline=deadline, clock=clock, first_seq=first_seq
+        )
         return "continued" if status == "running" else status
+
+    async def _first_seq(self, run: Run) -> int | None:
+        """A v2 run's first frame ``seq`` (``None`` for a v1 run)."""
+        if run["kwargs"].get("protocol") != "v2":
+            return None
+        return await self._thread_start(run)
+
+    async def _thread_start(self, run: Run) -> int:
+        """The thread log's last ``seq`` plus one."""
+        return await self.thread_log.last_seq(run["thread_id"]) + 1
 
     async def recover(self, run: Run) -> Run:
         """Record a ``running`` run whose worker died as ``error``; other runs come back as is."""
@@ -272,11 +302,27 @@ class DurableRuns:
             lease["attempt"],
             lease["holder"],
         )
+        if run["kwargs"].get("protocol") == "v2":
+            await self._fail_in_thread_log(run)
         seq = await self.log.last_seq(run["run_id"]) + 1
         await self.log.append(run["run_id"], [Event("error", WORKER_LOST, format_event_id(seq))])
         await self.log.mark_end(run["run_id"], seq)
         await self.store.finish_run(run, "error", thread_status="error")
+        metrics().count("RunsRecovered")
         return await self.store.read_run(run)
+
+    async def _fail_in_thread_log(self, run: Run) -> None:
+        """Tell the thread's v2 subscribers a lost run failed (its root ``lifecycle.failed``),
+        numbered after the frames its worker logged."""
+        sink = ThreadFrameSink(
+            self.thread_log,
+            run["thread_id"],
+            start=await self.thread_log.last_seq(run["thread_id"]) + 1,
+            hub=self.hub,
+            graph_name=run_graph_id(run),
+        )
+        await sink.send([Event("error", WORKER_LOST)])
+        await sink.close()
 
     async def _execute(
         self,
@@ -286,16 +332,32 @@ class DurableRuns:
         *,
         deadline: float | None,
         clock: RunClock | None = None,
+        first_seq: int | None = None,
     ) -> RunStatus:
         run_id = run["run_id"]
         start = 0 if attempt == 1 else await self.log.last_seq(run_id) + 1
-        usage = UsageTracker(emit="usage" in (run["kwargs"].get("stream_mode") or ()))
+        usage = usage_tracker(run, getattr(self._executor(), "prices", None))
         if attempt > 1:
             lease = await self.leases.get(run_id)
             if lease is not None and lease["usage"] is not None:
-                usage.total = lease["usage"]  # earlier invocations' tokens: usage covers all
-        log_sink = EventLogSink(self.log, run_id, flush_interval=self.flush_interval)
-        sink = SequencedSink([log_sink, *live], start=start, drop_metadata=attempt > 1)
+                # Earlier invocations' tokens, cost and AWS use: usage covers all.
+                usage.restore(dict(lease["usage"]))
+        sink: SequencedSink | ThreadFrameSink
+        if run["kwargs"].get("protocol") == "v2":
+            sink = ThreadFrameSink(
+                self.thread_log,
+                run["thread_id"],
+                start=first_seq if first_seq is not None else await self._thread_start(run),
+                hub=self.hub,
+                live=live,
+                graph_name=run_graph_id(run),
+                flush_interval=self.flush_interval,
+                continued=attempt > 1,
+            )
+            start = 0
+        else:
+            log_sink = EventLogSink(self.log, run_id, flush_interval=self.flush_interval)
+            sink = SequencedSink([log_sink, *live], start=start, drop_metadata=attempt > 1)
         control = RunControl()
         guards = [asyncio.create_task(self._keep_lease(run_id, attempt, control))]
         if run["status"] == "pending":
@@ -309,17 +371,17 @@ class DurableRuns:
             )
         except asyncio.CancelledError:
             # The executor recorded the run interrupted (server shutdown): close its log too.
-            await asyncio.shield(self.log.mark_end(run_id, sink.next_seq - 1))
+            await asyncio.shield(self.log.mark_end(run_id, _run_log_end(sink, start)))
             raise
         finally:
             await _stop(guards)
         if status in FINAL_RUN_STATUSES:
-            await self.log.mark_end(run_id, sink.next_seq - 1)
+            await self.log.mark_end(run_id, _run_log_end(sink, start))
             return status
         if control.drain_reason == "lease lost":
             _run_log(run).warning("Attempt %s lost its lease; another took the run over", attempt)
             return status
-        await self.leases.renew(run_id, attempt, hold=self.handoff_seconds, usage=usage.total)
+        await self.leases.renew(run_id, attempt, hold=self.handoff_seconds, usage=usage.snapshot())
         payload: ContinuePayload = {
             "kind": "continue",
             "owner": run["owner"],
@@ -330,6 +392,7 @@ class DurableRuns:
         if clock.started_at is not None:
             payload["started_at"] = clock.started_at  # the time limit spans invocations
         await self._invoke(payload)
+        metrics().count("Continuations")
         _run_log(run).info("Drained before the deadline; attempt %s continues", attempt + 1)
         return status
 
@@ -380,8 +443,13 @@ class DurableRuns:
                 return
 
 
+def _run_log_end(sink: SequencedSink | ThreadFrameSink, start: int) -> int:
+    """The last id in the run's own log (a v2 run writes the thread log, not its own)."""
+    return sink.next_seq - 1 if isinstance(sink, SequencedSink) else start - 1
+
+
 def _run_log(run: Run | RunPayload | ContinuePayload) -> logging.LoggerAdapter[logging.Logger]:
-    return logging.LoggerAdapter(logger, {"run_id": run["run_id"], "thread_id": run["thread_id"]})
+    return logging.LoggerAdapter(logger, run_keys(run))
 
 
 async def _stop(tasks: Sequence[asyncio.Task[None]]) -> None:

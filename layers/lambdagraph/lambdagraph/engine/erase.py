@@ -274,6 +274,8 @@ class ThreadEraser:
         for run_id in live:  # what the stopped runs wrote while stopping
             if not await self._erase_partition(job, run_id):
                 return False
+        if not await self._erase_thread_log(job):
+            return False
         return not live or await self._erase_checkpoints(job)
 
     async def _wait_stopped(self, job: _Job, run_ids: tuple[str, ...]) -> bool:
@@ -318,6 +320,13 @@ class ThreadEraser:
         while await self.erasure.delete_run_page(run_id, limit=self.batch_items) == (
             self.batch_items
         ):
+            if not await job.keep():
+                return False
+        return True
+
+    async def _erase_thread_log(self, job: _Job) -> bool:
+        delete = self.erasure.delete_thread_log_page
+        while await delete(job.thread_id, limit=self.batch_items) == self.batch_items:
             if not await job.keep():
                 return False
         return True

@@ -4,6 +4,12 @@ Per run: send ``metadata``, wait its turn if the run is ``pending``, stream the 
 requested modes (``engine.chunks`` shapes the events), watch the run's cancel flag, then record
 the final status, token usage and the thread's state, and close the sinks.
 
+Usage: the run's tracker (``engine.usage``) prices every model call and, while the run
+executes, meters its AWS requests (``pricing.aws_meter``). v1 runs send ``usage`` events
+(with the ``usage`` stream mode); v2 runs send ``custom`` frames named ``lambdagraph.usage``,
+and one with ``final: true``, the thread's cumulative totals and the run's ``aws`` just
+before the root's terminal lifecycle event.
+
 DynamoDB round trips before the first token, on an existing thread: the ``create_run``
 transaction (done by the caller; the run is already ``running``), then only what the
 checkpointer does when the graph starts (read the latest checkpoint, save the input one).
@@ -23,13 +29,21 @@ from langgraph.errors import GraphDrained
 
 from lambdagraph.engine.chunks import ChunkMapper
 from lambdagraph.engine.failures import error_event, is_expected
+from lambdagraph.engine.first_token import FirstTokenWatch
 from lambdagraph.engine.graph_call import graph_chunks, graph_input, run_config
 from lambdagraph.engine.sinks import Sink, observe_run
 from lambdagraph.engine.streaming_check import StreamingCheck
+from lambdagraph.engine.thread_log import frame_events
 from lambdagraph.engine.timeouts import RunClock, time_limit, timeout_event
-from lambdagraph.engine.usage import UsageTracker
+from lambdagraph.engine.usage import UsageTracker, usage_tracker
+from lambdagraph.engine.v3_stream import v3_events
 from lambdagraph.engine.webhooks import WebhookSender, now_iso, webhook_payload
 from lambdagraph.errors import LambdagraphError, RunNotFound
+from lambdagraph.observability import RunMeter, bind_run, run_keys, unbind
+from lambdagraph.observability.tracing import annotate_run
+from lambdagraph.pricing import PriceTable, add_totals
+from lambdagraph.pricing.aws_meter import metering
+from lambdagraph.protocol.agent_events import FrameNormalizer, usage_frame
 from lambdagraph.protocol.events import Event
 from lambdagraph.store.app import AppStore
 from lambdagraph.store.records import CancelAction, Run, RunStatus, ThreadStatus, run_graph_id
@@ -64,9 +78,12 @@ class _RunState:
 class _Emitter:
     """Hands events to every sink in order (ids are the event log's: ``SequencedSink``)."""
 
-    def __init__(self, sinks: Sequence[Sink], *, log: logging.LoggerAdapter[Any]):
+    def __init__(
+        self, sinks: Sequence[Sink], *, log: logging.LoggerAdapter[Any], meter: RunMeter
+    ):
         self.sinks = list(sinks)
         self.log = log
+        self.meter = meter
 
     async def send(self, events: Sequence[Event]) -> None:
         if not events:
@@ -78,12 +95,28 @@ class _Emitter:
                 self.log.warning("Dropping a sink that failed to take events", exc_info=True)
                 self.sinks.remove(sink)
 
+    async def flush(self) -> None:
+        """Have sinks that buffer (the thread log) write what they hold now."""
+        for sink in self.sinks:
+            flush = getattr(sink, "flush", None)
+            if flush is None:
+                continue
+            try:
+                await flush()
+            except Exception:
+                self.log.warning("A sink failed to flush", exc_info=True)
+
     async def close(self) -> None:
         for sink in self.sinks:
             try:
                 await sink.close()
             except Exception:
                 self.log.warning("A sink failed to close", exc_info=True)
+
+
+def is_v2(run: Run) -> bool:
+    """Whether ``run`` is a run of the Agent Streaming Protocol (frames, thread log)."""
+    return run["kwargs"].get("protocol") == "v2"
 
 
 class RunExecutor:
@@ -101,6 +134,7 @@ class RunExecutor:
         memory: the long-term memory store of a user (``BaseStore``), handed to the graph
             of each run that user starts; default: their ``DynamoDBStore`` partition of the
             app table.
+        prices: the model price table (default: the shipped one).
 
     Example:
         >>> executor = RunExecutor(store, registry, saver)
@@ -118,8 +152,10 @@ class RunExecutor:
         run_timeout: float = 0.0,
         webhooks: WebhookSender | None = None,
         memory: Callable[[str], BaseStore] | None = None,
+        prices: PriceTable | None = None,
     ) -> None:
         self.store = store
+        self.prices = prices
         self.webhooks = webhooks
         self.memory = memory or self._default_memory
         self.graphs = graphs
@@ -131,6 +167,10 @@ class RunExecutor:
         from lambdagraph.store.kv import DynamoDBStore  # lazy: cold start (the saver's plans)
 
         return DynamoDBStore(self.store.table_name, owner, client=self.store.client)
+
+    def tracker(self, run: Run) -> UsageTracker:
+        """A usage tracker for ``run`` (events when it streams ``usage`` or is a v2 run)."""
+        return usage_tracker(run, self.prices)
 
     async def execute(
         self,
@@ -153,13 +193,15 @@ class RunExecutor:
         its ``clock``, carrying the run's start: the time limit counts from it. A run over
         its limit is cancelled like a cancelled run, with status ``timeout``.
         """
-        log = logging.LoggerAdapter(
-            logger, {"run_id": run["run_id"], "thread_id": run["thread_id"]}
-        )
-        emitter = _Emitter(sinks, log=log)
+        log = logging.LoggerAdapter(logger, run_keys(run))
+        bound = bind_run(run)
+        meter = RunMeter(run, continued=clock is not None and clock.started_at is not None)
+        emitter = _Emitter(sinks, log=log, meter=meter)
         try:
             try:
-                await emitter.send([Event("metadata", {"run_id": run["run_id"], "attempt": 1})])
+                if not is_v2(run):
+                    metadata = {"run_id": run["run_id"], "attempt": 1}
+                    await emitter.send([Event("metadata", metadata)])
                 if run["status"] == "pending":
                     status = await self._wait_turn(run)
                     if status != "running":
@@ -171,6 +213,7 @@ class RunExecutor:
             return await self._run(run, emitter, log, control, usage, clock)
         finally:
             await emitter.close()
+            unbind(bound)
 
     async def _wait_turn(self, run: Run) -> RunStatus:
         """Poll until the active run hands the thread over (or this one is cancelled)."""
@@ -201,6 +244,19 @@ class RunExecutor:
         tracker: UsageTracker | None = None,
         clock: RunClock | None = None,
     ) -> RunStatus:
+        usage = tracker if tracker is not None else self.tracker(run)
+        with metering(usage.aws):
+            return await self._drive(run, emitter, log, control, usage, clock)
+
+    async def _drive(
+        self,
+        run: Run,
+        emitter: _Emitter,
+        log: logging.LoggerAdapter[Any],
+        control: RunControl | None,
+        usage: UsageTracker,
+        clock: RunClock | None,
+    ) -> RunStatus:
         clock = clock or RunClock()
         clock.start()
         started_at = now_iso()
@@ -209,12 +265,18 @@ class RunExecutor:
         mapper = ChunkMapper(
             kwargs.get("stream_mode") or ["values"], subgraphs=bool(kwargs.get("stream_subgraphs"))
         )
-        usage = tracker if tracker is not None else UsageTracker(emit="usage" in mapper.requested)
         state = _RunState()
         status: RunStatus = "success"
         log.info("Run started")
-        graph_task = asyncio.create_task(self._stream(run, mapper, usage, emitter, control))
-        watcher = self._watch_cancel(run, graph_task, state, log, emitter.sinks)
+        emitter.meter.started()
+        annotate_run(run)
+        frames = FrameNormalizer(run_graph_id(run)) if is_v2(run) else None
+        if frames is not None:
+            stream = self._stream_v2(run, frames, mapper, usage, emitter, control)
+        else:
+            stream = self._stream(run, mapper, usage, emitter, control)
+        graph_task = asyncio.create_task(stream)
+        watcher = self._watch_cancel(run, graph_task, state, log, emitter.sinks, emitter.meter)
         guards = [asyncio.create_task(watcher)]
         limit = time_limit(kwargs, self.run_timeout)
         if limit > 0:
@@ -226,13 +288,16 @@ class RunExecutor:
             ours = state.cancel is not None or state.timed_out
             if not ours or (current is not None and current.cancelling()):
                 graph_task.cancel()
-                await asyncio.shield(self._finish(run, "interrupted", mapper, usage, log))
+                await asyncio.shield(
+                    self._finish(run, "interrupted", mapper, usage, log, emitter.meter)
+                )
                 raise
             if state.timed_out:
                 status = "timeout"
                 log.info("Run timed out after %ss", limit)
                 failure = timeout_event(limit)
-                await emitter.send([*usage.drain(), failure])
+                if frames is None:
+                    await emitter.send([*usage.drain(), failure])
             else:
                 status = "interrupted"
                 log.info("Run cancelled (%s)", state.cancel)
@@ -246,16 +311,57 @@ class RunExecutor:
             else:
                 log.exception("Run failed")
             failure = error_event(exc)
-            await emitter.send([*usage.drain(), failure])
+            if frames is None:
+                await emitter.send([*usage.drain(), failure])
         finally:
             for guard in guards:
                 guard.cancel()
-        await emitter.send(usage.drain())
+        await emitter.send(_usage_events(usage, frames))
+        if frames is not None:
+            await self._end_frames(run, frames, status, failure, emitter, usage)
         if status == "running":
             return status
-        await self._finish(run, status, mapper, usage, log)
+        await self._finish(run, status, mapper, usage, log, emitter.meter)
         await self._notify(run, status, mapper, started_at, failure)
         return status
+
+    async def _end_frames(
+        self,
+        run: Run,
+        frames: FrameNormalizer,
+        status: RunStatus,
+        failure: Event | None,
+        emitter: _Emitter,
+        usage: UsageTracker,
+    ) -> None:
+        """A v2 run's final usage frame and root lifecycle end, then its last frames in the
+        thread log: before the run releases its thread, so the next run numbers on from them."""
+        if status != "running":
+            await emitter.send(frame_events([usage_frame(await self._final_usage(run, usage))]))
+            error = None
+            if failure is not None and isinstance(failure.data, dict):
+                error = str(failure.data.get("message") or failure.data.get("error") or "")
+            await emitter.send(frame_events(frames.finish(status, error or None)))
+        await emitter.flush()
+
+    async def _final_usage(self, run: Run, usage: UsageTracker) -> dict[str, Any]:
+        """The last usage report of a v2 run: its totals, its thread's cumulative ones
+        (those recorded so far plus this run's, which its finish adds), its ``aws``."""
+        thread = dict(usage.total)
+        if not run.get("temporary"):
+            try:
+                before = await self.store.thread_usage(run["thread_id"])
+                add_totals(thread, dict(before))
+            except LambdagraphError:
+                logger.warning("Could not read the thread's usage", exc_info=True)
+        return {
+            "final": True,
+            "total": usage.usage_total,
+            "cost_usd": usage.total["cost_usd"],
+            "run": run["run_id"],
+            "thread": thread,
+            "aws": usage.aws.snapshot(),
+        }
 
     async def _notify(
         self,
@@ -283,6 +389,14 @@ class RunExecutor:
         except Exception:  # a webhook's trouble never changes the run
             logger.exception("Webhook of run %s failed", run["run_id"])
 
+    def _bound_graph(self, run: Run) -> Pregel[Any, Any, Any, Any]:
+        """The run's graph with the run owner's store and, unless stateless, our saver."""
+        # Every run, stateless ones too, gets the store of the user who started it.
+        bound: dict[str, Any] = {"store": self.memory(run["owner"])}
+        if not run.get("temporary"):
+            bound["checkpointer"] = self.checkpointer
+        return self.graphs.get(run_graph_id(run)).copy(update=bound)
+
     async def _stream(
         self,
         run: Run,
@@ -292,14 +406,9 @@ class RunExecutor:
         control: RunControl | None = None,
     ) -> None:
         kwargs = run["kwargs"]
-        graph = self.graphs.get(run_graph_id(run))
-        # Every run, stateless ones too, gets the store of the user who started it.
-        bound: dict[str, Any] = {"store": self.memory(run["owner"])}
-        if not run.get("temporary"):
-            bound["checkpointer"] = self.checkpointer
-        graph = graph.copy(update=bound)
+        graph = self._bound_graph(run)
         check = StreamingCheck(run, mapper.requested)
-        config = check.attach(run_config(run, usage))
+        config = check.attach(run_config(run, usage, FirstTokenWatch(emitter.meter)))
         chunks = graph_chunks(graph, graph_input(kwargs), config, mapper, kwargs, control)
         async for ns, mode, chunk in chunks:
             check.see(ns, mode, chunk)
@@ -313,6 +422,27 @@ class RunExecutor:
             state = await graph.aget_state({"configurable": {"thread_id": run["thread_id"]}})
             mapper.remember_state(state.values, state.tasks, state.next)
 
+    async def _stream_v2(
+        self,
+        run: Run,
+        frames: FrameNormalizer,
+        mapper: ChunkMapper,
+        usage: UsageTracker,
+        emitter: _Emitter,
+        control: RunControl | None = None,
+    ) -> None:
+        """A v2 run: LangGraph's v3 events, as protocol frames (see ``protocol.agent_events``)."""
+        kwargs = run["kwargs"]
+        graph = self._bound_graph(run)
+        config = run_config(run, usage, FirstTokenWatch(emitter.meter))
+        await emitter.send(frame_events(frames.start()))
+        async for event in v3_events(graph, graph_input(kwargs), config, kwargs, control):
+            await emitter.send([*frame_events(frames.feed(event)), *_usage_events(usage, frames)])
+        if not run.get("temporary"):
+            # The thread's summary (values, interrupts, next) for the run's record.
+            state = await graph.aget_state({"configurable": {"thread_id": run["thread_id"]}})
+            mapper.remember_state(state.values, state.tasks, state.next)
+
     async def _watch_cancel(
         self,
         run: Run,
@@ -320,6 +450,7 @@ class RunExecutor:
         state: _RunState,
         log: logging.LoggerAdapter[Any],
         sinks: Sequence[Sink] = (),
+        meter: RunMeter | None = None,
     ) -> None:
         """Poll the run item; on the cancel flag (or the run gone), cancel the graph task.
 
@@ -328,6 +459,7 @@ class RunExecutor:
         """
         while not graph_task.done():
             await asyncio.sleep(self.cancel_poll_interval)
+            fresh: Run | None = None
             try:
                 fresh = await self.store.read_run(run)
             except RunNotFound:
@@ -339,6 +471,8 @@ class RunExecutor:
                 state.cancel = fresh.get("cancel")
                 await _show_run(sinks, fresh, log)
             if state.cancel is not None:
+                if meter is not None and fresh is not None:
+                    meter.cancel_seen(fresh)
                 graph_task.cancel()
                 return
 
@@ -349,6 +483,7 @@ class RunExecutor:
         mapper: ChunkMapper,
         usage: UsageTracker,
         log: logging.LoggerAdapter[Any],
+        meter: RunMeter,
     ) -> None:
         values, interrupts, has_next = mapper.thread_summary()
         thread_status: ThreadStatus = "idle"
@@ -364,12 +499,23 @@ class RunExecutor:
                 run,
                 status,
                 usage=usage.total,
+                aws=usage.aws.snapshot(),
                 thread_status=thread_status,
                 summary=(values, interrupts) if mapper.last_checkpoint is not None else None,
             )
         except LambdagraphError:
             log.exception("Could not record the run's final status %s", status)
         log.info("Run ended: %s (thread %s)", status, thread_status)
+        annotate_run(run, status)
+        meter.ended(status, usage.usage_total, sum(len(v) for v in interrupts.values()))
+
+
+def _usage_events(usage: UsageTracker, frames: FrameNormalizer | None) -> list[Event]:
+    """The usage reports queued since the last call: ``usage`` events, or a v2 run's frames."""
+    events = usage.drain()
+    if frames is None or not events:
+        return events
+    return frame_events([usage_frame(event.data) for event in events])
 
 
 async def _expire(graph_task: asyncio.Task[None], state: _RunState, after: float) -> None:

@@ -17,6 +17,7 @@ from lambdagraph.engine.usage import UsageTracker
 from lambdagraph.store.records import Run, RunKwargs, run_graph_id
 
 if TYPE_CHECKING:
+    from langchain_core.callbacks import BaseCallbackHandler
     from langchain_core.runnables import RunnableConfig
     from langgraph.pregel import Pregel
     from langgraph.runtime import RunControl
@@ -84,8 +85,9 @@ def _split(item: Any, subgraphs: bool) -> tuple[tuple[str, ...], str, Any]:
     return (), mode, chunk
 
 
-def run_config(run: Run, usage: UsageTracker) -> RunnableConfig:
-    """The graph config: the client's, with our thread/run ids and callbacks taking priority."""
+def run_config(run: Run, usage: UsageTracker, *callbacks: BaseCallbackHandler) -> RunnableConfig:
+    """The graph config: the client's, with our thread/run ids and callbacks (``usage``, then
+    ``callbacks``) taking priority."""
     kwargs = run["kwargs"]
     config: dict[str, Any] = dict(kwargs.get("config") or {})
     ids = {
@@ -100,7 +102,7 @@ def run_config(run: Run, usage: UsageTracker) -> RunnableConfig:
     config["configurable"] = configurable
     metadata = {**(config.get("metadata") or {}), **run["metadata"], **ids, "run_attempt": 1}
     config["metadata"] = metadata
-    config["callbacks"] = [usage]
+    config["callbacks"] = [usage, *callbacks]
     config["run_id"] = uuid.UUID(run["run_id"])
     return cast("RunnableConfig", config)
 

@@ -142,10 +142,18 @@ class RunRequest(BaseModel):
         check_checkpoint_ref(value)
         return value
 
+    @model_validator(mode="before")
+    @classmethod
+    def _command_wins(cls, data: Any) -> Any:
+        # LangGraph Server lets the command win over an input sent beside it (langgraph-api
+        # stream.py), and @ag-ui/langgraph's LangGraphAgent resumes by sending both. Before
+        # validation, so frozen subclasses (the WebSocket's RunAction) drop it the same way.
+        if isinstance(data, dict) and data.get("command") is not None and "input" in data:
+            return {key: value for key, value in data.items() if key != "input"}
+        return data
+
     @model_validator(mode="after")
-    def _input_or_command(self) -> RunRequest:
-        if self.input is not None and self.command is not None:
-            raise ValueError("Provide either 'input' or 'command', not both")
+    def _config_or_context(self) -> RunRequest:
         if self.config and self.config.configurable and self.context:
             raise ValueError("Provide either 'config.configurable' or 'context', not both")
         return self

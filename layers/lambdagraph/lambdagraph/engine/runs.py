@@ -24,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable, Coroutine
-from typing import Any, Final
+from typing import Any, Final, Literal
 
 from lambdagraph.engine.assistants import AssistantService, run_settings
 from lambdagraph.engine.cancels import RunCancels
@@ -115,6 +115,8 @@ class RunService(RunCancels):
         thread_id: str | None,
         new_thread: bool = False,
         metadata: dict[str, Any] | None = None,
+        protocol: Literal["v2"] | None = None,
+        thread_missing: bool = False,
     ) -> Run:
         """Record a run (``thread_id=None``: stateless, on a temporary thread).
 
@@ -125,6 +127,10 @@ class RunService(RunCancels):
             new_thread: ``thread_id`` is a fresh id for a thread to create (a WebSocket
                 ``run`` without ``thread_id``); the thread stays, unlike a stateless one.
             metadata: recorded beside the request's own metadata (e.g. the transport).
+            protocol: ``"v2"`` for a run of the Agent Streaming Protocol: it streams with
+                LangGraph's v3 events and numbers its frames in the thread log.
+            thread_missing: the caller has just read that ``thread_id`` names no thread:
+                it is created first, saving a round trip (see ``AppStore.create_run``).
 
         The run records the assistant id it was given (a graph name: its default
         assistant's id, as LangGraph Server does) and the assistant's graph, and runs with the
@@ -150,20 +156,25 @@ class RunService(RunCancels):
             missing_ok = if_not_exists == "create"
             await self._check_pending_interrupt(owner, thread_id, missing_ok=missing_ok)
 
-        async def record() -> Run:
+        kwargs = run_settings(assistant, request.to_kwargs())
+        if protocol is not None:
+            kwargs["protocol"] = protocol
+
+        async def record(missing: bool) -> Run:
             return await self.store.create_run(
                 owner,
                 thread_id=thread_id,
                 assistant_id=assistant["assistant_id"],
                 graph_id=graph_id,
-                kwargs=run_settings(assistant, request.to_kwargs()),
+                kwargs=kwargs,
                 multitask_strategy=request.multitask_strategy or "enqueue",
                 if_not_exists=if_not_exists,
                 metadata={**(request.metadata or {}), **(metadata or {})},
+                thread_missing=missing,
             )
 
         try:
-            return await record()
+            return await record(thread_missing or new_thread)
         except ThreadBusy:
             # Busy with a run whose process died? Then recovery frees the thread: try once more.
             if thread_id is None or not await self.durable.recover_active(owner, thread_id):
@@ -173,7 +184,7 @@ class RunService(RunCancels):
             # lock the user out: recover such runs, and try once more if that freed one.
             if not await self._free_dead_entries(owner):
                 raise
-        return await record()
+        return await record(False)
 
     async def check(self, owner: str, request: RunRequest) -> Assistant:
         """What comes before recording a run: the assistant exists for ``owner`` (a default
@@ -254,10 +265,22 @@ class RunService(RunCancels):
         *,
         thread_id: str | None,
         metadata: dict[str, Any] | None = None,
+        protocol: Literal["v2"] | None = None,
+        thread_missing: bool = False,
     ) -> Run:
-        """Record a run and hand it to a worker (a background run); returns at once."""
+        """Record a run and hand it to a worker (a background run); returns at once.
+
+        ``protocol="v2"``, ``thread_missing``: see :meth:`create`.
+        """
         self._need_worker()
-        run = await self.create(owner, request, thread_id=thread_id, metadata=metadata)
+        run = await self.create(
+            owner,
+            request,
+            thread_id=thread_id,
+            metadata=metadata,
+            protocol=protocol,
+            thread_missing=thread_missing,
+        )
         await self.hand_to_worker(run)
         return run
 

@@ -34,7 +34,8 @@ from tenacity import (
     AsyncRetrying,
     retry_if_exception,
     stop_after_attempt,
-    wait_exponential_jitter,
+    wait_exponential,
+    wait_random,
 )
 
 from lambdagraph.errors import InvalidRequest
@@ -164,8 +165,8 @@ class WebhookSender:
         attempts: how many times a post is tried in all.
         transport: an ``httpx`` transport (tests pass a mock one).
         backoff: seconds before the first retry; each next one waits about twice as long,
-            at most ``max_wait``.
-        max_wait: the longest pause between two attempts.
+            at most ``max_wait``; each pause adds up to ``backoff`` of jitter.
+        max_wait: the longest pause between two attempts, before jitter.
     """
 
     def __init__(
@@ -199,9 +200,10 @@ class WebhookSender:
         timeout = httpx.Timeout(self.timeout, connect=min(_CONNECT_TIMEOUT, self.timeout))
         retrying = AsyncRetrying(
             retry=retry_if_exception(_retriable),
-            wait=wait_exponential_jitter(
-                multiplier=self.backoff, max=self.max_wait, jitter=self.backoff
-            ),
+            # Exponential backoff plus jitter, spelled so tenacity 9.1 and 9.2 read it alike
+            # (9.2 renamed wait_exponential_jitter's first argument).
+            wait=wait_exponential(multiplier=self.backoff, max=self.max_wait)
+            + wait_random(0, self.backoff),
             stop=stop_after_attempt(self.attempts),
             reraise=True,
         )

@@ -25,10 +25,17 @@ from starlette.responses import Response
 import lambdagraph
 from lambdagraph.auth import Authenticator
 from lambdagraph.auth.policy import AllowAll, Authorizer
-from lambdagraph.engine import GraphRegistry, RunService, ThreadEraser
-from lambdagraph.http import assistants, background, crons, threads
+from lambdagraph.engine import (
+    COMMANDS,
+    GraphRegistry,
+    RunService,
+    ThreadEraser,
+    ThreadStreams,
+)
+from lambdagraph.http import a2a, agent_stream, agui, assistants, background, crons, threads
 from lambdagraph.http import runs as run_routes
 from lambdagraph.http import store as store_routes
+from lambdagraph.http.chat_page import install_chat_page
 from lambdagraph.http.context import ApiContext
 from lambdagraph.http.deadline import LambdaDeadlineMiddleware
 from lambdagraph.http.errors import (
@@ -40,6 +47,7 @@ from lambdagraph.http.info import info
 from lambdagraph.http.limits import RATE_LIMIT
 from lambdagraph.http.openapi import COMMON_ERRORS, error_responses, install_openapi
 from lambdagraph.http.responses import json_response
+from lambdagraph.observability.tracing import ObservabilityMiddleware
 from lambdagraph.settings import Settings
 from lambdagraph.store.app import AppStore
 
@@ -94,10 +102,19 @@ def create_app(
 
     app = FastAPI(title="lambdagraph", version=lambdagraph.__version__, lifespan=lifespan)
     app.state.context = context
+    app.state.thread_streams = ThreadStreams(
+        runs,
+        graphs,
+        handlers=COMMANDS,
+        idle_seconds=settings.agent_stream_idle_seconds or None,
+        checkpointer=checkpointer,
+    )
     install_error_handlers(app)
     install_openapi(app)
     common = error_responses(*COMMON_ERRORS)
     limited = [RATE_LIMIT]  # per-user requests per minute (http/limits.py)
+    # Before threads.router: POST /threads/{tid}/commands and .../stream/events are its own.
+    app.include_router(agent_stream.router, responses=common, dependencies=limited)
     app.include_router(threads.router, responses=common, dependencies=limited)
     app.include_router(crons.router, responses=common, dependencies=limited)
     # Before run_routes.router: its GET /threads/{tid}/runs/{rid} must not shadow .../stream, /join.
@@ -105,6 +122,8 @@ def create_app(
     app.include_router(run_routes.router, responses=common, dependencies=limited)
     app.include_router(assistants.router, responses=common, dependencies=limited)
     app.include_router(store_routes.router, responses=common, dependencies=limited)
+    app.include_router(agui.router, responses=common, dependencies=limited)
+    app.include_router(a2a.router, responses=common, dependencies=limited)
     # The body limit and Content-Length check guard every route, even this one.
     app.add_api_route(
         "/ok", ok, methods=["GET"], tags=["meta"], responses=error_responses(400, 413)
@@ -112,11 +131,13 @@ def create_app(
     app.add_api_route(
         "/info", info, methods=["GET"], tags=["meta"], responses=error_responses(400, 413)
     )
+    install_chat_page(app)  # GET /, /chat/*: outside the schema, no user data
     # Added innermost first: the body limit sits next to the routes, CORS outermost so
     # even a 413 or a 500 carries the CORS headers a browser needs to read it.
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes)
     app.add_middleware(ServerFaultMiddleware)
     app.add_middleware(LambdaDeadlineMiddleware)
+    app.add_middleware(ObservabilityMiddleware)
     origins = [o.strip() for o in settings.cors_allow_origins.split(",") if o.strip()]
     app.add_middleware(
         CORSMiddleware,

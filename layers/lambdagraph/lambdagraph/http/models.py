@@ -35,6 +35,9 @@ CommandBody = CommandRequest
 
 MAX_TTL_MINUTES: Final = 100 * 365 * 24 * 60
 """A century: longer TTLs are refused (422) before their expiry overflows a timestamp."""
+MIN_TTL_MINUTES: Final = 0.001
+"""60 ms: shorter is meaningless (expiry is kept in whole seconds), and a subnormal float
+such as 5e-324 is beyond what a DynamoDB number can hold (422 instead of a 500)."""
 
 
 class ThreadTtl(BaseModel):
@@ -47,7 +50,9 @@ class ThreadTtl(BaseModel):
     model_config = STRICT
 
     ttl: float = Field(
-        gt=0, le=MAX_TTL_MINUTES, description="Minutes from now (from the create or update)."
+        ge=MIN_TTL_MINUTES,
+        le=MAX_TTL_MINUTES,
+        description="Minutes from now (from the create or update).",
     )
     strategy: ThreadTtlStrategy = "delete"
 

@@ -58,7 +58,7 @@ async def authorized_run(guard: Guard, thread_id: str | None, body: RunRequest) 
     return body.model_copy(update={"metadata": metadata})
 
 
-async def _launch(
+async def launch_run(
     context: ApiContext, guard: Guard, thread_id: str | None, body: RunRequest
 ) -> tuple[Run, QueueSink, Callable[[], None] | None]:
     """Stream a run into a fresh bounded sink: the run, its sink, and what to do if the
@@ -78,7 +78,7 @@ async def _launch(
 async def _stream(
     context: ApiContext, guard: Guard, thread_id: str | None, body: RunRequest
 ) -> Response:
-    run, sink, on_gone = await _launch(context, guard, thread_id, body)
+    run, sink, on_gone = await launch_run(context, guard, thread_id, body)
     return StreamingResponse(
         sse_body(sink, heartbeat=context.settings.heartbeat_seconds, on_gone=on_gone),
         media_type="text/event-stream",
@@ -90,7 +90,7 @@ async def _wait(
     context: ApiContext, guard: Guard, thread_id: str | None, body: RunRequest
 ) -> Response:
     owner = guard.identity.user_id
-    run, sink, on_gone = await _launch(context, guard, thread_id, body)
+    run, sink, on_gone = await launch_run(context, guard, thread_id, body)
 
     async def current_values() -> Any:
         return await thread_values(context, owner, run)

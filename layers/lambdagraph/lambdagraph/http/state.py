@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING, Any
 from langgraph.errors import InvalidUpdateError
 from langgraph.types import StateSnapshot
 
-from lambdagraph.engine import config_checkpoint, interrupt_dict
+from lambdagraph.engine import config_checkpoint, interrupt_dict, thread_graph_id
 from lambdagraph.errors import BadRequest, Conflict
 from lambdagraph.http.context import ApiContext
-from lambdagraph.store.records import Thread, ThreadStatus, run_graph_id
+from lambdagraph.store.records import Thread, ThreadStatus
 
 if TYPE_CHECKING:
     from langchain_core.runnables import RunnableConfig
@@ -30,14 +30,7 @@ async def graph_id_for(context: ApiContext, owner: str, thread: Thread) -> str:
 async def assigned_graph_id(context: ApiContext, owner: str, thread: Thread) -> str | None:
     """The graph named by the thread's metadata (``graph_id``) or its latest run; ``None``
     for a thread no graph ran on."""
-    names = context.graphs.names()
-    graph_id = (thread.get("metadata") or {}).get("graph_id")
-    if isinstance(graph_id, str) and graph_id in names:
-        return graph_id
-    runs = await context.store.list_runs(owner, thread["thread_id"], limit=1)
-    if runs and run_graph_id(runs[0]) in names:
-        return run_graph_id(runs[0])
-    return None
+    return await thread_graph_id(context.graphs, context.store, owner, thread)
 
 
 async def read_state(

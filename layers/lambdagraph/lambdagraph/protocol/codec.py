@@ -14,6 +14,7 @@ import math
 from typing import Any, Final
 
 import orjson
+from langgraph.errors import EmptyInputError, GraphBubbleUp, InvalidUpdateError
 
 from lambdagraph.errors import BadJson, InvalidRequest
 
@@ -33,8 +34,24 @@ MAX_INT: Final = 2**64 - 1
 _SHOWN_PATH = 8  # segments of a path shown in a message before it is cut short
 
 
+_SHOWN_ERRORS: Final = (
+    ValueError, TypeError, KeyError, AttributeError, RuntimeError, RecursionError, TimeoutError,
+    InvalidUpdateError, GraphBubbleUp, EmptyInputError,
+)
+"""Exceptions whose text an ``events`` stream shows (LangGraph Server's list, langgraph-api
+``serde.py``): others read ``An internal error occurred``."""
+
+
 def _default(value: Any) -> Any:
-    """Serialise what orjson does not know: pydantic models, LangChain messages, sets."""
+    """Serialise what orjson does not know: pydantic models, LangChain messages, sets, and
+    exceptions (an ``events`` stream carries a tool's ``GraphInterrupt``) as LangGraph Server
+    writes them."""
+    if isinstance(value, BaseException):
+        shown = isinstance(value, _SHOWN_ERRORS)
+        return {
+            "error": type(value).__name__,
+            "message": str(value) if shown else "An internal error occurred",
+        }
     for method in ("model_dump", "dict", "to_json"):
         dump = getattr(value, method, None)
         if callable(dump) and not isinstance(value, type):

@@ -5,7 +5,8 @@ Every server → client message is one JSON object ``{"v": 1, "type": ..., ...}`
 * ``run.accepted {request_id, run_id, thread_id}`` — a ``run`` action was recorded;
 * ``events {run_id, thread_id, events: [{id, event, data}, ...]}`` — protocol events, the
   same triples an SSE stream carries;
-* ``run.ended {run_id, status}`` — the run reached a final status;
+* ``run.ended {run_id, status, usage}`` — the run reached a final status; ``usage`` is its
+  totals (tokens and ``cost_usd``), null when none were recorded;
 * ``error {request_id?, code, message, ...}`` — the action failed; the connection stays open;
 * ``pong`` — the answer to ``ping``.
 
@@ -67,6 +68,7 @@ class RunEndedMessage(TypedDict):
     type: Literal["run.ended"]
     run_id: str
     status: str
+    usage: NotRequired[dict[str, Any] | None]
 
 
 class ErrorMessage(TypedDict):
@@ -128,9 +130,9 @@ def run_accepted(request_id: str, run_id: str, thread_id: str) -> RunAcceptedMes
     }
 
 
-def run_ended(run_id: str, status: str) -> RunEndedMessage:
-    """The ``run.ended`` message."""
-    return {"v": VERSION, "type": "run.ended", "run_id": run_id, "status": status}
+def run_ended(run_id: str, status: str, usage: Any = None) -> RunEndedMessage:
+    """The ``run.ended`` message, with the run's totals (``usage``)."""
+    return {"v": VERSION, "type": "run.ended", "run_id": run_id, "status": status, "usage": usage}
 
 
 def error(code: str, message: str, *, request_id: str | None = None, **extra: str) -> ErrorMessage:

@@ -82,6 +82,7 @@ class AppStore(ThreadStore, RunScheduler):
         multitask_strategy: MultitaskStrategy = "enqueue",
         if_not_exists: Literal["reject", "create"] = "reject",
         metadata: dict[str, Any] | None = None,
+        thread_missing: bool = False,
     ) -> Run:
         """Record a run with one conditional transaction on its thread.
 
@@ -94,6 +95,11 @@ class AppStore(ThreadStore, RunScheduler):
         Raises:
             ThreadNotFound: unknown or another user's thread (unless ``if_not_exists="create"``).
             ThreadBusy: the thread is busy and the strategy is ``reject``.
+
+        ``thread_missing``: the caller has just read that no thread has this id; with
+        ``if_not_exists="create"`` the thread is created first (one transaction, not a
+        failed start and then a create). Both are conditional, so a thread created
+        meanwhile is still found and started on.
         """
         now = items.now_iso()
         run: Run = {
@@ -113,6 +119,9 @@ class AppStore(ThreadStore, RunScheduler):
         if thread_id is None:
             run["temporary"] = True
             await self._create_thread_with_run(run, temporary=True)
+            return run
+        created = thread_missing and if_not_exists == "create"
+        if created and await self._create_thread_with_run(run, temporary=False):
             return run
         for _ in range(ATTEMPTS):
             old = await self._try_start(run)

@@ -191,7 +191,14 @@ class ThreadErasure(AppTable):
 
     async def delete_run_page(self, run_id: str, *, limit: int) -> int:
         """Delete up to ``limit`` items of the run's ``RUN#`` partition; how many there were."""
-        keys = await self._keys_page(schema.events_pk(run_id), limit=limit)
+        return await self._delete_page(schema.events_pk(run_id), limit=limit)
+
+    async def delete_thread_log_page(self, thread_id: str, *, limit: int) -> int:
+        """Delete up to ``limit`` items of the thread's protocol-frame log; how many there were."""
+        return await self._delete_page(schema.thread_events_pk(thread_id), limit=limit)
+
+    async def _delete_page(self, pk: str, *, limit: int) -> int:
+        keys = await self._keys_page(pk, limit=limit)
         await self._batch_delete(keys)
         return len(keys)
 

@@ -16,7 +16,7 @@ import asyncio
 import math
 import time
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
@@ -36,6 +36,7 @@ from lambdagraph.store.schema import (
     event_batch_sk,
     event_batch_sk_after,
     run_events_pk,
+    thread_events_pk,
 )
 
 if TYPE_CHECKING:
@@ -104,11 +105,15 @@ class WriteStats:
 class EventLog:
     """Append and read a run's events in the app table.
 
+    The same class keeps a thread's Agent Streaming Protocol frames (:meth:`for_threads`):
+    there the key is a thread id and the sequence numbers are the frames' ``seq``.
+
     Args:
         table_name: the app table.
         client: a boto3 DynamoDB client; one is built when omitted.
         ttl_seconds: how long logged events live (DynamoDB TTL).
         max_item_bytes: compressed body bytes per item before a batch is split.
+        partition: the partition key of a log's items, from its key (a run id).
     """
 
     def __init__(
@@ -118,12 +123,24 @@ class EventLog:
         client: DynamoDBClient | None = None,
         ttl_seconds: int = 86_400,
         max_item_bytes: int = MAX_ITEM_BYTES,
+        partition: Callable[[str], str] = run_events_pk,
     ) -> None:
         self.table_name = table_name
         self.client = client if client is not None else aws.client("dynamodb")
         self.ttl_seconds = ttl_seconds
         self.max_item_bytes = max_item_bytes
+        self.partition = partition
         self.stats = WriteStats()
+
+    def for_threads(self) -> EventLog:
+        """The thread log: the same table and settings, keyed by thread id."""
+        return EventLog(
+            self.table_name,
+            client=self.client,
+            ttl_seconds=self.ttl_seconds,
+            max_item_bytes=self.max_item_bytes,
+            partition=thread_events_pk,
+        )
 
     async def append(self, run_id: str, events: Sequence[Event]) -> None:
         """Write events (which carry ids from :func:`format_event_id`) as one batch."""
@@ -156,7 +173,7 @@ class EventLog:
             self.client.put_item,
             TableName=self.table_name,
             Item={
-                "PK": {"S": run_events_pk(run_id)},
+                "PK": {"S": self.partition(run_id)},
                 "SK": {"S": EVENTS_END_SK},
                 "end_seq": {"N": str(last_seq)},
                 TTL_ATTRIBUTE: {"N": str(int(time.time()) + self.ttl_seconds)},
@@ -174,7 +191,7 @@ class EventLog:
             TableName=self.table_name,
             KeyConditionExpression="PK = :pk AND SK BETWEEN :low AND :high",
             ExpressionAttributeValues={
-                ":pk": {"S": run_events_pk(run_id)},
+                ":pk": {"S": self.partition(run_id)},
                 ":low": {"S": EVENTS_SK_PREFIX},
                 ":high": {"S": EVENTS_BATCHES_END},
             },
@@ -196,7 +213,7 @@ class EventLog:
             body[i : i + self.max_item_bytes] for i in range(0, len(body), self.max_item_bytes)
         ]
         expires_at = str(int(time.time()) + self.ttl_seconds)
-        pk = run_events_pk(run_id)
+        pk = self.partition(run_id)
         return [
             {
                 "PK": {"S": pk},
@@ -237,7 +254,7 @@ class EventLog:
             "TableName": self.table_name,
             "KeyConditionExpression": "PK = :pk AND SK BETWEEN :low AND :high",
             "ExpressionAttributeValues": {
-                ":pk": {"S": run_events_pk(run_id)},
+                ":pk": {"S": self.partition(run_id)},
                 ":low": {"S": event_batch_sk_after(after)},
                 ":high": {"S": EVENTS_END_SK},
             },

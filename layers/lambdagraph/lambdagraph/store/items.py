@@ -6,9 +6,17 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, cast
 
+from lambdagraph.pricing import TOKEN_KEYS
 from lambdagraph.store import bucket, schema
 from lambdagraph.store.dynamo import get_j, get_list, get_s, j, s
-from lambdagraph.store.records import Run, RunStatus, Thread, ThreadStatus, run_graph_id
+from lambdagraph.store.records import (
+    Run,
+    RunStatus,
+    Thread,
+    ThreadStatus,
+    Usage,
+    run_graph_id,
+)
 
 Item = dict[str, Any]
 
@@ -50,8 +58,38 @@ def thread_from_item(item: Mapping[str, Any]) -> Thread:
         "interrupts": get_j(item, "interrupts_json", {}),
         "owner": cast(str, get_s(item, "owner")),
         "active_run_id": get_s(item, "active_run_id"),
+        "usage": thread_usage(item),
     }
     return thread
+
+
+USAGE_KEYS = (*TOKEN_KEYS, "cost_usd")
+"""A thread's cumulative totals, one number attribute each (``usage_<key>``), so a run's
+finish adds its own with DynamoDB's atomic ``ADD`` in the write it makes anyway."""
+
+
+def thread_usage(item: Mapping[str, Any]) -> Usage:
+    """The cumulative totals of a thread item's finished runs (zeros before the first)."""
+    raw = {key: item.get(f"usage_{key}", {}).get("N", "0") for key in USAGE_KEYS}
+    usage = {key: int(raw[key]) for key in USAGE_KEYS[:-1]}
+    return cast(Usage, {**usage, "cost_usd": round(float(raw["cost_usd"]), 10)})
+
+
+def usage_add(usage: Mapping[str, Any] | None) -> tuple[str, dict[str, Any]]:
+    """The ``ADD`` clause (leading space) and values adding a run's totals to its thread's;
+    ``("", {})`` when there is nothing to add. An unknown cost adds nothing to the cost."""
+    if not usage:
+        return "", {}
+    parts, values = [], {}
+    for index, key in enumerate(USAGE_KEYS):
+        amount = usage.get(key)
+        if not amount:
+            continue
+        parts.append(f"usage_{key} :usage_add{index}")
+        # Fixed-point: DynamoDB numbers take no exponent ("2.8e-05") in every implementation.
+        text = str(amount) if isinstance(amount, int) else f"{amount:.10f}".rstrip("0")
+        values[f":usage_add{index}"] = {"N": text.rstrip(".") or "0"}
+    return (f" ADD {', '.join(parts)}", values) if parts else ("", {})
 
 
 def _run_stamp(item: Mapping[str, Any]) -> dict[str, str]:
@@ -122,6 +160,7 @@ def run_from_item(item: Mapping[str, Any]) -> Run:
         "owner": cast(str, get_s(item, "owner")),
         "cancel": cast(Any, get_s(item, "cancel")),
         "usage": get_j(item, "usage_json", None),
+        "aws": get_j(item, "aws_json", None),
         "temporary": is_temporary(item),
     }
     subscribers = item.get(schema.SUBSCRIBERS_ATTRIBUTE, {}).get("SS")

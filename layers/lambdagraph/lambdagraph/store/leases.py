@@ -11,13 +11,13 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, TypedDict
 
 from botocore.exceptions import ClientError
 
 from lambdagraph import aws
 from lambdagraph.store.dynamo import error_code, translate_errors
-from lambdagraph.store.records import Usage
 from lambdagraph.store.schema import (
     CLAIM_ATTEMPT,
     LEASE_HELD,
@@ -36,12 +36,13 @@ _LEASE_ITEM_TTL = 7 * 86_400
 
 
 class Lease(TypedDict):
-    """A run's lease item; ``usage`` sums the tokens of the attempts that handed over."""
+    """A run's lease item; ``usage`` carries the totals and AWS use of the attempts that
+    handed over (``UsageTracker.snapshot``)."""
 
     attempt: int
     holder: str
     lease_until: float
-    usage: Usage | None
+    usage: dict[str, Any] | None
 
 
 class RunLeases:
@@ -96,7 +97,12 @@ class RunLeases:
         )
 
     async def renew(
-        self, run_id: str, attempt: int, *, hold: float | None = None, usage: Usage | None = None
+        self,
+        run_id: str,
+        attempt: int,
+        *,
+        hold: float | None = None,
+        usage: Mapping[str, Any] | None = None,
     ) -> bool:
         """Extend the lease of ``attempt`` by ``hold`` seconds (default ``lease_seconds``).
 

@@ -58,14 +58,20 @@ class RunKwargs(TypedDict, total=False):
     webhook: str | None
     durability: Durability | None
     timeout_seconds: float | None
+    protocol: Literal["v2"]
+    """A run of the Agent Streaming Protocol: its frames go to the thread log."""
 
 
 class Usage(TypedDict):
-    """Token counts summed over a run's model messages (from ``usage_metadata``)."""
+    """Token counts summed over a run's model messages (from ``usage_metadata``) and their
+    cost (``None`` when a model has no price; see ``lambdagraph.pricing``)."""
 
     input_tokens: int
     output_tokens: int
     total_tokens: int
+    cache_read_tokens: int
+    cache_write_tokens: int
+    cost_usd: float | None
 
 
 class Thread(TypedDict):
@@ -81,6 +87,8 @@ class Thread(TypedDict):
     owner: str
     active_run_id: NotRequired[str | None]
     ttl: NotRequired[ThreadTtlInfo | None]
+    usage: NotRequired[Usage]
+    """The cumulative totals of the thread's finished runs."""
 
 
 class ThreadTtlInfo(TypedDict):
@@ -108,14 +116,14 @@ class Run(TypedDict):
     owner: str
     cancel: NotRequired[CancelAction | None]
     usage: NotRequired[Usage | None]
+    aws: NotRequired[dict[str, Any] | None]
+    """The run's AWS resource use (``lambdagraph.pricing.aws_meter.AwsUse.snapshot``)."""
     temporary: NotRequired[bool]
     subscribers: NotRequired[list[str]]
 
 
 _PRIVATE_THREAD_FIELDS: Final = frozenset({"owner", "active_run_id", "ttl"})
-_PRIVATE_RUN_FIELDS: Final = frozenset(
-    {"owner", "cancel", "usage", "temporary", "subscribers", "graph_id"}
-)
+_PRIVATE_RUN_FIELDS: Final = frozenset({"owner", "cancel", "temporary", "subscribers", "graph_id"})
 
 
 class Assistant(TypedDict):

@@ -43,6 +43,7 @@ class RunScheduler(AppTable):
         status: RunStatus,
         *,
         usage: Usage | None = None,
+        aws: dict[str, Any] | None = None,
         thread_status: ThreadStatus = "idle",
         summary: tuple[Any, Mapping[str, Any]] | None = None,
     ) -> None:
@@ -51,7 +52,9 @@ class RunScheduler(AppTable):
         Args:
             run: the run that ended.
             status: its final status.
-            usage: its token counts.
+            usage: its token counts and cost, also added to the thread's cumulative ones
+                (an atomic ``ADD`` in the thread's update).
+            aws: its AWS resource use.
             thread_status: the thread's status if no run is waiting.
             summary: the thread's latest ``(values, interrupts)``; None keeps the stored ones.
                 Values too large to keep beside the thread are stored as null.
@@ -76,7 +79,12 @@ class RunScheduler(AppTable):
                 "ConditionExpression": schema.EXISTS,
                 **schema.expression_attributes(
                     schema.FINISH_RUN,
-                    values={":status": s(status), ":now": s(items.now_iso()), ":usage": j(usage)},
+                    values={
+                        ":status": s(status),
+                        ":now": s(items.now_iso()),
+                        ":usage": j(usage),
+                        ":aws": j(aws),
+                    },
                 ),
             }
         }
@@ -87,6 +95,7 @@ class RunScheduler(AppTable):
                 values_attr = j(None)
             summary_set = ", values_json = :values, interrupts_json = :interrupts"
             summary_values = {":values": values_attr, ":interrupts": j(dict(summary[1]))}
+        usage_clause, usage_values = items.usage_add(usage)
         for _ in range(ATTEMPTS):
             item = await self._get(schema.thread_key(run["thread_id"]))
             if (
@@ -103,13 +112,19 @@ class RunScheduler(AppTable):
             if queue:
                 update = (
                     f"SET active_run_id = :next, #status = :busy, updated_at = :now{summary_set}"
-                    " REMOVE #queue[0]"
+                    f" REMOVE #queue[0]{usage_clause}"
                 )
                 condition = (
                     f"{schema.THREAD_ACTIVE_IS_ME} AND {schema.THREAD_QUEUE_HEAD_IS}"
                     f" AND {schema.THREAD_LIVE}"
                 )
-                values = {":next": s(queue[0]), ":busy": s("busy"), ":now": now, **summary_values}
+                values = {
+                    ":next": s(queue[0]),
+                    ":busy": s("busy"),
+                    ":now": now,
+                    **summary_values,
+                    **usage_values,
+                }
                 start_next = {
                     "Update": {
                         "TableName": self.table_name,
@@ -131,12 +146,19 @@ class RunScheduler(AppTable):
             else:
                 update = (
                     f"SET #status = :status, updated_at = :now{summary_set} REMOVE active_run_id"
+                    f"{usage_clause}"
                 )
                 condition = (
                     f"{schema.THREAD_ACTIVE_IS_ME} AND {schema.THREAD_QUEUE_EMPTY}"
                     f" AND {schema.THREAD_LIVE}"
                 )
-                values = {":status": s(thread_status), ":now": now, ":zero": n(0), **summary_values}
+                values = {
+                    ":status": s(thread_status),
+                    ":now": now,
+                    ":zero": n(0),
+                    **summary_values,
+                    **usage_values,
+                }
                 extra = []
             values[":run_id"] = s(run["run_id"])
             thread_update = {
@@ -269,9 +291,7 @@ class RunScheduler(AppTable):
         if run["multitask_strategy"] in ("interrupt", "rollback"):
             waiting = items.thread_queue(old)
             cancels = len(waiting) + (active is not None)
-            condition += " AND " + (
-                "#queue = :old_queue" if waiting else schema.THREAD_QUEUE_EMPTY
-            )
+            condition += " AND " + ("#queue = :old_queue" if waiting else schema.THREAD_QUEUE_EMPTY)
             values.update({":old_queue": string_list(waiting), ":zero": n(0)})
             ops.append(self._thread_update(run, schema.REPLACE_QUEUE, condition, values))
             cancel_values = {
@@ -342,4 +362,3 @@ class RunScheduler(AppTable):
                 schema.THREAD_QUEUE_HEAD_IS,
                 {":next": s(run_id)},
             )
-

@@ -10,8 +10,10 @@ thread          ``THREAD#<thread_id>``   ``THREAD``              ``OWNER#<owner>
                                                                  ``THREAD#<created_at>#<id>``
 run             ``THREAD#<thread_id>``   ``RUN#<run_id>``        –
 connection      ``CONN#<connection_id>`` ``CONN``                (later: the WebSocket API)
+stream sub      ``STREAMSUB#<tid>``      ``CONN#<conn>#<sub>``   (v2 WebSocket subscriptions)
 event batch     ``RUN#<run_id>``         ``EVENTS#<last_id>#<p>`` (the event log)
 log end         ``RUN#<run_id>``         ``EVENTS#~END``         (the event log)
+thread log      ``THREADLOG#<tid>``      ``EVENTS#<last_id>#<p>`` (v2 frames; seq per thread)
 worker lease    ``RUN#<run_id>``         ``WORKER``              (durable runs)
 tombstone       ``THREAD#<thread_id>``   ``THREAD``              – (a deleted thread, erasing)
 active runs     ``USER#<owner>``         ``ACTIVE``              (per-user limits)
@@ -175,7 +177,9 @@ ENQUEUE_RUN: Final = (
 )
 REPLACE_QUEUE: Final = "SET #queue = :run_ids, updated_at = :now"
 SET_CANCEL: Final = "SET cancel = :action, updated_at = :now"
-FINISH_RUN: Final = "SET #status = :status, updated_at = :now, usage_json = :usage"
+FINISH_RUN: Final = (
+    "SET #status = :status, updated_at = :now, usage_json = :usage, aws_json = :aws"
+)
 START_QUEUED_RUN: Final = "SET #status = :running, updated_at = :now"
 CANCEL_PENDING_RUN: Final = "SET #status = :interrupted, cancel = :action, updated_at = :now"
 
@@ -222,6 +226,19 @@ WORKER_SK: Final = "WORKER"
 def run_events_pk(run_id: str) -> str:
     """Partition of a run's event batches and worker lease (apart from its write-hot thread)."""
     return events_pk(run_id)
+
+
+THREAD_EVENTS_PK_PREFIX: Final = "THREADLOG#"
+
+
+def thread_events_pk(thread_id: str) -> str:
+    """Partition of a thread's log of Agent Streaming Protocol frames (``seq`` per thread).
+
+    Its batches use the run log's sort keys (:func:`event_batch_sk`), so the same
+    :class:`~lambdagraph.store.events.EventLog` code reads and writes it; it is apart from
+    the thread item's partition, which every run start and finish writes.
+    """
+    return f"{THREAD_EVENTS_PK_PREFIX}{thread_id}"
 
 
 def event_batch_sk(last_seq: int, part: int) -> str:
@@ -288,6 +305,49 @@ def parse_subscriber_entry(entry: str) -> tuple[str, int]:
     """``(connection_id, after)`` of a subscriber entry."""
     connection_id, _, after = entry.rpartition("#")
     return connection_id, int(after)
+
+
+# A thread subscription of the Agent Streaming Protocol's WebSocket (``subscription.subscribe``)
+# is an item in the thread's ``STREAMSUB#`` partition, one per (connection, subscription), so
+# the worker that starts a v2 run finds every subscriber of its thread with one Query. The
+# connection item keeps the set of its subscriptions (``<thread_id>|<subscription_id>``) for
+# ``$disconnect``. A subscription made while a run is active is also announced on that run's
+# item (the item its executor polls), in the run's subscriber set, as a *stream entry*
+# ``v2|<connection_id>|<subscription_id>|<after>`` (``after``: the last seq already replayed).
+
+STREAM_SUBSCRIPTION_PK_PREFIX: Final = "STREAMSUB#"
+STREAM_SUBSCRIPTIONS_ATTRIBUTE: Final = "stream_subscriptions"
+STREAM_ENTRY_PREFIX: Final = "v2|"
+STREAM_UNSUBSCRIBED: Final = -2
+"""The ``after`` of the stream entry telling an active run that a subscription ended."""
+STREAM_HANDOVER: Final = "*"
+"""The subscription id of the entry a run continuing elsewhere leaves for each connection."""
+
+
+def stream_subscription_key(
+    thread_id: str, connection_id: str, subscription_id: str
+) -> dict[str, dict[str, str]]:
+    """Primary key of one WebSocket thread subscription."""
+    return {
+        "PK": {"S": f"{STREAM_SUBSCRIPTION_PK_PREFIX}{thread_id}"},
+        "SK": {"S": f"{connection_pk(connection_id)}#{subscription_id}"},
+    }
+
+
+def stream_entry(connection_id: str, subscription_id: str, after: int) -> str:
+    """A run item's subscriber entry for a thread subscription made while the run is active."""
+    return f"{STREAM_ENTRY_PREFIX}{connection_id}|{subscription_id}|{after}"
+
+
+def is_stream_entry(entry: str) -> bool:
+    """Whether a run item's subscriber entry is a thread subscription's (not a run's)."""
+    return entry.startswith(STREAM_ENTRY_PREFIX)
+
+
+def parse_stream_entry(entry: str) -> tuple[str, str, int]:
+    """``(connection_id, subscription_id, after)`` of a stream entry."""
+    connection_id, subscription_id, after = entry[len(STREAM_ENTRY_PREFIX) :].split("|")
+    return connection_id, subscription_id, int(after)
 
 
 # --- per-user limits --------------------------------------------------------------------

@@ -28,6 +28,7 @@ from lambdagraph.store.records import (
     ThreadStatus,
     ThreadTtlInfo,
     ThreadTtlStrategy,
+    Usage,
 )
 from lambdagraph.store.table import AppTable, ConditionFailed
 
@@ -91,6 +92,20 @@ class ThreadStore(AppTable):
         if not matches(thread["metadata"], filters):
             raise ThreadNotFound(thread_id)
         return thread
+
+    async def thread_usage(self, thread_id: str) -> Usage:
+        """The thread's cumulative run totals (zeros for none, or a thread gone): one
+        eventually consistent read of those attributes alone."""
+        names = {f"#u{i}": f"usage_{key}" for i, key in enumerate(items.USAGE_KEYS)}
+        with translate_errors():
+            out = await call(
+                self.client.get_item,
+                TableName=self.table_name,
+                Key=schema.thread_key(thread_id),
+                ProjectionExpression=", ".join(names),
+                ExpressionAttributeNames=names,
+            )
+        return items.thread_usage(out.get("Item") or {})
 
     async def update_thread(
         self,

@@ -29,7 +29,7 @@ from botocore.exceptions import ClientError
 
 from lambdagraph.auth import Authenticator, AuthRequest, Identity
 from lambdagraph.auth.policy import AllowAll, Authorizer
-from lambdagraph.engine import RunService
+from lambdagraph.engine import RunService, ThreadStreams
 from lambdagraph.errors import Unauthorized
 from lambdagraph.protocol import ws
 from lambdagraph.settings import Settings
@@ -78,6 +78,8 @@ class WebSocketApi:
         connect_authenticator: judges ``$connect`` events that no authorizer function
             vouched for (IAM auth on ``$connect``: the caller is in the request context);
             later events of such a connection are the user recorded with it.
+        streams: the Agent Streaming Protocol's service (frames with ``method``); without
+            it such frames are answered ``not_supported``.
 
     Example:
         >>> api = build_ws_api(Settings.from_env())   # lambdagraph.wiring
@@ -94,8 +96,10 @@ class WebSocketApi:
         client_factory: Callable[[str], ManagementClient] = management_client,
         authorizer: Authorizer | None = None,
         connect_authenticator: Authenticator | None = None,
+        streams: ThreadStreams | None = None,
     ) -> None:
         self.runs = runs
+        self.streams = streams
         self.authorizer = authorizer or AllowAll()
         self.connect_authenticator = connect_authenticator
         self.connections = connections
@@ -240,7 +244,7 @@ class WebSocketApi:
             batch_bytes=self.settings.ws_batch_bytes,
         )
         sender.add(events)
-        sender.post(ws.run_ended(run["run_id"], run["status"]))
+        sender.post(ws.run_ended(run["run_id"], run["status"], run.get("usage")))
         await sender.close()
 
 

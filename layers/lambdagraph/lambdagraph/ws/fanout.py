@@ -36,10 +36,11 @@ from lambdagraph.store.app import AppStore
 from lambdagraph.store.connections import ConnectionStore, RunRef
 from lambdagraph.store.events import EventLog
 from lambdagraph.store.records import FINAL_RUN_STATUSES, Run
-from lambdagraph.store.schema import parse_subscriber_entry, subscriber_entry
-from lambdagraph.ws.sender import ConnectionSender, ManagementClient
+from lambdagraph.store.schema import is_stream_entry, parse_subscriber_entry, subscriber_entry
+from lambdagraph.ws.sender import ConnectionSender, ManagementClient, sender_bounds
 
 logger = logging.getLogger(__name__)
+
 
 class WebSocketFanout:
     """A :class:`~lambdagraph.engine.sinks.Sink` posting a run's events to its subscribers.
@@ -76,11 +77,7 @@ class WebSocketFanout:
         self.log = log
         self.window = window
         self.batch_bytes = batch_bytes
-        self.bounds: dict[str, Any] = {
-            name: value
-            for name, value in (("max_queued_bytes", max_queued_bytes), ("max_wait", max_wait))
-            if value is not None
-        }
+        self.bounds = sender_bounds(max_queued_bytes, max_wait)
         self.history: list[Event] = []
         self.senders: dict[str, ConnectionSender] = {}
         self._entries: dict[str, set[str]] = {}
@@ -112,6 +109,8 @@ class WebSocketFanout:
         await self._add_subscribers(entries)
 
     def _is_stale(self, entry: str) -> bool:
+        if is_stream_entry(entry):
+            return True
         connection_id, _ = parse_subscriber_entry(entry)
         stale, until = self._stale.get(connection_id, (set(), 0))
         return entry in stale and self._observations <= until
@@ -127,7 +126,9 @@ class WebSocketFanout:
             await self._add_subscribers([*self._pending, *(final.get("subscribers") or ())])
             if final["status"] in FINAL_RUN_STATUSES:
                 for sender in self.senders.values():
-                    sender.post(ws.run_ended(self.run["run_id"], final["status"]))
+                    sender.post(
+                        ws.run_ended(self.run["run_id"], final["status"], final.get("usage"))
+                    )
             else:
                 await self._hand_over()
         for sender in [*self.senders.values(), *self._detached]:
@@ -153,6 +154,8 @@ class WebSocketFanout:
     async def _add_subscribers(self, entries: Sequence[str]) -> None:
         fresh: list[tuple[str, int, str]] = []
         for entry in entries:
+            if is_stream_entry(entry):
+                continue  # a v2 thread subscription: the ThreadFanout's
             connection_id, after = parse_subscriber_entry(entry)
             if connection_id in self.senders:
                 self._entries[connection_id].add(entry)
@@ -210,7 +213,6 @@ class WebSocketFanout:
         await self.connections.unsubscribe(self.run["thread_id"], self.run["run_id"], entries)
         await self.connections.delete_connection(connection_id)
         self.log_adapter.info("gone subscriber removed", extra={"connection_id": connection_id})
-
 
     async def _detach(self, connection_id: str) -> None:
         """A sender gave up on a slow client: forget it here and on the run item."""

@@ -18,12 +18,13 @@ from typing import TYPE_CHECKING, Any, Final, Protocol
 from lambdagraph.auth import Identity
 from lambdagraph.auth.guard import Guard
 from lambdagraph.auth.policy import Authorizer
-from lambdagraph.engine import RunService
+from lambdagraph.engine import RunService, parse_uuid
 from lambdagraph.errors import RunNotFound
 from lambdagraph.protocol import ws
 from lambdagraph.store.connections import ConnectionStore, RunRef
 from lambdagraph.store.events import parse_event_id
 from lambdagraph.store.records import ACTIVE_RUN_STATUSES, Run
+from lambdagraph.ws import agent
 from lambdagraph.ws.actions import (
     Action,
     CancelAction,
@@ -65,7 +66,7 @@ class Request:
         return f"https://{context.domain_name}/{context.stage}"
 
 
-class Host(Protocol):
+class Host(agent.AgentHost, Protocol):
     """What the routes need of the API object (``WebSocketApi`` fits)."""
 
     runs: RunService
@@ -89,11 +90,22 @@ Route = Callable[[Host, Request], Awaitable[dict[str, Any]]]
 
 
 async def connect(api: Host, request: Request) -> dict[str, Any]:
-    """``$connect``: record the connection of the user the authorizer vouched for."""
+    """``$connect``: record the connection of the user the authorizer vouched for.
+
+    ``?thread_id=<uuid>`` binds the thread the connection's protocol frames address (the
+    Agent Streaming Protocol's clients name it in the URL's path, which API Gateway has
+    not); anything but a UUID refuses the handshake with 400, the only answer possible here.
+    """
     if not request.user_id:
         logger.warning("connect without an authorizer user id; refusing")
         return {"statusCode": 401}
-    await api.connections.put_connection(request.connection_id, request.user_id)
+    thread_id = (request.event.query_string_parameters or {}).get("thread_id")
+    if thread_id is not None:
+        try:
+            thread_id = parse_uuid(thread_id, "thread_id")
+        except ValueError:
+            return {"statusCode": 400}
+    await api.connections.put_connection(request.connection_id, request.user_id, thread_id)
     return OK
 
 
@@ -108,6 +120,9 @@ async def default(api: Host, request: Request) -> dict[str, Any]:
     request_id = None
     try:
         data = parse_body(frame_body(request.event))
+        if agent.is_protocol_frame(data):
+            await agent.handle_frame(api, request, data)
+            return OK
         request_id = request_id_of(data)
         action = parse_action(data)
         if not request.user_id:
@@ -115,9 +130,20 @@ async def default(api: Host, request: Request) -> dict[str, Any]:
         if not isinstance(action, RunAction):  # a run counts in the write that records it
             await api.runs.store.limits.count_request(request.user_id)
         await ACTIONS[type(action)](api, request, action)
+    except ActionError as exc:
+        if exc.code == "bad_json" and await _speaks_protocol(api, request):
+            await agent.post(api, request, agent.bad_frame(exc.message))
+        else:
+            await api.reply(request, error_message(exc, request_id=request_id))
     except Exception as exc:  # noqa: BLE001 - every failure becomes an error frame
         await api.reply(request, error_message(exc, request_id=request_id))
     return OK
+
+
+async def _speaks_protocol(api: Host, request: Request) -> bool:
+    """Whether the connection was bound to a thread at ``$connect`` (a protocol client)."""
+    connection = await api.connections.get_connection(request.connection_id)
+    return connection is not None and connection.thread_id is not None
 
 
 def frame_body(event: APIGatewayWebSocketEvent) -> str | bytes | None:
@@ -174,10 +200,10 @@ async def cancel(api: Host, request: Request, action: Action) -> None:
     run = await api.runs.cancel(ref.owner, ref.thread_id, ref.run_id)
     prefix = f"{request.connection_id}#"
     if run["status"] not in ACTIVE_RUN_STATUSES:
-        await api.reply(request, ws.run_ended(ref.run_id, run["status"]))
+        await api.reply(request, ws.run_ended(ref.run_id, run["status"], run.get("usage")))
     elif not any(entry.startswith(prefix) for entry in run.get("subscribers") or ()):
         final = await api.runs.settle(run)
-        await api.reply(request, ws.run_ended(ref.run_id, final["status"]))
+        await api.reply(request, ws.run_ended(ref.run_id, final["status"], final.get("usage")))
 
 
 async def subscribe(api: Host, request: Request, action: Action) -> None:

@@ -23,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final, Protocol
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -33,6 +33,7 @@ from lambdagraph.protocol import ws
 from lambdagraph.protocol.events import Event
 from lambdagraph.store.dynamo import error_code
 from lambdagraph.ws.batching import DEFAULT_BATCH_BYTES, Batcher
+from lambdagraph.ws.stream_frames import TextDelta, encode_frame
 
 if TYPE_CHECKING:
     from mypy_boto3_apigatewaymanagementapi import ApiGatewayManagementApiClient
@@ -81,6 +82,12 @@ def slow_consumer(run_id: str, max_queued_bytes: int) -> ws.ErrorMessage:
         f'received>"}} to get every later event.',
         run_id=run_id,
     )
+
+
+def sender_bounds(max_queued_bytes: int | None, max_wait: float | None) -> dict[str, Any]:
+    """:class:`ConnectionSender` keyword arguments for the bounds given (``None``: its default)."""
+    given = (("max_queued_bytes", max_queued_bytes), ("max_wait", max_wait))
+    return {name: value for name, value in given if value is not None}
 
 
 class ConnectionSender:
@@ -139,7 +146,8 @@ class ConnectionSender:
         self.queued_bytes = 0  # waiting in the queue or being posted
         self._room = asyncio.Event()
         self._room.set()
-        self._queue: asyncio.Queue[bytes | None] = asyncio.Queue()
+        self._queue: asyncio.Queue[bytes | TextDelta | None] = asyncio.Queue()
+        self._delta: TextDelta | None = None  # the last queued message, while it can grow
         self._task: asyncio.Task[None] | None = None
         self._timer: asyncio.TimerHandle | None = None
         self._closed = False
@@ -173,6 +181,37 @@ class ConnectionSender:
         self._flush_buffer()
         self._enqueue([ws.encode(message)])
 
+    def post_bytes(self, message: bytes) -> None:
+        """Queue one pre-encoded message after everything buffered so far (a protocol frame)."""
+        if self.stopped:
+            return
+        self._flush_buffer()
+        self._enqueue([message])
+
+    def post_frame(self, frame: Mapping[str, Any]) -> None:
+        """Queue one protocol frame as its own message, after everything so far.
+
+        A text ``content-block-delta`` that continues the delta still waiting in the queue
+        (while an earlier post is in flight) is folded into it: one frame carrying both
+        texts and this frame's ``seq``/``event_id``. Nothing waits for company: a frame
+        is only merged with what is already queued.
+        """
+        if self.stopped:
+            return
+        self._flush_buffer()
+        waiting = self._delta
+        if waiting is not None and waiting.absorb(frame):
+            self.queued_bytes += waiting.grown
+            if self.queued_bytes > self.max_queued_bytes:
+                self._room.clear()
+            return
+        delta = TextDelta.of(frame)
+        if delta is None:
+            self._enqueue([encode_frame(frame)])
+            return
+        self._enqueue([delta])
+        self._delta = delta
+
     async def wait_for_room(self) -> None:
         """Wait while the queue is over ``max_queued_bytes``; detach a consumer that stays there.
 
@@ -203,9 +242,10 @@ class ConnectionSender:
             self._timer = None
         self._enqueue(self.batcher.drain())
 
-    def _enqueue(self, messages: list[bytes]) -> None:
+    def _enqueue(self, messages: Sequence[bytes | TextDelta]) -> None:
         if not messages or self.gone or self.detached:
             return
+        self._delta = None  # whatever follows it in the queue: the delta can grow no more
         for message in messages:
             self._queue.put_nowait(message)
             self.queued_bytes += len(message)
@@ -221,9 +261,14 @@ class ConnectionSender:
             message = await self._queue.get()
             if message is None:
                 return
+            size = len(message)
+            if isinstance(message, TextDelta):
+                if message is self._delta:
+                    self._delta = None  # being posted now: it takes no more text
+                message = message.encode()
             if not self.gone:
                 await self._post(message)
-            self.queued_bytes -= len(message)
+            self.queued_bytes -= size
             if self.queued_bytes <= self.max_queued_bytes:
                 self._room.set()
 
@@ -292,6 +337,7 @@ class ConnectionSender:
 
     def _drop_queued(self) -> None:
         """Forget the messages not yet being posted (keeping the stop marker)."""
+        self._delta = None
         while not self._queue.empty():
             message = self._queue.get_nowait()
             if message is None:

@@ -1,0 +1,424 @@
+"""A2A over HTTP: JSON-RPC 2.0 at ``POST /a2a/{assistant_id}`` and the agent card at
+``GET /.well-known/agent-card.json?assistant_id=``.
+
+An adapter over the run service like the AG-UI route: ``a2a-sdk``'s ``JsonRpcDispatcher``
+parses the envelope and the params (A2A 1.0 method names, and 0.3's through its compat
+layer, chosen by the ``A2A-Version`` header as the spec's versioning section says) and calls
+:class:`RunTasks`, which turns each method into run-service calls:
+
+* a task is a run (its id: ``<context id>.<run id>``, so it is found without an index);
+  the ``contextId`` is the thread; a message on an ``input-required`` task resumes its
+  interrupt (the resume run belongs to the same task);
+* runs are resumable and survive the client (``tasks/resubscribe`` replays the log);
+* an unknown task and another user's task are the same ``TaskNotFound``.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import logging
+import uuid
+from collections.abc import AsyncGenerator, Callable
+from typing import TYPE_CHECKING, Any, Final, TypeVar
+
+from fastapi import APIRouter, Query, Request
+from pydantic import ValidationError
+from starlette.responses import Response
+
+from lambdagraph.auth.guard import Guard
+from lambdagraph.engine import QueueSink, RunRequest, describe_errors
+from lambdagraph.errors import AssistantNotFound, LambdagraphError, NotFound, ThreadBusy
+from lambdagraph.http.context import Access, ApiContext, Ctx
+from lambdagraph.http.errors import status_for
+from lambdagraph.http.openapi import error_responses
+from lambdagraph.http.responses import json_response
+from lambdagraph.http.runs import launch_run
+from lambdagraph.store.records import FINAL_RUN_STATUSES, Run
+
+if TYPE_CHECKING:
+    from a2a.server.context import ServerCallContext
+    from a2a.types import Message, Task, TaskState
+
+    from lambdagraph.protocol.a2a import A2aEvent, A2aStream
+
+logger = logging.getLogger(__name__)
+router = APIRouter(tags=["a2a"])
+
+TASK_KEY = "a2a_task"
+"""Run metadata naming the task a resume run continues."""
+
+
+def task_id_of(run: Run) -> str:
+    """The A2A task id of the run that started a task."""
+    return f"{run['thread_id']}.{run['run_id']}"
+
+
+def _is_uuid(text: str) -> bool:
+    try:
+        uuid.UUID(text)
+    except ValueError:
+        return False
+    return True
+
+
+INTERNAL_ERROR: Final = "Internal error"
+"""The whole message of a -32603 (a2a-sdk would send the exception's text)."""
+
+_Method = TypeVar("_Method", bound=Callable[..., Any])
+
+
+def _internal(exc: Exception) -> Exception:
+    from a2a.utils.errors import A2AError, InternalError  # lazy: cold start
+
+    if isinstance(exc, A2AError):
+        return exc
+    logger.exception("A2A handler failed")
+    return InternalError(message=INTERNAL_ERROR)
+
+
+def sealed(method: _Method) -> _Method:
+    """An SDK-facing method whose unexpected errors reach the client as a bare -32603:
+    logged here, never their text (the SDK's dispatcher writes ``str(exc)``)."""
+    if inspect.isasyncgenfunction(method):
+
+        @functools.wraps(method)
+        async def stream(*args: Any, **kwargs: Any) -> AsyncGenerator[Any, None]:
+            try:
+                async for item in method(*args, **kwargs):
+                    yield item
+            except Exception as exc:  # noqa: BLE001 - sealed: see the docstring
+                raise _internal(exc) from None
+
+        return stream  # type: ignore[return-value]
+
+    @functools.wraps(method)
+    async def call(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return await method(*args, **kwargs)
+        except Exception as exc:  # noqa: BLE001 - sealed: see the docstring
+            raise _internal(exc) from None
+
+    return call  # type: ignore[return-value]
+
+
+def _split_task_id(task_id: str) -> tuple[str, str] | None:
+    thread_id, _, run_id = task_id.partition(".")
+    return (thread_id, run_id) if _is_uuid(thread_id) and _is_uuid(run_id) else None
+
+
+class RunTasks:
+    """``a2a-sdk``'s ``RequestHandler`` over the run service, for one caller and assistant.
+
+    Built per request (the SDK class is imported lazily: the stream function's cold start
+    does not pay for it) by :func:`request_handler`.
+    """
+
+    def __init__(self, context: ApiContext, guard: Guard, assistant_id: str) -> None:
+        self.context = context
+        self.guard = guard
+        self.owner = guard.identity.user_id
+        self.assistant_id = assistant_id
+
+    # --- tasks ------------------------------------------------------------------------
+
+    async def current_run(self, task_id: str) -> Run:
+        """The task's latest run (its first, or the newest resume), or ``TaskNotFound``."""
+        from a2a.utils.errors import TaskNotFoundError  # lazy: cold start
+
+        ids = _split_task_id(task_id)
+        if ids is None:
+            raise TaskNotFoundError(message=f"Task {task_id} not found")
+        thread_id, run_id = ids
+        try:
+            await self.guard.read_run(thread_id)
+            first = await self.context.runs.get(self.owner, thread_id, run_id)
+            if (first.get("metadata") or {}).get(TASK_KEY) not in (None, task_id):
+                raise NotFound("not a task's first run")
+            for run in await self.context.runs.list_runs(self.owner, thread_id, limit=100):
+                if run["run_id"] == run_id or (run.get("metadata") or {}).get(TASK_KEY) == task_id:
+                    return await self.context.runs.get(self.owner, thread_id, run["run_id"])
+        except LambdagraphError:
+            # Unknown, another user's, or hidden by an auth handler: the same answer.
+            raise TaskNotFoundError(message=f"Task {task_id} not found") from None
+        return first
+
+    async def state_of(self, run: Run) -> TaskState:
+        """The task state its latest run stands for."""
+        from a2a.types import TaskState  # lazy: cold start
+
+        from lambdagraph.protocol.a2a import RUN_STATES  # lazy: cold start
+
+        if run.get("cancel"):
+            return TaskState.TASK_STATE_CANCELED
+        if run["status"] == "success":
+            try:
+                thread = await self.context.store.get_thread(self.owner, run["thread_id"])
+            except NotFound:
+                return TaskState.TASK_STATE_COMPLETED
+            if thread.get("status") == "interrupted" and thread.get("interrupts"):
+                newest = await self.context.runs.list_runs(self.owner, run["thread_id"], limit=1)
+                if newest and newest[0]["run_id"] == run["run_id"]:
+                    return TaskState.TASK_STATE_INPUT_REQUIRED
+        return RUN_STATES.get(run["status"], TaskState.TASK_STATE_FAILED)
+
+    async def snapshot(self, task_id: str, run: Run) -> Task:
+        """The task now: its state, and its answer from the thread's messages."""
+        from a2a.types import TaskState
+
+        from lambdagraph.http.state import read_values  # lazy: cold start
+        from lambdagraph.protocol.a2a import A2aStream, agent_message, interrupt_parts, status
+
+        state = await self.state_of(run)
+        stream = A2aStream(task_id, run["thread_id"])
+        thread = None
+        try:
+            thread = await self.context.store.get_thread(self.owner, run["thread_id"])
+            values = await read_values(self.context, self.owner, thread)
+        except NotFound:
+            values = {}
+        messages = values.get("messages") if isinstance(values, dict) else None
+        if state == TaskState.TASK_STATE_COMPLETED and isinstance(messages, list) and messages:
+            last = messages[-1]
+            last = last if isinstance(last, dict) else getattr(last, "model_dump", dict)()
+            if last.get("type") == "ai" and last.get("content"):
+                stream.texts[str(last.get("id"))] = str(last.get("content"))
+        task = stream.task(state)
+        if state == TaskState.TASK_STATE_INPUT_REQUIRED and thread is not None:
+            pending = [i for items in (thread.get("interrupts") or {}).values() for i in items]
+            message = agent_message(task_id, run["thread_id"], interrupt_parts(pending))
+            task.status.CopyFrom(status(state, message))
+        return task
+
+    # --- the SDK's RequestHandler methods ----------------------------------------------
+
+    @sealed
+    async def on_get_task(self, params: Any, context: ServerCallContext) -> Task | None:
+        run = await self.current_run(params.id)
+        return await self.snapshot(params.id, run)
+
+    @sealed
+    async def on_cancel_task(self, params: Any, context: ServerCallContext) -> Task | None:
+        from a2a.utils.errors import TaskNotCancelableError  # lazy: cold start
+
+        run = await self.current_run(params.id)
+        if run["status"] in FINAL_RUN_STATUSES:
+            raise TaskNotCancelableError(message=f"Task {params.id} has ended ({run['status']})")
+        try:
+            await self.guard.cancel_run(run["thread_id"], run["run_id"], "interrupt")
+            run = await self.context.runs.cancel_active(self.owner, run["thread_id"], run["run_id"])
+        except LambdagraphError:
+            raise TaskNotCancelableError(message=f"Task {params.id} has ended") from None
+        return await self.snapshot(params.id, run)
+
+    @sealed
+    async def on_message_send(self, params: Any, context: ServerCallContext) -> Task:
+        from a2a.types import TaskState  # lazy: cold start
+
+        run, sink, stream = await self._launch(params)
+        if params.configuration.return_immediately:
+            sink.detach()
+            return stream.task(TaskState.TASK_STATE_WORKING, [params.message])
+        events = [event async for event in self._events(run, sink, stream)]
+        final = events[-1]
+        task = stream.task(final.status.state, [params.message])
+        task.status.CopyFrom(final.status)
+        return task
+
+    @sealed
+    async def on_message_send_stream(
+        self, params: Any, context: ServerCallContext
+    ) -> AsyncGenerator[A2aEvent, None]:
+        from a2a.types import TaskState  # lazy: cold start
+
+        run, sink, stream = await self._launch(params)
+        yield stream.task(TaskState.TASK_STATE_WORKING, [params.message])
+        async for event in self._events(run, sink, stream):
+            yield event
+
+    @sealed
+    async def on_subscribe_to_task(
+        self, params: Any, context: ServerCallContext
+    ) -> AsyncGenerator[A2aEvent, None]:
+        from a2a.utils.errors import UnsupportedOperationError  # lazy: cold start
+
+        from lambdagraph.protocol.a2a import TERMINAL, A2aStream
+
+        run = await self.current_run(params.id)
+        task = await self.snapshot(params.id, run)
+        if task.status.state in TERMINAL:
+            raise UnsupportedOperationError(message=f"Task {params.id} has ended")
+        yield task
+        if run["status"] in FINAL_RUN_STATUSES:
+            return
+        stream = A2aStream(params.id, run["thread_id"])
+        async for batch in self.context.runs.follow(run, -1):
+            for event in batch:
+                for translated in stream.translate(event):
+                    yield translated
+        ended = await self.context.runs.get(self.owner, run["thread_id"], run["run_id"])
+        for translated in stream.finish(ended["status"]):
+            yield translated
+
+    async def on_list_tasks(self, params: Any, context: ServerCallContext) -> Any:
+        return await self._unsupported("tasks/list")
+
+    async def on_get_extended_agent_card(self, params: Any, context: ServerCallContext) -> Any:
+        return await self._unsupported("the extended agent card")
+
+    async def on_create_task_push_notification_config(self, *args: Any) -> Any:
+        return await self._no_push()
+
+    on_get_task_push_notification_config = on_create_task_push_notification_config
+    on_list_task_push_notification_configs = on_create_task_push_notification_config
+    on_delete_task_push_notification_config = on_create_task_push_notification_config
+
+    async def _unsupported(self, what: str) -> Any:
+        from a2a.utils.errors import UnsupportedOperationError  # lazy: cold start
+
+        raise UnsupportedOperationError(message=f"This agent does not serve {what}")
+
+    async def _no_push(self) -> Any:
+        from a2a.utils.errors import PushNotificationNotSupportedError  # lazy: cold start
+
+        raise PushNotificationNotSupportedError(message="Push notifications are not supported")
+
+    # --- running ---------------------------------------------------------------------
+
+    async def _launch(self, params: Any) -> tuple[Run, QueueSink, A2aStream]:
+        from a2a.types import TaskState  # lazy: cold start
+        from a2a.utils.errors import (  # lazy: cold start
+            InvalidParamsError,
+            UnsupportedOperationError,
+        )
+
+        from lambdagraph.protocol.a2a import STREAM_MODES, A2aStream
+
+        message = params.message
+        if not message.parts:
+            raise InvalidParamsError(message="message.parts: at least one part is required")
+        fields: dict[str, Any]
+        metadata: dict[str, Any] = {"a2a_message_id": message.message_id}
+        if message.task_id:
+            run = await self.current_run(message.task_id)
+            if message.context_id and message.context_id != run["thread_id"]:
+                raise InvalidParamsError(message="message.contextId is not the task's context")
+            state = await self.state_of(run)
+            if state != TaskState.TASK_STATE_INPUT_REQUIRED:
+                name = TaskState.Name(state).removeprefix("TASK_STATE_").lower()
+                raise UnsupportedOperationError(
+                    message=f"Task {message.task_id} is {name}, not waiting for input"
+                )
+            thread_id, task_id = run["thread_id"], message.task_id
+            fields = {"command": {"resume": _resume_value(message)}, "if_not_exists": "reject"}
+            metadata[TASK_KEY] = task_id
+        else:
+            thread_id, task_id = message.context_id or str(uuid.uuid4()), ""
+            if not _is_uuid(thread_id):
+                raise InvalidParamsError(message="message.contextId: not a context of this agent")
+            exists = bool(message.context_id)
+            fields = {
+                "input": {"messages": [_human_message(message)]},
+                "if_not_exists": "reject" if exists else "create",
+            }
+        try:
+            body = RunRequest.model_validate(
+                {
+                    "assistant_id": self.assistant_id,
+                    **fields,
+                    "stream_mode": list(STREAM_MODES),
+                    "stream_resumable": True,
+                    "metadata": metadata,
+                    "multitask_strategy": "reject",
+                    "on_disconnect": "continue",
+                }
+            )
+        except ValidationError as exc:
+            raise InvalidParamsError(message=describe_errors(exc.errors())) from None
+        try:
+            run, sink, _ = await launch_run(self.context, self.guard, thread_id, body)
+        except ThreadBusy:
+            raise UnsupportedOperationError(
+                message=f"Context {thread_id} is busy with another task: wait for it or cancel it"
+            ) from None
+        except AssistantNotFound:
+            raise InvalidParamsError(message=f"Assistant {self.assistant_id} not found") from None
+        except NotFound:
+            raise InvalidParamsError(message=f"Context {thread_id} not found") from None
+        except LambdagraphError as exc:
+            if status_for(exc) >= 500:
+                raise  # a fault of ours (sealed: a bare -32603), not the client's params
+            raise InvalidParamsError(message=exc.message) from None
+        return run, sink, A2aStream(task_id or task_id_of(run), thread_id)
+
+    async def _events(
+        self, run: Run, sink: QueueSink, stream: A2aStream
+    ) -> AsyncGenerator[A2aEvent, None]:
+        finished = False
+        try:
+            while not finished:
+                batch = await sink.take(self.context.settings.heartbeat_seconds)
+                for event in batch or ():
+                    if event is None:
+                        finished = True
+                        break
+                    for translated in stream.translate(event):
+                        yield translated
+            ended = await self.context.runs.get(self.owner, run["thread_id"], run["run_id"])
+            for translated in stream.finish(ended["status"]):
+                yield translated
+        finally:
+            sink.detach()
+
+
+def _parts_text(message: Message) -> str:
+    return "\n".join(part.text for part in message.parts if part.HasField("text"))
+
+
+def _human_message(message: Message) -> dict[str, Any]:
+    from a2a.utils.errors import ContentTypeNotSupportedError  # lazy: cold start
+
+    if any(not part.HasField("text") for part in message.parts):
+        raise ContentTypeNotSupportedError(message="Only text parts start a task on this agent")
+    return {"type": "human", "content": _parts_text(message), "id": message.message_id or None}
+
+
+def _resume_value(message: Message) -> Any:
+    from google.protobuf.json_format import MessageToDict  # lazy: cold start
+
+    for part in message.parts:
+        if part.HasField("data"):
+            return MessageToDict(part.data)
+    return _parts_text(message)
+
+
+def request_handler(context: ApiContext, guard: Guard, assistant_id: str) -> Any:
+    """The SDK ``RequestHandler`` for one request (``RunTasks`` registered as one)."""
+    from a2a.server.request_handlers.request_handler import RequestHandler  # lazy: cold start
+
+    RequestHandler.register(RunTasks)
+    return RunTasks(context, guard, assistant_id)
+
+
+@router.post("/a2a/{assistant_id}", responses={200: {"description": "JSON-RPC response or SSE"}})
+async def a2a_rpc(assistant_id: str, request: Request, context: Ctx, guard: Access) -> Response:
+    """A2A JSON-RPC: ``message/send``, ``message/stream``, ``tasks/get``, ``tasks/cancel``,
+    ``tasks/resubscribe`` (and their A2A 1.0 names with ``A2A-Version: 1.0``)."""
+    from a2a.server.routes.jsonrpc_dispatcher import JsonRpcDispatcher  # lazy: cold start
+
+    dispatcher = JsonRpcDispatcher(
+        request_handler(context, guard, assistant_id), enable_v0_3_compat=True
+    )
+    return await dispatcher.handle_requests(request)
+
+
+@router.get("/.well-known/agent-card.json", responses=error_responses(404))
+async def agent_card(
+    request: Request, context: Ctx, guard: Access, assistant_id: str = Query()
+) -> Response:
+    """The agent card of one assistant (its A2A endpoint, skills and security)."""
+    from lambdagraph.http.a2a_card import build_card  # lazy: cold start
+
+    return json_response(await build_card(request, context, guard, assistant_id))
+
+
