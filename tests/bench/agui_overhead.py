@@ -59,7 +59,9 @@ def overhead_rows(section: int, name: str, other: Callable[[httpx.Client], float
     (after one warm-up of each: imports, the first thread, an encoder's first use)."""
     native: list[float] = []
     theirs: list[float] = []
-    with local_stack(delay_ms=0) as served, httpx.Client(base_url=served.url, timeout=120) as c:
+    with local_stack(delay_ms=0) as served, httpx.Client(
+        base_url=served.url, headers=dict(served.headers), timeout=120
+    ) as c:
         _native(c), other(c)
         for _ in range(RUNS):
             native.append(_native(c))

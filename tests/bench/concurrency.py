@@ -15,7 +15,7 @@ import threading
 from langgraph_sdk import get_client
 
 from tests.bench.rows import Row, ms, render
-from tests.bench.targets import local_stack, rss_bytes
+from tests.bench.targets import Served, local_stack, rss_bytes
 from tests.bench.timing import RunTiming, percentile, time_sdk_run
 
 STREAMS = 100
@@ -46,8 +46,8 @@ class _PeakRss:
         self._thread.join()
 
 
-async def _burst(url: str) -> tuple[list[RunTiming], list[str]]:
-    client = get_client(url=url)
+async def _burst(served: Served) -> tuple[list[RunTiming], list[str]]:
+    client = get_client(url=served.url, headers=dict(served.headers))
     results = await asyncio.gather(
         *(asyncio.wait_for(time_sdk_run(client, ANSWER), 120) for _ in range(STREAMS)),
         return_exceptions=True,
@@ -61,8 +61,8 @@ async def _burst(url: str) -> tuple[list[RunTiming], list[str]]:
     return timings, errors
 
 
-async def _sequential(url: str) -> list[RunTiming]:
-    client = get_client(url=url)
+async def _sequential(served: Served) -> list[RunTiming]:
+    client = get_client(url=served.url, headers=dict(served.headers))
     for _ in range(5):  # warm-up
         await time_sdk_run(client, ANSWER)
     return [await time_sdk_run(client, ANSWER) for _ in range(STREAMS)]
@@ -71,10 +71,10 @@ async def _sequential(url: str) -> list[RunTiming]:
 def measure() -> list[Row]:
     """Item 6 rows."""
     with local_stack() as served:
-        alone = asyncio.run(_sequential(served.url))
+        alone = asyncio.run(_sequential(served))
         before = rss_bytes(served.pid)
         with _PeakRss(served.pid) as peak:
-            timings, errors = asyncio.run(_burst(served.url))
+            timings, errors = asyncio.run(_burst(served))
     p99_alone = percentile([t.first_token for t in alone], 0.99)
     first_tokens = [t.first_token for t in timings]
     p99 = percentile(first_tokens, 0.99) if first_tokens else float("nan")

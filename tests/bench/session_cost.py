@@ -44,7 +44,7 @@ from lambdagraph.settings import Settings
 from lambdagraph_client.local.template import load_template
 from tests.bench.recorders import Recording, RecordingTransport, Span, recording_connect
 from tests.bench.rows import Row, render
-from tests.bench.targets import local_stack
+from tests.bench.targets import Served, local_stack
 from tests.bench.timing import ASSISTANT, user_input
 
 if TYPE_CHECKING:
@@ -81,17 +81,19 @@ class Session:
     recording: Recording
 
 
-async def run_session(url: str, transport: Transport) -> Session:
+async def run_session(served: Served, transport: Transport) -> Session:
     """One chat session on a new thread; see the module docstring."""
     recording = Recording()
-    http = httpx.AsyncClient(base_url=url, transport=RecordingTransport(recording),
+    http = httpx.AsyncClient(base_url=served.url, transport=RecordingTransport(recording),
+                             headers=dict(served.headers),
                              timeout=httpx.Timeout(5.0, read=300.0))
     turns: list[Turn] = []
     thread_id: str | None = None
     async with LangGraphClient(http) as client:
         for _ in range(TURNS):
             async with client.threads.stream(
-                thread_id, assistant_id=ASSISTANT, transport=transport
+                thread_id, assistant_id=ASSISTANT, transport=transport,
+                headers=served.headers,
             ) as thread:
                 if transport == "websocket":
                     # The SDK's transport takes a ``connect``; the session builds its own.
@@ -186,7 +188,7 @@ def measure_sessions() -> dict[Transport, Session | str]:
     with local_stack(delay_ms=DELAY_MS, env=env) as served:
         for transport in ("sse", "websocket"):
             try:
-                results[transport] = asyncio.run(run_session(served.url, transport))
+                results[transport] = asyncio.run(run_session(served, transport))
             except Exception as exc:  # noqa: BLE001 - the row says why; the other still runs
                 results[transport] = f"not measured: {type(exc).__name__}: {exc}"[:200]
     return results

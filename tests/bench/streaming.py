@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
 from langgraph_sdk import get_client
@@ -75,10 +75,14 @@ async def measure_target(
 
 
 async def measure_server(
-    name: str, url: str, *, latency_runs: int = LATENCY_RUNS
+    name: str,
+    url: str,
+    *,
+    latency_runs: int = LATENCY_RUNS,
+    headers: Mapping[str, str] | None = None,
 ) -> StreamFigures:
-    """A server through the SDK."""
-    client = get_client(url=url)
+    """A server through the SDK (``headers``: e.g. the bearer token of our stack)."""
+    client = get_client(url=url, headers=dict(headers or {}))
 
     async def run(text: str) -> RunTiming:
         return await time_sdk_run(client, text)
@@ -145,7 +149,7 @@ async def measure() -> list[Row]:
     peers: list[StreamFigures] = []
     missing: dict[str, str] = {}
     with local_stack() as served:
-        ours = await measure_server("lambdagraph", served.url)
+        ours = await measure_server("lambdagraph", served.url, headers=served.headers)
     try:
         with langgraph_dev() as served:
             peers.append(await measure_server("langgraph dev", served.url))

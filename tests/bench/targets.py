@@ -17,7 +17,7 @@ import tempfile
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -26,6 +26,7 @@ import httpx
 from langgraph.checkpoint.memory import InMemorySaver
 
 from lambdagraph.agents import ScriptedChatModel, build_agent_graph
+from lambdagraph_client.local.oidc import request_token
 from tests.bench.venvs import ROOT, PeerUnavailable, ensure_venv, runtime_pins
 
 LGDEV_VENV = ROOT / ".venv-bench-lgdev"
@@ -47,13 +48,26 @@ graph = build_agent_graph(ScriptedChatModel(delay_ms=0))
 """
 
 
+# lambdagraph as it is deployed (issue 18): `jwt` auth against the local issuer, both per-user
+# limits on (high enough that no benchmark is refused; each costs its writes), metrics on (the
+# local stack always collects its EMF metrics, as a deployed function always prints them).
+AS_DEPLOYED = {
+    "LAMBDAGRAPH_AUTH_MODE": "jwt",
+    "LAMBDAGRAPH_MAX_ACTIVE_RUNS_PER_USER": "1000",
+    "LAMBDAGRAPH_REQUESTS_PER_MINUTE_PER_USER": "1000000",
+}
+BENCH_USER = "bench"
+
+
 @dataclass(frozen=True)
 class Served:
-    """A server the benchmark started: where it listens and its process id."""
+    """A server the benchmark started: where it listens, its process id, and what a client
+    sends with each request (our stack: a bearer token of the local issuer)."""
 
     name: str
     url: str
     pid: int
+    headers: Mapping[str, str] = field(default_factory=dict)
 
 
 def free_port() -> int:
@@ -113,17 +127,21 @@ def _bench_env(**extra: str) -> dict[str, str]:
 def local_stack(delay_ms: int = 0, env: Mapping[str, str] | None = None) -> Iterator[Served]:
     """Our local stack as ``make dev`` runs it (embedded DynamoDB included), in its own process.
 
+    Configured as deployed (:data:`AS_DEPLOYED`; ``env`` may override it); the yielded
+    :class:`Served` carries the bearer token of :data:`BENCH_USER` when auth is ``jwt``.
+
     Args:
         delay_ms: the scripted model's pause between chunks.
         env: more environment for the stack, e.g. ``LAMBDAGRAPH_*`` settings.
     """
+    config = {**AS_DEPLOYED, **(env or {})}
     process = subprocess.Popen(
         [sys.executable, "-m", "tests.bench.stack_server"],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         text=True,
         cwd=ROOT,
-        env=_bench_env(**(env or {}), LAMBDAGRAPH_SCRIPTED_DELAY_MS=str(delay_ms)),
+        env=_bench_env(**config, LAMBDAGRAPH_SCRIPTED_DELAY_MS=str(delay_ms)),
         start_new_session=True,
     )
     try:
@@ -133,7 +151,10 @@ def local_stack(delay_ms: int = 0, env: Mapping[str, str] | None = None) -> Iter
             raise RuntimeError(f"the local stack did not start: {banner!r}")
         url = banner.split()[2]
         _wait_ok(url, process, Path(os.devnull))
-        yield Served("lambdagraph", url, process.pid)
+        headers = {}
+        if config.get("LAMBDAGRAPH_AUTH_MODE") == "jwt":
+            headers["Authorization"] = f"Bearer {request_token(url, BENCH_USER)}"
+        yield Served("lambdagraph", url, process.pid, headers)
     finally:
         if process.poll() is None:
             process.send_signal(signal.SIGINT)  # what Ctrl-C does to `make dev`

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Literal
@@ -60,12 +60,12 @@ class _Series:
 
 
 async def _runs(client: LangGraphClient, transport: Transport, text: str, count: int,
-                budget: float | None = None) -> _Series:
+                budget: float | None = None, headers: Mapping[str, str] | None = None) -> _Series:
     deadline = time.monotonic() + budget if budget is not None else None
     series = _Series([])
     for _ in range(count):
         try:
-            run = time_thread_run(client, text, transport)
+            run = time_thread_run(client, text, transport, headers)
             series.timings.append(await asyncio.wait_for(run, RUN_TIMEOUT_SECONDS))
         except TimeoutError:
             series.timed_out += 1
@@ -76,13 +76,14 @@ async def _runs(client: LangGraphClient, transport: Transport, text: str, count:
     return series
 
 
-async def measure_transport(url: str, transport: Transport) -> ThreadFigures:
+async def measure_transport(served: Served, transport: Transport) -> ThreadFigures:
     """Warm up, then short answers for first-token latency and long ones for throughput."""
-    async with get_client(url=url, api_key=None) as client:
-        warm = await _runs(client, transport, SHORT_ANSWER, WARMUP_RUNS)
+    async with get_client(url=served.url, api_key=None, headers=dict(served.headers)) as client:
+        auth = served.headers
+        warm = await _runs(client, transport, SHORT_ANSWER, WARMUP_RUNS, headers=auth)
         short = await _runs(client, transport, SHORT_ANSWER, LATENCY_RUNS,
-                            LATENCY_BUDGET_SECONDS)
-        long = await _runs(client, transport, LONG_ANSWER, THROUGHPUT_RUNS)
+                            LATENCY_BUDGET_SECONDS, auth)
+        long = await _runs(client, transport, LONG_ANSWER, THROUGHPUT_RUNS, headers=auth)
     return ThreadFigures(
         tokens_per_second=median([t.tokens_per_second for t in long.timings]),
         answer_tokens=long.timings[0].tokens,
@@ -101,7 +102,7 @@ def measure_server(start: Callable[[], AbstractContextManager[Served]]) -> Resul
         with start() as served:
             for transport in TRANSPORTS:
                 try:
-                    results[transport] = asyncio.run(measure_transport(served.url, transport))
+                    results[transport] = asyncio.run(measure_transport(served, transport))
                 except Exception as exc:  # noqa: BLE001 - reported in the row, the rest runs
                     results[transport] = _why(exc)
     except Exception as exc:  # noqa: BLE001 - e.g. the peer could not be installed

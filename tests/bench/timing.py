@@ -123,7 +123,10 @@ def _delta_text(event: Mapping[str, Any]) -> str:
 
 
 async def time_thread_run(
-    client: LangGraphClient, text: str, transport: Literal["sse", "websocket"]
+    client: LangGraphClient,
+    text: str,
+    transport: Literal["sse", "websocket"],
+    headers: Mapping[str, str] | None = None,
 ) -> RunTiming:
     """One run through the SDK's thread stream (``client.threads.stream``), to its end.
 
@@ -131,8 +134,12 @@ async def time_thread_run(
     the server creates the thread on ``run.start``), start the run, then iterate a
     ``messages`` subscription until the run's terminal ``lifecycle`` event ends it. The
     clock starts just before ``run.start``; a token is a ``content-block-delta`` with text.
+    ``headers`` go on every command and stream: the SDK's WebSocket handshake carries these,
+    not the client's default headers.
     """
-    async with client.threads.stream(assistant_id=ASSISTANT, transport=transport) as thread:
+    async with client.threads.stream(
+        assistant_id=ASSISTANT, transport=transport, headers=headers
+    ) as thread:
         clock = _Clock()
         await thread.run.start(input=user_input(text))
         async for event in thread.subscribe(["messages"]):
