@@ -17,6 +17,8 @@ from typing import Any, Literal
 
 from langgraph_sdk.client import LangGraphClient
 
+from lambdagraph_client.websocket import WebSocketClient
+
 ASSISTANT = "agent"
 
 
@@ -75,15 +77,21 @@ class _Clock:
         return RunTiming(self.first_event, self.first_token, self.last_token, self.tokens)
 
 
-async def time_sdk_run(client: LangGraphClient, text: str) -> RunTiming:
-    """One run on a fresh thread, streamed with ``messages-tuple`` through the SDK, to its end.
+async def time_sdk_run(
+    client: LangGraphClient, text: str, *, existing: bool = False
+) -> RunTiming:
+    """One run streamed with ``messages-tuple`` through the SDK, to its end.
 
-    The thread is created before the clock starts. An ``error`` event raises.
+    On a new thread (``POST /threads`` just before the clock starts), or with ``existing`` on
+    a thread that has had a run already (the same question, untimed), as a conversation's
+    next turn. An ``error`` event raises.
     """
-    thread = await client.threads.create()
+    thread_id = (await client.threads.create())["thread_id"]
+    if existing:
+        await _drain(client, thread_id, text)
     clock = _Clock()
     async for part in client.runs.stream(
-        thread["thread_id"], ASSISTANT, input=user_input(text), stream_mode="messages-tuple"
+        thread_id, ASSISTANT, input=user_input(text), stream_mode="messages-tuple"
     ):
         if part.event == "error":
             raise RuntimeError(f"the run failed: {part.data}")
@@ -94,12 +102,41 @@ async def time_sdk_run(client: LangGraphClient, text: str) -> RunTiming:
     return clock.timing()
 
 
-async def time_inprocess_run(graph: Any, text: str) -> RunTiming:
-    """One run of ``graph`` (compiled with an in-memory saver) with ``astream``: the limit."""
+async def _drain(client: LangGraphClient, thread_id: str, text: str) -> None:
+    async for part in client.runs.stream(thread_id, ASSISTANT, input=user_input(text)):
+        if part.event == "error":
+            raise RuntimeError(f"the run failed: {part.data}")
+
+
+async def time_inprocess_run(graph: Any, text: str, *, existing: bool = False) -> RunTiming:
+    """One run of ``graph`` (compiled with an in-memory saver) with ``astream``: the limit.
+
+    With ``existing``, the thread has had one run of the same question first (untimed).
+    """
     config = {"configurable": {"thread_id": str(uuid.uuid4())}}
+    if existing:
+        await graph.ainvoke(user_input(text), config)
     clock = _Clock()
     async for message, _ in graph.astream(user_input(text), config, stream_mode="messages"):
         clock.event(message)
+    return clock.timing()
+
+
+async def time_ws_run(client: WebSocketClient, text: str) -> RunTiming:
+    """One run over the WebSocket API (``run`` action, ``messages-tuple``), to its end.
+
+    On a new thread the run creates. The server batches token events into fewer messages and
+    folds consecutive text chunks of one message, so tokens are counted in the text (one
+    number each in ``count to N``), not per event.
+    """
+    clock = _Clock()
+    run = await client.run(user_input(text), stream_mode=["messages-tuple"])
+    async for event in client.events(run.run_id):
+        if event.event == "error":
+            raise RuntimeError(f"the run failed: {event.data}")
+        content = _content(event.data[0]) if event.event == "messages" else None
+        text_part = content if isinstance(content, str) else ""
+        clock.tick(token=bool(text_part), count=len(text_part.split()))
     return clock.timing()
 
 

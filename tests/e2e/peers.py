@@ -29,11 +29,17 @@ _FIRST_RUN_TIMEOUT = 900
 
 
 def allow_first_build(items: list[pytest.Item], here: Path) -> None:
-    """Give the tests under ``here`` room to build the virtualenv, only while it is not built."""
+    """Give the first test of each file under ``here`` that uses ``langgraph dev`` room to
+    build its virtualenv, only while it is not built (a file's tests run in order on one
+    worker, so the build happens in that test's setup; the others keep their own limits)."""
     if venv_ready(LGDEV_VENV, lgdev_requirements()):
         return
+    seen: set[Path] = set()
     for item in items:
-        if item.path.is_relative_to(here):
+        callspec = getattr(item, "callspec", None)
+        uses_peer = callspec is not None and callspec.params.get("server") == "langgraph-dev"
+        if item.path.is_relative_to(here) and uses_peer and item.path not in seen:
+            seen.add(item.path)
             item.add_marker(pytest.mark.timeout(_FIRST_RUN_TIMEOUT))
 
 

@@ -105,7 +105,10 @@ def test_v2_custom_frames_report_each_call_and_a_final_total(shared_stack: Local
     assert frames[-2]["method"] == "custom" and frames[-2]["params"]["data"]["payload"] == final
     assert final["aws"]["dynamodb_write_units"] > 0
 
-    record = httpx.get(f"{url}/threads/{thread_id}/runs/{runs[1]}", headers=auth("alice")).json()
+    # The stream's end precedes the run's final record by a write: join waits for it.
+    run_url = f"{url}/threads/{thread_id}/runs/{runs[1]}"
+    httpx.get(f"{run_url}/join", headers=auth("alice"), timeout=30).raise_for_status()
+    record = httpx.get(run_url, headers=auth("alice")).json()
     assert record["usage"] == final["total"]
     first = httpx.get(f"{url}/threads/{thread_id}/runs/{runs[0]}", headers=auth("alice")).json()
     for key in TOKEN_KEYS:

@@ -16,6 +16,7 @@ from langgraph.runtime import RunControl
 from lambdagraph.agents import GraphRegistry
 from lambdagraph.engine.durable import WORKER_LOST, DurableRuns
 from lambdagraph.engine.executor import RunExecutor
+from lambdagraph.engine.read_ahead import ReadAhead
 from lambdagraph.engine.sinks import Sink
 from lambdagraph.engine.timeouts import RunClock
 from lambdagraph.engine.usage import UsageTracker
@@ -47,6 +48,9 @@ class StepExecutor:
         self.done: dict[str, int] = {}  # the "checkpoint": steps completed per run
         self.executions: list[dict[str, Any]] = []
 
+    def read_ahead(self, thread_id: str) -> ReadAhead | None:
+        return None  # no checkpoints to read
+
     async def execute(
         self,
         run: Run,
@@ -55,6 +59,7 @@ class StepExecutor:
         control: RunControl | None = None,
         usage: UsageTracker | None = None,
         clock: RunClock | None = None,
+        read_ahead: ReadAhead | None = None,
     ) -> RunStatus:
         self.executions.append(dict(run["kwargs"]))
         run_id = run["run_id"]

@@ -37,6 +37,7 @@ from lambdagraph.engine.invoker import (
     RunPayload,
     WorkerPayload,
 )
+from lambdagraph.engine.read_ahead import ReadAhead
 from lambdagraph.engine.resumable import EventLogSink, SequencedSink
 from lambdagraph.engine.sinks import Sink
 from lambdagraph.engine.thread_hub import THREAD_HUB, ThreadHub
@@ -84,8 +85,13 @@ class Executor(Protocol):
         control: RunControl | None = None,
         usage: UsageTracker | None = None,
         clock: RunClock | None = None,
+        read_ahead: ReadAhead | None = None,
     ) -> RunStatus:
         """Execute the run; ``"running"`` when it drained at a checkpoint (``control``)."""
+        ...
+
+    def read_ahead(self, thread_id: str) -> ReadAhead | None:
+        """Start reading the thread's latest checkpoint for a run about to be recorded."""
         ...
 
 
@@ -197,12 +203,20 @@ class DurableRuns:
         more, first_seq = await asyncio.gather(self._more_sinks(run), self._first_seq(run))
         return await self._execute(run, 1, [*sinks, *more], deadline=drain_at, first_seq=first_seq)
 
-    async def execute_leased(self, run: Run, sinks: Sequence[Sink]) -> RunStatus:
+    def read_ahead(self, thread_id: str) -> ReadAhead | None:
+        """Start reading ``thread_id``'s latest checkpoint beside recording a run (None when
+        this process executes no runs or its saver does not fence)."""
+        return self.executor.read_ahead(thread_id) if self.executor is not None else None
+
+    async def execute_leased(
+        self, run: Run, sinks: Sequence[Sink], *, read_ahead: ReadAhead | None = None
+    ) -> RunStatus:
         """Execute a run streamed by this process (not logged) while holding its lease.
 
         The lease is what :meth:`recover` checks, so a run whose process dies mid-run (a
         Lambda timeout, OOM, crash) is found and its thread freed. It is claimed beside the
         execution rather than before it: no lease write delays the first token.
+        ``read_ahead``: see :meth:`RunExecutor.execute`.
         """
         control = RunControl()
         guards = [asyncio.create_task(self._claim_and_keep(run["run_id"], control))]
@@ -210,7 +224,9 @@ class DurableRuns:
             guards.append(asyncio.create_task(self._recover_ahead(run)))
         try:
             live = [*sinks, *await self._more_sinks(run)]
-            return await self._executor().execute(run, live, control=control)
+            return await self._executor().execute(
+                run, live, control=control, read_ahead=read_ahead
+            )
         finally:
             await _stop(guards)
 

@@ -11,10 +11,11 @@ and one with ``final: true``, the thread's cumulative totals and the run's ``aws
 before the root's terminal lifecycle event.
 
 DynamoDB round trips before the first token, on an existing thread: the ``create_run``
-transaction (done by the caller; the run is already ``running``), then only what the
-checkpointer does when the graph starts (read the latest checkpoint, save the input one).
-The executor itself reads nothing first: ownership was checked in ``create_run``'s condition,
-and the first cancel poll happens one poll interval after the start.
+transaction (done by the caller; the run is already ``running``) and, beside it when the
+caller started a :class:`~lambdagraph.engine.read_ahead.ReadAhead`, the graph's read of the
+thread's latest checkpoint (its input checkpoint is saved in the background). The executor
+itself reads nothing first: ownership was checked in ``create_run``'s condition, and the
+first cancel poll happens one poll interval after the start.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from lambdagraph.engine.chunks import ChunkMapper
 from lambdagraph.engine.failures import error_event, is_expected
 from lambdagraph.engine.first_token import FirstTokenWatch
 from lambdagraph.engine.graph_call import graph_chunks, graph_input, run_config
+from lambdagraph.engine.read_ahead import ReadAhead, fences
 from lambdagraph.engine.sinks import Sink, observe_run
 from lambdagraph.engine.streaming_check import StreamingCheck
 from lambdagraph.engine.thread_log import frame_events
@@ -162,11 +164,17 @@ class RunExecutor:
         self.checkpointer = checkpointer
         self.cancel_poll_interval = cancel_poll_interval
         self.run_timeout = run_timeout
+        self._read_aheads: dict[str, ReadAhead] = {}
 
     def _default_memory(self, owner: str) -> BaseStore:
         from lambdagraph.store.kv import DynamoDBStore  # lazy: cold start (the saver's plans)
 
         return DynamoDBStore(self.store.table_name, owner, client=self.store.client)
+
+    def read_ahead(self, thread_id: str) -> ReadAhead | None:
+        """Start reading ``thread_id``'s latest checkpoint for a run about to be recorded;
+        None when the saver does not fence (see :mod:`lambdagraph.engine.read_ahead`)."""
+        return ReadAhead(self.checkpointer, thread_id) if fences(self.checkpointer) else None
 
     def tracker(self, run: Run) -> UsageTracker:
         """A usage tracker for ``run`` (events when it streams ``usage`` or is a v2 run)."""
@@ -180,6 +188,7 @@ class RunExecutor:
         control: RunControl | None = None,
         usage: UsageTracker | None = None,
         clock: RunClock | None = None,
+        read_ahead: ReadAhead | None = None,
     ) -> RunStatus:
         """Execute ``run``, sending its events to every sink; returns the final status.
 
@@ -191,8 +200,12 @@ class RunExecutor:
         (for a continuation) and ``"running"`` is returned. A caller that continues runs
         passes its own ``usage`` tracker, carrying the counts of earlier invocations, and
         its ``clock``, carrying the run's start: the time limit counts from it. A run over
-        its limit is cancelled like a cancelled run, with status ``timeout``.
+        its limit is cancelled like a cancelled run, with status ``timeout``. ``read_ahead``
+        (from :meth:`read_ahead`, for a run recorded ``running``) answers the graph's first
+        read of the thread's latest checkpoint.
         """
+        if read_ahead is not None:
+            self._read_aheads[run["run_id"]] = read_ahead
         log = logging.LoggerAdapter(logger, run_keys(run))
         bound = bind_run(run)
         meter = RunMeter(run, continued=clock is not None and clock.started_at is not None)
@@ -212,6 +225,9 @@ class RunExecutor:
                 raise
             return await self._run(run, emitter, log, control, usage, clock)
         finally:
+            unused = self._read_aheads.pop(run["run_id"], None)
+            if unused is not None:
+                unused.discard()
             await emitter.close()
             unbind(bound)
 
@@ -394,7 +410,9 @@ class RunExecutor:
         # Every run, stateless ones too, gets the store of the user who started it.
         bound: dict[str, Any] = {"store": self.memory(run["owner"])}
         if not run.get("temporary"):
-            bound["checkpointer"] = self.checkpointer
+            read_ahead = self._read_aheads.pop(run["run_id"], None)
+            saver = self.checkpointer
+            bound["checkpointer"] = read_ahead.bind(saver) if read_ahead else saver
         return self.graphs.get(run_graph_id(run)).copy(update=bound)
 
     async def _stream(

@@ -32,6 +32,7 @@ from lambdagraph.engine.durable import DurableRuns
 from lambdagraph.engine.executor import GraphRegistry
 from lambdagraph.engine.follow import RunFollower
 from lambdagraph.engine.inputs import GraphInputs
+from lambdagraph.engine.read_ahead import ReadAhead
 from lambdagraph.engine.requests import RunRequest
 from lambdagraph.engine.results import SERVER_FAULT
 from lambdagraph.engine.sinks import Sink
@@ -248,14 +249,25 @@ class RunService(RunCancels):
 
         The run executes in a background task: the caller reads ``sink`` and may go away
         first. It holds a lease, so a crash under it is recovered; a ``stream_resumable``
-        run is also logged, with the ids of the live events.
+        run is also logged, with the ids of the live events. The thread's latest checkpoint
+        is read beside the transaction that records the run (``engine.read_ahead``).
 
         Args:
             deadline: when this process will be stopped (``time.monotonic()`` clock): a
                 resumable run drains before it and a worker continues it.
         """
-        run = await self.create(owner, request, thread_id=thread_id)
-        self.spawn(self._execute(run, sink, deadline), name=f"run-{run['run_id']}")
+        latest = thread_id is not None and not request.to_kwargs()["checkpoint_id"]
+        read_ahead = self.durable.read_ahead(thread_id) if thread_id and latest else None
+        try:
+            run = await self.create(owner, request, thread_id=thread_id)
+        except BaseException:
+            if read_ahead is not None:
+                read_ahead.discard()
+            raise
+        if read_ahead is not None and run["status"] != "running":
+            read_ahead.discard()  # it waits its turn: the run ahead will change the state
+            read_ahead = None
+        self.spawn(self._execute(run, sink, deadline, read_ahead), name=f"run-{run['run_id']}")
         return run
 
     async def start(
@@ -294,12 +306,16 @@ class RunService(RunCancels):
         self._need_worker()
         await self.durable.start_background(run)
 
-    async def _execute(self, run: Run, sink: Sink, deadline: float | None) -> None:
+    async def _execute(
+        self, run: Run, sink: Sink, deadline: float | None, read_ahead: ReadAhead | None
+    ) -> None:
         try:
             if run["kwargs"].get("stream_resumable"):
+                if read_ahead is not None:
+                    read_ahead.discard()  # its lease and log come first: nothing to overlap
                 await self.durable.execute_here(run, [sink], deadline=deadline)
             else:
-                await self.durable.execute_leased(run, [sink])
+                await self.durable.execute_leased(run, [sink], read_ahead=read_ahead)
         except Exception:
             # The executor turns graph errors into events itself; reaching here is a fault.
             logger.exception("executor failed on run %s", run["run_id"])
