@@ -63,7 +63,8 @@ def test_lambdagraph_dynamodb_keeps_large_state_across_dev_restarts(
         monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", endpoint)
         monkeypatch.setenv("AWS_ENDPOINT_URL_S3", endpoint)
         settings = Settings(app_table="lambdagraph-app", scripted_delay_ms=0)  # as `make dev`
-        text = "a pasted report " * 25_000  # 400 KB: the run's input goes to the bucket
+        # 400 KB: the run's input goes to the bucket ("count to 3": a short answer, no echo)
+        text = "count to 3. " + "a pasted report " * 25_000
         with running_stack(settings=settings, authenticator=TokenIsUser()) as first:
             client = get_sync_client(url=first.url, headers=auth("alice"))
             thread = client.threads.create()
