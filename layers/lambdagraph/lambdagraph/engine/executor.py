@@ -30,9 +30,9 @@ from langgraph.errors import GraphDrained
 
 from lambdagraph.engine.chunks import ChunkMapper
 from lambdagraph.engine.failures import error_event, is_expected
-from lambdagraph.engine.first_token import FirstTokenWatch
 from lambdagraph.engine.graph_call import graph_chunks, graph_input, run_config
 from lambdagraph.engine.read_ahead import ReadAhead, fences
+from lambdagraph.engine.run_callbacks import RunCallbacks
 from lambdagraph.engine.sinks import Sink, observe_run
 from lambdagraph.engine.streaming_check import StreamingCheck
 from lambdagraph.engine.thread_log import frame_events
@@ -426,7 +426,7 @@ class RunExecutor:
         kwargs = run["kwargs"]
         graph = self._bound_graph(run)
         check = StreamingCheck(run, mapper.requested)
-        config = check.attach(run_config(run, usage, FirstTokenWatch(emitter.meter)))
+        config = check.attach(run_config(run, RunCallbacks(usage, emitter.meter)))
         chunks = graph_chunks(graph, graph_input(kwargs), config, mapper, kwargs, control)
         async for ns, mode, chunk in chunks:
             check.see(ns, mode, chunk)
@@ -452,7 +452,7 @@ class RunExecutor:
         """A v2 run: LangGraph's v3 events, as protocol frames (see ``protocol.agent_events``)."""
         kwargs = run["kwargs"]
         graph = self._bound_graph(run)
-        config = run_config(run, usage, FirstTokenWatch(emitter.meter))
+        config = run_config(run, RunCallbacks(usage, emitter.meter))
         await emitter.send(frame_events(frames.start()))
         async for event in v3_events(graph, graph_input(kwargs), config, kwargs, control):
             await emitter.send([*frame_events(frames.feed(event)), *_usage_events(usage, frames)])

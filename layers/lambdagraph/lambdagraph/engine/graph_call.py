@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any, cast
 from langgraph.types import Command, Send
 
 from lambdagraph.engine.chunks import ChunkMapper
-from lambdagraph.engine.usage import UsageTracker
 from lambdagraph.store.records import Run, RunKwargs, run_graph_id
 
 if TYPE_CHECKING:
@@ -85,9 +84,9 @@ def _split(item: Any, subgraphs: bool) -> tuple[tuple[str, ...], str, Any]:
     return (), mode, chunk
 
 
-def run_config(run: Run, usage: UsageTracker, *callbacks: BaseCallbackHandler) -> RunnableConfig:
-    """The graph config: the client's, with our thread/run ids and callbacks (``usage``, then
-    ``callbacks``) taking priority."""
+def run_config(run: Run, callbacks: BaseCallbackHandler) -> RunnableConfig:
+    """The graph config: the client's, with our thread/run ids and the run's ``callbacks``
+    (its :class:`~lambdagraph.engine.run_callbacks.RunCallbacks`) taking priority."""
     kwargs = run["kwargs"]
     config: dict[str, Any] = dict(kwargs.get("config") or {})
     ids = {
@@ -102,7 +101,7 @@ def run_config(run: Run, usage: UsageTracker, *callbacks: BaseCallbackHandler) -
     config["configurable"] = configurable
     metadata = {**(config.get("metadata") or {}), **run["metadata"], **ids, "run_attempt": 1}
     config["metadata"] = metadata
-    config["callbacks"] = [usage, *callbacks]
+    config["callbacks"] = [callbacks]
     config["run_id"] = uuid.UUID(run["run_id"])
     return cast("RunnableConfig", config)
 
