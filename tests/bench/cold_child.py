@@ -14,8 +14,12 @@ started this process) and of this process's CPU time. Run as a script, not as pa
 * ``worker``: the ``PAYLOAD`` (JSON) a ``ws`` child's invoke carried: the run executed to
   its end, its events posted to the connection that started it.
 
+* ``api``, ``authorizer``: the init phase only.
+
 ``VARIANT`` ``naive`` first imports every dependency any function may need, creates its
-boto3 clients and compiles its graphs, as a module-level handler commonly does.
+boto3 clients and compiles its graphs, as a module-level handler commonly does. ``floor``
+imports only the libraries the function's first request cannot do without (:data:`FLOOR`)
+and creates its clients, nothing of lambdagraph: what no lazy import can go below.
 """
 
 from __future__ import annotations
@@ -32,6 +36,18 @@ from typing import Any
 
 FUNCTIONS = Path(__file__).resolve().parents[2] / "functions"
 USER = "bench"
+# The libraries (and boto3 clients) each first request needs whatever the code around them:
+# the graph runtime and a chat model base class to run a graph; FastAPI to serve HTTP;
+# pydantic to validate a ``run`` frame; Powertools' idempotency for its request_id.
+_GRAPH = ["langgraph.graph", "langchain_core.language_models.chat_models"]
+FLOOR: dict[str, tuple[list[str], list[str]]] = {
+    "stream": ([*_GRAPH, "fastapi"], ["dynamodb"]),
+    "ws": (
+        ["pydantic", "aws_lambda_powertools.utilities.idempotency"],
+        ["dynamodb", "lambda", "apigatewaymanagementapi"],
+    ),
+    "worker": (_GRAPH, ["dynamodb", "apigatewaymanagementapi"]),
+}
 
 
 class Context:
@@ -76,6 +92,17 @@ def eager_imports() -> None:
     for name in ("dynamodb", "s3", "lambda"):
         boto3.client(name)
     GraphRegistry.from_settings(Settings.from_env()).load_all()
+
+
+def floor(function: str) -> None:
+    """Import the function's :data:`FLOOR` libraries and create its clients."""
+    import boto3
+
+    modules, clients = FLOOR[function]
+    for name in modules:
+        importlib.import_module(name)
+    for name in clients:
+        boto3.client(name, endpoint_url="http://127.0.0.1:1")
 
 
 def load(function: str) -> Any:
@@ -184,11 +211,17 @@ def ws_request(module: Any) -> None:
 def main() -> None:
     """Run one cold start; print its timings."""
     function, variant, spawned = sys.argv[1], sys.argv[2], float(sys.argv[3])
-    if variant == "naive":
-        eager_imports()
-    module = load(function)
+    if variant == "floor":
+        floor(function)
+        module = None
+    else:
+        if variant == "naive":
+            eager_imports()
+        module = load(function)
     init, init_cpu = time.time() - spawned, time.process_time()
-    if function == "stream":
+    if module is None or function in ("api", "authorizer"):
+        pass
+    elif function == "stream":
         asyncio.run(stream_request(module.app))
     elif function == "ws":
         ws_request(module)

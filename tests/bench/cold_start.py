@@ -56,7 +56,9 @@ from tests.bench.venvs import ROOT
 RUNS = 3
 CHILD = Path(__file__).with_name("cold_child.py")
 FUNCTIONS = ("stream", "ws", "worker")
-VARIANTS = ("ours", "source", "naive")
+VARIANTS = ("ours", "source", "naive", "floor")
+INIT_ONLY = ("api", "authorizer")
+"""Functions whose init phase alone is measured (ours, with and without bytecode)."""
 # Lambda's limit for the init phase; past it the instance is restarted and init is retried.
 INIT_LIMIT_SECONDS = 10.0
 
@@ -144,10 +146,11 @@ class ColdStarts:
 
     def one(self, function: str, variant: str, *, warm_up: bool = False) -> dict[str, float]:
         """One fresh process's timings; checks what the function sent."""
-        layer = "full" if warm_up or variant == "ours" else "stdlib"
+        layer = "stdlib" if variant in ("source", "naive") and not warm_up else "full"
         env = _child_env(self.tables, self.endpoint, self.cache / layer, write=warm_up)
         invokes, posts = len(self.recorder.invokes), len(self.recorder.posts)
-        payload = [self.payloads.pop(0)] if function == "worker" else []
+        serves = variant != "floor" and function in FUNCTIONS
+        payload = [self.payloads.pop(0)] if serves and function == "worker" else []
         spawned = time.time()
         result = subprocess.run(
             [sys.executable, str(CHILD), function, "naive" if variant == "naive" else "ours",
@@ -158,11 +161,11 @@ class ColdStarts:
             raise RuntimeError(f"{function} {variant} cold start failed:\n{result.stderr[-2000:]}")
         with self.recorder.lock:
             new_posts = [body for _, body in self.recorder.posts[posts:]]
-            if function == "ws":
+            if serves and function == "ws":
                 assert len(self.recorder.invokes) == invokes + 1, "the run was not handed over"
                 self.payloads.append(json.dumps(self.recorder.invokes[-1]))
                 assert any(b"run.accepted" in body for body in new_posts), new_posts
-            if function == "worker":
+            if serves and function == "worker":
                 assert any(b"run.ended" in body for body in new_posts), new_posts
         return json.loads(result.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
@@ -170,8 +173,10 @@ class ColdStarts:
         """Fill the bytecode cache (every module any variant imports), then copy its
         standard-library part for the source-only variants."""
         for function in FUNCTIONS:
-            for variant in ("ours", "naive"):
+            for variant in ("ours", "naive", "floor"):
                 self.one(function, variant, warm_up=True)
+        for function in INIT_ONLY:
+            self.one(function, "ours", warm_up=True)
         stdlib = Path(sysconfig.get_paths()["stdlib"]).resolve()
         source = self.cache / "full" / stdlib.relative_to(stdlib.anchor)
         shutil.copytree(source, self.cache / "stdlib" / stdlib.relative_to(stdlib.anchor))
@@ -195,12 +200,14 @@ def measure_cold_start(runs: int = RUNS) -> Figures:
         starts = ColdStarts(tables, endpoint, recorder, Path(cache))
         starts.warm_up()
         samples: dict[str, dict[str, list[dict[str, float]]]] = {
-            f: {v: [] for v in VARIANTS} for f in FUNCTIONS
+            **{f: {v: [] for v in VARIANTS} for f in FUNCTIONS},
+            **{f: {"ours": [], "source": []} for f in INIT_ONLY},
         }
         for _ in range(runs):
-            for function in FUNCTIONS:  # each ws sample hands the next worker sample its run
-                for variant in VARIANTS:
-                    samples[function][variant].append(starts.one(function, variant))
+            # Each ws sample hands the next worker sample its run.
+            for function, per_variant in samples.items():
+                for variant, values in per_variant.items():
+                    values.append(starts.one(function, variant))
     keys = ("init", "total", "init_cpu", "cpu")
     return {
         function: {
@@ -273,30 +280,53 @@ def _seconds(value: float) -> str:
     return ms(value) if value < 1 else f"{value:.2f} s"
 
 
+def _cpu(figures: dict[str, float], key: str = "cpu") -> str:
+    wall = "total" if key == "cpu" else "init"
+    return f"CPU {_seconds(figures[key])} (wall {_seconds(figures[wall])})"
+
+
+_FIRST = {
+    "stream": "first streamed run",
+    "ws": "`$connect` + first `run` action",
+    "worker": "first run executed",
+}
+INIT_TARGET_CPU = 1.5
+"""Seconds of init CPU here; see README, Benchmarks item 3, for why."""
+
+
+def _init_row(function: str, ours: dict[str, float], source: dict[str, float],
+              floor: dict[str, float] | None) -> Row:
+    return Row(
+        3,
+        f"`{function}` init phase (billed): process start → module loaded",
+        f"{_cpu(ours, 'init_cpu')}; no bytecode: CPU {_seconds(source['init_cpu'])}",
+        f"its libraries alone: CPU {_seconds(floor['init_cpu'])}" if floor else "–",
+        ours["init_cpu"] / floor["init_cpu"] if floor else None,
+        f"≤ {INIT_TARGET_CPU} s CPU",
+        ours["init_cpu"] <= INIT_TARGET_CPU,
+    )
+
+
 def cold_start_rows(figures: Figures, runs: int = RUNS) -> list[Row]:
-    """Per function: as deployed vs naive, source-only vs naive, and the init phase."""
+    """Per function: as deployed vs naive (CPU: the machine is shared), the same build as
+    naive's, and the init phase against the function's libraries alone."""
     rows = []
     for function in FUNCTIONS:
-        ours, source, naive = (figures[function][v] for v in VARIANTS)
-        first = {"stream": "first streamed run", "ws": "$connect + first run action",
-                 "worker": "first run executed"}[function]
+        ours, source, naive, floor = (figures[function][v] for v in VARIANTS)
         goal = "≤ 0.6" if function != "worker" else ""
-        ratio = ours["total"] / naive["total"]
+        ratio = ours["cpu"] / naive["cpu"]
         rows += [
-            Row(3, f"`{function}` cold start: fresh process → {first} (median of {runs})",
-                f"{_seconds(ours['total'])} (CPU {_seconds(ours['cpu'])})",
-                f"naive eager imports, no bytecode: {_seconds(naive['total'])} "
-                f"(CPU {_seconds(naive['cpu'])})",
+            Row(3, f"`{function}` cold start: start → {_FIRST[function]} (median of {runs})",
+                _cpu(ours), f"naive eager imports, no bytecode: {_cpu(naive)}",
                 ratio, goal, ratio <= 0.6 if goal else None),
-            Row(3, f"`{function}` cold start, layer without bytecode (`sam build` alone)",
-                f"{_seconds(source['total'])} (CPU {_seconds(source['cpu'])})",
-                f"naive: {_seconds(naive['total'])}", source["total"] / naive["total"]),
-            Row(3, f"`{function}` init phase (billed): process start → module loaded",
-                f"{_seconds(ours['init'])} (CPU {_seconds(ours['init_cpu'])}); "
-                f"without bytecode {_seconds(source['init'])}",
-                f"Lambda's init limit: {INIT_LIMIT_SECONDS:.0f} s",
-                ours["init"] / INIT_LIMIT_SECONDS, "≤ 1 s", ours["init"] <= 1.0),
+            Row(3, f"`{function}` cold start, both without bytecode (`sam build` alone)",
+                _cpu(source), f"naive: CPU {_seconds(naive['cpu'])}",
+                source["cpu"] / naive["cpu"]),
+            _init_row(function, ours, source, floor),
         ]
+    for function in INIT_ONLY:
+        per_variant = figures[function]
+        rows.append(_init_row(function, per_variant["ours"], per_variant["source"], None))
     return rows
 
 
