@@ -153,8 +153,8 @@ class ColdStarts:
         payload = [self.payloads.pop(0)] if serves and function == "worker" else []
         spawned = time.time()
         result = subprocess.run(
-            [sys.executable, str(CHILD), function, "naive" if variant == "naive" else "ours",
-             repr(spawned), *payload],
+            [sys.executable, str(CHILD), function,
+             variant if variant in ("naive", "floor") else "ours", repr(spawned), *payload],
             capture_output=True, text=True, env=env, cwd=ROOT, timeout=180,
         )
         if result.returncode != 0:
