@@ -13,12 +13,18 @@ Variants, interleaved so drift hits all alike:
 
 * *ours*: lambdagraph as ``make build`` deploys it, the layer's bytecode compiled at build
   time (``infra/precompile.py``);
-* *ours, source only*: lambdagraph as ``sam build`` alone ships it: SAM's Python builder
+* *source*: lambdagraph as ``sam build`` alone ships it: SAM's Python builder
   drops every ``__pycache__`` and unpacks wheels without compiling, and Lambda's ``/opt``
   is read-only, so every module compiles from source at every cold start;
 * *naive*: the same function in a process that first imports every dependency any function
   may need, creates its boto3 clients and compiles its graphs, as a module-level Lambda
-  handler commonly does, shipped as ``sam build`` ships it.
+  handler commonly does, shipped as ``sam build`` ships it;
+* *floor*: only the libraries the first request cannot do without (``cold_child.FLOOR``),
+  with bytecode: what no lazy import goes below.
+
+The ``api`` and ``authorizer`` functions get their init phase measured (ours, with and
+without bytecode). Ratios are of CPU seconds: on a shared machine wall time measures the
+neighbours.
 
 Bytecode is steered with ``PYTHONPYCACHEPREFIX``: a warm-up run fills a cache of every
 module; the source-only variants get a copy holding only the standard library's (the
