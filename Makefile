@@ -71,9 +71,11 @@ bench: $(STAMP)
 	$(PY) -m tests.bench
 
 # The Lambda artifacts: needs a local Python of the template's Runtime (python3.14 by
-# default; `make build SAM_ARGS="--parameter-overrides Runtime=python3.11"` or --use-container).
+# default; `make build SAM_ARGS="--parameter-overrides Runtime=python3.11"` or --use-container),
+# which also compiles their bytecode (SAM ships none: every cold start would compile it).
 build: $(SAM)
 	SAM_CLI_TELEMETRY=0 $(SAM) build $(SAM_ARGS)
+	python3 infra/precompile.py .aws-sam/build
 
 clean:
 	rm -rf $(VENV) $(SAM_VENV) .pytest_cache .aws-sam tests/js/node_modules examples/react/node_modules examples/react/dist

@@ -11,7 +11,7 @@ from typing import Any
 from lambdagraph.auth import authenticator_from_settings
 from lambdagraph.entry import LambdaEntry
 from lambdagraph.errors import Unauthorized
-from lambdagraph.ws import authorize
+from lambdagraph.ws.authorizer import authorize
 
 entry = LambdaEntry.from_env("lambdagraph-authorizer")
 logger = entry.logger

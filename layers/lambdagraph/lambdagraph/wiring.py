@@ -5,6 +5,10 @@ its collaborators as arguments. Each ``build_*`` function gives one process what
 and nothing more: the ``ws`` function, which never executes a run, builds no executor and
 no checkpoint saver.
 
+Each ``build_*`` imports its transport's modules itself (the HTTP app, the WebSocket API, the
+fan-out): a function's init phase imports only what that function serves (FastAPI and every
+route are no part of the ``ws`` and ``worker`` cold starts).
+
 Example:
     >>> app = build_http_app(Settings.from_env())        # the stream and api functions
     >>> worker = build_worker(Settings.from_env())       # the worker function
@@ -34,7 +38,6 @@ from lambdagraph.engine import (
 from lambdagraph.engine.webhooks import WebhookPolicy, WebhookSender
 from lambdagraph.engine.worker import WorkerHandler, WorkerSinks, handle_worker_event
 from lambdagraph.errors import ConfigurationError
-from lambdagraph.http.app import create_app
 from lambdagraph.pricing import PriceTable
 from lambdagraph.settings import Settings
 from lambdagraph.store.app import AppStore
@@ -42,15 +45,14 @@ from lambdagraph.store.connections import ConnectionStore
 from lambdagraph.store.events import EventLog
 from lambdagraph.store.leases import RunLeases
 from lambdagraph.store.records import Run
-from lambdagraph.ws.api import WebSocketApi
-from lambdagraph.ws.fanout import WebSocketFanout
-from lambdagraph.ws.sender import ManagementClient, management_client
-from lambdagraph.ws.thread_fanout import ThreadFanout
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
     from langgraph.checkpoint.base import BaseCheckpointSaver
     from langgraph.store.base import BaseStore
+
+    from lambdagraph.ws.api import WebSocketApi
+    from lambdagraph.ws.sender import ManagementClient
 
 InvokerFactory = Callable[[WorkerHandler], Invoker]
 """Builds the worker invoker from the worker's handler (the local stack's in-process one)."""
@@ -167,6 +169,10 @@ class Core:
         settings = self.settings
         if not settings.ws_endpoint:
             return None
+        from lambdagraph.ws.fanout import WebSocketFanout  # lazy: only the worker posts
+        from lambdagraph.ws.sender import management_client
+        from lambdagraph.ws.thread_fanout import ThreadFanout
+
         client = client or management_client(settings.ws_endpoint)
         connections = self.connections()
         log = EventLog(settings.app_table, client=self.store.client)
@@ -277,6 +283,8 @@ def build_http_app(
         core: shared store and graphs (the local stack shares them with its ``ws`` API).
         worker_sinks: more sinks for runs this process executes (the WebSocket fan-out).
     """
+    from lambdagraph.http.app import create_app  # lazy: the ws and worker functions serve no HTTP
+
     core = core or Core.from_settings(settings)
     executor = core.executor(checkpointer)
     durable, eraser = _durable_with_worker(core, executor, worker_invoker, worker_sinks)
@@ -322,7 +330,7 @@ def build_ws_api(
     *,
     core: Core | None = None,
     runs: RunService | None = None,
-    client_factory: Callable[[str], ManagementClient] = management_client,
+    client_factory: Callable[[str], ManagementClient] | None = None,
 ) -> WebSocketApi:
     """The ``ws`` function's API: records runs and hands them to the worker.
 
@@ -333,11 +341,15 @@ def build_ws_api(
         settings: the configuration (``LAMBDAGRAPH_WORKER_FUNCTION`` unless ``runs``).
         core: shared store and graphs (the local stack's).
         runs: the run service to use (the local stack shares its HTTP app's).
-        client_factory: builds a management API client for an endpoint URL.
+        client_factory: builds a management API client for an endpoint URL (default:
+            :func:`lambdagraph.ws.sender.management_client`).
 
     Raises:
         ConfigurationError: no ``runs`` and no worker function is configured.
     """
+    from lambdagraph.ws.api import WebSocketApi  # lazy: only the ws function and the local stack
+    from lambdagraph.ws.sender import management_client
+
     core = core or Core.from_settings(settings)
     if runs is None:
         runs = core.service(core.durable(None, _lambda_invoker(settings)))
@@ -346,7 +358,7 @@ def build_ws_api(
         streams=thread_streams(runs, core.graphs, lambda: default_checkpointer(settings)),
         connections=core.connections(),
         settings=settings,
-        client_factory=client_factory,
+        client_factory=client_factory or management_client,
         authorizer=authorizer_from_settings(settings),
         # IAM auth on $connect runs no authorizer function: the ws function reads the caller.
         connect_authenticator=(
