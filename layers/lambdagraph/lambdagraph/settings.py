@@ -78,7 +78,7 @@ Variables:
         (the worker) and the role they assume; set by ``template.yaml`` (empty: the local
         stack's scheduler fires crons).
     LAMBDAGRAPH_LOCAL_CRON_TICK_SECONDS: how often the local stack's scheduler looks for
-        due crons (``1``).
+        due crons (``60``: on each minute, a crontab's resolution; each look scans the table).
     LAMBDAGRAPH_WEB_LOGIN_URL: the chat page's sign-in (an OAuth 2.0 authorize endpoint that
         answers the implicit flow, e.g. Cognito's ``https://{domain}/oauth2/authorize``); the
         page asks it with ``client_id`` = ``LAMBDAGRAPH_JWT_AUDIENCE`` (empty: no sign-in).
@@ -226,7 +226,7 @@ class Settings(BaseSettings):
     cron_schedule_group: str = ""
     cron_target_arn: str = ""
     cron_role_arn: str = ""
-    local_cron_tick_seconds: float = Field(1.0, gt=0)
+    local_cron_tick_seconds: float = Field(60.0, gt=0)
     # Thread TTL.
     thread_sweep_seconds: float = Field(60.0, gt=0)
     # Long-term memory store (LangGraph's BaseStore; langgraph.json's store.ttl).
