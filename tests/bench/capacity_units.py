@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import base64
 import json
+import threading
 from collections.abc import Mapping
 from typing import Any
 
@@ -49,6 +50,7 @@ class UnitCounter:
         self.write_units = 0.0
         self._sessions: set[int] = set()
         self._inspect: Any = None
+        self._lock = threading.Lock()  # savers call from worker threads
 
     def watch(self, session: boto3.Session) -> boto3.Session:
         """Count the requests of clients ``session`` creates from now on (once per session)."""
@@ -74,10 +76,11 @@ class UnitCounter:
         elif operation == "TransactWriteItems":
             request = {"TransactItems": [self._as_put(entry) for entry in request["TransactItems"]]}
         units = dynamo_units.request_units(operation, request, response)
-        if operation in dynamo_units.WRITES:
-            self.write_units += units
-        else:
-            self.read_units += units
+        with self._lock:
+            if operation in dynamo_units.WRITES:
+                self.write_units += units
+            else:
+                self.read_units += units
 
     def _as_put(self, entry: Mapping[str, Any]) -> Mapping[str, Any]:
         if "Update" in entry:
@@ -85,8 +88,9 @@ class UnitCounter:
         return entry
 
     def _item_after(self, update: Mapping[str, Any]) -> Mapping[str, Any]:
-        if self._inspect is None:
-            self._inspect = boto3.client("dynamodb")
+        with self._lock:
+            if self._inspect is None:
+                self._inspect = boto3.client("dynamodb")
         found = self._inspect.get_item(
             TableName=update["TableName"], Key=update["Key"], ConsistentRead=True
         )

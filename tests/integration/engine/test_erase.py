@@ -140,7 +140,7 @@ async def converse(app: App, user: str, thread_id: str, text: str) -> None:
 
 async def bulk_checkpoints(saver: AsyncDynamoDBSaver, thread_id: str, *, writes: int) -> None:
     """Checkpoints in two subgraph namespaces (some offloaded to S3), with ``writes``
-    pending writes in tasks of 100 (one transaction each)."""
+    pending-write items (tasks of one write: a task's writes share an item)."""
     for ns in ("tools:a", "tools:b"):
         config: RunnableConfig = {"configurable": {"thread_id": thread_id, "checkpoint_ns": ns}}
         for step in range(20):
@@ -151,9 +151,13 @@ async def bulk_checkpoints(saver: AsyncDynamoDBSaver, thread_id: str, *, writes:
             config = await saver.aput(
                 config, checkpoint, {"source": "loop", "step": step}, versions
             )
-    for task in range(writes // 100):
-        values = [(f"channel{i}", os.urandom(16).hex()) for i in range(100)]
-        await saver.aput_writes(config, values, task_id=f"task-{task}")
+    for start in range(0, writes, 100):
+        await asyncio.gather(
+            *(
+                saver.aput_writes(config, [("channel", os.urandom(16).hex())], f"task-{task}")
+                for task in range(start, min(start + 100, writes))
+            )
+        )
 
 
 async def bulk_runs(app: App, owner: str, thread_id: str, *, log_items: int) -> None:
