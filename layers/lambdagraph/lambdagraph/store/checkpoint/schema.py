@@ -14,6 +14,10 @@ writes together::
 namespace is the empty string, so its keys start with ``#``. In descending key order a
 checkpoint's writes come right before the checkpoint item itself, which is what lets
 ``get_tuple`` stop reading at the first checkpoint item it meets.
+
+This is storage format 2. Format 1 stored one item per pending write (``kind`` ``write``)
+and 32-digit channel versions with a random suffix; both are still read (and a thread's
+versions carry on from them), but an older saver does not read format 2.
 """
 
 from __future__ import annotations
