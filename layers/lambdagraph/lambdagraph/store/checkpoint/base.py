@@ -271,6 +271,7 @@ class BaseDynamoDBSaver(CheckpointCodec, MaintenancePlans, BaseCheckpointSaver[s
                 if "TransactionConflict" not in reasons or attempt == _RETRIES - 1:
                     raise
             yield Sleep(0.02 * 2**attempt)
+        raise RuntimeError("pending writes kept conflicting with concurrent transactions")
 
     def _writes_update(self, batch: WriteBatch) -> dict[str, Any]:
         """UpdateItem of a writes item: special writes (negative idx) replace, a regular

@@ -153,7 +153,7 @@ class WriteBatch:
         entries = sum(
             len(schema.write_attribute(idx))
             + 12
-            + sum(len(p) for p in entry[:2])
+            + sum(len(p.encode()) for p in entry[:2])
             + len(entry[2] if isinstance(entry[2], bytes) else entry[2].encode())
             for idx, entry in self.entries.items()
         )
