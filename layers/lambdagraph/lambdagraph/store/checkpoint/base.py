@@ -372,7 +372,7 @@ class BaseDynamoDBSaver(CheckpointCodec, MaintenancePlans, BaseCheckpointSaver[s
         With ``below`` (a checkpoint's sort key) reading starts right under that checkpoint,
         so ``list(before=...)`` skips newer items without reading them.
         """
-        page = schema.FIRST_PAGE_ITEMS
+        page = schema.FIRST_PAGE_ITEMS if limit == 1 else schema.FIRST_LIST_PAGE_ITEMS
         request: dict[str, Any] = {
             "TableName": self.table_name,
             "KeyConditionExpression": f"{schema.PK} = :pk AND begins_with({schema.SK}, :prefix)",

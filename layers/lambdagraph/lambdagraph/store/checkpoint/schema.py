@@ -66,8 +66,10 @@ WRITES_PER_ITEM = 64
 # First page size when reading a thread newest-first; doubles per page. A checkpoint's own
 # writes come first, so this bounds how far past the wanted checkpoint one page reads (and
 # bills: a Query bills every item it returns, each older checkpoint with its full state).
-# Eight items hold a checkpoint, its fence and six tasks' writes.
+# ``get_tuple`` wants one checkpoint: eight items hold it, its fence and six tasks' writes.
+# ``list`` wants several, so it starts larger.
 FIRST_PAGE_ITEMS = 8
+FIRST_LIST_PAGE_ITEMS = 32
 
 # Fenced writers (the graph advancing a thread) must be the first child of their parent;
 # explicit branches ("update", "fork": update_state, time travel) may add siblings.
