@@ -1,9 +1,11 @@
-"""Measure what the event log costs: DynamoDB writes per 1,000 streamed tokens.
+"""Measure what a logged run writes: DynamoDB writes per 1,000 streamed tokens.
 
 Runs the demo agent's ``count to 1000`` (one token per chunk, ``messages-tuple``) through the
-real executor and :class:`DurableRuns` on an embedded moto server, for a few model speeds
-and flush windows, and prints BatchWriteItem calls, items and write units (1 KB each) per
-1,000 tokens. Run: ``python -m tests.bench.event_log_writes``.
+real executor and :class:`DurableRuns`, checkpointed by ``AsyncDynamoDBSaver``, on an
+embedded moto server, for a few model speeds and flush windows, and prints the event log's
+BatchWriteItem calls, items and write units per 1,000 tokens, and the write units of the
+whole run as its cost meter recorded them (event log, checkpoints, run record:
+``lambdagraph.pricing``). Run: ``python -m tests.bench.event_log_writes``.
 """
 
 from __future__ import annotations
@@ -12,13 +14,13 @@ import asyncio
 import uuid
 
 import boto3
-from langgraph.checkpoint.memory import InMemorySaver
 
 from lambdagraph.agents import GraphRegistry
 from lambdagraph.engine.durable import DurableRuns
 from lambdagraph.engine.executor import RunExecutor
 from lambdagraph.settings import Settings
 from lambdagraph.store.app import AppStore
+from lambdagraph.store.checkpoint import AsyncDynamoDBSaver
 from lambdagraph.store.events import EventLog
 from lambdagraph.store.leases import RunLeases
 from lambdagraph_client.local.dynamo import embedded_aws, use_fake_credentials
@@ -34,11 +36,12 @@ class _NoInvoker:
 
 async def measure(delay_ms: int, flush_ms: int) -> dict[str, float]:
     """Writes per 1,000 tokens for one model speed and flush window."""
-    table = f"app-{uuid.uuid4().hex[:8]}"
-    ensure_tables(boto3.client("dynamodb"), {"AppTable": table})
+    table, checkpoints = f"app-{uuid.uuid4().hex[:8]}", f"checkpoints-{uuid.uuid4().hex[:8]}"
+    ensure_tables(boto3.client("dynamodb"), {"AppTable": table, "CheckpointsTable": checkpoints})
     settings = Settings().replace(app_table=table, scripted_delay_ms=delay_ms)
     store = AppStore(table)
-    executor = RunExecutor(store, GraphRegistry.from_settings(settings), InMemorySaver())
+    saver = AsyncDynamoDBSaver(checkpoints)
+    executor = RunExecutor(store, GraphRegistry.from_settings(settings), saver)
     log = EventLog(table)
     durable = DurableRuns(
         store, executor, log, RunLeases(table), _NoInvoker(), flush_interval=flush_ms / 1000
@@ -58,6 +61,7 @@ async def measure(delay_ms: int, flush_ms: int) -> dict[str, float]:
     started = loop.time()
     await durable.execute_here(run, [])
     seconds = loop.time() - started
+    record = await store.get_run("bench", thread["thread_id"], run["run_id"])
     scale = 1000 / TOKENS
     return {
         "tokens_per_s": TOKENS / seconds,
@@ -65,17 +69,21 @@ async def measure(delay_ms: int, flush_ms: int) -> dict[str, float]:
         "items": log.stats.items * scale,
         "write_units": log.stats.write_units * scale,
         "events": log.stats.events * scale,
+        "run_write_units": record["aws"]["dynamodb_write_units"] * scale,
     }
 
 
 async def main() -> None:
-    print("model ms/token  flush ms  tokens/s  BatchWriteItem  items  WCU   (per 1,000 tokens)")
+    print(
+        "model ms/token  flush ms  tokens/s  BatchWriteItem  items  WCU  run WCU"
+        "  (per 1,000 tokens)"
+    )
     for delay_ms in (20, 10, 2):
         for flush_ms in (50, 100):
             r = await measure(delay_ms, flush_ms)
             print(
                 f"{delay_ms:>14}  {flush_ms:>8}  {r['tokens_per_s']:>8.0f}  {r['requests']:>14.0f}"
-                f"  {r['items']:>5.0f}  {r['write_units']:>4.0f}"
+                f"  {r['items']:>5.0f}  {r['write_units']:>4.0f}  {r['run_write_units']:>7.0f}"
             )
 
 

@@ -30,7 +30,8 @@ from lambdagraph.http.app import create_app
 from lambdagraph.protocol.events import Event
 from lambdagraph.settings import Settings
 from lambdagraph.store.app import AppStore
-from lambdagraph.store.checkpoint import AsyncDynamoDBSaver
+from lambdagraph.store.checkpoint import AsyncDynamoDBSaver, schema
+from lambdagraph.store.checkpoint.items import to_attributes
 from lambdagraph.store.connections import ConnectionStore, RunRef
 from lambdagraph.store.events import EventLog, format_event_id
 from lambdagraph.store.leases import RunLeases
@@ -140,7 +141,9 @@ async def converse(app: App, user: str, thread_id: str, text: str) -> None:
 
 async def bulk_checkpoints(saver: AsyncDynamoDBSaver, thread_id: str, *, writes: int) -> None:
     """Checkpoints in two subgraph namespaces (some offloaded to S3), with ``writes``
-    pending writes in tasks of 100 (one transaction each)."""
+    pending-write items: tasks of one write (a task's writes share an item), stored in
+    batches of 25 as ``aput_writes`` would store each (thousands of single ``UpdateItem``
+    calls are slow on moto)."""
     for ns in ("tools:a", "tools:b"):
         config: RunnableConfig = {"configurable": {"thread_id": thread_id, "checkpoint_ns": ns}}
         for step in range(20):
@@ -151,9 +154,16 @@ async def bulk_checkpoints(saver: AsyncDynamoDBSaver, thread_id: str, *, writes:
             config = await saver.aput(
                 config, checkpoint, {"source": "loop", "step": step}, versions
             )
-    for task in range(writes // 100):
-        values = [(f"channel{i}", os.urandom(16).hex()) for i in range(100)]
-        await saver.aput_writes(config, values, task_id=f"task-{task}")
+    items = []
+    for task in range(writes):
+        (batch,), _ = saver._write_batches(config, [("c", os.urandom(16).hex())], f"t{task}", "")
+        entries = {schema.write_attribute(idx): entry for idx, entry in batch.entries.items()}
+        items.append({"PutRequest": {"Item": to_attributes({**batch.item, **entries})}})
+    client = boto3.client("dynamodb")
+    for start in range(0, len(items), 25):
+        chunk = {saver.table_name: items[start : start + 25]}
+        while chunk:
+            chunk = client.batch_write_item(RequestItems=chunk).get("UnprocessedItems")
 
 
 async def bulk_runs(app: App, owner: str, thread_id: str, *, log_items: int) -> None:

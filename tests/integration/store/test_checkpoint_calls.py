@@ -16,12 +16,17 @@ from tests.conftest import Tables
 # graph (tests/bench/checkpoint_calls.py); the budget is a third of that. Exact counts, so
 # any extra call fails here.
 # Interrupt: get_tuple (Query), input checkpoint (PutItem: no parent, nothing to fence), two
-# checkpoints (TransactWriteItems: item + fence), two tasks' writes (TransactWriteItems: both
-# of a task's writes at once) and the interrupt write (PutItem).
-TO_INTERRUPT = {"dynamodb.Query": 1, "dynamodb.PutItem": 2, "dynamodb.TransactWriteItems": 4}
-# Resume: get_tuple, the resume value (PutItem), approve's and send's writes, two checkpoints.
-TO_RESUME = {"dynamodb.Query": 1, "dynamodb.PutItem": 2, "dynamodb.TransactWriteItems": 3}
-
+# checkpoints (TransactWriteItems: item + fence), two tasks' writes and the interrupt write
+# (UpdateItem: one item holds a task's writes).
+TO_INTERRUPT = {
+    "dynamodb.Query": 1,
+    "dynamodb.PutItem": 1,
+    "dynamodb.UpdateItem": 3,
+    "dynamodb.TransactWriteItems": 2,
+}
+# Resume: get_tuple, the resume value, approve's and send's writes (UpdateItem), two
+# checkpoints.
+TO_RESUME = {"dynamodb.Query": 1, "dynamodb.UpdateItem": 3, "dynamodb.TransactWriteItems": 2}
 
 def test_hitl_call_counts_per_phase(tables: Tables) -> None:
     def make_saver(session: boto3.Session) -> DynamoDBSaver:

@@ -1,4 +1,4 @@
-"""Pending writes: LangGraph's order and upsert rules, and batched, atomic storage."""
+"""Pending writes: LangGraph's order and upsert rules, batched atomic storage, format 1."""
 
 from __future__ import annotations
 
@@ -51,18 +51,18 @@ def test_special_writes_replace_regular_writes_stay(saver: AsyncDynamoDBSaver) -
     )
 
 
-def test_put_writes_is_one_transaction_per_hundred_writes(tables: Tables) -> None:
+def test_put_writes_is_one_item_per_64_writes_and_one_call(tables: Tables) -> None:
     counter = CallCounter()
     saver = DynamoDBSaver(tables.checkpoints, client=counter.session.client("dynamodb"))
     config = _checkpoint(saver, "batch")
     counter.take()
 
     saver.put_writes(config, [("log", i) for i in range(30)], "t1")
-    assert counter.take() == {"dynamodb.TransactWriteItems": 1}
+    assert counter.take() == {"dynamodb.UpdateItem": 1}
     saver.put_writes(config, [("log", i) for i in range(150)], "t2")
-    assert counter.take() == {"dynamodb.TransactWriteItems": 2}  # sent concurrently
-    saver.put_writes(config, [("log", i) for i in range(30)], "t1")  # a retry: nothing new
-    assert counter.take() == {"dynamodb.TransactWriteItems": 1}
+    assert counter.take() == {"dynamodb.TransactWriteItems": 1}  # 3 items, all or nothing
+    saver.put_writes(config, [("log", -i) for i in range(30)], "t1")  # a retry: all kept
+    assert counter.take() == {"dynamodb.UpdateItem": 1}
 
     pending = saver.get_tuple(config).pending_writes  # type: ignore[union-attr]
     assert [(t, v) for t, _, v in pending] == [("t1", i) for i in range(30)] + [

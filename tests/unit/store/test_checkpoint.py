@@ -14,6 +14,7 @@ from lambdagraph.errors import CheckpointConflict
 from lambdagraph.store.checkpoint import AsyncDynamoDBSaver, DynamoDBSaver, schema
 from lambdagraph.store.checkpoint.items import (
     Group,
+    WriteBatch,
     from_attributes,
     group_items,
     item_size,
@@ -122,15 +123,23 @@ def test_an_oversized_checkpoint_goes_to_s3_before_dynamodb() -> None:
     assert put.params["Item"]["s3_key"]["S"] == upload.calls[0].params["Key"]
 
 
-def test_put_writes_uses_langgraph_indices_and_conditions() -> None:
+def test_put_writes_is_one_update_keeping_regular_writes_replacing_special_ones() -> None:
     config = {"configurable": {"thread_id": "t", "checkpoint_ns": "", "checkpoint_id": "c"}}
     step = next(_saver()._put_writes_plan(config, [("x", 1), (INTERRUPT, 2)], "task", "~p"))
-    assert isinstance(step, Parallel) and len(step.calls) == 1
-    regular, special = step.calls[0].params["TransactItems"]
-    assert regular["Put"]["Item"]["SK"] == {"S": "#c#w#task#0"}
-    assert regular["Put"]["ConditionExpression"] == "attribute_not_exists(SK)"
-    assert special["Put"]["Item"]["SK"] == {"S": "#c#w#task#-3"}
-    assert "ConditionExpression" not in special["Put"]
+    assert isinstance(step, Call) and step.operation == "update_item"
+    assert step.params["Key"]["SK"] == {"S": "#c#t#task#0"}
+    names, expression = step.params["ExpressionAttributeNames"], step.params["UpdateExpression"]
+    assert (names["#w0"], names["#w1"]) == ("w-3", "w0")
+    assert "#w0 = :w0," in expression  # INTERRUPT (idx -3) replaces
+    assert "#w1 = if_not_exists(#w1, :w1)," in expression  # a regular write is kept
+
+
+def test_a_tasks_writes_past_64_share_one_transaction() -> None:
+    config = {"configurable": {"thread_id": "t", "checkpoint_ns": "", "checkpoint_id": "c"}}
+    step = next(_saver()._put_writes_plan(config, [("x", i) for i in range(130)], "task", ""))
+    assert isinstance(step, Call) and step.operation == "transact_write_items"
+    keys = [e["Update"]["Key"]["SK"]["S"] for e in step.params["TransactItems"]]
+    assert keys == ["#c#t#task#0", "#c#t#task#1", "#c#t#task#2"]
 
 
 def test_a_lost_fence_race_is_a_checkpoint_conflict() -> None:
@@ -149,21 +158,30 @@ def test_a_lost_fence_race_is_a_checkpoint_conflict() -> None:
     assert caught.value.code == "checkpoint_conflict"
 
 
-def test_versions_are_zero_padded_strings_that_sort() -> None:
+def test_versions_are_short_strings_that_sort() -> None:
     saver = _saver()
     versions = [saver.get_next_version(None, None)]
-    for _ in range(11):
+    for _ in range(120):
         versions.append(saver.get_next_version(versions[-1], None))
-    assert versions == sorted(versions) and len(set(versions)) == 12
+    assert versions == sorted(versions) and len(set(versions)) == 121
+    assert versions[:2] == ["a1", "a2"] and versions[9] == "b10" and versions[99] == "c100"
+
+
+def test_a_format_1_version_is_carried_on_and_sorts_below_the_next() -> None:
+    saver = _saver()
+    old = "00000000000000000000000000000009.0.30570466466329604"  # saved by saver format 1
+    assert saver.get_next_version(old, None) == "b10"
+    assert sorted(["b10", old, "00000000000000000000000000000003.0.1"])[-1] == "b10"
 
 
 def test_transactions_respect_the_item_and_size_limits() -> None:
-    small = [{"SK": f"w{i}", "payload": b"x"} for i in range(250)]
-    assert [len(c) for c in transaction_chunks(small)] == [100, 100, 50]
-    big = [{"SK": f"w{i}", "payload": b"x" * 300_000} for i in range(30)]
-    chunks = transaction_chunks(big)
+    def batches(n: int, payload: bytes) -> list[WriteBatch]:
+        return [WriteBatch({"SK": f"t{i}"}, {0: ["c", "msgpack", payload]}) for i in range(n)]
+
+    assert [len(c) for c in transaction_chunks(batches(250, b"x"))] == [100, 100, 50]
+    chunks = transaction_chunks(batches(30, b"x" * 300_000))
     assert sum(map(len, chunks)) == 30
-    assert all(sum(item_size(i) for i in c) <= schema.MAX_TRANSACT_BYTES for c in chunks)
+    assert all(sum(b.size() for b in c) <= schema.MAX_TRANSACT_BYTES for c in chunks)
 
 
 def test_deletes_go_out_as_parallel_batches_of_25() -> None:

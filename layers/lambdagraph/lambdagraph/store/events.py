@@ -13,7 +13,6 @@ and compare the same as strings and as numbers, so any client ordering works; ``
 from __future__ import annotations
 
 import asyncio
-import math
 import time
 import zlib
 from collections.abc import Callable, Sequence
@@ -24,6 +23,7 @@ import orjson
 
 from lambdagraph import aws
 from lambdagraph.errors import InvalidInput
+from lambdagraph.pricing import dynamo_units
 from lambdagraph.protocol.events import Event
 from lambdagraph.protocol.sse import dumps
 from lambdagraph.store.dynamo import translate_errors
@@ -280,11 +280,7 @@ def _seq_of(event: Event) -> int:
 
 
 def _write_units(item: dict[str, Any]) -> int:
-    size = 0
-    for name, value in item.items():
-        ((kind, raw),) = value.items()
-        size += len(name) + (len(raw) if kind == "B" else len(str(raw).encode()))
-    return max(1, math.ceil(size / 1024))
+    return int(dynamo_units.write_units(dynamo_units.item_size(item)))
 
 
 def _decode_batches(items: list[dict[str, Any]], after: int, *, skip_gaps: bool) -> LogRead:

@@ -40,12 +40,14 @@ class DynamoDBSaver(BaseDynamoDBSaver):
 
     * **One round trip per operation** in the common case: a checkpoint, its channel values
       and its pending writes share one partition and one key prefix, so ``get_tuple`` is one
-      ``Query``, ``put`` one write, ``put_writes`` one write (a transaction when several).
+      ``Query``, ``put`` one write, ``put_writes`` one ``UpdateItem`` (a task's writes share
+      an item).
     * **Pending writes** come back in ``(task_path, task_id, idx)`` order. Special channels
       (``__error__``, ``__scheduled__``, ``__interrupt__``, ``__resume__``) use LangGraph's
       negative indices and are replaced when written again; a regular write that already
-      exists is kept (conditional put), exactly like ``InMemorySaver``. A task's writes land
-      in one transaction: all or nothing (up to 100 writes / 4 MB per call).
+      exists is kept (``if_not_exists``), exactly like ``InMemorySaver``. A task's writes
+      land all or nothing: one item holds up to 64, more go in one transaction (up to 6,400
+      writes / 4 MB per call).
     * **Fencing.** A checkpoint saved by the graph advancing a thread (metadata ``source``
       ``"input"`` or ``"loop"``) must be the first child of its parent checkpoint, in the
       same namespace. Two invocations resuming a thread from the same checkpoint race for
@@ -71,7 +73,8 @@ class DynamoDBSaver(BaseDynamoDBSaver):
       included) and ``with_allowlist()`` (``LANGGRAPH_STRICT_MSGPACK``) is honoured.
 
     Channel values are stored whole with each checkpoint (no per-version blobs): one read
-    restores a checkpoint, at the price of storing unchanged channels again.
+    restores a checkpoint, at the price of storing unchanged channels again. Storage format
+    2 (see ``schema``); items of format 1 are still read.
 
     Args:
         table_name: the checkpoints table (``CheckpointsTable`` in ``template.yaml``).

@@ -8,7 +8,6 @@ only run them.
 
 from __future__ import annotations
 
-import random
 import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -33,10 +32,14 @@ from lambdagraph.store.checkpoint.codec import CheckpointCodec
 from lambdagraph.store.checkpoint.items import (
     Group,
     Item,
+    WriteBatch,
     from_attributes,
     group_items,
+    key_of,
     newest_first,
+    pending_writes,
     to_attributes,
+    to_value,
     transaction_chunks,
 )
 from lambdagraph.store.checkpoint.maintenance import MaintenancePlans
@@ -49,6 +52,11 @@ from lambdagraph.store.checkpoint.steps import (
     resume,
 )
 from lambdagraph.store.dynamo import error_code
+
+
+def _too_large(exc: ClientError) -> bool:
+    return error_code(exc) == "ValidationException" and "size" in str(exc).lower()
+
 
 if TYPE_CHECKING:
     from botocore.config import Config
@@ -117,14 +125,24 @@ class BaseDynamoDBSaver(CheckpointCodec, MaintenancePlans, BaseCheckpointSaver[s
         return cls.from_settings(Settings.from_env(), **kwargs)
 
     def get_next_version(self, current: str | None, channel: None) -> str:
-        """Zero-padded, hence string-sortable, versions as LangGraph's own savers use."""
+        """Short versions that sort as strings: the digit count as a letter, then the
+        number (``a1`` … ``a9``, ``b10`` …).
+
+        Values ride inline, so a version only has to order a channel's updates (no random
+        suffix keeps two forks' blobs apart, as savers with per-version blobs need). Format-1
+        versions (``000…0007.0.51…``, 32 digits and a random part) sort below every short
+        one and are carried on from, so a thread saved by an older saver continues.
+        """
         if current is None:
-            current_v = 0
+            number = 0
         elif isinstance(current, int):
-            current_v = current
+            number = current
+        elif current[:1].isdigit():
+            number = int(current.split(".")[0])
         else:
-            current_v = int(current.split(".")[0])
-        return f"{current_v + 1:032}.{random.random():016}"
+            number = int(current[1:])
+        digits = str(number + 1)
+        return f"{chr(ord('a') + len(digits) - 1)}{digits}"
 
     # -- blocking boto3 call, run by the drivers (directly or in a worker thread) ----------
 
@@ -223,63 +241,63 @@ class BaseDynamoDBSaver(CheckpointCodec, MaintenancePlans, BaseCheckpointSaver[s
         task_id: str,
         task_path: str,
     ) -> Plan[None]:
-        items, uploads = self._write_items(config, writes, task_id, task_path)
-        if not items:
+        if not writes:
             return
-        if uploads:
-            self._raise_errors((yield Parallel(tuple(uploads))))
-        if len(items) == 1:
-            yield from self._put_one_write(items[0])
-            return
-        # One transaction per chunk: a task's writes land all-or-nothing, so LangGraph never
-        # mistakes a half-saved task for a finished one.
-        pending = transaction_chunks(items)
+        offload_all = False
+        batches, uploads = self._write_batches(config, writes, task_id, task_path)
         for attempt in range(_RETRIES):
-            results = yield Parallel(tuple(self._transact_puts(chunk) for chunk in pending))
-            retry: list[list[Item]] = []
-            for chunk, result in zip(pending, results, strict=True):
-                if not isinstance(result, ClientError):
-                    continue
-                reasons = [r.get("Code") for r in result.response.get("CancellationReasons", [])]
-                if not reasons or any(
-                    code not in ("None", "ConditionalCheckFailed", "TransactionConflict", None)
-                    for code in reasons
-                ):
-                    raise result
-                # Regular writes already stored are kept, as LangGraph's savers do. DynamoDB
-                # gives one reason per item of the transaction, in order.
-                left = [
-                    item
-                    for item, code in zip(chunk, reasons, strict=True)
-                    if code != "ConditionalCheckFailed"
-                ]
-                if left:
-                    retry.append(left)
-            if not retry:
+            if uploads:
+                self._raise_errors((yield Parallel(tuple(uploads))))
+                uploads = []
+            # A task's writes land all-or-nothing, so LangGraph never mistakes a half-saved
+            # task for a finished one: one item (up to 64 writes), else one transaction.
+            try:
+                if len(batches) == 1:
+                    yield Call("dynamodb", "update_item", self._writes_update(batches[0]))
+                else:
+                    for chunk in transaction_chunks(batches):
+                        items = [{"Update": self._writes_update(batch)} for batch in chunk]
+                        yield Call("dynamodb", "transact_write_items", {"TransactItems": items})
                 return
-            pending = retry
+            except ClientError as exc:
+                reasons = {r.get("Code") for r in exc.response.get("CancellationReasons", [])}
+                if not offload_all and (_too_large(exc) or "ValidationError" in reasons):
+                    # The stored item plus these passes 400 KB: every payload goes to S3.
+                    offload_all = True
+                    batches, uploads = self._write_batches(
+                        config, writes, task_id, task_path, offload_all=True
+                    )
+                    continue
+                if "TransactionConflict" not in reasons or attempt == _RETRIES - 1:
+                    raise
             yield Sleep(0.02 * 2**attempt)
         raise RuntimeError("pending writes kept conflicting with concurrent transactions")
 
-    def _write_put(self, item: Item) -> dict[str, Any]:
-        put: dict[str, Any] = {"TableName": self.table_name, "Item": to_attributes(item)}
-        if item[schema.IDX] >= 0:  # special writes (negative idx) replace, regular ones don't
-            put["ConditionExpression"] = schema.WRITE_ONCE_CONDITION
-        return put
-
-    def _put_one_write(self, item: Item) -> Plan[None]:
-        try:
-            yield Call("dynamodb", "put_item", self._write_put(item))
-        except ClientError as exc:
-            if error_code(exc) != "ConditionalCheckFailedException":
-                raise
-
-    def _transact_puts(self, chunk: list[Item]) -> Call:
-        return Call(
-            "dynamodb",
-            "transact_write_items",
-            {"TransactItems": [{"Put": self._write_put(item)} for item in chunk]},
-        )
+    def _writes_update(self, batch: WriteBatch) -> dict[str, Any]:
+        """UpdateItem of a writes item: special writes (negative idx) replace, a regular
+        write already stored is kept (``if_not_exists``), as in ``InMemorySaver``."""
+        names: dict[str, str] = {}
+        values: dict[str, Any] = {}
+        sets: list[str] = []
+        for n, (idx, entry) in enumerate(sorted(batch.entries.items())):
+            names[f"#w{n}"], values[f":w{n}"] = schema.write_attribute(idx), to_value(entry)
+            sets.append(f"#w{n} = :w{n}" if idx < 0 else f"#w{n} = if_not_exists(#w{n}, :w{n})")
+        common = {k: v for k, v in batch.item.items() if k not in (schema.PK, schema.SK)}
+        for n, (name, value) in enumerate(common.items()):
+            if value is not None:
+                names[f"#c{n}"], values[f":c{n}"] = name, to_value(value)
+                sets.append(f"#c{n} = :c{n}")
+        expression = "SET " + ", ".join(sets)
+        if batch.s3_keys:
+            names["#k"], values[":k"] = schema.S3_KEYS, {"SS": batch.s3_keys}
+            expression += " ADD #k :k"
+        return {
+            "TableName": self.table_name,
+            "Key": key_of(batch.item),
+            "UpdateExpression": expression,
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": values,
+        }
 
     # -- plans: reads ---------------------------------------------------------------------------
 
@@ -354,7 +372,7 @@ class BaseDynamoDBSaver(CheckpointCodec, MaintenancePlans, BaseCheckpointSaver[s
         With ``below`` (a checkpoint's sort key) reading starts right under that checkpoint,
         so ``list(before=...)`` skips newer items without reading them.
         """
-        page = schema.FIRST_PAGE_ITEMS
+        page = schema.FIRST_PAGE_ITEMS if limit == 1 else schema.FIRST_LIST_PAGE_ITEMS
         request: dict[str, Any] = {
             "TableName": self.table_name,
             "KeyConditionExpression": f"{schema.PK} = :pk AND begins_with({schema.SK}, :prefix)",
@@ -371,8 +389,8 @@ class BaseDynamoDBSaver(CheckpointCodec, MaintenancePlans, BaseCheckpointSaver[s
             response = yield Call("dynamodb", "query", request)
             for item in map(from_attributes, response["Items"]):
                 key = (item[schema.NS], item[schema.CHECKPOINT_ID])
-                if item[schema.KIND] == schema.KIND_WRITE:
-                    writes.setdefault(key, []).append(item)
+                if item[schema.KIND] in (schema.KIND_WRITE, schema.KIND_WRITES):
+                    writes.setdefault(key, []).extend(pending_writes(item))
                 elif item[schema.KIND] == schema.KIND_CHECKPOINT:
                     group = Group(item, writes.pop(key, []))
                     if self._alive(item) and wanted(group):

@@ -21,7 +21,7 @@ from langgraph.checkpoint.serde.base import SerializerProtocol
 
 from lambdagraph.errors import ConfigurationError
 from lambdagraph.store.checkpoint import schema
-from lambdagraph.store.checkpoint.items import Group, Item, item_size
+from lambdagraph.store.checkpoint.items import Group, Item, WriteBatch, item_size
 from lambdagraph.store.checkpoint.steps import Call
 
 
@@ -90,41 +90,67 @@ class CheckpointCodec:
         }
         return self._offload(item, schema.PAYLOAD)
 
-    def _write_items(
+    def _write_batches(
         self,
         config: RunnableConfig,
         writes: Sequence[tuple[str, Any]],
         task_id: str,
         task_path: str,
-    ) -> tuple[list[Item], list[Call]]:
+        *,
+        offload_all: bool = False,
+    ) -> tuple[list[WriteBatch], list[Call]]:
+        """A task's writes grouped into the writes items that hold them (see ``schema``),
+        with the S3 uploads of payloads too large to ride inline."""
         conf = config["configurable"]
-        ns = conf.get("checkpoint_ns", "")
-        by_key: dict[str, Item] = {}
-        uploads: list[Call] = []
+        ns, checkpoint_id = conf.get("checkpoint_ns", ""), conf["checkpoint_id"]
+        batches: dict[str, WriteBatch] = {}
         for position, (channel, value) in enumerate(writes):
             idx = WRITES_IDX_MAP.get(channel, position)
-            value_type, value_bytes = self.serde.dumps_typed(value)
-            item: Item = {
-                schema.PK: conf["thread_id"],
-                schema.SK: schema.write_sk(ns, conf["checkpoint_id"], task_id, idx),
-                schema.KIND: schema.KIND_WRITE,
-                schema.NS: ns,
-                schema.CHECKPOINT_ID: conf["checkpoint_id"],
-                schema.TASK_ID: task_id,
-                schema.TASK_PATH: task_path,
-                schema.IDX: idx,
-                schema.CHANNEL: channel,
-                schema.PAYLOAD_TYPE: value_type,
-                schema.PAYLOAD: value_bytes,
-                schema.TTL_ATTRIBUTE: self._expires_at(),
-            }
-            by_key[item[schema.SK]] = item  # a repeated special channel: the last one wins
-        items: list[Item] = []
-        for item in by_key.values():
-            item, upload = self._offload(item, schema.PAYLOAD)
-            items.append(item)
-            uploads += upload
-        return items, uploads
+            sk = schema.writes_sk(ns, checkpoint_id, task_id, idx)
+            batch = batches.get(sk)
+            if batch is None:
+                batch = batches[sk] = WriteBatch(
+                    {
+                        schema.PK: conf["thread_id"],
+                        schema.SK: sk,
+                        schema.KIND: schema.KIND_WRITES,
+                        schema.NS: ns,
+                        schema.CHECKPOINT_ID: checkpoint_id,
+                        schema.TASK_ID: task_id,
+                        schema.TASK_PATH: task_path,
+                        schema.TTL_ATTRIBUTE: self._expires_at(),
+                    }
+                )
+            # A repeated special channel: the last one wins.
+            batch.entries[idx] = [channel, *self.serde.dumps_typed(value)]
+        uploads: list[Call] = []
+        for batch in batches.values():
+            uploads += self._offload_entries(batch, offload_all)
+        return list(batches.values()), uploads
+
+    def _offload_entries(self, batch: WriteBatch, offload_all: bool) -> list[Call]:
+        """Move the largest payloads to S3 until the item fits the threshold (all of them
+        with ``offload_all``: the stored item plus these would pass DynamoDB's limit)."""
+        uploads: list[Call] = []
+        inline = sorted(
+            (i for i, e in batch.entries.items() if isinstance(e[2], bytes)),
+            key=lambda i: len(batch.entries[i][2]),
+        )
+        while inline and (offload_all or batch.size() > self.offload_threshold_bytes):
+            entry = batch.entries[inline.pop()]
+            if not self.bucket:
+                raise ConfigurationError(
+                    f"Pending writes of {batch.size()} bytes exceed "
+                    f"{self.offload_threshold_bytes} bytes; configure a checkpoint bucket "
+                    "(LAMBDAGRAPH_CHECKPOINT_BUCKET) to offload large items to S3"
+                )
+            key = f"{schema.s3_prefix(batch.item[schema.PK])}{uuid.uuid4().hex}"
+            uploads.append(
+                Call("s3", "put_object", {"Bucket": self.bucket, "Key": key, "Body": entry[2]})
+            )
+            entry[2] = key
+            batch.s3_keys.append(key)
+        return uploads
 
     def _load_tuple(self, group: Group, blobs: dict[str, bytes]) -> CheckpointTuple:
         item = group.checkpoint

@@ -26,6 +26,11 @@ def to_attributes(item: Item) -> dict[str, Any]:
     return {key: _serializer.serialize(value) for key, value in item.items() if value is not None}
 
 
+def to_value(value: Any) -> dict[str, Any]:
+    """One plain value as a DynamoDB attribute value."""
+    return _serializer.serialize(value)  # type: ignore[no-any-return]
+
+
 def from_attributes(raw: dict[str, Any]) -> Item:
     """DynamoDB attribute values as plain Python: bytes for B, int for whole N."""
     item: Item = {}
@@ -51,6 +56,47 @@ def item_size(item: Item) -> int:
         else:
             size += 21  # a DynamoDB number takes at most 21 bytes
     return size
+
+
+_WRITE_COMMON = (
+    schema.PK,
+    schema.NS,
+    schema.CHECKPOINT_ID,
+    schema.TASK_ID,
+    schema.TASK_PATH,
+    schema.TTL_ATTRIBUTE,
+)
+
+
+def pending_writes(item: Item) -> list[Item]:
+    """The writes an item holds, one format-1 shaped dict each (``idx``, ``channel``,
+    ``payload_type`` and ``payload`` or ``s3_key``); none for other kinds of item."""
+    if item[schema.KIND] == schema.KIND_WRITE:
+        return [item]
+    if item[schema.KIND] != schema.KIND_WRITES:
+        return []
+    common = {name: item[name] for name in _WRITE_COMMON if name in item}
+    writes: list[Item] = []
+    for name, entry in item.items():
+        idx = schema.write_index(name)
+        if idx is None:
+            continue
+        channel, value_type, data = (v.value if isinstance(v, Binary) else v for v in entry)
+        write = {
+            **common,
+            schema.IDX: idx,
+            schema.CHANNEL: channel,
+            schema.PAYLOAD_TYPE: value_type,
+        }
+        write[schema.S3_KEY if isinstance(data, str) else schema.PAYLOAD] = data
+        writes.append(write)
+    return writes
+
+
+def item_s3_keys(item: Item) -> list[str]:
+    """Every S3 object an item (of any kind) points at."""
+    keys = [item[schema.S3_KEY]] if schema.S3_KEY in item else []
+    return keys + sorted(item.get(schema.S3_KEYS) or ())
 
 
 def key_of(item: Item) -> dict[str, Any]:
@@ -89,6 +135,31 @@ class Group:
         return [i[schema.S3_KEY] for i in (self.checkpoint, *self.writes) if schema.S3_KEY in i]
 
 
+@dataclass
+class WriteBatch:
+    """The writes of one task that one writes item holds, about to be stored.
+
+    ``item`` has the item's keys and common attributes; ``entries`` maps each idx to
+    ``[channel, payload_type, payload]``, the payload being bytes or, once offloaded, the
+    S3 key (``s3_keys`` lists those).
+    """
+
+    item: Item
+    entries: dict[int, list[Any]] = field(default_factory=dict)
+    s3_keys: list[str] = field(default_factory=list)
+
+    def size(self) -> int:
+        """Upper estimate of the stored item's size."""
+        entries = sum(
+            len(schema.write_attribute(idx))
+            + 12
+            + sum(len(p.encode()) for p in entry[:2])
+            + len(entry[2] if isinstance(entry[2], bytes) else entry[2].encode())
+            for idx, entry in self.entries.items()
+        )
+        return item_size(self.item) + entries + sum(len(k) + 1 for k in self.s3_keys)
+
+
 def group_key(item: Item) -> tuple[str, str, str]:
     """``(thread_id, checkpoint_ns, checkpoint_id)`` an item belongs to."""
     return (item[schema.PK], item[schema.NS], item[schema.CHECKPOINT_ID])
@@ -101,8 +172,8 @@ def group_items(items: Iterable[Item]) -> list[Group]:
     for item in items:
         if item[schema.KIND] == schema.KIND_CHECKPOINT:
             checkpoints[group_key(item)] = Group(item)
-        elif item[schema.KIND] == schema.KIND_WRITE:
-            writes.append(item)
+        else:
+            writes += pending_writes(item)
     for item in writes:
         group = checkpoints.get(group_key(item))
         if group is not None:
@@ -115,16 +186,16 @@ def newest_first(groups: Iterable[Group]) -> list[Group]:
     return sorted(groups, key=lambda g: (g.checkpoint_id, g.checkpoint_ns), reverse=True)
 
 
-def transaction_chunks(items: list[Item]) -> list[list[Item]]:
-    """Split puts into TransactWriteItems chunks: at most 100 items and 4 MB each."""
-    chunks: list[list[Item]] = [[]]
+def transaction_chunks(batches: list[WriteBatch]) -> list[list[WriteBatch]]:
+    """Split writes items into TransactWriteItems chunks: at most 100 items and 4 MB each."""
+    chunks: list[list[WriteBatch]] = [[]]
     size = 0
-    for item in items:
-        this = item_size(item)
+    for batch in batches:
+        this = batch.size()
         full = len(chunks[-1]) >= schema.MAX_TRANSACT_ITEMS
         if chunks[-1] and (full or size + this > schema.MAX_TRANSACT_BYTES):
             chunks.append([])
             size = 0
-        chunks[-1].append(item)
+        chunks[-1].append(batch)
         size += this
     return chunks

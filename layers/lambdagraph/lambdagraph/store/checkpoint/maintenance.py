@@ -10,7 +10,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from lambdagraph.store.checkpoint import schema
-from lambdagraph.store.checkpoint.items import Item, from_attributes, key_of, to_attributes
+from lambdagraph.store.checkpoint.items import (
+    Item,
+    from_attributes,
+    item_s3_keys,
+    key_of,
+    to_attributes,
+)
 from lambdagraph.store.checkpoint.steps import (
     Call,
     CallResult,
@@ -32,6 +38,7 @@ _KEY_ATTRIBUTES = (
     schema.CHECKPOINT_ID,
     schema.PARENT_ID,
     schema.S3_KEY,
+    schema.S3_KEYS,
 )
 
 
@@ -78,17 +85,21 @@ class MaintenancePlans:
         copies: list[Call] = []
         for item in items:
             item[schema.PK] = target_thread_id
-            if schema.S3_KEY in item:
-                new_key = f"{schema.s3_prefix(target_thread_id)}{uuid.uuid4().hex}"
-                source = {"Bucket": self.bucket, "Key": item[schema.S3_KEY]}
+            renamed = {
+                old: f"{schema.s3_prefix(target_thread_id)}{uuid.uuid4().hex}"
+                for old in item_s3_keys(item)
+            }
+            for old, new in renamed.items():
+                source = {"Bucket": self.bucket, "Key": old}
                 copies.append(
                     Call(
                         "s3",
                         "copy_object",
-                        {"Bucket": self.bucket, "Key": new_key, "CopySource": source},
+                        {"Bucket": self.bucket, "Key": new, "CopySource": source},
                     )
                 )
-                item[schema.S3_KEY] = new_key
+            if renamed:
+                _rename_s3_keys(item, renamed)
         if copies:
             self._raise_errors((yield Parallel(tuple(copies))))
         yield from self._batch_write([{"PutRequest": {"Item": to_attributes(i)}} for i in items])
@@ -192,7 +203,7 @@ class MaintenancePlans:
         # BatchWriteItem rejects a batch naming one key twice.
         unique = {(i[schema.PK], i[schema.SK]): i for i in items}.values()
         yield from self._batch_write([{"DeleteRequest": {"Key": key_of(i)}} for i in unique])
-        yield from self._delete_s3([i[schema.S3_KEY] for i in items if schema.S3_KEY in i])
+        yield from self._delete_s3([key for i in items for key in item_s3_keys(i)])
 
     def _batch_write(self, requests: list[dict[str, Any]]) -> Plan[None]:
         """BatchWriteItem in chunks of 25, all chunks at once, retrying unprocessed items."""
@@ -244,3 +255,14 @@ class MaintenancePlans:
     @staticmethod
     def _raise_errors(results: list[CallResult]) -> list[dict[str, Any]]:
         return raise_first_error(results)
+
+
+def _rename_s3_keys(item: Item, renamed: dict[str, str]) -> None:
+    """Point an item's payloads (its own, or each offloaded write's) at copied objects."""
+    if schema.S3_KEY in item:
+        item[schema.S3_KEY] = renamed[item[schema.S3_KEY]]
+    if schema.S3_KEYS in item:
+        item[schema.S3_KEYS] = {renamed[k] for k in item[schema.S3_KEYS]}
+    for name, entry in item.items():
+        if schema.write_index(name) is not None and isinstance(entry[2], str):
+            entry[2] = renamed[entry[2]]
