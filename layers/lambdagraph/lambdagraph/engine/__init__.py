@@ -33,6 +33,7 @@ from lambdagraph.engine.resumable import EventLogSink, SequencedSink
 from lambdagraph.engine.runs import RunService
 from lambdagraph.engine.schedules import schedules_from_settings
 from lambdagraph.engine.sinks import SLOW_CONSUMER, MemorySink, QueueSink, Sink
+from lambdagraph.engine.thread_commands import RUN_COMMANDS
 from lambdagraph.engine.thread_hub import THREAD_HUB, ThreadHub
 from lambdagraph.engine.thread_streams import CommandContext, Handler, ThreadStreams, protocol_code
 from lambdagraph.engine.worker import handle_worker_event
@@ -41,6 +42,7 @@ __all__ = [
     "COMMANDS",
     "CRON_FIELDS",
     "INTERRUPT_KEY",
+    "RUN_COMMANDS",
     "SERVER_FAULT",
     "SLOW_CONSUMER",
     "STRICT",

@@ -147,13 +147,17 @@ class DurableRuns:
             raise ConfigurationError("This process executes no runs: it has no executor")
         return self.executor
 
-    async def start_background(self, run: Run) -> None:
+    async def start_background(self, run: Run, *, reserved: bool = False) -> None:
         """Hand a recorded run to a worker invocation.
+
+        ``reserved``: its lease was reserved with the run's record (``AppStore.create_run``'s
+        ``lease_hold``, for :attr:`handoff_seconds`); else it is reserved here first.
 
         Raises:
             Unavailable: the worker could not be invoked (the run is recorded as failed).
         """
-        await self.leases.reserve(run["run_id"], hold=self.handoff_seconds)
+        if not reserved:
+            await self.leases.reserve(run["run_id"], hold=self.handoff_seconds)
         payload: RunPayload = {
             "kind": "run",
             "owner": run["owner"],
