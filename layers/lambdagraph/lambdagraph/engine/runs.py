@@ -274,7 +274,7 @@ class RunService(RunCancels):
 
         ``protocol="v2"``, ``thread_missing``: see :meth:`create`.
         """
-        self._need_worker()
+        self.need_worker()
         run = await self.create(
             owner,
             request,
@@ -286,17 +286,19 @@ class RunService(RunCancels):
         await self.hand_to_worker(run, reserved=protocol == "v2")
         return run
 
-    async def hand_to_worker(self, run: Run, *, reserved: bool = False) -> None:
+    async def hand_to_worker(
+        self, run: Run, *, reserved: bool = False, first_seq: int | None = None
+    ) -> None:
         """Start the worker for a recorded run without waiting for it.
 
-        ``reserved``: the run's lease was reserved when it was recorded (a v2 run).
+        ``reserved``, ``first_seq``: see ``DurableRuns.start_background`` (a v2 run).
 
         Raises:
             ConfigurationError: no worker is configured.
             Unavailable: the worker could not be invoked (the run is recorded as failed).
         """
-        self._need_worker()
-        await self.durable.start_background(run, reserved=reserved)
+        self.need_worker()
+        await self.durable.start_background(run, reserved=reserved, first_seq=first_seq)
 
     async def _execute(self, run: Run, sink: Sink, deadline: float | None) -> None:
         try:
@@ -310,7 +312,8 @@ class RunService(RunCancels):
             await sink.send([SERVER_FAULT])
             await sink.close()
 
-    def _need_worker(self) -> None:
+    def need_worker(self) -> None:
+        """Raise ``ConfigurationError`` unless runs can be handed to a worker."""
         if self.durable.invoker is None:
             raise ConfigurationError("Background runs need LAMBDAGRAPH_WORKER_FUNCTION")
 

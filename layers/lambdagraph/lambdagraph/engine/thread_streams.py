@@ -16,7 +16,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
 from lambdagraph.engine.thread_hub import THREAD_HUB, Frame, ThreadHub
@@ -60,6 +60,18 @@ _GAP_WAIT_SECONDS: Final = 5.0
 _CURSOR_GRACE_SECONDS: Final = 2.0
 
 
+@dataclass
+class CommandAnswer:
+    """What a handler found out for its response.
+
+    Attributes:
+        seq: the thread log's last ``seq``, read once the handler's run was recorded
+            (``None``: :meth:`ThreadStreams.command` reads it after the handler).
+    """
+
+    seq: int | None = None
+
+
 @dataclass(frozen=True)
 class CommandContext:
     """What a command handler works with.
@@ -70,6 +82,7 @@ class CommandContext:
         runs: the run service.
         graphs: the graphs runs may name.
         streams: the service itself (the thread log's last ``seq``, the hub).
+        answer: what the handler found out for the response (see :class:`CommandAnswer`).
     """
 
     owner: str
@@ -77,6 +90,7 @@ class CommandContext:
     runs: RunService
     graphs: GraphRegistry
     streams: ThreadStreams
+    answer: CommandAnswer = field(default_factory=CommandAnswer)
 
 
 Handler = Callable[[CommandContext, dict[str, Any]], Awaitable[dict[str, Any]]]
@@ -162,9 +176,11 @@ class ThreadStreams:
             if type(exc) is RateLimited:
                 raise  # the request limit: the transport's answer (HTTP: 429, Retry-After)
             return error(command_id, *protocol_code(exc))
-        # Read after the handler, not beside it: a seq from before the command can name a
-        # point before the previous run's end, and the client would replay that end.
-        return success(command_id, result, await self.last_seq(thread_id))
+        # Read after the handler (or by it, once its run was recorded), not beside it: a seq
+        # from before the command can name a point before the previous run's end, and the
+        # client would replay that end.
+        seq = context.answer.seq
+        return success(command_id, result, await self.last_seq(thread_id) if seq is None else seq)
 
     async def check_thread(self, owner: str, thread_id: str) -> None:
         """Raise ``ThreadNotFound`` for an unknown thread or another user's."""
