@@ -5,16 +5,18 @@ The Agent Streaming Protocol as today's official clients speak it:
 ``"websocket"``, against our local stack (as deployed: ``jwt`` auth, per-user limits) and
 ``langgraph dev`` serving the same demo graph (scripted model at delay 0) in the same run; one
 ``langgraph-sdk`` client per target, in this process, the servers in their own. The limits are
-measured in this process first, with no server running: the graph's ``astream`` (the goal's
-baseline, as item 1) and its ``astream_events(version="v3")`` with a v2 run's transformers
-(what a v2 run streams from, before any server work).
+measured in this process, one run of each after each of our 3,000-token runs (the server idle
+meanwhile, so a load that changes during the benchmark weighs on both sides of the ratio):
+the graph's ``astream`` (the goal's baseline, as item 1) and its
+``astream_events(version="v3")`` with a v2 run's transformers (what a v2 run streams from,
+before any server work).
 
 First token, per transport, on three kinds of thread (see :func:`tests.bench.timing.
 time_thread_run`): an *existing* thread (one that has had a run, which has ended: the clock
 starts once the thread reads idle, as for a user's next message), a *new* one created by
 ``POST /threads`` just before, and one the SDK *mints* (``run.start`` creates it). Each gets
-:data:`LATENCY_RUNS` 4-token answers within :data:`LATENCY_BUDGET_SECONDS`; ``langgraph dev``
-(~1 s a run) gets the existing-thread series only. Then :data:`THROUGHPUT_RUNS` 3,000-token
+:data:`LATENCY_RUNS` 4-token answers within :data:`LATENCY_BUDGET_SECONDS`; ``langgraph
+dev`` gets the existing-thread series only, within :data:`PEER_BUDGET_SECONDS`. Then :data:`THROUGHPUT_RUNS` 3,000-token
 answers. A run that has not ended after :data:`RUN_TIMEOUT_SECONDS` counts as timed out.
 Run alone: ``python -m tests.bench.thread_stream``.
 """
@@ -24,10 +26,10 @@ from __future__ import annotations
 import asyncio
 import time
 import warnings
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from langgraph_sdk import get_client
 from langgraph_sdk.client import LangGraphClient
@@ -59,7 +61,6 @@ LATENCY_RUNS = 100
 LATENCY_BUDGET_SECONDS = 12.0
 PEER_BUDGET_SECONDS = 10.0
 THROUGHPUT_RUNS = 3
-INPROCESS_RUNS = 5
 # An existing thread gets this many runs, then a fresh one (with its first run untimed): a
 # chat's next message, not a thread with hundreds of turns.
 RUNS_PER_THREAD = 10
@@ -80,12 +81,23 @@ class _Series:
 
 
 @dataclass(frozen=True)
+class Limits:
+    """Tokens/s of the graph in this process: ``astream`` (the goal's baseline) and its
+    ``astream_events(version="v3")`` (what a v2 run streams from)."""
+
+    astream: float
+    v3: float
+
+
+@dataclass(frozen=True)
 class ThreadFigures:
-    """What one target measured over one transport."""
+    """What one target measured over one transport, and the limits measured between its
+    throughput runs."""
 
     tokens_per_second: float
     answer_tokens: int
     first_token: dict[Kind, list[float]]
+    limits: Limits | None = None
     timed_out: int = 0
 
 
@@ -145,22 +157,42 @@ async def _runs(client: LangGraphClient, transport: Transport, text: str, count:
 
 async def measure_transport(served: Served, transport: Transport,
                             kinds: tuple[Kind, ...] = KINDS,
-                            budget: float = LATENCY_BUDGET_SECONDS) -> ThreadFigures:
-    """Warm up, then short answers per kind of thread, then long ones for throughput."""
+                            budget: float = LATENCY_BUDGET_SECONDS,
+                            limits: bool = True) -> ThreadFigures:
+    """Warm up, then short answers per kind of thread, then long ones for throughput, each
+    followed by one run of each in-process limit (``limits``), so a load that changes during
+    the benchmark weighs on both sides of the ratio alike."""
     auth = served.headers
+    graph = inprocess_graph() if limits else None
+    plain: list[float] = []
+    v3: list[float] = []
     async with get_client(url=served.url, api_key=None, headers=dict(auth)) as client:
         warm = await _runs(client, transport, SHORT_ANSWER, WARMUP_RUNS, headers=auth)
         short: dict[Kind, _Series] = {}
         for kind in kinds:
             short[kind] = await _runs(client, transport, SHORT_ANSWER, LATENCY_RUNS, kind=kind,
                                       budget=budget, headers=auth)
-        long = await _runs(client, transport, LONG_ANSWER, THROUGHPUT_RUNS, headers=auth)
+        long = _Series()
+        for _ in range(THROUGHPUT_RUNS):
+            one = await _runs(client, transport, LONG_ANSWER, 1, headers=auth)
+            long.timings.extend(one.timings)
+            long.timed_out += one.timed_out
+            if graph is not None:
+                plain.append(await _limit(time_inprocess_run, graph))
+                v3.append(await _limit(time_inprocess_v3_run, graph))
     return ThreadFigures(
         tokens_per_second=median([t.tokens_per_second for t in long.timings]),
         answer_tokens=long.timings[0].tokens,
         first_token={kind: [t.first_token for t in s.timings] for kind, s in short.items()},
+        limits=Limits(median(plain), median(v3)) if graph is not None else None,
         timed_out=warm.timed_out + long.timed_out + sum(s.timed_out for s in short.values()),
     )
+
+
+async def _limit(run: Callable[[Any, str], Awaitable[RunTiming]], graph: Any) -> float:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # v3 is marked beta in langgraph 1.2
+        return (await run(graph, LONG_ANSWER)).tokens_per_second
 
 
 Results = dict[Transport, ThreadFigures | str]  # a figure, or why it was not measured
@@ -168,42 +200,20 @@ Results = dict[Transport, ThreadFigures | str]  # a figure, or why it was not me
 
 def measure_server(start: Callable[[], AbstractContextManager[Served]],
                    kinds: tuple[Kind, ...] = KINDS,
-                   budget: float = LATENCY_BUDGET_SECONDS) -> Results:
+                   budget: float = LATENCY_BUDGET_SECONDS, limits: bool = True) -> Results:
     """Both transports against one server; a failure becomes its reason, per transport."""
     results: Results = {}
     try:
         with start() as served:
             for transport in TRANSPORTS:
                 try:
-                    figures = measure_transport(served, transport, kinds, budget)
+                    figures = measure_transport(served, transport, kinds, budget, limits)
                     results[transport] = asyncio.run(figures)
                 except Exception as exc:  # noqa: BLE001 - reported in the row, the rest runs
                     results[transport] = _why(exc)
     except Exception as exc:  # noqa: BLE001 - e.g. the peer could not be installed
         results = dict.fromkeys(TRANSPORTS, _why(exc))
     return results
-
-
-@dataclass(frozen=True)
-class Limits:
-    """Tokens/s of the graph in this process: ``astream`` (the goal's baseline) and its
-    ``astream_events(version="v3")`` (what a v2 run streams from)."""
-
-    astream: float
-    v3: float
-
-
-async def measure_limits(runs: int = INPROCESS_RUNS) -> Limits:
-    """Both in-process limits, alternating run by run (median of ``runs`` each)."""
-    graph = inprocess_graph()
-    plain: list[float] = []
-    v3: list[float] = []
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # v3 is marked beta in langgraph 1.2
-        for _ in range(runs):
-            plain.append((await time_inprocess_run(graph, LONG_ANSWER)).tokens_per_second)
-            v3.append((await time_inprocess_v3_run(graph, LONG_ANSWER)).tokens_per_second)
-    return Limits(median(plain), median(v3))
 
 
 def _why(exc: BaseException) -> str:
@@ -217,24 +227,23 @@ def _latency(series: list[float], timed_out: int = 0) -> str:
             f"({len(series)} runs{failed})")
 
 
-def rows(ours: Results, peer: Results, limits: Limits) -> list[Row]:
+def rows(ours: Results, peer: Results) -> list[Row]:
     """Per transport: tokens/s against both limits and ``langgraph dev``, then the first
     token per kind of thread (p50 / p99; ``langgraph dev``'s existing-thread one beside)."""
     out: list[Row] = []
     for transport in TRANSPORTS:
         label = f"v2 thread stream ({'SSE' if transport == 'sse' else 'WebSocket'})"
-        out.extend(_rows(label, ours[transport], peer[transport], limits))
+        out.extend(_rows(label, ours[transport], peer[transport]))
     return out
 
 
-def _rows(label: str, mine: ThreadFigures | str, theirs: ThreadFigures | str,
-          limits: Limits) -> Iterator[Row]:
-    if isinstance(mine, str):
-        yield Row(7, f"{label}: tokens/s, 3,000-token answer", mine,
-                  f"in-process astream: {limits.astream:,.0f}")
-        yield Row(7, f"{label}: time to first token", mine)
+def _rows(label: str, mine: ThreadFigures | str, theirs: ThreadFigures | str) -> Iterator[Row]:
+    if isinstance(mine, str) or mine.limits is None:
+        why = mine if isinstance(mine, str) else "not measured: no limits"
+        yield Row(7, f"{label}: tokens/s, 3,000-token answer", why, "in-process astream")
+        yield Row(7, f"{label}: time to first token", why)
         return
-    rate = mine.tokens_per_second
+    rate, limits = mine.tokens_per_second, mine.limits
     tokens = f"{label}: tokens/s, {mine.answer_tokens:,}-token answer"
     of_limit = rate / limits.astream
     yield Row(7, tokens, f"{rate:,.0f}", f"in-process astream: {limits.astream:,.0f}",
@@ -267,11 +276,11 @@ def _rows(label: str, mine: ThreadFigures | str, theirs: ThreadFigures | str,
 
 
 def measure() -> list[Row]:
-    """Item 7 rows: the in-process limits, our local stack, then ``langgraph dev``."""
-    limits = asyncio.run(measure_limits())
+    """Item 7 rows: our local stack (with the in-process limits between its long runs),
+    then ``langgraph dev``."""
     ours = measure_server(local_stack)
-    peer = measure_server(langgraph_dev, ("existing",), PEER_BUDGET_SECONDS)
-    return rows(ours, peer, limits)
+    peer = measure_server(langgraph_dev, ("existing",), PEER_BUDGET_SECONDS, limits=False)
+    return rows(ours, peer)
 
 
 if __name__ == "__main__":
