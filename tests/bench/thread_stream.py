@@ -17,7 +17,8 @@ starts once the thread reads idle, as for a user's next message), a *new* one cr
 ``POST /threads`` just before, and one the SDK *mints* (``run.start`` creates it). Each gets
 :data:`LATENCY_RUNS` 4-token answers within :data:`LATENCY_BUDGET_SECONDS`; ``langgraph
 dev`` gets the existing-thread series only, within :data:`PEER_BUDGET_SECONDS`. Then
-:data:`THROUGHPUT_RUNS` 3,000-token answers. A run that has not ended after :data:`RUN_TIMEOUT_SECONDS` counts as timed out.
+:data:`THROUGHPUT_RUNS` 3,000-token answers. A run that has not ended after
+:data:`RUN_TIMEOUT_SECONDS` counts as timed out.
 Run alone: ``python -m tests.bench.thread_stream``.
 """
 
