@@ -217,6 +217,39 @@ def measure_server(start: Callable[[], AbstractContextManager[Served]],
     return results
 
 
+CPU_RUNS = 5
+
+
+def measure_cpu(runs: int = CPU_RUNS) -> tuple[float, float]:
+    """CPU seconds per token in this process, ``astream`` and ``astream_events`` v3 (the
+    lowest of ``runs`` each, alternating): the ceiling a v2 run's stream puts on throughput,
+    steadier under load than tokens/s."""
+    graph = inprocess_graph()
+
+    async def cpu(run: Callable[[Any, str], Awaitable[RunTiming]]) -> float:
+        start = time.process_time()
+        tokens = (await run(graph, LONG_ANSWER)).tokens
+        return (time.process_time() - start) / tokens
+
+    async def both() -> tuple[float, float]:
+        plain, v3 = [], []
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # v3 is marked beta in langgraph 1.2
+            for _ in range(runs):
+                plain.append(await cpu(time_inprocess_run))
+                v3.append(await cpu(time_inprocess_v3_run))
+        return min(plain), min(v3)
+
+    return asyncio.run(both())
+
+
+def _cpu_row(plain: float, v3: float) -> Row:
+    return Row(7, "in-process CPU per token, 3,000-token answer: astream_events v3 (a v2 "
+               f"run's stream) / astream (lowest of {CPU_RUNS})",
+               f"{v3 * 1e6:.0f} µs", f"astream: {plain * 1e6:.0f} µs", v3 / plain,
+               "for information")
+
+
 def _why(exc: BaseException) -> str:
     text = str(exc).splitlines()[0] if str(exc) else ""
     return f"not measured: {type(exc).__name__}{': ' + text if text else ''}"[:200]
@@ -228,10 +261,11 @@ def _latency(series: list[float], timed_out: int = 0) -> str:
             f"({len(series)} runs{failed})")
 
 
-def rows(ours: Results, peer: Results) -> list[Row]:
+def rows(ours: Results, peer: Results, cpu: tuple[float, float] | None = None) -> list[Row]:
     """Per transport: tokens/s against both limits and ``langgraph dev``, then the first
-    token per kind of thread (p50 / p99; ``langgraph dev``'s existing-thread one beside)."""
-    out: list[Row] = []
+    token per kind of thread (p50 / p99; ``langgraph dev``'s existing-thread one beside);
+    first, with ``cpu``, the in-process CPU per token of both limits."""
+    out: list[Row] = [] if cpu is None else [_cpu_row(*cpu)]
     for transport in TRANSPORTS:
         label = f"v2 thread stream ({'SSE' if transport == 'sse' else 'WebSocket'})"
         out.extend(_rows(label, ours[transport], peer[transport]))
@@ -279,9 +313,10 @@ def _rows(label: str, mine: ThreadFigures | str, theirs: ThreadFigures | str) ->
 def measure() -> list[Row]:
     """Item 7 rows: our local stack (with the in-process limits between its long runs),
     then ``langgraph dev``."""
+    cpu = measure_cpu()
     ours = measure_server(local_stack)
     peer = measure_server(langgraph_dev, ("existing",), PEER_BUDGET_SECONDS, limits=False)
-    return rows(ours, peer)
+    return rows(ours, peer, cpu)
 
 
 if __name__ == "__main__":
