@@ -14,7 +14,7 @@ from lambdagraph.engine.assistants import (
     thread_graph_id,
 )
 from lambdagraph.engine.chunks import config_checkpoint, interrupt_dict
-from lambdagraph.engine.commands import COMMANDS
+from lambdagraph.engine.commands import COMMANDS, RUN_RECORDING_COMMANDS
 from lambdagraph.engine.crons import CRON_FIELDS, CronCreate, CronPatch, CronService, CronSort
 from lambdagraph.engine.durable import DurableRuns
 from lambdagraph.engine.erase import ThreadEraser
@@ -33,7 +33,6 @@ from lambdagraph.engine.resumable import EventLogSink, SequencedSink
 from lambdagraph.engine.runs import RunService
 from lambdagraph.engine.schedules import schedules_from_settings
 from lambdagraph.engine.sinks import SLOW_CONSUMER, MemorySink, QueueSink, Sink
-from lambdagraph.engine.thread_commands import RUN_COMMANDS
 from lambdagraph.engine.thread_hub import THREAD_HUB, ThreadHub
 from lambdagraph.engine.thread_streams import CommandContext, Handler, ThreadStreams, protocol_code
 from lambdagraph.engine.worker import handle_worker_event
@@ -42,7 +41,7 @@ __all__ = [
     "COMMANDS",
     "CRON_FIELDS",
     "INTERRUPT_KEY",
-    "RUN_COMMANDS",
+    "RUN_RECORDING_COMMANDS",
     "SERVER_FAULT",
     "SLOW_CONSUMER",
     "STRICT",

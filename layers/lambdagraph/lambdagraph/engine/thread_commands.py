@@ -186,7 +186,3 @@ async def input_respond(ctx: CommandContext, params: dict[str, Any]) -> dict[str
 
 HANDLERS: Final[dict[str, Handler]] = {"run.start": run_start, "input.respond": input_respond}
 """This module's handlers by method name (the lead merges them with the other slices')."""
-
-RUN_COMMANDS: Final = frozenset(HANDLERS)
-"""The commands that record a run: its create transaction counts the request against the
-per-user request limit, so a transport counts no request of its own for them."""

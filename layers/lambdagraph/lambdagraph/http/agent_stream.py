@@ -21,7 +21,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from starlette.responses import Response, StreamingResponse
 
-from lambdagraph.engine import RUN_COMMANDS, ThreadStreams, protocol_code
+from lambdagraph.engine import RUN_RECORDING_COMMANDS, ThreadStreams, protocol_code
 from lambdagraph.errors import BadJson, InvalidRequest, LambdagraphError
 from lambdagraph.http.context import Access, User, get_context, valid_id
 from lambdagraph.http.responses import json_response
@@ -50,7 +50,7 @@ async def _count(request: Request, user: str) -> None:
 
 
 # This router counts its requests itself (it is served without the app's RATE_LIMIT): a
-# command of RUN_COMMANDS in its run's create transaction, as the run routes of
+# command of RUN_RECORDING_COMMANDS in its run's create transaction, as the run routes of
 # ``http.limits``, so run.start makes no write of its own before it; a stream beside its
 # first reads.
 
@@ -79,8 +79,8 @@ async def thread_command(
     except ProtocolError as exc:
         await _count(request, user)
         return json_response({"detail": exc.message}, status_code=400)
-    if not isinstance(payload, dict) or payload.get("method") not in RUN_COMMANDS:
-        await _count(request, user)  # a run's create transaction counts it (see RUN_COMMANDS)
+    if not isinstance(payload, dict) or payload.get("method") not in RUN_RECORDING_COMMANDS:
+        await _count(request, user)  # else the run's create transaction counts it
     try:
         command_id, method, params = parse_command(payload)
     except ProtocolError as exc:
