@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 from langgraph_sdk.client import LangGraphClient
 
+from lambdagraph.engine.v3_stream import V2_TRANSFORMERS
 from lambdagraph_client.websocket import WebSocketClient
 
 ASSISTANT = "agent"
@@ -140,6 +141,22 @@ async def time_ws_run(client: WebSocketClient, text: str) -> RunTiming:
     return clock.timing()
 
 
+async def time_inprocess_v3_run(graph: Any, text: str) -> RunTiming:
+    """One run of ``graph`` with ``astream_events(version="v3")`` and a v2 run's transformers:
+    what a v2 run streams from, with no server (a token: a ``content-block-delta``)."""
+    config = {"configurable": {"thread_id": str(uuid.uuid4())}}
+    clock = _Clock()
+    stream = await graph.astream_events(
+        user_input(text), config, version="v3", transformers=list(V2_TRANSFORMERS)
+    )
+    async with stream:
+        async for event in stream:
+            data = event["params"]["data"] if event.get("method") == "messages" else None
+            payload = data[0] if isinstance(data, tuple) else None  # (payload, metadata)
+            clock.tick(token=bool(_delta_text({"params": {"data": payload or {}}})))
+    return clock.timing()
+
+
 def percentile(values: list[float], fraction: float) -> float:
     """The ``fraction`` quantile (0.5: median, 0.99: p99) of ``values``, nearest rank."""
     ordered = sorted(values)
@@ -164,18 +181,20 @@ async def time_thread_run(
     text: str,
     transport: Literal["sse", "websocket"],
     headers: Mapping[str, str] | None = None,
+    thread_id: str | None = None,
 ) -> RunTiming:
     """One run through the SDK's thread stream (``client.threads.stream``), to its end.
 
-    As the SDK's own examples do it: open a session on a new thread (the SDK mints its id;
-    the server creates the thread on ``run.start``), start the run, then iterate a
-    ``messages`` subscription until the run's terminal ``lifecycle`` event ends it. The
-    clock starts just before ``run.start``; a token is a ``content-block-delta`` with text.
-    ``headers`` go on every command and stream: the SDK's WebSocket handshake carries these,
-    not the client's default headers.
+    As the SDK's own examples do it: open a session on the thread (``thread_id=None``: a new
+    one, the SDK mints its id and the server creates the thread on ``run.start``), start the
+    run, then iterate a ``messages`` subscription until the run's terminal ``lifecycle`` event
+    ends it. The clock starts just before ``run.start`` (after the session is open: on a
+    named thread the SDK's lifecycle watcher may still be opening); a token is a
+    ``content-block-delta`` with text. ``headers`` go on every command and stream: the SDK's
+    WebSocket handshake carries these, not the client's default headers.
     """
     async with client.threads.stream(
-        assistant_id=ASSISTANT, transport=transport, headers=headers
+        thread_id, assistant_id=ASSISTANT, transport=transport, headers=headers
     ) as thread:
         clock = _Clock()
         await thread.run.start(input=user_input(text))

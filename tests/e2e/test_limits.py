@@ -115,6 +115,41 @@ async def test_requests_past_the_minute_limit_get_429_until_the_next_minute(
             assert again.status_code == 200
 
 
+async def test_the_v2_routes_count_each_request_once(tables: Tables, clock: Clock) -> None:
+    with limited_stack(tables, requests_per_minute_per_user=4) as stack:
+        async with httpx.AsyncClient(base_url=stack.url, timeout=DEADLINE) as http:
+            thread_id = (await http.post("/threads", json={}, headers=auth("alice"))).json()[
+                "thread_id"
+            ]
+            commands = f"/threads/{thread_id}/commands"
+            start = {
+                "id": 1,
+                "method": "run.start",
+                "params": {"assistant_id": "agent", "input": user_message("count to 2")},
+            }
+            # A run.start counts once (in the write that records its run), a stream once.
+            started = await http.post(commands, json=start, headers=auth("alice"))
+            assert started.json()["type"] == "success"
+            body = {"channels": ["lifecycle"]}
+            async with http.stream(
+                "POST", f"/threads/{thread_id}/stream/events", json=body, headers=auth("alice")
+            ) as opened:
+                assert opened.status_code == 200
+            state = {"id": 2, "method": "state.get", "params": {}}
+            assert (await http.post(commands, json=state, headers=auth("alice"))).json()[
+                "type"
+            ] == "success"
+            # Four counted: the fifth request of the minute, of either route, is refused.
+            for refused in (
+                await http.post(commands, json={**start, "id": 3}, headers=auth("alice")),
+                await http.post(
+                    f"/threads/{thread_id}/stream/events", json=body, headers=auth("alice")
+                ),
+            ):
+                assert refused.status_code == 429
+                assert refused.headers["Retry-After"] == "30"
+
+
 # The local stack in a process of its own (so the test can kill it), on the test's tables,
 # with one-second leases and one active run per user; it prints its URL once it serves.
 _SERVER_PROCESS = """

@@ -22,6 +22,7 @@ from lambdagraph.engine.timeouts import RunClock
 from lambdagraph.engine.usage import UsageTracker
 from lambdagraph.engine.worker import LambdaContext, handle_worker_event
 from lambdagraph.errors import Unavailable
+from lambdagraph.protocol.agent_events import frame
 from lambdagraph.protocol.events import Event
 from lambdagraph.settings import Settings
 from lambdagraph.store.app import AppStore
@@ -240,6 +241,63 @@ async def test_a_lost_v2_run_fails_on_its_threads_stream_after_its_logged_frames
     assert (failed["method"], failed["params"]["namespace"]) == ("lifecycle", [])
     assert failed["params"]["data"]["event"] == "failed"
     assert failed["params"]["data"]["error"] == WORKER_LOST["message"]
+
+
+class FrameExecutor:
+    """Stands in for RunExecutor on a v2 run: a root ``running`` frame, ``tokens`` message
+    frames and the root ``completed`` one, then the run's end."""
+
+    def __init__(self, store: AppStore, tokens: int) -> None:
+        self.store = store
+        self.tokens = tokens
+        self.executions = 0
+
+    async def execute(self, run: Run, sinks: Sequence[Sink], **_: Any) -> RunStatus:
+        self.executions += 1
+        data = [{"event": "running"}, *({"event": "delta"} for _ in range(self.tokens))]
+        events = [Event("lifecycle" if i == 0 else "messages", frame(
+            "lifecycle" if i == 0 else "messages", [], d)) for i, d in enumerate(data)]
+        for sink in sinks:
+            await sink.send([*events, Event("lifecycle", frame("lifecycle", [], {
+                "event": "completed"}))])
+            await sink.close()
+        await self.store.finish_run(run, "success")
+        return "success"
+
+
+async def test_a_v2_run_reserved_with_its_record_runs_once_numbered_from_the_seq_it_was_handed(
+    tables: Tables,
+) -> None:
+    durable, invoker, _, executor = await _setup(tables, lambda store: FrameExecutor(store, 2))
+    thread_id = (await durable.store.create_thread(OWNER))["thread_id"]
+    earlier = [frame("lifecycle", [], {"event": "completed"}) for _ in range(3)]
+    await durable.thread_log.append(thread_id, [
+        Event("lifecycle", {**f, "seq": i, "event_id": str(i)}, str(i))
+        for i, f in enumerate(earlier, start=1)
+    ])
+    run = await durable.store.create_run(
+        OWNER, thread_id=thread_id, assistant_id="agent",
+        kwargs={"input": {"messages": []}, "protocol": "v2"}, lease_hold=300.0,
+    )
+    lease = await durable.leases.get(run["run_id"])
+    assert lease is not None and (lease["attempt"], lease["holder"]) == (0, "reserved")
+    last_seq_reads: list[str] = []
+    durable.thread_log.client.meta.events.register(
+        "before-call.dynamodb.Query",
+        lambda params, **_: last_seq_reads.append("q")
+        if params.get("ScanIndexForward") is False else None,
+    )
+    payload = {"kind": "run", "owner": OWNER, "thread_id": thread_id, "run_id": run["run_id"]}
+    await durable.start_background(run, reserved=True, first_seq=4)
+    await invoker.invoke({**payload, "first_seq": 4})  # delivered twice: runs once
+    await invoker.wait_idle(30)
+
+    assert executor.executions == 1
+    frames = [e.data for e in (await durable.thread_log.read_after(thread_id, 0)).events]
+    assert [f["seq"] for f in frames] == [1, 2, 3, 4, 5, 6, 7]
+    assert frames[3]["params"]["data"] == {"event": "running"}
+    assert last_seq_reads == []  # the worker took its first seq from the payload
+    assert (await durable.store.read_run(run))["status"] == "success"
 
 
 async def test_a_live_run_is_not_recovered(tables: Tables) -> None:

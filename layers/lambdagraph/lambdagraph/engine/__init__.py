@@ -14,7 +14,7 @@ from lambdagraph.engine.assistants import (
     thread_graph_id,
 )
 from lambdagraph.engine.chunks import config_checkpoint, interrupt_dict
-from lambdagraph.engine.commands import COMMANDS
+from lambdagraph.engine.commands import COMMANDS, RUN_RECORDING_COMMANDS
 from lambdagraph.engine.crons import CRON_FIELDS, CronCreate, CronPatch, CronService, CronSort
 from lambdagraph.engine.durable import DurableRuns
 from lambdagraph.engine.erase import ThreadEraser
@@ -41,6 +41,7 @@ __all__ = [
     "COMMANDS",
     "CRON_FIELDS",
     "INTERRUPT_KEY",
+    "RUN_RECORDING_COMMANDS",
     "SERVER_FAULT",
     "SLOW_CONSUMER",
     "STRICT",

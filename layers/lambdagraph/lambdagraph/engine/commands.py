@@ -16,3 +16,10 @@ from lambdagraph.engine.thread_streams import Handler
 
 COMMANDS: Final[Mapping[str, Handler]] = {**RUN_COMMANDS, **THREAD_COMMANDS}
 """Handlers of every command, by the protocol's method name."""
+
+RUN_RECORDING_COMMANDS: Final = frozenset(
+    {"run.start", "input.respond", "input.inject", "state.fork"}
+)
+"""The commands that record a run (``input.inject`` and ``state.fork`` through ``run.start``):
+the run's create transaction counts the request against the per-user request limit, so a
+transport counts no request of its own for them."""

@@ -153,19 +153,31 @@ class DurableRuns:
             raise ConfigurationError("This process executes no runs: it has no executor")
         return self.executor
 
-    async def start_background(self, run: Run) -> None:
+    async def start_background(
+        self, run: Run, *, reserved: bool = False, first_seq: int | None = None
+    ) -> None:
         """Hand a recorded run to a worker invocation.
+
+        Args:
+            run: the recorded run.
+            reserved: its lease was reserved with the run's record (``AppStore.create_run``'s
+                ``lease_hold``, for :attr:`handoff_seconds`); else it is reserved here first.
+            first_seq: a v2 run recorded ``running``: the ``seq`` of its first frame, which
+                the worker then takes from the payload instead of reading the thread log.
 
         Raises:
             Unavailable: the worker could not be invoked (the run is recorded as failed).
         """
-        await self.leases.reserve(run["run_id"], hold=self.handoff_seconds)
+        if not reserved:
+            await self.leases.reserve(run["run_id"], hold=self.handoff_seconds)
         payload: RunPayload = {
             "kind": "run",
             "owner": run["owner"],
             "thread_id": run["thread_id"],
             "run_id": run["run_id"],
         }
+        if first_seq is not None:
+            payload["first_seq"] = first_seq
         try:
             await self._invoke(payload)
         except Exception as exc:
@@ -288,7 +300,14 @@ class DurableRuns:
             return "finished"
         deadline = time.monotonic() + remaining_ms() / 1000 - self.deadline_margin
         clock = RunClock(payload.get("started_at") if payload["kind"] == "continue" else None)
-        live, first_seq = await asyncio.gather(self._more_sinks(run), self._first_seq(run))
+        known = payload.get("first_seq") if payload["kind"] == "run" else None
+        first_seq: int | None
+        if known is not None and run["kwargs"].get("protocol") == "v2":
+            # Read by whoever recorded the run, once the run held the thread: nothing has
+            # written the thread log since (the run still holds it).
+            live, first_seq = await self._more_sinks(run), known
+        else:
+            live, first_seq = await asyncio.gather(self._more_sinks(run), self._first_seq(run))
         status = await self._execute(
             run, attempt, live, deadline=deadline, clock=clock, first_seq=first_seq
         )

@@ -27,6 +27,9 @@ class RunPayload(TypedDict):
     owner: str
     thread_id: str
     run_id: str
+    first_seq: NotRequired[int]
+    """A v2 run recorded ``running``: the ``seq`` of its first frame (the thread log's last
+    plus one, read once the run held the thread), so the worker need not read it again."""
 
 
 class ContinuePayload(TypedDict):
@@ -109,9 +112,13 @@ def parse_payload(event: dict[str, Any]) -> WorkerPayload:
     if kind not in ("run", "continue") or not all(isinstance(event.get(f), str) for f in fields):
         raise InvalidInput(f"Not a worker payload: kind={kind!r}")
     if kind == "run":
-        return RunPayload(
+        run = RunPayload(
             kind="run", owner=event["owner"], thread_id=event["thread_id"], run_id=event["run_id"]
         )
+        first_seq = event.get("first_seq")
+        if isinstance(first_seq, int) and not isinstance(first_seq, bool) and first_seq >= 1:
+            run["first_seq"] = first_seq
+        return run
     attempt = event.get("attempt")
     if not isinstance(attempt, int) or attempt < 2:
         raise InvalidInput(f"A continuation needs an attempt >= 2, got {attempt!r}")

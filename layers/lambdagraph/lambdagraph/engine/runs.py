@@ -129,7 +129,8 @@ class RunService(RunCancels):
                 ``run`` without ``thread_id``); the thread stays, unlike a stateless one.
             metadata: recorded beside the request's own metadata (e.g. the transport).
             protocol: ``"v2"`` for a run of the Agent Streaming Protocol: it streams with
-                LangGraph's v3 events and numbers its frames in the thread log.
+                LangGraph's v3 events and numbers its frames in the thread log; it is
+                always handed to a worker, so its lease is reserved in the same transaction.
             thread_missing: the caller has just read that ``thread_id`` names no thread:
                 it is created first, saving a round trip (see ``AppStore.create_run``).
 
@@ -172,6 +173,7 @@ class RunService(RunCancels):
                 if_not_exists=if_not_exists,
                 metadata={**(request.metadata or {}), **(metadata or {})},
                 thread_missing=missing,
+                lease_hold=self.durable.handoff_seconds if protocol == "v2" else None,
             )
 
         try:
@@ -284,7 +286,7 @@ class RunService(RunCancels):
 
         ``protocol="v2"``, ``thread_missing``: see :meth:`create`.
         """
-        self._need_worker()
+        self.need_worker()
         run = await self.create(
             owner,
             request,
@@ -293,18 +295,22 @@ class RunService(RunCancels):
             protocol=protocol,
             thread_missing=thread_missing,
         )
-        await self.hand_to_worker(run)
+        await self.hand_to_worker(run, reserved=protocol == "v2")
         return run
 
-    async def hand_to_worker(self, run: Run) -> None:
+    async def hand_to_worker(
+        self, run: Run, *, reserved: bool = False, first_seq: int | None = None
+    ) -> None:
         """Start the worker for a recorded run without waiting for it.
+
+        ``reserved``, ``first_seq``: see ``DurableRuns.start_background`` (a v2 run).
 
         Raises:
             ConfigurationError: no worker is configured.
             Unavailable: the worker could not be invoked (the run is recorded as failed).
         """
-        self._need_worker()
-        await self.durable.start_background(run)
+        self.need_worker()
+        await self.durable.start_background(run, reserved=reserved, first_seq=first_seq)
 
     async def _execute(
         self, run: Run, sink: Sink, deadline: float | None, read_ahead: ReadAhead | None
@@ -322,7 +328,8 @@ class RunService(RunCancels):
             await sink.send([SERVER_FAULT])
             await sink.close()
 
-    def _need_worker(self) -> None:
+    def need_worker(self) -> None:
+        """Raise ``ConfigurationError`` unless runs can be handed to a worker."""
         if self.durable.invoker is None:
             raise ConfigurationError("Background runs need LAMBDAGRAPH_WORKER_FUNCTION")
 

@@ -81,9 +81,16 @@ def pending_interrupt_ids(thread: Thread | None) -> set[str]:
 async def _start(
     ctx: CommandContext, body: dict[str, Any], *, thread_missing: bool = False
 ) -> dict[str, Any]:
+    """Record the run, read the thread log's last ``seq`` (the response's), hand it over.
+
+    The ``seq`` is read once the run is recorded, so it is never before the previous run's
+    end when the run holds the thread; the worker of a run recorded ``running`` is handed the
+    ``seq`` after it as its first frame's (one read of the log, not two).
+    """
     request = _request(body)
+    ctx.runs.need_worker()
     try:
-        run = await ctx.runs.start(
+        run = await ctx.runs.create(
             ctx.owner,
             request,
             thread_id=ctx.thread_id,
@@ -92,6 +99,10 @@ async def _start(
         )
     except AssistantNotFound as exc:
         raise ProtocolError("invalid_argument", exc.message) from None
+    last = await ctx.streams.last_seq(ctx.thread_id)
+    first = last + 1 if run["status"] == "running" else None
+    await ctx.runs.hand_to_worker(run, reserved=True, first_seq=first)
+    ctx.answer.seq = last
     return {"run_id": run["run_id"]}
 
 

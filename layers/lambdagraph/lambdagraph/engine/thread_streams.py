@@ -13,9 +13,10 @@ plus one, and a run's last flush lands before it releases the thread.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
 from lambdagraph.engine.thread_hub import THREAD_HUB, Frame, ThreadHub
@@ -24,6 +25,7 @@ from lambdagraph.errors import (
     InvalidInput,
     LambdagraphError,
     NotFound,
+    RateLimited,
     ThreadBusy,
     ThreadNotFound,
 )
@@ -58,6 +60,18 @@ _GAP_WAIT_SECONDS: Final = 5.0
 _CURSOR_GRACE_SECONDS: Final = 2.0
 
 
+@dataclass
+class CommandAnswer:
+    """What a handler found out for its response.
+
+    Attributes:
+        seq: the thread log's last ``seq``, read once the handler's run was recorded
+            (``None``: :meth:`ThreadStreams.command` reads it after the handler).
+    """
+
+    seq: int | None = None
+
+
 @dataclass(frozen=True)
 class CommandContext:
     """What a command handler works with.
@@ -68,6 +82,7 @@ class CommandContext:
         runs: the run service.
         graphs: the graphs runs may name.
         streams: the service itself (the thread log's last ``seq``, the hub).
+        answer: what the handler found out for the response (see :class:`CommandAnswer`).
     """
 
     owner: str
@@ -75,6 +90,7 @@ class CommandContext:
     runs: RunService
     graphs: GraphRegistry
     streams: ThreadStreams
+    answer: CommandAnswer = field(default_factory=CommandAnswer)
 
 
 Handler = Callable[[CommandContext, dict[str, Any]], Awaitable[dict[str, Any]]]
@@ -141,7 +157,9 @@ class ThreadStreams:
 
         Never raises for a client's mistake: a malformed command, an unknown method, a
         handler's :class:`ProtocolError` and our own errors (an unknown thread, a busy one)
-        come back as ``error`` responses with the schema's codes.
+        come back as ``error`` responses with the schema's codes. ``RateLimited`` (a run's
+        create transaction found the user over the request limit) is raised for the
+        transport, as the limit answers any other request.
         """
         raw_id = command.get("id")
         command_id = raw_id if isinstance(raw_id, int) and not isinstance(raw_id, bool) else None
@@ -155,10 +173,14 @@ class ThreadStreams:
         except ProtocolError as exc:
             return error(command_id, exc.code, exc.message)
         except LambdagraphError as exc:
+            if type(exc) is RateLimited:
+                raise  # the request limit: the transport's answer (HTTP: 429, Retry-After)
             return error(command_id, *protocol_code(exc))
-        # Read after the handler, not beside it: a seq from before the command can name a
-        # point before the previous run's end, and the client would replay that end.
-        return success(command_id, result, await self.last_seq(thread_id))
+        # Read after the handler (or by it, once its run was recorded), not beside it: a seq
+        # from before the command can name a point before the previous run's end, and the
+        # client would replay that end.
+        seq = context.answer.seq
+        return success(command_id, result, await self.last_seq(thread_id) if seq is None else seq)
 
     async def check_thread(self, owner: str, thread_id: str) -> None:
         """Raise ``ThreadNotFound`` for an unknown thread or another user's."""
@@ -172,31 +194,38 @@ class ThreadStreams:
         since: int | None,
         *,
         idle_seconds: float | None = None,
+        beside: Awaitable[None] | None = None,
     ) -> AsyncGenerator[list[dict[str, Any]], None]:
-        """Check the subscription, then :meth:`events` without checking it again.
+        """Check the thread and the subscription and read the replay, then :meth:`events`.
 
         A transport answers a bad subscription with an error before it starts a stream (and
         starts the stream at once, without waiting for a first frame: the official clients
-        wait for its headers before they open the next one).
+        wait for its headers before they open the next one). The thread's ownership check
+        and the log read after ``since`` are made at once (one round trip, not two); the
+        replay is only handed out once the check has passed.
+
+        Args:
+            beside: another check to make at the same time (the HTTP route's request count);
+                its error wins over the thread's.
 
         Raises:
             ThreadNotFound: unknown or another user's thread.
             ProtocolError: ``invalid_argument`` for a ``since`` past the thread's last ``seq``.
         """
-        if since is None or since <= max(0, self.hub.last_seq(thread_id)):
-            await self.check_thread(owner, thread_id)
-        else:
-            # Two independent reads, in parallel: the official clients open one stream
-            # after another, each waiting for the previous one's headers.
-            thread, cursor = await asyncio.gather(
-                self.check_thread(owner, thread_id),
-                self.check_cursor(thread_id, since),
-                return_exceptions=True,
-            )
-            for outcome in (thread, cursor):  # an unknown thread is the answer, not its cursor
-                if isinstance(outcome, BaseException):
-                    raise outcome
-        return self._follow(thread_id, owner, subscription, since, idle_seconds)
+        # In this order: an unknown thread is the answer, not its cursor.
+        checks: list[Awaitable[None]] = [] if beside is None else [beside]
+        checks.append(self.check_thread(owner, thread_id))
+        if since is not None and since > max(0, self.hub.last_seq(thread_id)):
+            # The cursor before the replay: the replay is only complete once the log has it.
+            await _all([*checks, self.check_cursor(thread_id, since)])
+            checks = []
+        batches = self._follow(thread_id, owner, subscription, since, idle_seconds, checks)
+        try:
+            first = await anext(batches)  # the checks and the replay
+        except BaseException:
+            await batches.aclose()
+            raise
+        return _after(first, batches)
 
     async def events(
         self,
@@ -232,12 +261,21 @@ class ThreadStreams:
         subscription: Subscription,
         since: int | None,
         idle_seconds: float | None,
+        checks: list[Awaitable[None]],
     ) -> AsyncGenerator[list[dict[str, Any]], None]:
         idle = self.idle_seconds if idle_seconds is None else idle_seconds
         follower = _Follower(self, owner, thread_id, FIRST_SEQ - 1 if since is None else since)
         with self.hub.follow(thread_id) as (queue, recent):
-            # open() checked the thread and the cursor before the stream started.
-            replay = await follower.read_log()
+            # Following before the log read: a frame published meanwhile is in the queue.
+            replay_read = asyncio.ensure_future(follower.read_log())
+            try:
+                await _all(checks)
+            except BaseException:
+                replay_read.cancel()
+                with contextlib.suppress(BaseException):
+                    await replay_read
+                raise
+            replay = await replay_read
             async for frames in follower.run(queue, recent, idle, replay):
                 yield [frame for frame in frames if subscription.matches(frame)]
 
@@ -257,6 +295,26 @@ class ThreadStreams:
                     "cursor of this thread",
                 )
             await asyncio.sleep(self.poll_seconds)
+
+
+async def _all(checks: list[Awaitable[None]]) -> None:
+    """Await ``checks`` at once; the first one's error (in list order) is raised."""
+    outcomes = await asyncio.gather(*checks, return_exceptions=True)
+    for outcome in outcomes:
+        if isinstance(outcome, BaseException):
+            raise outcome
+
+
+async def _after(
+    first: list[dict[str, Any]], rest: AsyncGenerator[list[dict[str, Any]], None]
+) -> AsyncGenerator[list[dict[str, Any]], None]:
+    """``first``, then what ``rest`` yields (closing it when done)."""
+    try:
+        yield first
+        async for batch in rest:
+            yield batch
+    finally:
+        await rest.aclose()
 
 
 def protocol_code(exc: LambdagraphError) -> tuple[str, str]:

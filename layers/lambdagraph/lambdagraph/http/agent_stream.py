@@ -21,9 +21,9 @@ from typing import Any
 from fastapi import APIRouter, Request
 from starlette.responses import Response, StreamingResponse
 
-from lambdagraph.engine import ThreadStreams, protocol_code
+from lambdagraph.engine import RUN_RECORDING_COMMANDS, ThreadStreams, protocol_code
 from lambdagraph.errors import BadJson, InvalidRequest, LambdagraphError
-from lambdagraph.http.context import Access, User, valid_id
+from lambdagraph.http.context import Access, User, get_context, valid_id
 from lambdagraph.http.responses import json_response
 from lambdagraph.protocol.agent import (
     ProtocolError,
@@ -43,6 +43,16 @@ COALESCE_SECONDS = 0.005
 """Frames arriving within this long of the previous write go out together, in one write:
 a streamed answer costs a socket write per few tokens, not per token. A frame after a
 quiet spell is written at once."""
+
+
+async def _count(request: Request, user: str) -> None:
+    await get_context(request).store.limits.count_request(user)
+
+
+# This router counts its requests itself (it is served without the app's RATE_LIMIT): a
+# command of RUN_RECORDING_COMMANDS in its run's create transaction, as the run routes of
+# ``http.limits``, so run.start makes no write of its own before it; a stream beside its
+# first reads.
 
 
 def thread_streams(request: Request) -> ThreadStreams:
@@ -67,7 +77,10 @@ async def thread_command(
     try:
         payload = await _body(request)
     except ProtocolError as exc:
+        await _count(request, user)
         return json_response({"detail": exc.message}, status_code=400)
+    if not isinstance(payload, dict) or payload.get("method") not in RUN_RECORDING_COMMANDS:
+        await _count(request, user)  # else the run's create transaction counts it
     try:
         command_id, method, params = parse_command(payload)
     except ProtocolError as exc:
@@ -96,8 +109,12 @@ async def thread_events(
     except ProtocolError as exc:
         return json_response({"detail": exc.message}, status_code=400)
     try:
-        # An unknown thread raises here: a 404, not a broken stream.
-        batches = await thread_streams(request).open(user, thread_id, subscription, since)
+        # An unknown thread raises here: a 404, not a broken stream. The request is counted
+        # beside the stream's first reads.
+        count = _count(request, user)
+        batches = await thread_streams(request).open(
+            user, thread_id, subscription, since, beside=count
+        )
     except ProtocolError as exc:
         return json_response({"detail": exc.message}, status_code=400)
     heartbeat = request.app.state.context.settings.heartbeat_seconds

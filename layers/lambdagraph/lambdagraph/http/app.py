@@ -114,7 +114,8 @@ def create_app(
     common = error_responses(*COMMON_ERRORS)
     limited = [RATE_LIMIT]  # per-user requests per minute (http/limits.py)
     # Before threads.router: POST /threads/{tid}/commands and .../stream/events are its own.
-    app.include_router(agent_stream.router, responses=common, dependencies=limited)
+    # It counts its requests itself (a run.start in its run's create transaction).
+    app.include_router(agent_stream.router, responses=common)
     app.include_router(threads.router, responses=common, dependencies=limited)
     app.include_router(crons.router, responses=common, dependencies=limited)
     # Before run_routes.router: its GET /threads/{tid}/runs/{rid} must not shadow .../stream, /join.

@@ -30,6 +30,7 @@ from lambdagraph.errors import Conflict, RunNotFound, ThreadBusy, ThreadNotFound
 from lambdagraph.settings import Settings
 from lambdagraph.store import items, schema
 from lambdagraph.store.dynamo import call, error_code, get_s, s, translate_errors
+from lambdagraph.store.leases import reserve_put
 from lambdagraph.store.records import (
     FINAL_RUN_STATUSES,
     CancelAction,
@@ -83,6 +84,7 @@ class AppStore(ThreadStore, RunScheduler):
         if_not_exists: Literal["reject", "create"] = "reject",
         metadata: dict[str, Any] | None = None,
         thread_missing: bool = False,
+        lease_hold: float | None = None,
     ) -> Run:
         """Record a run with one conditional transaction on its thread.
 
@@ -100,6 +102,9 @@ class AppStore(ThreadStore, RunScheduler):
         ``if_not_exists="create"`` the thread is created first (one transaction, not a
         failed start and then a create). Both are conditional, so a thread created
         meanwhile is still found and started on.
+
+        ``lease_hold``: also reserve the run's worker lease (``RunLeases.reserve``, held
+        this many seconds) in the same transaction, saving the hand-over its own write.
         """
         now = items.now_iso()
         run: Run = {
@@ -120,17 +125,20 @@ class AppStore(ThreadStore, RunScheduler):
             run["temporary"] = True
             await self._create_thread_with_run(run, temporary=True)
             return run
+        extra = []
+        if lease_hold is not None:
+            extra.append(reserve_put(self.table_name, run["run_id"], lease_hold))
         created = thread_missing and if_not_exists == "create"
-        if created and await self._create_thread_with_run(run, temporary=False):
+        if created and await self._create_thread_with_run(run, temporary=False, extra=extra):
             return run
         for _ in range(ATTEMPTS):
-            old = await self._try_start(run)
+            old = await self._try_start(run, extra)
             if old is None:
                 return run
             if not old:  # no thread by that id
                 if if_not_exists != "create":
                     raise ThreadNotFound(thread_id)
-                if await self._create_thread_with_run(run, temporary=False):
+                if await self._create_thread_with_run(run, temporary=False, extra=extra):
                     return run
                 continue
             if get_s(old, "owner") != owner or expired(old):
@@ -138,7 +146,7 @@ class AppStore(ThreadStore, RunScheduler):
             active = get_s(old, "active_run_id")
             if multitask_strategy == "reject":
                 raise ThreadBusy(thread_id)
-            if await self._queue_behind(run, old, active):
+            if await self._queue_behind(run, old, active, extra):
                 return run
         raise Conflict(f"Thread {thread_id} changed too often; try again")
 

@@ -67,20 +67,8 @@ class RunLeases:
         The reservation expires like a lease (after ``hold`` seconds, default
         ``lease_seconds``), so a run whose worker never starts is found stale too.
         """
-        now = time.time()
-        item = {
-            **worker_key(run_id),
-            "attempt": {"N": "0"},
-            "holder": {"S": "reserved"},
-            "lease_until": {"N": _num(now + (hold or self.lease_seconds))},
-            TTL_ATTRIBUTE: {"N": str(int(now) + _LEASE_ITEM_TTL)},
-        }
-        return await self._conditional(
-            self.client.put_item,
-            TableName=self.table_name,
-            Item=item,
-            ConditionExpression=RESERVE_LEASE,
-        )
+        put = reserve_put(self.table_name, run_id, hold or self.lease_seconds)["Put"]
+        return await self._conditional(self.client.put_item, **put)
 
     async def claim(self, run_id: str, attempt: int, holder: str) -> bool:
         """Take attempt ``attempt`` (from ``attempt - 1``); False if another invocation has it."""
@@ -183,6 +171,20 @@ class RunLeases:
                     return False
                 raise
         return True
+
+
+def reserve_put(table_name: str, run_id: str, hold: float) -> dict[str, Any]:
+    """The transaction operation that creates a run's lease at attempt 0 for ``hold``
+    seconds (:meth:`RunLeases.reserve` as one write of a run's create transaction)."""
+    now = time.time()
+    item = {
+        **worker_key(run_id),
+        "attempt": {"N": "0"},
+        "holder": {"S": "reserved"},
+        "lease_until": {"N": _num(now + hold)},
+        TTL_ATTRIBUTE: {"N": str(int(now) + _LEASE_ITEM_TTL)},
+    }
+    return {"Put": {"TableName": table_name, "Item": item, "ConditionExpression": RESERVE_LEASE}}
 
 
 def _num(value: float) -> str:

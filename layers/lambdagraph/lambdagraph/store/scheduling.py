@@ -11,7 +11,7 @@ retry (a few times, then ``Conflict``).
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Final, cast
 
 from lambdagraph.errors import Conflict
@@ -211,8 +211,14 @@ class RunScheduler(AppTable):
                 return refs
             request["ExclusiveStartKey"] = out["LastEvaluatedKey"]
 
-    async def _try_start(self, run: Run) -> dict[str, Any] | None:
-        """Start ``run`` on an idle thread. None: started; else the thread's item ({} if none)."""
+    async def _try_start(
+        self, run: Run, extra: Sequence[dict[str, Any]] = ()
+    ) -> dict[str, Any] | None:
+        """Start ``run`` on an idle thread. None: started; else the thread's item ({} if none).
+
+        ``extra``: more operations of the same transaction, after the limits' (the run's
+        lease reservation, see ``AppStore.create_run``).
+        """
         values = {
             ":owner": s(run["owner"]),
             ":zero": n(0),
@@ -227,7 +233,7 @@ class RunScheduler(AppTable):
             self._put_run(run),
         ]
         try:
-            await self._transact([*ops, *self._admit(run)])
+            await self._transact([*ops, *self._admit(run), *extra])
         except ConditionFailed as failed:
             if failed.reasons[0].get("Code") == "None":  # else the busy thread decides first
                 self.limits.raise_if_refused(failed.reasons[len(ops) :])
@@ -238,8 +244,13 @@ class RunScheduler(AppTable):
         """The per-user limit operations of a create (its active entry, its request)."""
         return self.limits.run_ops(run["owner"], (run["thread_id"], run["run_id"]), cancels=cancels)
 
-    async def _create_thread_with_run(self, run: Run, *, temporary: bool) -> bool:
-        """Create the run's thread, busy with it; False if the id was taken meanwhile."""
+    async def _create_thread_with_run(
+        self, run: Run, *, temporary: bool, extra: Sequence[dict[str, Any]] = ()
+    ) -> bool:
+        """Create the run's thread, busy with it; False if the id was taken meanwhile.
+
+        ``extra``: as :meth:`_try_start`'s.
+        """
         thread: Thread = {
             "thread_id": run["thread_id"],
             "created_at": run["created_at"],
@@ -262,7 +273,7 @@ class RunScheduler(AppTable):
             }
         }
         try:
-            await self._transact([put_thread, self._put_run(run), *self._admit(run)])
+            await self._transact([put_thread, self._put_run(run), *self._admit(run), *extra])
         except ConditionFailed as exc:
             if exc.reasons[0].get("Code") == "None":  # else the id was taken: try again
                 self.limits.raise_if_refused(exc.reasons[2:])
@@ -271,8 +282,17 @@ class RunScheduler(AppTable):
             return False
         return True
 
-    async def _queue_behind(self, run: Run, old: Mapping[str, Any], active: str | None) -> bool:
-        """Record ``run`` pending behind the active run; False if the thread changed."""
+    async def _queue_behind(
+        self,
+        run: Run,
+        old: Mapping[str, Any],
+        active: str | None,
+        extra: Sequence[dict[str, Any]] = (),
+    ) -> bool:
+        """Record ``run`` pending behind the active run; False if the thread changed.
+
+        ``extra``: as :meth:`_try_start`'s.
+        """
         run["status"] = "pending"
         values: dict[str, Any] = {
             ":owner": s(run["owner"]),
@@ -312,7 +332,7 @@ class RunScheduler(AppTable):
             ops.append(self._thread_update(run, schema.ENQUEUE_RUN, condition, values))
         ops.append(self._put_run(run))
         try:
-            await self._transact([*ops, *self._admit(run, cancels=cancels)])
+            await self._transact([*ops, *self._admit(run, cancels=cancels), *extra])
         except ConditionFailed as failed:
             run["status"] = "running"
             if all(reason.get("Code") == "None" for reason in failed.reasons[: len(ops)]):

@@ -27,7 +27,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any, Final, Protocol
 
 from lambdagraph.auth.guard import Guard
-from lambdagraph.engine import parse_uuid, protocol_code
+from lambdagraph.engine import RUN_RECORDING_COMMANDS, parse_uuid, protocol_code
 from lambdagraph.errors import LambdagraphError
 from lambdagraph.protocol.agent import (
     FIRST_SEQ,
@@ -91,7 +91,8 @@ async def handle_frame(api: AgentHost, request: Request, data: Mapping[str, Any]
             raise ProtocolError("permission_denied", "This connection has no authenticated user")
         if api.streams is None:
             raise ProtocolError("not_supported", "The Agent Streaming Protocol is not enabled")
-        await api.runs.store.limits.count_request(identity.user_id)
+        if method not in RUN_RECORDING_COMMANDS:  # else the run's create transaction counts it
+            await api.runs.store.limits.count_request(identity.user_id)
         thread_id = await _thread_of(api, request, data)
         guard = Guard(api.authorizer, api.runs.store, identity)
         params = await guard.agent_command(thread_id, method, params)
