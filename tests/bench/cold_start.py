@@ -1,4 +1,4 @@
-"""Item 3: cold start of the ``stream`` function, and the unzipped artifact sizes.
+"""Item 3: cold start of the ``stream`` function (its sizes and memory: ``footprint``, item 12).
 
 A fresh Python process imports the ``stream`` function's app (``functions/stream/app.py``;
 where that file is absent, the same three lines over ``build_http_app``) and serves
@@ -19,11 +19,8 @@ import subprocess
 import sys
 import time
 import uuid
-from importlib.metadata import PackageNotFoundError, distribution, requires
-from pathlib import Path
 
 import boto3
-from packaging.requirements import Requirement
 
 from lambdagraph_client.local.dynamo import embedded_aws, use_fake_credentials
 from lambdagraph_client.local.tables import ensure_tables
@@ -145,80 +142,16 @@ def measure_cold_start(runs: int = RUNS) -> dict[str, dict[str, float]]:
     }
 
 
-def _closure(names: list[str]) -> set[str]:
-    """Distributions ``names`` need at run time, transitively (extras not followed)."""
-    seen: set[str] = set()
-    todo = list(names)
-    while todo:
-        name = todo.pop()
-        key = name.lower().replace("_", "-")
-        if key in seen:
-            continue
-        try:
-            needs = requires(name) or []
-        except PackageNotFoundError:
-            continue
-        seen.add(key)
-        for spec in needs:
-            requirement = Requirement(spec)
-            if requirement.marker is None or requirement.marker.evaluate({"extra": ""}):
-                todo.append(requirement.name)
-    return seen
-
-
-def _installed_bytes(name: str) -> int:
-    files = distribution(name).files or []
-    total = 0
-    for file in files:
-        path = Path(file.locate())
-        if path.is_file() and "__pycache__" not in path.parts:
-            total += path.stat().st_size
-    return total
-
-
-def artifact_sizes() -> dict[str, int]:
-    """Unzipped bytes: the layer's dependencies (with and without boto3) and our code.
-
-    Measured from the installed distributions of this virtualenv (``.py`` sources, no
-    ``__pycache__``): what ``sam build`` puts in the layer for the runtime dependencies of
-    ``pyproject.toml`` plus the ``bedrock`` extra the deployed model needs.
-    """
-    runtime = [str(Requirement(r).name) for r in (requires("lambdagraph") or [])
-               if "extra ==" not in r]
-    closure = _closure([*runtime, "langchain-aws"])
-    sizes = {name: _installed_bytes(name) for name in closure}
-    aws_sdk = {"boto3", "botocore", "s3transfer", "jmespath"}
-    package = sum(p.stat().st_size for p in (ROOT / "layers" / "lambdagraph").rglob("*.py"))
-    functions = sum(p.stat().st_size for p in (ROOT / "functions").rglob("*") if p.is_file()
-                    and "__pycache__" not in p.parts)
-    return {
-        "layer": sum(sizes.values()) + package,
-        "layer_without_aws_sdk": sum(v for k, v in sizes.items() if k not in aws_sdk) + package,
-        "package": package,
-        "functions": functions,
-    }
-
-
-def _mb(size: int) -> str:
-    return f"{size / 1e6:.1f} MB"
-
-
 def measure() -> list[Row]:
     """Item 3 rows."""
     figures = measure_cold_start()
     ours, naive = figures["ours"], figures["naive"]
     ratio = ours["total"] / naive["total"]
-    sizes = artifact_sizes()
     return [
         Row(3, f"cold start: fresh process → first streamed run served (median of {RUNS})",
             f"{ms(ours['total'])} (imports {ms(ours['import'])})",
             f"naive eager imports: {ms(naive['total'])} (imports {ms(naive['import'])})",
             ratio, "≤ 0.6", ratio <= 0.6),
-        Row(3, "unzipped layer (runtime deps + langchain-aws + lambdagraph)",
-            f"{_mb(sizes['layer'])}; {_mb(sizes['layer_without_aws_sdk'])} without boto3",
-            "Lambda limit: 250 MB", sizes["layer"] / 250e6, "< 250 MB", sizes["layer"] < 250e6),
-        Row(3, "unzipped function code (functions/*) / lambdagraph package",
-            f"{sizes['functions'] / 1e3:.0f} KB / {sizes['package'] / 1e3:.0f} KB"),
     ]
 
 
