@@ -22,12 +22,12 @@ from tests.bench.layer_size import (
     layer_size,
 )
 from tests.bench.rows import Row, render
+from tests.bench.session_cost import memory_mb
 from tests.bench.stream_memory import (
     TOKENS,
     arm64_estimate,
     library_ratios,
     measure_stream_memory,
-    memory_size,
 )
 from tests.bench.venvs import ROOT
 
@@ -64,7 +64,7 @@ def _size_rows(sizes: list[LayerSize]) -> list[Row]:
 
 def _memory_rows() -> list[Row]:
     figures = measure_stream_memory()
-    limit = memory_size()
+    limit = memory_mb("StreamFunction")
     init, after = figures.init, figures.after_run
     here = platform.machine()
     other = "arm64" if here == "x86_64" else "x86_64"

@@ -36,7 +36,6 @@ import httpx
 from lambdagraph.settings import Settings
 from lambdagraph_client.local.oidc import request_token
 from lambdagraph_client.local.server import running_stack
-from lambdagraph_client.local.template import load_template
 from tests.bench.targets import AS_DEPLOYED, BENCH_USER, _bench_env, _stop, _wait_ok, free_port
 from tests.bench.venvs import ROOT
 
@@ -86,13 +85,6 @@ def read_memory(pid: int) -> Memory:
     ticks = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[11:13]
     cpu = sum(int(t) for t in ticks) / os.sysconf("SC_CLK_TCK")
     return Memory(kib["VmHWM"], kib["VmRSS"], libraries, cpu)
-
-
-def memory_size() -> int:
-    """The stream function's ``MemorySize`` in MB (its own, else the template's Globals)."""
-    template = load_template(ROOT / "template.yaml")
-    own = template["Resources"]["StreamFunction"]["Properties"].get("MemorySize")
-    return int(own or template["Globals"]["Function"]["MemorySize"])
 
 
 def _function_env(stack_env: Mapping[str, str], port: int) -> dict[str, str]:
