@@ -4,7 +4,8 @@ Sections (the items of issue 7): 1-2 ``streaming``, 3 ``cold_start``, 4 ``dynamo
 5 ``ws_posts``, 6 ``concurrency``; of issue 14: 7 ``thread_stream`` (the v2 protocol through
 the SDK's thread stream), 8 ``session_cost`` (a chat session's Lambda GB-seconds); of issue 17: 9
 ``agui_overhead`` (AG-UI's per-token cost against native SSE), 10 ``a2a_overhead`` (A2A's); of
-issue 15: 11 ``cost_table`` (the README's cost table, from what the runs did). Each
+issue 15: 11 ``cost_table`` (the README's cost table, from what the runs did); of issue 18: 12
+``footprint`` (the layer's size per architecture, the stream function's peak memory). Each
 figure is a ratio against a baseline measured in this run on this machine. A section that
 fails becomes a row saying why; the others still run. ``--profile`` also prints the
 hot-path profile (``hot_path``).
@@ -28,6 +29,7 @@ from tests.bench import (
     concurrency,
     cost_table,
     dynamo_costs,
+    footprint,
     session_cost,
     streaming,
     thread_stream,
@@ -37,7 +39,7 @@ from tests.bench.rows import Row, render
 
 SECTIONS: dict[int, tuple[str, Callable[[], list[Row]]]] = {
     1: ("throughput and first-token latency", lambda: asyncio.run(streaming.measure())),
-    3: ("cold start and artifact sizes", cold_start.measure),
+    3: ("cold start", cold_start.measure),
     4: ("DynamoDB cost per HITL cycle", dynamo_costs.measure),
     5: ("WebSocket batching", ws_posts.measure),
     6: ("100 concurrent streams", concurrency.measure),
@@ -46,6 +48,7 @@ SECTIONS: dict[int, tuple[str, Callable[[], list[Row]]]] = {
     9: ("AG-UI: per-token overhead against native SSE", agui_overhead.measure),
     10: ("A2A: per-token overhead against native SSE", a2a_overhead.measure),
     11: ("cost of a 1,000-token conversation with one approval", cost_table.measure),
+    12: ("Lambda footprint: layer size and memory high-water mark", footprint.measure),
 }
 
 

@@ -1,5 +1,5 @@
-"""Item 3: cold starts of the ``stream``, ``ws`` and ``worker`` functions, and the unzipped
-artifact sizes.
+"""Item 3: cold starts of the ``stream``, ``ws`` and ``worker`` functions (their sizes and
+memory: ``footprint``, item 12).
 
 Each sample is a fresh Python process (``cold_child.py``) that imports a function's
 ``functions/<name>/app.py`` (Lambda's init phase) and serves the function's first request:
@@ -47,11 +47,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from importlib.metadata import PackageNotFoundError, distribution, requires
 from pathlib import Path
 
 import boto3
-from packaging.requirements import Requirement
 
 from lambdagraph_client.local.dynamo import embedded_aws, use_fake_credentials
 from lambdagraph_client.local.tables import ensure_tables
@@ -224,64 +222,6 @@ def measure_cold_start(runs: int = RUNS) -> Figures:
     }
 
 
-def _closure(names: list[str]) -> set[str]:
-    """Distributions ``names`` need at run time, transitively (extras not followed)."""
-    seen: set[str] = set()
-    todo = list(names)
-    while todo:
-        name = todo.pop()
-        key = name.lower().replace("_", "-")
-        if key in seen:
-            continue
-        try:
-            needs = requires(name) or []
-        except PackageNotFoundError:
-            continue
-        seen.add(key)
-        for spec in needs:
-            requirement = Requirement(spec)
-            if requirement.marker is None or requirement.marker.evaluate({"extra": ""}):
-                todo.append(requirement.name)
-    return seen
-
-
-def _installed_bytes(name: str) -> int:
-    files = distribution(name).files or []
-    total = 0
-    for file in files:
-        path = Path(file.locate())
-        if path.is_file() and "__pycache__" not in path.parts:
-            total += path.stat().st_size
-    return total
-
-
-def artifact_sizes() -> dict[str, int]:
-    """Unzipped bytes: the layer's dependencies (with and without boto3) and our code.
-
-    Measured from the installed distributions of this virtualenv (``.py`` sources, no
-    ``__pycache__``): what ``sam build`` puts in the layer for the runtime dependencies of
-    ``pyproject.toml`` plus the ``bedrock`` extra the deployed model needs.
-    """
-    runtime = [str(Requirement(r).name) for r in (requires("lambdagraph") or [])
-               if "extra ==" not in r]
-    closure = _closure([*runtime, "langchain-aws"])
-    sizes = {name: _installed_bytes(name) for name in closure}
-    aws_sdk = {"boto3", "botocore", "s3transfer", "jmespath"}
-    package = sum(p.stat().st_size for p in (ROOT / "layers" / "lambdagraph").rglob("*.py"))
-    functions = sum(p.stat().st_size for p in (ROOT / "functions").rglob("*") if p.is_file()
-                    and "__pycache__" not in p.parts)
-    return {
-        "layer": sum(sizes.values()) + package,
-        "layer_without_aws_sdk": sum(v for k, v in sizes.items() if k not in aws_sdk) + package,
-        "package": package,
-        "functions": functions,
-    }
-
-
-def _mb(size: int) -> str:
-    return f"{size / 1e6:.1f} MB"
-
-
 def _seconds(value: float) -> str:
     return ms(value) if value < 1 else f"{value:.2f} s"
 
@@ -338,16 +278,7 @@ def cold_start_rows(figures: Figures, runs: int = RUNS) -> list[Row]:
 
 def measure() -> list[Row]:
     """Item 3 rows."""
-    rows = cold_start_rows(measure_cold_start())
-    sizes = artifact_sizes()
-    return [
-        *rows,
-        Row(3, "unzipped layer (runtime deps + langchain-aws + lambdagraph)",
-            f"{_mb(sizes['layer'])}; {_mb(sizes['layer_without_aws_sdk'])} without boto3",
-            "Lambda limit: 250 MB", sizes["layer"] / 250e6, "< 250 MB", sizes["layer"] < 250e6),
-        Row(3, "unzipped function code (functions/*) / lambdagraph package",
-            f"{sizes['functions'] / 1e3:.0f} KB / {sizes['package'] / 1e3:.0f} KB"),
-    ]
+    return cold_start_rows(measure_cold_start())
 
 
 if __name__ == "__main__":

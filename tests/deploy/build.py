@@ -127,13 +127,9 @@ def elf_machines(root: Path) -> dict[Path, str]:
     return found
 
 
-def resolve_wheels(runtime: str, architecture: str, report: Path) -> list[str]:
-    """Resolve the layer's requirements to wheels for a runtime we cannot run here.
-
-    ``pip install --dry-run --only-binary=:all:`` with the target's platforms and Python
-    version; markers are evaluated for the target first (pip would use the host's).
-    Returns the chosen wheel file names.
-    """
+def layer_requirements(runtime: str, architecture: str) -> list[str]:
+    """The layer's requirements with their markers evaluated for the target (pip would use
+    the host's), one requirement string each."""
     minor = runtime.removeprefix("python3.")
     target = {
         "python_version": f"3.{minor}",
@@ -149,11 +145,30 @@ def resolve_wheels(runtime: str, architecture: str, report: Path) -> list[str]:
         if requirement.marker is None or requirement.marker.evaluate(target):
             requirement.marker = None
             lines.append(str(requirement))
-    pinned = report.with_suffix(".txt")
-    pinned.write_text("\n".join(lines) + "\n")
+    return lines
+
+
+def target_pip_options(runtime: str, architecture: str) -> list[str]:
+    """pip options choosing wheels for a Lambda runtime and architecture, not this host:
+    binary only, the runtime's Python version and every manylinux platform its glibc loads."""
     glibc = RUNTIME_GLIBC[runtime]
     platforms = [f"manylinux_2_{m}_{MACHINE[architecture]}" for m in range(glibc, 16, -1)]
     platforms.append(f"manylinux2014_{MACHINE[architecture]}")
+    options = ["--only-binary=:all:", "--python-version", runtime.removeprefix("python")]
+    for platform in platforms:
+        options += ["--platform", platform]
+    return options
+
+
+def resolve_wheels(runtime: str, architecture: str, report: Path) -> list[str]:
+    """Resolve the layer's requirements to wheels for a runtime we cannot run here.
+
+    ``pip install --dry-run --only-binary=:all:`` with the target's platforms and Python
+    version (:func:`target_pip_options`) over :func:`layer_requirements`.
+    Returns the chosen wheel file names.
+    """
+    pinned = report.with_suffix(".txt")
+    pinned.write_text("\n".join(layer_requirements(runtime, architecture)) + "\n")
     command = [
         sys.executable,
         "-m",
@@ -162,9 +177,7 @@ def resolve_wheels(runtime: str, architecture: str, report: Path) -> list[str]:
         "--dry-run",
         "--quiet",
         "--ignore-installed",
-        "--only-binary=:all:",
-        "--python-version",
-        f"3.{minor}",
+        *target_pip_options(runtime, architecture),
         "--target",
         str(report.parent / "unused"),
         "--report",
@@ -172,8 +185,6 @@ def resolve_wheels(runtime: str, architecture: str, report: Path) -> list[str]:
         "-r",
         str(pinned),
     ]
-    for platform in platforms:
-        command += ["--platform", platform]
     done = subprocess.run(
         command, env=build_environment(), capture_output=True, text=True, timeout=300, check=False
     )

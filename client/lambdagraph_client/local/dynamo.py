@@ -1,10 +1,20 @@
-"""An embedded DynamoDB (and S3) for the local stack: moto's threaded server on loopback."""
+"""An embedded DynamoDB (and S3) for the local stack: moto's threaded server on loopback.
+
+:func:`embedded_aws` runs it in this process (tests); :func:`moto_process` in a child process
+of its own (``lambdagraph dev``), so that moto's request handling never competes with the
+app's event loop for this process's GIL. ``python -m lambdagraph_client.local.dynamo HOST
+PORT`` is that child: it prints its endpoint, serves until its standard input closes (its
+parent exited, however it exited), then stops.
+"""
 
 from __future__ import annotations
 
 import copy
 import functools
+import logging
 import os
+import subprocess
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
@@ -15,6 +25,7 @@ from moto.dynamodb import models as moto_dynamodb
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType
 from moto.dynamodb.models.table import Table
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 from moto.server import ThreadedMotoServer
 
 _FAKE_CREDENTIALS = {
@@ -43,24 +54,74 @@ def embedded_aws(host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
         yield endpoint
 
 
+_ENDPOINT_VARIABLES = ("AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_S3")
+_CHILD_START_TIMEOUT = 60.0
+_CHILD_STOP_TIMEOUT = 10.0
+
+
+@contextmanager
+def moto_process(host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
+    """Like :func:`embedded_aws`, but moto (serialized the same way) runs in a child process.
+
+    The child has a session of its own, so Ctrl-C on the terminal stops the stack first and
+    its DynamoDB last; it exits when its standard input closes, which also happens when this
+    process dies without cleaning up.
+    """
+    process = subprocess.Popen(
+        [sys.executable, "-m", __name__, host, str(port)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, start_new_session=True,
+    )
+    try:
+        assert process.stdout is not None
+        endpoint = process.stdout.readline().strip()
+        if not endpoint.startswith("http"):
+            raise RuntimeError(f"the embedded DynamoDB did not start (exit {process.poll()})")
+        with _pointed_at(endpoint):
+            yield endpoint
+    finally:
+        if process.stdin is not None:
+            process.stdin.close()
+        try:
+            process.wait(_CHILD_STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(_CHILD_STOP_TIMEOUT)
+
+
+def _serve_until_stdin_closes(host: str, port: int) -> None:
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto logs every request
+    with embedded_aws(host, port) as endpoint:
+        print(endpoint, flush=True)
+        sys.stdin.read()
+
+
+@contextmanager
+def _pointed_at(endpoint: str) -> Iterator[None]:
+    """boto3 (``AWS_ENDPOINT_URL_*``) pointed at ``endpoint`` for the block."""
+    saved = {key: os.environ.get(key) for key in _ENDPOINT_VARIABLES}
+    for key in _ENDPOINT_VARIABLES:
+        os.environ[key] = endpoint
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
 @contextmanager
 def _moto_server(host: str, port: int) -> Iterator[str]:
     server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
     server.start()
     bound_host, bound_port = server.get_host_and_port()
     endpoint = f"http://{bound_host}:{bound_port}"
-    saved = {k: os.environ.get(k) for k in ("AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_S3")}
-    os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = endpoint
-    os.environ["AWS_ENDPOINT_URL_S3"] = endpoint
     try:
-        yield endpoint
+        with _pointed_at(endpoint):
+            yield endpoint
     finally:
         server.stop()
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 # moto's DynamoDB operations that read or write items; see ``serialized_dynamodb``.
@@ -102,6 +163,12 @@ def serialized_dynamodb() -> Iterator[None]:
                 original = _item_level_rollback(original)
             stack.enter_context(patch.object(DynamoDBBackend, name, serialized(original)))
         stack.enter_context(patch.object(moto_dynamodb, "copy", _TableSparingCopy))
+        stack.enter_context(
+            patch.object(
+                DomainDispatcherApplication, "get_backend_for_host",
+                _cached_backend(DomainDispatcherApplication.get_backend_for_host),
+            )
+        )
         stack.enter_context(patch.object(Table, "query", _partition_query(Table.query)))
         yield
 
@@ -118,6 +185,25 @@ class _TableSparingCopy:
     @staticmethod
     def deepcopy(value: Any, memo: dict[int, Any] | None = None) -> Any:
         return value if isinstance(value, Table) else copy.deepcopy(value, memo)
+
+
+def _cached_backend(lookup: Callable[..., Any]) -> Callable[..., Any]:
+    """moto's dispatcher's host → service lookup, remembered per host.
+
+    moto answers it for every request by listing its package directory (a ``stat`` per
+    service, ~170) and trying each service's URL patterns, all under the dispatcher's one
+    lock: every DynamoDB request of a busy local stack queued there. The answer depends on
+    the host alone (the patterns and the package never change while serving).
+    """
+    cache: dict[str | None, Any] = {}
+
+    @functools.wraps(lookup)
+    def call(app: DomainDispatcherApplication, host: str | None) -> Any:
+        if host not in cache:
+            cache[host] = lookup(app, host)
+        return cache[host]
+
+    return call
 
 
 def _partition_query(query: Callable[..., Any]) -> Callable[..., Any]:
@@ -185,3 +271,7 @@ def _restore(table: Table, hash_key: DynamoType, range_key: DynamoType | None, i
         table.items.get(hash_key, {}).pop(range_key, None)
     else:
         table.items[hash_key][range_key] = item
+
+
+if __name__ == "__main__":
+    _serve_until_stdin_closes(sys.argv[1], int(sys.argv[2]))

@@ -1,7 +1,9 @@
-"""The local stack in one process: DynamoDB (embedded moto or a given endpoint) and the app.
+"""The local stack: DynamoDB (embedded moto or a given endpoint) and the app.
 
-``lambdagraph dev`` runs :func:`serve` in the foreground; tests use :func:`running_stack`,
-which serves on a free port from a background thread and shuts down cleanly. Nothing lives
+``lambdagraph dev`` runs :func:`serve` in the foreground, with the embedded moto in a child
+process of its own (``local.dynamo.moto_process``); tests use :func:`running_stack`, which
+serves on a free port from a background thread, moto in the same process, and shuts down
+cleanly. Nothing lives
 only in memory: a second stack on the same DynamoDB endpoint sees every thread, run and
 checkpoint of the first.
 """
@@ -32,7 +34,7 @@ from lambdagraph.settings import Settings
 from lambdagraph.store.bucket import OFFLOAD_THRESHOLD_BYTES
 from lambdagraph.wiring import LocalApps, build_local
 from lambdagraph_client.local.crons import Clock, with_cron_scheduler
-from lambdagraph_client.local.dynamo import embedded_aws, use_fake_credentials
+from lambdagraph_client.local.dynamo import embedded_aws, moto_process, use_fake_credentials
 from lambdagraph_client.local.frames import FrameLimitedProtocol
 from lambdagraph_client.local.gateway import PATH as WS_PATH
 from lambdagraph_client.local.gateway import build_gateway
@@ -190,15 +192,18 @@ def prepare_storage(settings: Settings) -> list[str]:
 
 
 @contextmanager
-def _storage(embedded: bool | None, host: str, port: int = 0) -> Iterator[tuple[str, bool]]:
-    """The DynamoDB endpoint to use: the configured one, or an embedded moto server."""
+def _storage(
+    embedded: bool | None, host: str, port: int = 0, *, own_process: bool = False
+) -> Iterator[tuple[str, bool]]:
+    """The DynamoDB endpoint to use: the configured one, or an embedded moto server (in a
+    child process of its own when ``own_process``: see ``local.dynamo.moto_process``)."""
     configured = os.environ.get("AWS_ENDPOINT_URL_DYNAMODB")
     if configured and not embedded:
         yield configured, False
         return
     # moto's server logs every DynamoDB call at INFO; the terminal is for what the user runs.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    with embedded_aws(host=host, port=port) as endpoint:
+    with (moto_process if own_process else embedded_aws)(host=host, port=port) as endpoint:
         yield endpoint, True
 
 
@@ -402,7 +407,9 @@ def serve(
     use_fake_credentials()
     settings = settings or Settings.from_env()
     _import_from_cwd()
-    with _storage(None, host, dynamodb_port) as (endpoint, is_embedded):
+    # moto in a process of its own: its request handling would otherwise take the GIL from
+    # the event loop (DynamoDB never runs inside a Lambda instance either).
+    with _storage(None, host, dynamodb_port, own_process=True) as (endpoint, is_embedded):
         settings = with_local_webhooks(with_local_bucket(settings))
         created = prepare_storage(settings)
         sock = _bind(host, port)

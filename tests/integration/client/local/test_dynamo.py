@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import time
 import uuid
 
 import boto3
+import httpx
 import pytest
 from botocore.exceptions import ClientError
 
+from lambdagraph_client.local.dynamo import moto_process
 from lambdagraph_client.local.tables import ensure_tables
 from tests.conftest import Tables
 
@@ -84,3 +90,51 @@ def test_the_checkpoint_table_round_trips_through_the_speed_ups(tables: Tables) 
     got = client.get_item(TableName=tables.checkpoints,
                           Key={names["HASH"]: key["PK"], names["RANGE"]: key["SK"]})
     assert got["Item"]["v"] == {"S": "x"}
+
+
+def _refuses(endpoint: str) -> bool:
+    try:
+        httpx.get(endpoint, timeout=2)
+    except httpx.TransportError:
+        return True
+    return False
+
+
+def test_moto_in_its_own_process_serves_both_services_and_stops_with_the_block(
+    aws_endpoint: str,
+) -> None:
+    name = f"app-{uuid.uuid4().hex[:10]}"
+    with moto_process() as endpoint:
+        assert os.environ["AWS_ENDPOINT_URL_DYNAMODB"] == endpoint != aws_endpoint
+        dynamodb, s3 = boto3.client("dynamodb"), boto3.client("s3")
+        ensure_tables(dynamodb, {"AppTable": name})
+        dynamodb.put_item(TableName=name, Item={"PK": {"S": "a"}, "SK": {"S": "1"},
+                                                "v": {"S": "x"}})
+        s3.create_bucket(Bucket=name)
+        s3.put_object(Bucket=name, Key="k", Body=b"blob")
+        # Both services answer on one host: moto's remembered lookup keeps them apart.
+        assert _values(dynamodb, name, "a") == [("1", "x")]
+        assert s3.get_object(Bucket=name, Key="k")["Body"].read() == b"blob"
+    assert os.environ["AWS_ENDPOINT_URL_DYNAMODB"] == aws_endpoint
+    assert _refuses(endpoint)
+
+
+_DIES_WITHOUT_CLEANING_UP = """
+import os
+from lambdagraph_client.local.dynamo import moto_process
+with moto_process() as endpoint:
+    print(endpoint, flush=True)
+    os._exit(0)
+"""
+
+
+def test_moto_in_its_own_process_exits_when_its_parent_dies() -> None:
+    parent = subprocess.run(
+        [sys.executable, "-c", _DIES_WITHOUT_CLEANING_UP], capture_output=True, text=True,
+        timeout=60, check=True,
+    )
+    endpoint = parent.stdout.strip()
+    deadline = time.monotonic() + 20
+    while not _refuses(endpoint) and time.monotonic() < deadline:
+        time.sleep(0.1)  # polls for the orphan's exit, bounded by the deadline
+    assert _refuses(endpoint)
