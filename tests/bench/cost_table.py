@@ -25,7 +25,7 @@ from lambdagraph_client.local.server import running_stack
 from lambdagraph_client.local.tables import ensure_tables
 from tests.bench.rows import Row, render
 
-SECTION = 10
+SECTION = 11
 # On-demand prices, us-east-1, checked 2026-12-02:
 # https://aws.amazon.com/dynamodb/pricing/on-demand/ (write/read request units),
 # https://aws.amazon.com/api-gateway/pricing/ (WebSocket messages, per 32 KB),

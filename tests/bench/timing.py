@@ -153,7 +153,7 @@ async def time_inprocess_v3_run(graph: Any, text: str) -> RunTiming:
         async for event in stream:
             data = event["params"]["data"] if event.get("method") == "messages" else None
             payload = data[0] if isinstance(data, tuple) else None  # (payload, metadata)
-            clock.tick(token=bool(_delta_text({"params": {"data": payload or {}}})))
+            clock.tick(token=bool(delta_text({"params": {"data": payload or {}}})))
     return clock.timing()
 
 
@@ -169,7 +169,8 @@ def median(values: list[float]) -> float:
     return statistics.median(values)
 
 
-def _delta_text(event: Mapping[str, Any]) -> str:
+def delta_text(event: Mapping[str, Any]) -> str:
+    """The text of a v2 ``content-block-delta`` frame (empty for any other frame)."""
     data = event.get("params", {}).get("data", {})
     delta = data.get("delta") if data.get("event") == "content-block-delta" else None
     text = delta.get("text") if isinstance(delta, dict) else None
@@ -199,7 +200,7 @@ async def time_thread_run(
         clock = _Clock()
         await thread.run.start(input=user_input(text))
         async for event in thread.subscribe(["messages"]):
-            delta = _delta_text(event)
+            delta = delta_text(event)
             # A server may fold queued deltas into one frame: count the answer's tokens (one
             # number each, "1", " 2", ...), not the frames.
             clock.tick(token=bool(delta), count=len(delta.split()))
