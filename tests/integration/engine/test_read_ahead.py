@@ -39,12 +39,16 @@ async def world(tables: Tables) -> AsyncIterator[tuple[RunService, RunExecutor, 
     await runs.aclose()
 
 
-async def _run_to_end(executor: RunExecutor, runs: RunService, thread_id: str) -> str:
-    run = await runs.store.create_run(
+async def _record(runs: RunService, thread_id: str) -> Any:
+    """A run of the demo agent recorded on ``thread_id`` (``running`` when the thread is idle)."""
+    return await runs.store.create_run(
         "alice", thread_id=thread_id, assistant_id="agent", graph_id="agent",
         kwargs={"input": HELLO, "stream_mode": ["values"]},
     )
-    return await executor.execute(run, [MemorySink()])
+
+
+async def _run_to_end(executor: RunExecutor, runs: RunService, thread_id: str) -> str:
+    return await executor.execute(await _record(runs, thread_id), [MemorySink()])
 
 
 async def _final_status(runs: RunService, run: Any) -> str:
@@ -99,10 +103,7 @@ async def test_a_read_overtaken_by_a_finishing_run_cannot_fork_the_thread(
     before = await saver.aget_tuple(latest)
     assert before is not None
 
-    late = await runs.store.create_run(
-        "alice", thread_id=thread_id, assistant_id="agent", graph_id="agent",
-        kwargs={"input": HELLO, "stream_mode": ["values"]},
-    )
+    late = await _record(runs, thread_id)
     sink = MemorySink()
     assert await executor.execute(late, [sink], read_ahead=stale) == "error"
 
@@ -120,10 +121,7 @@ async def test_a_run_waiting_its_turn_reads_afresh(
     runs, executor, _ = world
     thread_id = (await runs.store.create_thread("alice"))["thread_id"]
     assert await _run_to_end(executor, runs, thread_id) == "success"
-    busy = await runs.store.create_run(
-        "alice", thread_id=thread_id, assistant_id="agent", graph_id="agent",
-        kwargs={"input": HELLO, "stream_mode": ["values"]},
-    )
+    busy = await _record(runs, thread_id)
     request = RunRequest.model_validate(
         {"assistant_id": "agent", "input": HELLO, "multitask_strategy": "enqueue"}
     )
