@@ -12,8 +12,8 @@ a run that ended in that moment (LangGraph saves a run's last checkpoint before 
 recorded ended) or an ``update_state`` in that moment. Either saved a child of the checkpoint
 read early; the new run's first checkpoint is a child of the same parent, and the DynamoDB
 saver's fence refuses a second child (``CheckpointConflict``): the run ends with an error,
-history stays linear. So only a
-saver that fences is read ahead (:func:`fences`); a run that waits its turn reads afresh.
+history stays linear. So only a saver that fences is read ahead (:func:`fences`); a run that
+waits its turn reads afresh.
 """
 
 from __future__ import annotations

@@ -258,8 +258,8 @@ class RunService(RunCancels):
             deadline: when this process will be stopped (``time.monotonic()`` clock): a
                 resumable run drains before it and a worker continues it.
         """
-        latest = thread_id is not None and not request.to_kwargs()["checkpoint_id"]
-        read_ahead = self.durable.read_ahead(thread_id) if thread_id and latest else None
+        at_latest = not request.to_kwargs()["checkpoint_id"]  # not a replay of an older one
+        read_ahead = self.durable.read_ahead(thread_id) if thread_id and at_latest else None
         try:
             run = await self.create(owner, request, thread_id=thread_id)
         except BaseException:
