@@ -143,6 +143,19 @@ def test_send_then_get_with_0_3_and_1_0_names(http: httpx.Client) -> None:
     assert got["status"]["state"] == "TASK_STATE_COMPLETED"
 
 
+def test_ids_in_another_uuid_spelling_name_the_same_task_and_context(http: httpx.Client) -> None:
+    task = _rpc(http, "message/send", _text("hello there"))["result"]
+    thread_id, run_id = task["id"].split(".")
+    spelled = f"{thread_id.upper()}.{{{run_id}}}"  # upper case, braces: still these UUIDs
+    got = _rpc(http, "tasks/get", {"id": spelled})["result"]
+    assert got["id"] == task["id"] and got["status"]["state"] == "completed"
+    follow = _rpc(http, "message/send", _text("hello again", contextId=f"urn:uuid:{thread_id}"))
+    assert follow["result"]["contextId"] == thread_id  # the same thread, keyed canonically
+    thread = http.get(f"/threads/{thread_id}").json()
+    assert [m["content"] for m in thread["values"]["messages"] if m["type"] == "human"] == [
+        "hello there", "hello again"]
+
+
 def test_cancel_a_long_run_and_resubscribe(http: httpx.Client) -> None:
     task = _rpc(http, "message/send", {**_text("count to 100000"),
                                        "configuration": {"blocking": False}})["result"]

@@ -54,12 +54,13 @@ def task_id_of(run: Run) -> str:
     return f"{run['thread_id']}.{run['run_id']}"
 
 
-def _is_uuid(text: str) -> bool:
+def _canonical(text: str) -> str | None:
+    """``text`` as the canonical UUID the other routes key threads and runs by (``urn:``,
+    braces and upper case allowed, as ``http.context.valid_id`` allows); None if no UUID."""
     try:
-        uuid.UUID(text)
+        return str(uuid.UUID(text))
     except ValueError:
-        return False
-    return True
+        return None
 
 
 INTERNAL_ERROR: Final = "Internal error"
@@ -103,8 +104,15 @@ def sealed(method: _Method) -> _Method:
 
 
 def _split_task_id(task_id: str) -> tuple[str, str] | None:
-    thread_id, _, run_id = task_id.partition(".")
-    return (thread_id, run_id) if _is_uuid(thread_id) and _is_uuid(run_id) else None
+    thread_part, _, run_part = task_id.partition(".")
+    thread_id, run_id = _canonical(thread_part), _canonical(run_part)
+    return (thread_id, run_id) if thread_id is not None and run_id is not None else None
+
+
+def _task_key(task_id: str) -> str:
+    """``task_id`` in the canonical spelling tasks are recorded and answered by."""
+    ids = _split_task_id(task_id)
+    return ".".join(ids) if ids is not None else task_id
 
 
 class RunTasks:
@@ -130,6 +138,7 @@ class RunTasks:
         if ids is None:
             raise TaskNotFoundError(message=f"Task {task_id} not found")
         thread_id, run_id = ids
+        task_id = _task_key(task_id)
         try:
             await self.guard.read_run(thread_id)
             first = await self.context.runs.get(self.owner, thread_id, run_id)
@@ -195,7 +204,7 @@ class RunTasks:
     @sealed
     async def on_get_task(self, params: Any, context: ServerCallContext) -> Task | None:
         run = await self.current_run(params.id)
-        return await self.snapshot(params.id, run)
+        return await self.snapshot(_task_key(params.id), run)
 
     @sealed
     async def on_cancel_task(self, params: Any, context: ServerCallContext) -> Task | None:
@@ -209,7 +218,7 @@ class RunTasks:
             run = await self.context.runs.cancel_active(self.owner, run["thread_id"], run["run_id"])
         except LambdagraphError:
             raise TaskNotCancelableError(message=f"Task {params.id} has ended") from None
-        return await self.snapshot(params.id, run)
+        return await self.snapshot(_task_key(params.id), run)
 
     @sealed
     async def on_message_send(self, params: Any, context: ServerCallContext) -> Task:
@@ -245,13 +254,13 @@ class RunTasks:
         from lambdagraph.protocol.a2a import TERMINAL, A2aStream
 
         run = await self.current_run(params.id)
-        task = await self.snapshot(params.id, run)
+        task = await self.snapshot(_task_key(params.id), run)
         if task.status.state in TERMINAL:
             raise UnsupportedOperationError(message=f"Task {params.id} has ended")
         yield task
         if run["status"] in FINAL_RUN_STATUSES:
             return
-        stream = A2aStream(params.id, run["thread_id"])
+        stream = A2aStream(_task_key(params.id), run["thread_id"])
         async for batch in self.context.runs.follow(run, -1):
             for event in batch:
                 for translated in stream.translate(event):
@@ -301,7 +310,7 @@ class RunTasks:
         metadata: dict[str, Any] = {"a2a_message_id": message.message_id}
         if message.task_id:
             run = await self.current_run(message.task_id)
-            if message.context_id and message.context_id != run["thread_id"]:
+            if message.context_id and _canonical(message.context_id) != run["thread_id"]:
                 raise InvalidParamsError(message="message.contextId is not the task's context")
             state = await self.state_of(run)
             if state != TaskState.TASK_STATE_INPUT_REQUIRED:
@@ -309,13 +318,14 @@ class RunTasks:
                 raise UnsupportedOperationError(
                     message=f"Task {message.task_id} is {name}, not waiting for input"
                 )
-            thread_id, task_id = run["thread_id"], message.task_id
+            thread_id, task_id = run["thread_id"], _task_key(message.task_id)
             fields = {"command": {"resume": _resume_value(message)}, "if_not_exists": "reject"}
             metadata[TASK_KEY] = task_id
         else:
-            thread_id, task_id = message.context_id or str(uuid.uuid4()), ""
-            if not _is_uuid(thread_id):
+            context = _canonical(message.context_id) if message.context_id else str(uuid.uuid4())
+            if context is None:
                 raise InvalidParamsError(message="message.contextId: not a context of this agent")
+            thread_id, task_id = context, ""
             exists = bool(message.context_id)
             fields = {
                 "input": {"messages": [_human_message(message)]},
