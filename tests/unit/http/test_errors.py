@@ -7,6 +7,8 @@ import logging
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from starlette.requests import Request
+from starlette.types import Message, Receive, Scope, Send
 
 from lambdagraph.errors import (
     ConfigurationError,
@@ -111,3 +113,27 @@ def test_unknown_routes_answer_in_the_same_shape() -> None:
 
     assert response.status_code == 404
     assert response.json() == {"detail": "Not Found"}
+
+
+async def test_a_client_that_leaves_while_its_body_is_read_is_no_server_fault(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async def reads_body(scope: Scope, receive: Receive, send: Send) -> None:
+        await Request(scope, receive).body()  # the client is gone: ClientDisconnect
+
+    async def receive() -> Message:
+        return {"type": "http.disconnect"}
+
+    sent: list[Message] = []
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    scope: Scope = {"type": "http", "method": "POST", "path": "/threads/t/stream/events",
+                    "headers": []}
+    with caplog.at_level(logging.INFO, logger="lambdagraph.http.errors"):
+        await ServerFaultMiddleware(reads_body)(scope, receive, send)
+
+    assert sent == []  # nothing written to a connection that is gone
+    assert [r.levelno for r in caplog.records] == [logging.INFO]
+
