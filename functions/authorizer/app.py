@@ -11,7 +11,7 @@ from typing import Any
 from lambdagraph.auth import authenticator_from_settings
 from lambdagraph.entry import LambdaEntry
 from lambdagraph.errors import Unauthorized
-from lambdagraph.ws.authorizer import authorize
+from lambdagraph.ws import authorize  # the package imports its modules on first use
 
 entry = LambdaEntry.from_env("lambdagraph-authorizer")
 logger = entry.logger

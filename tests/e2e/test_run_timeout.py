@@ -82,9 +82,12 @@ async def test_a_streamed_run_over_its_own_limit_times_out_and_the_thread_goes_o
     assert (await client.runs.get(thread["thread_id"], run_id))["status"] == "timeout"
     started = [data["step"] for name, data in events if name == "custom"]
     done = await _done(client, thread["thread_id"])
-    # Every completed step is checkpointed; at most the step cut short is not.
+    # Every completed step is checkpointed; at most the step cut short is not. The cut also
+    # drops what the graph had produced but the run had not yet read: under load that can
+    # be the event of a step that completed at the cut (seen in CI: events of steps 0-2,
+    # steps 0-3 checkpointed), so the two may differ by one step either way.
     assert 0 < len(done) < total and done == list(range(len(done)))
-    assert started[: len(done)] == done and len(started) - len(done) <= 1
+    assert started == list(range(len(started))) and abs(len(started) - len(done)) <= 1
     await _continues_to_the_end(stack, thread["thread_id"], total)
 
 
@@ -143,5 +146,6 @@ async def test_a_background_run_s_limit_counts_across_its_worker_invocations(
     done = await _done(client, thread["thread_id"])
     assert 0 < len(done) < total and done == list(range(len(done)))
     steps = [p.data["step"] for p in parts if p.event == "custom"]
-    assert steps[: len(done)] == done
+    # As in the streamed case: the cut may drop the event of the step completing at it.
+    assert steps == list(range(len(steps))) and abs(len(steps) - len(done)) <= 1
     await _continues_to_the_end(short_lived_stack, thread["thread_id"], total)

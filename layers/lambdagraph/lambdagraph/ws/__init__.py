@@ -1,9 +1,8 @@
 """The WebSocket API: API Gateway routes, the batching sender, the worker's fan-out sink.
 
-The names below are imported on first use (PEP 562), so that importing one module of the
-package (``lambdagraph.ws.authorizer`` in the authorizer function) does not import the
-others: the WebSocket API pulls in the run engine and LangGraph, which the authorizer's
-cold start never needs.
+The names below are imported on first use (PEP 562), so that using one of them (the
+authorizer function's ``authorize``) does not import the others' modules: the WebSocket API
+pulls in the run engine and LangGraph, which the authorizer's cold start never needs.
 
 The Python client lives in ``lambdagraph_client.websocket``, outside the Lambda layer.
 """
