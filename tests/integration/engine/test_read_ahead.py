@@ -19,6 +19,7 @@ from langchain_core.runnables import RunnableConfig
 from lambdagraph.engine import RunExecutor, RunService
 from lambdagraph.engine.requests import RunRequest
 from lambdagraph.engine.sinks import MemorySink
+from lambdagraph.pricing.aws_meter import instrument
 from lambdagraph.settings import Settings
 from lambdagraph.store.checkpoint import AsyncDynamoDBSaver
 from lambdagraph.wiring import Core
@@ -32,7 +33,8 @@ async def world(tables: Tables) -> AsyncIterator[tuple[RunService, RunExecutor, 
     settings = Settings(app_table=tables.app, checkpoint_table=tables.checkpoints,
                         scripted_delay_ms=0)
     core = Core.from_settings(settings)
-    saver = AsyncDynamoDBSaver(tables.checkpoints, client=boto3.client("dynamodb"))
+    instrument(core.store.client)  # as the deployed clients are: a run's aws use is metered
+    saver = AsyncDynamoDBSaver(tables.checkpoints, client=instrument(boto3.client("dynamodb")))
     executor = core.executor(saver)
     runs = core.service(core.durable(executor, None))
     yield runs, executor, saver
@@ -86,6 +88,9 @@ async def test_the_checkpoint_read_does_not_wait_for_the_run_transaction(
     assert held == [True]
     assert await _final_status(runs, run) == "success"
     assert any(event.event == "messages" for event in sink.events)
+    # The read made ahead of the run is the run's own, and billed to it.
+    recorded = await runs.store.read_run(run)
+    assert recorded["aws"]["dynamodb_read_units"] >= 1, recorded["aws"]
 
 
 async def test_a_read_overtaken_by_a_finishing_run_cannot_fork_the_thread(

@@ -405,14 +405,14 @@ class RunExecutor:
         except Exception:  # a webhook's trouble never changes the run
             logger.exception("Webhook of run %s failed", run["run_id"])
 
-    def _bound_graph(self, run: Run) -> Pregel[Any, Any, Any, Any]:
+    def _bound_graph(self, run: Run, usage: UsageTracker) -> Pregel[Any, Any, Any, Any]:
         """The run's graph with the run owner's store and, unless stateless, our saver."""
         # Every run, stateless ones too, gets the store of the user who started it.
         bound: dict[str, Any] = {"store": self.memory(run["owner"])}
         if not run.get("temporary"):
             read_ahead = self._read_aheads.pop(run["run_id"], None)
             saver = self.checkpointer
-            bound["checkpointer"] = read_ahead.bind(saver) if read_ahead else saver
+            bound["checkpointer"] = read_ahead.bind(saver, usage.aws) if read_ahead else saver
         return self.graphs.get(run_graph_id(run)).copy(update=bound)
 
     async def _stream(
@@ -424,7 +424,7 @@ class RunExecutor:
         control: RunControl | None = None,
     ) -> None:
         kwargs = run["kwargs"]
-        graph = self._bound_graph(run)
+        graph = self._bound_graph(run, usage)
         check = StreamingCheck(run, mapper.requested)
         config = check.attach(run_config(run, RunCallbacks(usage, emitter.meter)))
         chunks = graph_chunks(graph, graph_input(kwargs), config, mapper, kwargs, control)
@@ -451,7 +451,7 @@ class RunExecutor:
     ) -> None:
         """A v2 run: LangGraph's v3 events, as protocol frames (see ``protocol.agent_events``)."""
         kwargs = run["kwargs"]
-        graph = self._bound_graph(run)
+        graph = self._bound_graph(run, usage)
         config = run_config(run, RunCallbacks(usage, emitter.meter))
         await emitter.send(frame_events(frames.start()))
         async for event in v3_events(graph, graph_input(kwargs), config, kwargs, control):

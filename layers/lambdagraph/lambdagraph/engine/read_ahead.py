@@ -26,6 +26,8 @@ from typing import Any
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import BaseCheckpointSaver, CheckpointTuple
 
+from lambdagraph.pricing.aws_meter import AwsUse, metering
+
 
 def fences(saver: BaseCheckpointSaver[Any] | None) -> bool:
     """Whether ``saver`` refuses a second child of a checkpoint (our DynamoDB saver does)."""
@@ -40,26 +42,31 @@ class ReadAhead:
     """The latest root checkpoint of one thread, being read in the background.
 
     Start it before recording the run; then either :meth:`bind` it to the run's saver (the
-    run was recorded ``running``) or :meth:`discard` it.
+    run was recorded ``running``) or :meth:`discard` it. The read's DynamoDB use is metered
+    apart (the run's meter does not exist yet) and goes to the run's when the graph takes it.
     """
 
     def __init__(self, saver: BaseCheckpointSaver[Any], thread_id: str) -> None:
         self.thread_id = thread_id
+        self.use = AwsUse()
         config: RunnableConfig = {"configurable": {"thread_id": thread_id, "checkpoint_ns": ""}}
-        self._task = asyncio.ensure_future(saver.aget_tuple(config))
+        with metering(self.use):  # the task inherits the meter
+            self._task = asyncio.ensure_future(saver.aget_tuple(config))
         self._task.add_done_callback(_retrieve)
 
     def discard(self) -> None:
         """The run was not recorded or must read afresh: drop the read."""
         self._task.cancel()
 
-    def bind(self, saver: BaseCheckpointSaver[Any]) -> BaseCheckpointSaver[Any]:
+    def bind(
+        self, saver: BaseCheckpointSaver[Any], use: AwsUse | None = None
+    ) -> BaseCheckpointSaver[Any]:
         """``saver`` for this run: its first read of the thread's latest checkpoint is this one.
 
         Every other call (and any later read) goes to ``saver`` itself; the copy shares its
-        clients and settings.
+        clients and settings. ``use``: the run's meter, which the read is added to.
         """
-        task, thread_id = self._task, self.thread_id
+        task, thread_id, read_use = self._task, self.thread_id, self.use
         served = False
         original = saver.aget_tuple
 
@@ -72,7 +79,10 @@ class ReadAhead:
             if served or not latest or configurable.get("thread_id") != thread_id:
                 return await original(config)
             served = True
-            return await task
+            result = await task
+            if use is not None:
+                use.absorb(read_use)
+            return result
 
         bound = copy.copy(saver)
         bound.aget_tuple = aget_tuple  # type: ignore[method-assign]

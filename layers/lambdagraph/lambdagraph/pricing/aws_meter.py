@@ -64,6 +64,16 @@ class AwsUse:
             self.websocket_posts += 1
             self.websocket_messages += max(1, math.ceil(size / WS_MESSAGE_BYTES))
 
+    def absorb(self, other: AwsUse) -> None:
+        """Add ``other``'s request counts: work done for the run before it was metered (its
+        checkpoint read ahead of its start, ``engine.read_ahead``)."""
+        with self._lock:
+            self.dynamodb_read_units += other.dynamodb_read_units
+            self.dynamodb_write_units += other.dynamodb_write_units
+            self.dynamodb_requests += other.dynamodb_requests
+            self.websocket_posts += other.websocket_posts
+            self.websocket_messages += other.websocket_messages
+
     def start(self) -> None:
         """Start timing this invocation's share of the run."""
         self._started = time.monotonic()
