@@ -163,9 +163,15 @@ class RunRequest(BaseModel):
         """Whether the run answers an interrupt (needs a thread that has one)."""
         return self.command is not None and self.command.resume is not None
 
+    @property
+    def start_checkpoint_id(self) -> str | None:
+        """The checkpoint the run starts from (``checkpoint_id`` or ``checkpoint``'s); None:
+        the thread's latest."""
+        return self.checkpoint_id or (self.checkpoint or {}).get("checkpoint_id")
+
     def to_kwargs(self) -> RunKwargs:
         """The run's ``kwargs`` as the store and executor expect them."""
-        checkpoint_id = self.checkpoint_id or (self.checkpoint or {}).get("checkpoint_id")
+        checkpoint_id = self.start_checkpoint_id
         kwargs: RunKwargs = {
             "input": self.input,
             "command": self.command.model_dump(exclude_none=True) if self.command else None,

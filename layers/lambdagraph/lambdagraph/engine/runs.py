@@ -153,7 +153,7 @@ class RunService(RunCancels):
         if_not_exists = request.if_not_exists or ("reject" if thread_id else "create")
         if new_thread:
             if_not_exists = "create"
-        if request.resumes and thread_id is not None and not request.to_kwargs()["checkpoint_id"]:
+        if request.resumes and thread_id is not None and not request.start_checkpoint_id:
             # A resume at a named checkpoint replays an earlier interrupt: nothing to check.
             missing_ok = if_not_exists == "create"
             await self._check_pending_interrupt(owner, thread_id, missing_ok=missing_ok)
@@ -258,7 +258,7 @@ class RunService(RunCancels):
             deadline: when this process will be stopped (``time.monotonic()`` clock): a
                 resumable run drains before it and a worker continues it.
         """
-        at_latest = not request.to_kwargs()["checkpoint_id"]  # not a replay of an older one
+        at_latest = not request.start_checkpoint_id  # not a replay of an older one
         read_ahead = self.durable.read_ahead(thread_id) if thread_id and at_latest else None
         try:
             run = await self.create(owner, request, thread_id=thread_id)
