@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import operator
 from typing import Annotated, Any, TypedDict
 
@@ -99,3 +100,50 @@ async def test_many_writes_to_a_reducer_channel_restore_in_order_on_resume(table
 
     assert resumed == expected
     assert resumed["log"] == ["ask:y", *range(12)]
+
+
+class Steps(TypedDict):
+    total: int
+    done: Annotated[list[int], operator.add]
+
+
+def _steps_graph(saver: Any, *, pause: bool) -> Any:
+    """``step`` appends its number to ``done`` and loops back through a conditional edge
+    (pausing before each step when ``pause``)."""
+    builder = StateGraph(Steps)
+    builder.add_node("step", lambda s: {"done": [len(s["done"])]})
+    builder.add_edge(START, "step")
+    builder.add_conditional_edges("step", lambda s: END if len(s["done"]) >= s["total"] else "step")
+    return builder.compile(checkpointer=saver, interrupt_before=["step"] if pause else None)
+
+
+async def test_a_task_cancelled_between_its_writes_runs_again_on_resume(
+    saver: AsyncDynamoDBSaver,
+) -> None:
+    # A run's time limit can cut a task after the node wrote `done` and before its
+    # conditional edge wrote where to go next: LangGraph then saves both that write and the
+    # CancelledError. The next run must execute the step again, not end the thread there.
+    graph = _steps_graph(saver, pause=True)
+    config = {"configurable": {"thread_id": "cut"}}
+    await graph.ainvoke({"total": 3, "done": []}, config)  # paused before step 0
+    await graph.ainvoke(None, config)  # step 0 done, paused before step 1
+    state = await graph.aget_state(config)
+    (task,) = state.tasks
+    await saver.aput_writes(
+        state.config, [("done", [1]), (ERROR, asyncio.CancelledError())], task.id, "~step"
+    )
+
+    cut = await graph.aget_state(config)
+    assert cut.values["done"] == [0] and cut.next == ("step",)
+    result = await _steps_graph(saver, pause=False).ainvoke(None, config)
+    assert result["done"] == [0, 1, 2]
+
+
+def test_a_task_that_failed_keeps_its_partial_writes_as_langgraph_does(
+    saver: AsyncDynamoDBSaver,
+) -> None:
+    # Only a cancellation (which the run, not the graph, caused) drops a task's output.
+    config = _checkpoint(saver, "failed")
+    saver.put_writes(config, [("x", 1), (ERROR, ValueError("boom"))], "t")
+    pending = saver.get_tuple(config).pending_writes  # type: ignore[union-attr]
+    assert sorted(c for _, c, _ in pending) == sorted(["x", ERROR])

@@ -47,7 +47,9 @@ class DynamoDBSaver(BaseDynamoDBSaver):
       negative indices and are replaced when written again; a regular write that already
       exists is kept (``if_not_exists``), exactly like ``InMemorySaver``. A task's writes
       land all or nothing: one item holds up to 64, more go in one transaction (up to 6,400
-      writes / 4 MB per call).
+      writes / 4 MB per call). A task cancelled mid-way (``CancelledError`` among its
+      writes) keeps only its special writes, so it reads as unfinished and runs again
+      (``items.without_cut_output``; LangGraph would read its partial output as finished).
     * **Fencing.** A checkpoint saved by the graph advancing a thread (metadata ``source``
       ``"input"`` or ``"loop"``) must be the first child of its parent checkpoint, in the
       same namespace. Two invocations resuming a thread from the same checkpoint race for

@@ -41,6 +41,7 @@ from lambdagraph.store.checkpoint.items import (
     to_attributes,
     to_value,
     transaction_chunks,
+    without_cut_output,
 )
 from lambdagraph.store.checkpoint.maintenance import MaintenancePlans
 from lambdagraph.store.checkpoint.steps import (
@@ -241,6 +242,7 @@ class BaseDynamoDBSaver(CheckpointCodec, MaintenancePlans, BaseCheckpointSaver[s
         task_id: str,
         task_path: str,
     ) -> Plan[None]:
+        writes = without_cut_output(writes)
         if not writes:
             return
         offload_all = False

@@ -5,13 +5,15 @@ Pure functions only; the saver binds them to its ``serde`` and clock.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import asyncio
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from boto3.dynamodb.types import Binary, TypeDeserializer, TypeSerializer
-from langgraph.checkpoint.base import writes_sort_key
+from langgraph.checkpoint.base import WRITES_IDX_MAP, writes_sort_key
+from langgraph.checkpoint.serde.types import ERROR
 
 from lambdagraph.store.checkpoint import schema
 
@@ -66,6 +68,21 @@ _WRITE_COMMON = (
     schema.TASK_PATH,
     schema.TTL_ATTRIBUTE,
 )
+
+
+def without_cut_output(writes: Sequence[tuple[str, Any]]) -> Sequence[tuple[str, Any]]:
+    """A task's writes, less the output it had made when it was cancelled.
+
+    LangGraph saves a task cut by cancellation (a run's time limit, a cancel) with its
+    ``CancelledError`` *and* the output it had written so far, and on resume reads any
+    output as "the task finished". Cut between a node's write and its conditional edge's,
+    the task reads as finished with no next step, and the thread's next run ends at once
+    with the step's work half-applied. Keeping only the special writes (error, interrupt,
+    resume) makes it read as unfinished: the next run executes it again, as after a crash.
+    """
+    if not any(channel == ERROR and isinstance(v, asyncio.CancelledError) for channel, v in writes):
+        return writes
+    return [(channel, value) for channel, value in writes if channel in WRITES_IDX_MAP]
 
 
 def pending_writes(item: Item) -> list[Item]:
