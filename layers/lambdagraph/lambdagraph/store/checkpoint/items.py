@@ -12,7 +12,8 @@ from decimal import Decimal
 from typing import Any
 
 from boto3.dynamodb.types import Binary, TypeDeserializer, TypeSerializer
-from langgraph.checkpoint.base import ERROR, WRITES_IDX_MAP, writes_sort_key
+from langgraph.checkpoint.base import WRITES_IDX_MAP, writes_sort_key
+from langgraph.checkpoint.serde.types import ERROR
 
 from lambdagraph.store.checkpoint import schema
 
