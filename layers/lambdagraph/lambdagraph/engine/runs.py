@@ -48,7 +48,7 @@ from lambdagraph.errors import (
 )
 from lambdagraph.protocol.events import Event
 from lambdagraph.store.assistants import AssistantStore
-from lambdagraph.store.records import FINAL_RUN_STATUSES, Assistant, CancelAction, Run
+from lambdagraph.store.records import FINAL_RUN_STATUSES, Assistant, CancelAction, Run, Thread
 
 logger = logging.getLogger(__name__)
 
@@ -345,6 +345,15 @@ class RunService(RunCancels):
         """The thread's runs, newest first (``ThreadNotFound`` for a foreign thread)."""
         await self.store.get_thread(owner, thread_id)
         return await self.store.list_runs(owner, thread_id, limit=limit, offset=offset)
+
+    async def thread_runs(
+        self, owner: str, thread_id: str, *, limit: int = 10
+    ) -> tuple[Thread, list[Run]]:
+        """The thread and its newest runs, newest first (``ThreadNotFound`` for a foreign
+        thread); a run whose process died is recorded as failed first, as :meth:`get` does."""
+        thread = await self.store.get_thread(owner, thread_id)
+        runs = await self.store.list_runs(owner, thread_id, limit=limit)
+        return thread, [await self.durable.recover(run) for run in runs]
 
     async def watch(self, run: Run, *, pause: float) -> AsyncIterator[Run]:
         """The run, every ``pause`` seconds at most, until it is final (the last one yielded).

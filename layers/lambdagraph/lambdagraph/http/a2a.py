@@ -15,6 +15,7 @@ layer, chosen by the ``A2A-Version`` header as the spec's versioning section say
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import inspect
 import logging
@@ -34,7 +35,7 @@ from lambdagraph.http.errors import status_for
 from lambdagraph.http.openapi import error_responses
 from lambdagraph.http.responses import json_response
 from lambdagraph.http.runs import launch_run
-from lambdagraph.store.records import FINAL_RUN_STATUSES, Run
+from lambdagraph.store.records import FINAL_RUN_STATUSES, Run, Thread
 
 if TYPE_CHECKING:
     from a2a.server.context import ServerCallContext
@@ -115,6 +116,16 @@ def _task_key(task_id: str) -> str:
     return ".".join(ids) if ids is not None else task_id
 
 
+@dataclasses.dataclass(frozen=True)
+class TaskRuns:
+    """What a task's state is read from: its latest run and its thread, read together."""
+
+    run: Run
+    thread: Thread
+    newest: bool
+    """Whether ``run`` is the thread's newest run (only then can its interrupt be the task's)."""
+
+
 class RunTasks:
     """``a2a-sdk``'s ``RequestHandler`` over the run service, for one caller and assistant.
 
@@ -130,8 +141,9 @@ class RunTasks:
 
     # --- tasks ------------------------------------------------------------------------
 
-    async def current_run(self, task_id: str) -> Run:
-        """The task's latest run (its first, or the newest resume), or ``TaskNotFound``."""
+    async def current_run(self, task_id: str) -> TaskRuns:
+        """The task's latest run (its first, or the newest resume) with its thread, or
+        ``TaskNotFound``: the thread and its newest runs are read once, for the whole call."""
         from a2a.utils.errors import TaskNotFoundError  # lazy: cold start
 
         ids = _split_task_id(task_id)
@@ -141,50 +153,50 @@ class RunTasks:
         task_id = _task_key(task_id)
         try:
             await self.guard.read_run(thread_id)
-            first = await self.context.runs.get(self.owner, thread_id, run_id)
+            thread, runs = await self.context.runs.thread_runs(self.owner, thread_id, limit=100)
+            ours = [
+                run
+                for run in runs
+                if run["run_id"] == run_id or (run.get("metadata") or {}).get(TASK_KEY) == task_id
+            ]
+            first = next((run for run in ours if run["run_id"] == run_id), None)
+            if first is None:  # older than the newest 100 runs, or none
+                first = await self.context.runs.get(self.owner, thread_id, run_id)
             if (first.get("metadata") or {}).get(TASK_KEY) not in (None, task_id):
                 raise NotFound("not a task's first run")
-            for run in await self.context.runs.list_runs(self.owner, thread_id, limit=100):
-                if run["run_id"] == run_id or (run.get("metadata") or {}).get(TASK_KEY) == task_id:
-                    return await self.context.runs.get(self.owner, thread_id, run["run_id"])
         except LambdagraphError:
             # Unknown, another user's, or hidden by an auth handler: the same answer.
             raise TaskNotFoundError(message=f"Task {task_id} not found") from None
-        return first
+        latest = ours[0] if ours else first
+        return TaskRuns(latest, thread, newest=bool(runs) and runs[0]["run_id"] == latest["run_id"])
 
-    async def state_of(self, run: Run) -> TaskState:
+    def state_of(self, task: TaskRuns) -> TaskState:
         """The task state its latest run stands for."""
         from a2a.types import TaskState  # lazy: cold start
 
         from lambdagraph.protocol.a2a import RUN_STATES  # lazy: cold start
 
+        run, thread = task.run, task.thread
         if run.get("cancel"):
             return TaskState.TASK_STATE_CANCELED
         if run["status"] == "success":
-            try:
-                thread = await self.context.store.get_thread(self.owner, run["thread_id"])
-            except NotFound:
-                return TaskState.TASK_STATE_COMPLETED
-            if thread.get("status") == "interrupted" and thread.get("interrupts"):
-                newest = await self.context.runs.list_runs(self.owner, run["thread_id"], limit=1)
-                if newest and newest[0]["run_id"] == run["run_id"]:
-                    return TaskState.TASK_STATE_INPUT_REQUIRED
+            waiting = thread.get("status") == "interrupted" and thread.get("interrupts")
+            if waiting and task.newest:
+                return TaskState.TASK_STATE_INPUT_REQUIRED
         return RUN_STATES.get(run["status"], TaskState.TASK_STATE_FAILED)
 
-    async def snapshot(self, task_id: str, run: Run) -> Task:
+    async def snapshot(self, task_id: str, task: TaskRuns) -> Task:
         """The task now: its state, and its answer from the thread's messages."""
         from a2a.types import TaskState
 
         from lambdagraph.http.state import read_values  # lazy: cold start
         from lambdagraph.protocol.a2a import A2aStream, agent_message, interrupt_parts, status
 
-        state = await self.state_of(run)
-        stream = A2aStream(task_id, run["thread_id"])
-        thread = None
+        state = self.state_of(task)
+        stream = A2aStream(task_id, task.thread["thread_id"])
         try:
-            thread = await self.context.store.get_thread(self.owner, run["thread_id"])
-            values = await read_values(self.context, self.owner, thread)
-        except NotFound:
+            values = await read_values(self.context, self.owner, task.thread)
+        except NotFound:  # deleted meanwhile
             values = {}
         messages = values.get("messages") if isinstance(values, dict) else None
         if state == TaskState.TASK_STATE_COMPLETED and isinstance(messages, list) and messages:
@@ -192,25 +204,26 @@ class RunTasks:
             last = last if isinstance(last, dict) else getattr(last, "model_dump", dict)()
             if last.get("type") == "ai" and last.get("content"):
                 stream.texts[str(last.get("id"))] = str(last.get("content"))
-        task = stream.task(state)
-        if state == TaskState.TASK_STATE_INPUT_REQUIRED and thread is not None:
-            pending = [i for items in (thread.get("interrupts") or {}).values() for i in items]
-            message = agent_message(task_id, run["thread_id"], interrupt_parts(pending))
-            task.status.CopyFrom(status(state, message))
-        return task
+        result = stream.task(state)
+        if state == TaskState.TASK_STATE_INPUT_REQUIRED:
+            interrupts = task.thread.get("interrupts") or {}
+            pending = [i for items in interrupts.values() for i in items]
+            message = agent_message(task_id, task.thread["thread_id"], interrupt_parts(pending))
+            result.status.CopyFrom(status(state, message))
+        return result
 
     # --- the SDK's RequestHandler methods ----------------------------------------------
 
     @sealed
     async def on_get_task(self, params: Any, context: ServerCallContext) -> Task | None:
-        run = await self.current_run(params.id)
-        return await self.snapshot(_task_key(params.id), run)
+        return await self.snapshot(_task_key(params.id), await self.current_run(params.id))
 
     @sealed
     async def on_cancel_task(self, params: Any, context: ServerCallContext) -> Task | None:
         from a2a.utils.errors import TaskNotCancelableError  # lazy: cold start
 
-        run = await self.current_run(params.id)
+        task = await self.current_run(params.id)
+        run = task.run
         if run["status"] in FINAL_RUN_STATUSES:
             raise TaskNotCancelableError(message=f"Task {params.id} has ended ({run['status']})")
         try:
@@ -218,7 +231,7 @@ class RunTasks:
             run = await self.context.runs.cancel_active(self.owner, run["thread_id"], run["run_id"])
         except LambdagraphError:
             raise TaskNotCancelableError(message=f"Task {params.id} has ended") from None
-        return await self.snapshot(_task_key(params.id), run)
+        return await self.snapshot(_task_key(params.id), dataclasses.replace(task, run=run))
 
     @sealed
     async def on_message_send(self, params: Any, context: ServerCallContext) -> Task:
@@ -253,11 +266,12 @@ class RunTasks:
 
         from lambdagraph.protocol.a2a import TERMINAL, A2aStream
 
-        run = await self.current_run(params.id)
-        task = await self.snapshot(_task_key(params.id), run)
+        current = await self.current_run(params.id)
+        task = await self.snapshot(_task_key(params.id), current)
         if task.status.state in TERMINAL:
             raise UnsupportedOperationError(message=f"Task {params.id} has ended")
         yield task
+        run = current.run
         if run["status"] in FINAL_RUN_STATUSES:
             return
         stream = A2aStream(_task_key(params.id), run["thread_id"])
@@ -309,10 +323,11 @@ class RunTasks:
         fields: dict[str, Any]
         metadata: dict[str, Any] = {"a2a_message_id": message.message_id}
         if message.task_id:
-            run = await self.current_run(message.task_id)
+            task = await self.current_run(message.task_id)
+            run = task.run
             if message.context_id and _canonical(message.context_id) != run["thread_id"]:
                 raise InvalidParamsError(message="message.contextId is not the task's context")
-            state = await self.state_of(run)
+            state = self.state_of(task)
             if state != TaskState.TASK_STATE_INPUT_REQUIRED:
                 name = TaskState.Name(state).removeprefix("TASK_STATE_").lower()
                 raise UnsupportedOperationError(
