@@ -27,7 +27,7 @@ pool are decided here once:
 
 Each client also reports to the metrics (DynamoDB throttles, WebSocket posts: see
 ``observability.aws_calls``) and, when tracing is on, its calls are X-Ray subsegments
-(botocore is patched here, before the first client exists).
+(observability.tracing patches botocore itself when it is enabled).
 DynamoDB and API Gateway management clients are hooked into the run meter
 (:func:`lambdagraph.pricing.aws_meter.instrument`), which counts a run's capacity units and
 WebSocket messages from botocore's own events (no extra request).
@@ -40,7 +40,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from lambdagraph.observability import aws_calls, tracing
+from lambdagraph.observability import aws_calls
 from lambdagraph.pricing.aws_meter import instrument
 
 #: What every client gets; see the module docstring for each value's reason.
@@ -86,7 +86,6 @@ def client(service: str, *, config: Config | None = None, **kwargs: Any) -> Any:
     Returns:
         The client (typed by the caller: boto3's stubs are imported only for type checks).
     """
-    tracing.patch_aws()
     built = boto3.client(service, config=client_config(service, config), **kwargs)
     if service in _METERED:
         instrument(built)

@@ -2,9 +2,9 @@
 
 ``LAMBDAGRAPH_TRACING`` (``template.yaml``'s ``Tracing`` parameter) turns it on. Then:
 
-* :func:`enable` builds the one ``Tracer`` of the process and patches botocore, so every
-  DynamoDB, S3, Lambda and API Gateway call becomes a subsegment; :func:`lambdagraph.aws.client`
-  calls :func:`patch_aws` before it builds a client.
+* :func:`enable` builds the one ``Tracer`` of the process, which patches botocore (its
+  ``BaseClient._make_api_call``, so clients built before it too): every DynamoDB, S3, Lambda
+  and API Gateway call becomes a subsegment.
 * :func:`annotate_run` puts ``run_id``, ``thread_id``, ``assistant_id`` and ``status`` on
   the current segment, searchable in the X-Ray console (``annotation.run_id = "..."``).
 * :class:`ObservabilityMiddleware`: behind the Lambda Web Adapter the web server's process
@@ -33,7 +33,6 @@ TRACE_ENV: Final = "_X_AMZN_TRACE_ID"
 TRACE_HEADER: Final = b"x-amzn-trace-id"
 
 _tracer: Any = None
-_patched = False
 
 
 def enabled() -> bool:
@@ -52,19 +51,7 @@ def enable(service: str) -> Any:
         from aws_lambda_powertools import Tracer  # lazy: only a traced function loads X-Ray
 
         _tracer = Tracer(service=service, patch_modules=["botocore"])
-    patch_aws()
     return _tracer
-
-
-def patch_aws() -> None:
-    """Patch botocore once, if tracing is on: its calls become X-Ray subsegments."""
-    global _patched
-    if _tracer is None or _patched:
-        return
-    from aws_xray_sdk.core import patch  # lazy: cold start
-
-    patch(["botocore"])
-    _patched = True
 
 
 def annotate_run(run: Any, status: str | None = None) -> None:
