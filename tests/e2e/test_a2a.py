@@ -237,7 +237,7 @@ def test_a_server_fault_is_a_bare_internal_error(
     async def broken(*args: Any) -> Any:
         raise RuntimeError("table arn:aws:dynamodb:us-east-1:123:table/app is on fire")
 
-    monkeypatch.setattr(RunTasks, "current_run", broken)
+    monkeypatch.setattr(RunTasks, "read_task", broken)
     monkeypatch.setattr(RunTasks, "_launch", broken)
     params = {"id": f"{uuid.uuid4()}.{uuid.uuid4()}"} if method == "tasks/get" else _text("hi")
     answer = _rpc(http, method, params)

@@ -141,7 +141,7 @@ class RunTasks:
 
     # --- tasks ------------------------------------------------------------------------
 
-    async def current_run(self, task_id: str) -> TaskRuns:
+    async def read_task(self, task_id: str) -> TaskRuns:
         """The task's latest run (its first, or the newest resume) with its thread, or
         ``TaskNotFound``: the thread and its newest runs are read once, for the whole call."""
         from a2a.utils.errors import TaskNotFoundError  # lazy: cold start
@@ -216,13 +216,13 @@ class RunTasks:
 
     @sealed
     async def on_get_task(self, params: Any, context: ServerCallContext) -> Task | None:
-        return await self.snapshot(_task_key(params.id), await self.current_run(params.id))
+        return await self.snapshot(_task_key(params.id), await self.read_task(params.id))
 
     @sealed
     async def on_cancel_task(self, params: Any, context: ServerCallContext) -> Task | None:
         from a2a.utils.errors import TaskNotCancelableError  # lazy: cold start
 
-        task = await self.current_run(params.id)
+        task = await self.read_task(params.id)
         run = task.run
         if run["status"] in FINAL_RUN_STATUSES:
             raise TaskNotCancelableError(message=f"Task {params.id} has ended ({run['status']})")
@@ -266,7 +266,7 @@ class RunTasks:
 
         from lambdagraph.protocol.a2a import TERMINAL, A2aStream
 
-        current = await self.current_run(params.id)
+        current = await self.read_task(params.id)
         task = await self.snapshot(_task_key(params.id), current)
         if task.status.state in TERMINAL:
             raise UnsupportedOperationError(message=f"Task {params.id} has ended")
@@ -323,7 +323,7 @@ class RunTasks:
         fields: dict[str, Any]
         metadata: dict[str, Any] = {"a2a_message_id": message.message_id}
         if message.task_id:
-            task = await self.current_run(message.task_id)
+            task = await self.read_task(message.task_id)
             run = task.run
             if message.context_id and _canonical(message.context_id) != run["thread_id"]:
                 raise InvalidParamsError(message="message.contextId is not the task's context")
