@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -181,3 +182,38 @@ def test_tracing_off_loads_nothing_of_xray() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+_TRACED_CALL = """
+from botocore.stub import Stubber
+from lambdagraph import aws
+client = aws.client("dynamodb", region_name="us-east-1")  # built before tracing is on
+from lambdagraph.observability import tracing
+tracing.enable("test")
+from aws_xray_sdk.core import xray_recorder
+sent = []
+class Collect:
+    def send_entity(self, entity): sent.append(entity.to_dict())
+    def set_daemon_address(self, address): pass
+xray_recorder.emitter = Collect()
+with Stubber(client) as stub:
+    stub.add_response("get_item", {}, {"TableName": "t", "Key": {"PK": {"S": "x"}}})
+    client.get_item(TableName="t", Key={"PK": {"S": "x"}})
+print([(e["name"], e.get("aws", {}).get("operation")) for e in sent])
+"""
+
+
+def test_tracing_on_in_lambda_makes_each_aws_call_a_subsegment() -> None:
+    # As the Lambda runtime sets it: a task root and the invocation's trace header.
+    env = {
+        **os.environ,
+        "LAMBDA_TASK_ROOT": "/var/task",
+        "AWS_LAMBDA_FUNCTION_NAME": "stream",
+        "_X_AMZN_TRACE_ID": (
+            "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"
+        ),
+    }
+    out = subprocess.run(
+        [sys.executable, "-c", _TRACED_CALL], capture_output=True, text=True, check=True, env=env
+    )
+    assert out.stdout.strip() == "[('dynamodb', 'GetItem')]"
