@@ -10,6 +10,7 @@ both servers; the scripts find the server through ``_common.BASE_URL``.
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import sys
 from pathlib import Path
@@ -43,7 +44,10 @@ _REFERENCE_RACES = {"cancel", "reconnect", "concurrent", "extensions"}
 # rotated stream replays the messages, the iterator ends empty: lambdagraph (interrupt in
 # ~0.3 s) 8 of 8 sync runs under load, and in CI (2 cores, loaded) langgraph dev too, sync
 # and async. A race of the client on either server, so not held to either; the messages
-# channel is covered strictly by tests/e2e/test_agent_stream.py and test_chat_v2.py.
+# channel is covered strictly by tests/e2e/test_agent_stream.py and test_chat_v2.py. The same
+# race can also leave the async iterator waiting for a terminal event its watcher already
+# consumed (seen once in CI on lambdagraph, 2026-12-03: 90 s without an event): after
+# ``_RACE_DEADLINE`` that hang is reported as the script's assertion would be.
 _SDK_RACES = {"messages"}
 # The reconnect script closes the SDK's shared stream after the first values snapshot. When
 # that comes before the interrupt (lambdagraph streams the first snapshot within a few ms, so
@@ -102,7 +106,14 @@ def _script(
 async def test_script_async(
     name: str, server: str, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    await _script(name, server, request, monkeypatch).run_async()
+    script = _script(name, server, request, monkeypatch)
+    if name not in _SDK_RACES:
+        await script.run_async()
+        return
+    try:
+        await asyncio.wait_for(script.run_async(), _RACE_DEADLINE)
+    except TimeoutError:
+        raise AssertionError(f"{name}: the SDK's iterators never ended") from None
 
 
 @pytest.mark.parametrize("name", SCRIPTS)
