@@ -489,3 +489,29 @@ async def test_a_connection_found_gone_while_the_run_closes_is_dropped_the_rest_
     assert seqs(client.messages("a")) == [0, 1] and seqs(client.messages("b")) == [0, 1]
     assert sorted(fanout.targets) == ["a", "b"]
     assert await api.connections.get_connection("0-gone") is None
+
+
+async def test_two_subscriptions_made_apart_during_a_run_each_catch_up_from_their_cursor(
+    api: WebSocketApi, client: FakeManagementClient
+) -> None:
+    """useStream subscribes a channel at a time: each replays the log as far as it is
+    flushed then, so the connection's subscriptions announce different cursors, and each
+    gets the run's frames after its own (the later cursor would skip the earlier's)."""
+    thread_id = await new_thread(api)
+    run = await start_run(api, thread_id)
+    fanout = _fanout(api, run, client, [])
+    await fanout.send(_events([frame(1, "messages"), frame(2, "messages")]))
+    await log_frames(api, thread_id, [frame(1, "messages")])
+    await connect(api, thread_id)
+    messages = {"id": 1, "method": "subscription.subscribe", "params": {"channels": ["messages"]}}
+    assert seqs(await send(api, client, messages)) == [1]
+    await fanout.send(_events([frame(3)]))
+    await log_frames(api, thread_id, [frame(2, "messages"), frame(3)])
+    values = {"id": 2, "method": "subscription.subscribe", "params": {"channels": ["values"]}}
+    assert seqs(await send(api, client, values)) == [3]
+    await fanout.observe(await api.runs.store.read_run(run))
+    await fanout.send(_events([frame(4, "messages"), frame(5)]))
+    await fanout.close()
+    got = [m for m in client.messages(_connection()) if m.get("type") == "event"]
+    assert [m["seq"] for m in got if m["method"] == "messages"] == [1, 2, 4]
+    assert [m["seq"] for m in got if m["method"] == "values"] == [3, 5]

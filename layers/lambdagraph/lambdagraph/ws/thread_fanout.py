@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -63,6 +63,18 @@ class _Target:
             if only.matches(frame) if only is not None else self.wants(frame):
                 self.sender.post_frame(frame)
             self.last_seq = max(self.last_seq, _seq(frame))
+
+    def catch_up(self, frames: Iterable[Frame], afters: Mapping[str, int | None]) -> None:
+        """Post each frame, once, that some subscription wants and has not had: one after
+        that subscription's own cursor (``None``: it takes live frames only)."""
+        for frame in frames:
+            seq = _seq(frame)
+            if any(
+                after is not None and seq > after and self.subscriptions[sid].matches(frame)
+                for sid, after in afters.items()
+            ):
+                self.sender.post_frame(frame)
+            self.last_seq = max(self.last_seq, seq)
 
 
 class ThreadFanout:
@@ -157,56 +169,77 @@ class ThreadFanout:
 
     async def _start(self) -> None:
         """The subscribers the run starts with: found at start, or announced on the run."""
-        initial: dict[str, int] = {}
+        announced: dict[str, dict[str, int]] = {}
         entries = [e for e in self.run.get("subscribers") or () if schema.is_stream_entry(e)]
         for entry in entries:
-            connection_id, _, after = schema.parse_stream_entry(entry)
+            connection_id, subscription_id, after = schema.parse_stream_entry(entry)
             if after != schema.STREAM_UNSUBSCRIBED:
-                initial[connection_id] = max(after, initial.get(connection_id, -1))
+                cursors = announced.setdefault(connection_id, {})
+                cursors[subscription_id] = max(after, cursors.get(subscription_id, -1))
         found: dict[str, list[StreamSubscription]] = {}
         for sub in self._found:
             found.setdefault(sub.connection_id, []).append(sub)
-        for connection_id in sorted(set(found) | set(initial)):
+        for connection_id in sorted(set(found) | set(announced)):
             subs = found.get(connection_id)
             if subs is None:
                 subs = await self._subscriptions_of(connection_id)
-            await self._add(connection_id, subs, initial.get(connection_id))
+            cursors = announced.get(connection_id, {})
+            handover = cursors.get(schema.STREAM_HANDOVER)
+            afters: dict[str, int | None] = {}
+            for sub in subs:
+                own = cursors.get(sub.subscription_id)
+                if handover is not None:  # an earlier attempt posted everything up to it
+                    afters[sub.subscription_id] = max(handover, -1 if own is None else own)
+                elif own is not None or connection_id in found:
+                    afters[sub.subscription_id] = own  # None: registered while idle
+            await self._add(connection_id, subs, afters)
         self._seen.update(entries)  # after: a cancelled start is started again
         self._started = True
 
     async def _apply(self, connection_id: str, changes: list[tuple[str, int]]) -> None:
         """New or ended subscriptions of one connection, as the run item announced them."""
         subs = await self._subscriptions_of(connection_id)
+        # A subscription is taken on when its own entry is seen, from its own cursor: one
+        # made after the run item was read is in ``subs`` already, its entry not yet.
+        afters = {sid: after for sid, after in changes if after != schema.STREAM_UNSUBSCRIBED}
         target = self.targets.get(connection_id)
         if target is None:
-            after = max((a for _, a in changes if a != schema.STREAM_UNSUBSCRIBED), default=None)
-            if after is not None:
-                await self._add(connection_id, subs, after)
+            await self._add(connection_id, subs, dict(afters))
             return
         current = {sub.subscription_id: sub for sub in subs}
         for subscription_id in [s for s in target.subscriptions if s not in current]:
             del target.subscriptions[subscription_id]
-        afters = dict(changes)
         for subscription_id, sub in current.items():
-            if subscription_id in target.subscriptions:
+            if subscription_id in target.subscriptions or subscription_id not in afters:
                 continue
             parsed = _parse(sub)
             if parsed is None:
                 continue
             # As LangGraph Server does: a new subscription on a connection that already
             # follows the thread gets its own catch-up (the client deduplicates by event_id).
-            after = afters.get(subscription_id, target.last_seq)
+            after = afters[subscription_id]
             target.deliver((f for f in self.history if _seq(f) > after), only=parsed)
             target.subscriptions[subscription_id] = parsed
 
     async def _add(
-        self, connection_id: str, subs: Sequence[StreamSubscription], after: int | None
+        self,
+        connection_id: str,
+        subs: Sequence[StreamSubscription],
+        afters: Mapping[str, int | None],
     ) -> None:
-        """Start posting to a connection: the run's frames after ``after`` (``None``: from
-        this attempt's first frame), then live ones."""
-        parsed = {s.subscription_id: p for s in subs if (p := _parse(s)) is not None}
+        """Start posting to a connection: for each subscription in ``afters``, the run's
+        frames after its cursor (``None``: from this attempt's first frame), then live ones.
+        A subscription not in ``afters`` waits for its entry (a later look)."""
+        parsed = {
+            s.subscription_id: p
+            for s in subs
+            if s.subscription_id in afters and (p := _parse(s)) is not None
+        }
         if not parsed or connection_id in self.targets:
             return
+        cursors = {sid: afters[sid] for sid in parsed}
+        known = [after for after in cursors.values() if after is not None]
+        after = min(known, default=None)
         older: list[Frame] = []
         first = _seq(self.history[0]) if self.history else None
         if after is not None and (first is None or after + 1 < first):
@@ -215,10 +248,9 @@ class ThreadFanout:
         # No await from here on: catch-up, then registration.
         first = _seq(self.history[0]) if self.history else None
         backlog = [f for f in older if first is None or _seq(f) < first]
-        if after is not None:
-            backlog += [f for f in self.history if _seq(f) > after]
-        target = _Target(self._sender(connection_id), parsed, -1 if after is None else after)
-        target.deliver(backlog)
+        backlog += self.history
+        target = _Target(self._sender(connection_id), parsed, max(known, default=-1))
+        target.catch_up(backlog, cursors)
         self.targets[connection_id] = target
         self.log_adapter.info(
             "stream subscriber added", extra={"connection_id": connection_id, "after": after}
