@@ -15,9 +15,10 @@ conditions, so each frame reaches a connection exactly once):
 * a subscription made while this run is active is announced on the run item (a stream
   entry with ``after``, the last seq its connection got from the log); the executor's poll
   shows it within one interval (:meth:`ThreadFanout.observe`), or the final read at the end
-  does. The connection then gets the run's frames after ``after`` (from the thread log for
-  earlier attempts, from memory for this one), then live ones, with no ``await`` between
-  catch-up and registration.
+  does. The subscription then gets the run's frames after its own ``after`` (from the thread
+  log for earlier attempts, from memory for this one), then live ones, with no ``await``
+  between catch-up and registration. Each subscription keeps its own cursor: a client that
+  subscribes a channel at a time replays the log as far as it was flushed each time.
 
 If the run continues in another invocation, each connection's last seq is announced on the
 run item, so the next attempt carries on after it. A connection API Gateway reports gone is
