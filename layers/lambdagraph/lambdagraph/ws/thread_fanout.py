@@ -59,9 +59,9 @@ class _Target:
     def wants(self, frame: Frame) -> bool:
         return any(sub.matches(frame) for sub in self.subscriptions.values())
 
-    def deliver(self, frames: Iterable[Frame], only: Subscription | None = None) -> None:
+    def deliver(self, frames: Iterable[Frame]) -> None:
         for frame in frames:
-            if only.matches(frame) if only is not None else self.wants(frame):
+            if self.wants(frame):
                 self.sender.post_frame(frame)
             self.last_seq = max(self.last_seq, _seq(frame))
 
@@ -205,7 +205,7 @@ class ThreadFanout:
         afters = {sid: after for sid, after in changes if after != schema.STREAM_UNSUBSCRIBED}
         target = self.targets.get(connection_id)
         if target is None:
-            await self._add(connection_id, subs, dict(afters))
+            await self._add(connection_id, subs, afters)
             return
         current = {sub.subscription_id: sub for sub in subs}
         for subscription_id in [s for s in target.subscriptions if s not in current]:
@@ -218,9 +218,8 @@ class ThreadFanout:
                 continue
             # As LangGraph Server does: a new subscription on a connection that already
             # follows the thread gets its own catch-up (the client deduplicates by event_id).
-            after = afters[subscription_id]
-            target.deliver((f for f in self.history if _seq(f) > after), only=parsed)
             target.subscriptions[subscription_id] = parsed
+            target.catch_up(self.history, {subscription_id: afters[subscription_id]})
 
     async def _add(
         self,
